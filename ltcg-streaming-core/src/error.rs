@@ -1,0 +1,315 @@
+//! The one error type of the library: an enum of meanings, each with a stable code.
+//!
+//! Messages are written for people and never contain a secret (stream key, API secret,
+//! JWT secret, encryption key, full RTMP URL). Bindings and the HTTP API branch on
+//! [`Error::code`], whose strings never change.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Result with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, by meaning.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A caller-supplied value is missing or malformed; `field` names it (camelCase, as in
+    /// the JSON API). Nothing was written.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// The offending field, e.g. `streamKey` or `customRtmpUrl`.
+        field: String,
+        /// What is wrong with it (never its value when the value may be secret).
+        reason: String,
+    },
+    /// The caller could not be authenticated (bad signature, expired token, no credentials).
+    #[error("unauthorized: {reason}")]
+    Unauthorized {
+        /// Why authentication failed.
+        reason: String,
+    },
+    /// The caller is known but may not do this.
+    #[error("forbidden: {reason}")]
+    Forbidden {
+        /// Why the action is not allowed.
+        reason: String,
+    },
+    /// The thing asked for does not exist (or is not visible to the caller).
+    #[error("{what} not found")]
+    NotFound {
+        /// What was looked for, e.g. `session`.
+        what: String,
+    },
+    /// The request clashes with the current state (an active session on another platform,
+    /// a concurrent update that won).
+    #[error("conflict: {reason}")]
+    Conflict {
+        /// What it clashes with.
+        reason: String,
+    },
+    /// Too many requests; try again after `retry_after`.
+    #[error("rate limited; retry after {} ms", retry_after.as_millis())]
+    RateLimited {
+        /// How long to wait before the next attempt.
+        retry_after: Duration,
+    },
+    /// Encryption or decryption failed (wrong key, tampered or malformed ciphertext).
+    #[error("crypto error: {reason}")]
+    Crypto {
+        /// What failed, without key material.
+        reason: String,
+    },
+    /// The egress backend (LiveKit, local ffmpeg) refused or failed.
+    #[error("egress error: {message}")]
+    Egress {
+        /// Whether the same call may succeed when repeated later.
+        retryable: bool,
+        /// The backend's message, with URLs redacted.
+        message: String,
+    },
+    /// The session store failed.
+    #[error("store error: {message}")]
+    Store {
+        /// What failed.
+        message: String,
+    },
+    /// A configuration variable is missing or invalid. `var` names it (several are
+    /// comma-separated); the value is never echoed.
+    #[error("configuration error: {problem}")]
+    Config {
+        /// The variable name(s), e.g. `STREAM_KEY_ENCRYPTION_KEY`.
+        var: String,
+        /// What is wrong, one clause per variable.
+        problem: String,
+    },
+}
+
+/// The stable code of an [`Error`], shared by the bindings and the HTTP API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `INVALID_INPUT`
+    InvalidInput,
+    /// `UNAUTHORIZED`
+    Unauthorized,
+    /// `FORBIDDEN`
+    Forbidden,
+    /// `NOT_FOUND`
+    NotFound,
+    /// `CONFLICT`
+    Conflict,
+    /// `RATE_LIMITED`
+    RateLimited,
+    /// `CRYPTO`
+    Crypto,
+    /// `EGRESS`
+    Egress,
+    /// `STORE`
+    Store,
+    /// `CONFIG`
+    Config,
+}
+
+impl ErrorCode {
+    /// Every code, in declaration order (bindings generate one exception class per code).
+    pub const ALL: [ErrorCode; 10] = [
+        ErrorCode::InvalidInput,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::RateLimited,
+        ErrorCode::Crypto,
+        ErrorCode::Egress,
+        ErrorCode::Store,
+        ErrorCode::Config,
+    ];
+
+    /// The code string, e.g. `"INVALID_INPUT"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "INVALID_INPUT",
+            ErrorCode::Unauthorized => "UNAUTHORIZED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Crypto => "CRYPTO",
+            ErrorCode::Egress => "EGRESS",
+            ErrorCode::Store => "STORE",
+            ErrorCode::Config => "CONFIG",
+        }
+    }
+
+    /// The HTTP status the reference API answers with for this code.
+    pub const fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidInput => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict => 409,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Crypto => 400,
+            ErrorCode::Egress => 502,
+            ErrorCode::Store => 503,
+            ErrorCode::Config => 500,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Error {
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::InvalidInput { .. } => ErrorCode::InvalidInput,
+            Error::Unauthorized { .. } => ErrorCode::Unauthorized,
+            Error::Forbidden { .. } => ErrorCode::Forbidden,
+            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::Conflict { .. } => ErrorCode::Conflict,
+            Error::RateLimited { .. } => ErrorCode::RateLimited,
+            Error::Crypto { .. } => ErrorCode::Crypto,
+            Error::Egress { .. } => ErrorCode::Egress,
+            Error::Store { .. } => ErrorCode::Store,
+            Error::Config { .. } => ErrorCode::Config,
+        }
+    }
+
+    /// Whether repeating the same call later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::RateLimited { .. } | Error::Store { .. } => true,
+            Error::Egress { retryable, .. } => *retryable,
+            _ => false,
+        }
+    }
+
+    /// An [`Error::InvalidInput`] for `field`.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// An [`Error::Unauthorized`].
+    pub fn unauthorized(reason: impl Into<String>) -> Self {
+        Error::Unauthorized {
+            reason: reason.into(),
+        }
+    }
+
+    /// An [`Error::Forbidden`].
+    pub fn forbidden(reason: impl Into<String>) -> Self {
+        Error::Forbidden {
+            reason: reason.into(),
+        }
+    }
+
+    /// An [`Error::NotFound`].
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Error::NotFound { what: what.into() }
+    }
+
+    /// An [`Error::Conflict`].
+    pub fn conflict(reason: impl Into<String>) -> Self {
+        Error::Conflict {
+            reason: reason.into(),
+        }
+    }
+
+    /// An [`Error::Crypto`].
+    pub fn crypto(reason: impl Into<String>) -> Self {
+        Error::Crypto {
+            reason: reason.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_upper_snake() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            assert!(s.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
+        }
+        assert_eq!(seen.len(), 10);
+    }
+
+    #[test]
+    fn each_variant_maps_to_its_code() {
+        let cases = [
+            (
+                Error::invalid("streamKey", "is required"),
+                "INVALID_INPUT",
+                400,
+            ),
+            (Error::unauthorized("bad signature"), "UNAUTHORIZED", 401),
+            (Error::forbidden("not yours"), "FORBIDDEN", 403),
+            (Error::not_found("session"), "NOT_FOUND", 404),
+            (Error::conflict("active session"), "CONFLICT", 409),
+            (
+                Error::RateLimited {
+                    retry_after: Duration::from_millis(1500),
+                },
+                "RATE_LIMITED",
+                429,
+            ),
+            (Error::crypto("tag mismatch"), "CRYPTO", 400),
+            (
+                Error::Egress {
+                    retryable: true,
+                    message: "unavailable".into(),
+                },
+                "EGRESS",
+                502,
+            ),
+            (
+                Error::Store {
+                    message: "locked".into(),
+                },
+                "STORE",
+                503,
+            ),
+            (
+                Error::Config {
+                    var: "LIVEKIT_URL".into(),
+                    problem: "LIVEKIT_URL is missing".into(),
+                },
+                "CONFIG",
+                500,
+            ),
+        ];
+        for (err, code, status) in cases {
+            assert_eq!(err.code().as_str(), code);
+            assert_eq!(err.code().http_status(), status);
+        }
+    }
+
+    #[test]
+    fn messages_name_the_field() {
+        let err = Error::invalid("customRtmpUrl", "must start with rtmp:// or rtmps://");
+        assert_eq!(
+            err.to_string(),
+            "invalid customRtmpUrl: must start with rtmp:// or rtmps://"
+        );
+        let err = Error::RateLimited {
+            retry_after: Duration::from_millis(1500),
+        };
+        assert_eq!(err.to_string(), "rate limited; retry after 1500 ms");
+        assert!(err.is_retryable());
+        assert!(!Error::not_found("session").is_retryable());
+    }
+}

@@ -1,0 +1,474 @@
+//! Streaming platforms, RTMP(S) ingest URLs and their redaction.
+//!
+//! [`build_rtmp_url`] joins a platform's ingest base (or a validated custom URL) with a
+//! stream key. The result is an [`RtmpUrl`], which holds a secret: its `Debug` and `Display`
+//! show the LiveKit-style redacted form (`rtmps://live.twitch.tv/app/{liv...nop}`).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{Error, Result};
+use crate::vault::SecretString;
+
+/// Longest stream key accepted, in bytes.
+pub const MAX_STREAM_KEY_BYTES: usize = 512;
+/// Longest custom ingest URL accepted, in bytes.
+pub const MAX_RTMP_URL_BYTES: usize = 2048;
+
+/// A streaming destination platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Platform {
+    /// Twitch (`rtmps://live.twitch.tv/app`).
+    Twitch,
+    /// YouTube Live (`rtmps://a.rtmps.youtube.com:443/live2`).
+    Youtube,
+    /// Kick (Amazon IVS ingest).
+    Kick,
+    /// Facebook Live (`rtmps://live-api-s.facebook.com:443/rtmp`).
+    Facebook,
+    /// Any RTMP(S) server; needs a custom URL.
+    Custom,
+    /// Retake.tv; needs a custom URL.
+    Retake,
+    /// X (Twitter); needs a custom URL.
+    X,
+    /// pump.fun; needs a custom URL.
+    Pumpfun,
+}
+
+impl Platform {
+    /// Every platform.
+    pub const ALL: [Platform; 8] = [
+        Platform::Twitch,
+        Platform::Youtube,
+        Platform::Kick,
+        Platform::Facebook,
+        Platform::Custom,
+        Platform::Retake,
+        Platform::X,
+        Platform::Pumpfun,
+    ];
+
+    /// The wire name, e.g. `"twitch"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Platform::Twitch => "twitch",
+            Platform::Youtube => "youtube",
+            Platform::Kick => "kick",
+            Platform::Facebook => "facebook",
+            Platform::Custom => "custom",
+            Platform::Retake => "retake",
+            Platform::X => "x",
+            Platform::Pumpfun => "pumpfun",
+        }
+    }
+
+    /// The platform's RTMPS ingest base, if it has a fixed one.
+    pub const fn default_ingest(self) -> Option<&'static str> {
+        match self {
+            Platform::Twitch => Some("rtmps://live.twitch.tv/app"),
+            Platform::Youtube => Some("rtmps://a.rtmps.youtube.com:443/live2"),
+            Platform::Kick => Some("rtmps://fa723fc1b171.global-contribute.live-video.net:443/app"),
+            Platform::Facebook => Some("rtmps://live-api-s.facebook.com:443/rtmp"),
+            Platform::Custom | Platform::Retake | Platform::X | Platform::Pumpfun => None,
+        }
+    }
+
+    /// Whether a custom ingest URL is required (no default ingest).
+    pub const fn requires_custom_url(self) -> bool {
+        self.default_ingest().is_none()
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Platform {
+    type Err = Error;
+
+    /// Parses a wire name (surrounding whitespace and ASCII case ignored).
+    fn from_str(s: &str) -> Result<Self> {
+        let wanted = s.trim();
+        Platform::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| {
+                let shown: String = wanted.chars().take(32).collect();
+                Error::invalid(
+                    "platform",
+                    format!(
+                        "unsupported platform {shown:?}; expected one of twitch, youtube, kick, \
+                         facebook, custom, retake, x, pumpfun"
+                    ),
+                )
+            })
+    }
+}
+
+impl Serialize for Platform {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Platform {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let s = Cow::<str>::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A complete RTMP(S) URL including the stream key: a secret.
+///
+/// `Debug` and `Display` show [`RtmpUrl::redacted`]; read the real URL with
+/// [`RtmpUrl::expose_secret`] only to hand it to the egress.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RtmpUrl {
+    full: SecretString,
+    redacted: String,
+}
+
+impl RtmpUrl {
+    /// The full URL, key included. Do not log it.
+    pub fn expose_secret(&self) -> &str {
+        self.full.expose_secret()
+    }
+
+    /// The LiveKit-style redacted URL, safe for logs and responses.
+    pub fn redacted(&self) -> &str {
+        &self.redacted
+    }
+
+    /// The full URL as a [`SecretString`].
+    pub fn into_secret(self) -> SecretString {
+        self.full
+    }
+}
+
+impl fmt::Debug for RtmpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RtmpUrl").field(&self.redacted).finish()
+    }
+}
+
+impl fmt::Display for RtmpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted)
+    }
+}
+
+/// Builds the ingest URL for `platform` with `stream_key`.
+///
+/// - The key is trimmed and must be 1–512 bytes of printable ASCII without `/`, `?` or `#`.
+/// - `custom_rtmp_url` (trimmed; empty counts as absent) is required for `custom`, `retake`,
+///   `x` and `pumpfun`, and overrides the default ingest of the others. It must be
+///   `rtmp://` or `rtmps://` (any case; written lower-case), have a host, no user info, no
+///   whitespace or control characters, and an application path segment; trailing `/` are
+///   removed.
+/// - The key is appended as the last path segment (before any query) unless it already is
+///   the last segment after an application segment.
+///
+/// Errors name the field (`streamKey` or `customRtmpUrl`) and never contain the key or URL.
+///
+/// ```
+/// use ltcg_streaming_core::{build_rtmp_url, Platform};
+/// let url = build_rtmp_url(Platform::Twitch, "live_123456789_abcdefghijklmnop", None)?;
+/// assert_eq!(url.expose_secret(), "rtmps://live.twitch.tv/app/live_123456789_abcdefghijklmnop");
+/// assert_eq!(url.to_string(), "rtmps://live.twitch.tv/app/{liv...nop}");
+/// # Ok::<(), ltcg_streaming_core::Error>(())
+/// ```
+pub fn build_rtmp_url(
+    platform: Platform,
+    stream_key: &str,
+    custom_rtmp_url: Option<&str>,
+) -> Result<RtmpUrl> {
+    let key = validate_stream_key(stream_key)?;
+    let custom = custom_rtmp_url.map(str::trim).filter(|s| !s.is_empty());
+    let base: Cow<'_, str> = match (custom, platform.default_ingest()) {
+        (Some(url), _) => Cow::Owned(validate_ingest_url(url)?),
+        (None, Some(default)) => Cow::Borrowed(default),
+        (None, None) => {
+            return Err(Error::invalid(
+                "customRtmpUrl",
+                format!("is required for the {platform} platform"),
+            ))
+        }
+    };
+    let full = with_stream_key(&base, key);
+    let redacted = redact_url(&full);
+    Ok(RtmpUrl {
+        full: SecretString::new(full),
+        redacted,
+    })
+}
+
+/// Trims and checks a stream key; the error names `streamKey` and never shows the key.
+pub fn validate_stream_key(stream_key: &str) -> Result<&str> {
+    const FIELD: &str = "streamKey";
+    let key = stream_key.trim();
+    if key.is_empty() {
+        return Err(Error::invalid(FIELD, "is required"));
+    }
+    if key.len() > MAX_STREAM_KEY_BYTES {
+        return Err(Error::invalid(
+            FIELD,
+            format!("must be at most {MAX_STREAM_KEY_BYTES} bytes"),
+        ));
+    }
+    let allowed = |b: u8| b.is_ascii_graphic() && !matches!(b, b'/' | b'?' | b'#');
+    if !key.bytes().all(allowed) {
+        return Err(Error::invalid(
+            FIELD,
+            "must contain only printable ASCII characters, without whitespace, '/', '?' or '#'",
+        ));
+    }
+    Ok(key)
+}
+
+/// Validates a custom ingest URL and returns it normalized (lower-case scheme, no trailing
+/// `/`). The error names `customRtmpUrl` and never shows the URL.
+pub fn validate_ingest_url(url: &str) -> Result<String> {
+    const FIELD: &str = "customRtmpUrl";
+    let bad = |reason: &str| Error::invalid(FIELD, reason);
+    let url = url.trim();
+    if url.len() > MAX_RTMP_URL_BYTES {
+        return Err(Error::invalid(
+            FIELD,
+            format!("must be at most {MAX_RTMP_URL_BYTES} bytes"),
+        ));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("must not contain whitespace or control characters"));
+    }
+    let (scheme, rest) =
+        split_scheme(url).ok_or_else(|| bad("must start with rtmp:// or rtmps://"))?;
+    let rest = rest.trim_end_matches('/');
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, after) = rest.split_at(authority_end);
+    if authority.contains('@') {
+        return Err(bad("must not contain user credentials"));
+    }
+    validate_authority(authority).map_err(bad)?;
+    let path = after.split(['?', '#']).next().unwrap_or_default();
+    if !path.split('/').any(|segment| !segment.is_empty()) {
+        return Err(bad(
+            "must include an application path segment, e.g. rtmp://host/live",
+        ));
+    }
+    Ok(format!("{scheme}://{rest}"))
+}
+
+/// Splits `rtmp://` / `rtmps://` (any case) off the front; returns the lower-case scheme.
+fn split_scheme(url: &str) -> Option<(&'static str, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme.eq_ignore_ascii_case("rtmp") {
+        Some(("rtmp", rest))
+    } else if scheme.eq_ignore_ascii_case("rtmps") {
+        Some(("rtmps", rest))
+    } else {
+        None
+    }
+}
+
+/// Checks `host[:port]` (or `[v6]:port`).
+fn validate_authority(authority: &str) -> std::result::Result<(), &'static str> {
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (inner, after) = v6
+            .split_once(']')
+            .ok_or("has an unterminated IPv6 address")?;
+        if inner.is_empty()
+            || !inner
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        {
+            return Err("has an invalid IPv6 address");
+        }
+        match after {
+            "" => (inner, None),
+            p => (
+                inner,
+                Some(p.strip_prefix(':').ok_or("has an invalid port")?),
+            ),
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("must include a host");
+    }
+    if !authority.starts_with('[')
+        && !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
+    {
+        return Err("has an invalid host name");
+    }
+    if let Some(port) = port {
+        match port.parse::<u16>() {
+            Ok(p) if p > 0 && port.bytes().all(|b| b.is_ascii_digit()) => {}
+            _ => return Err("has an invalid port"),
+        }
+    }
+    Ok(())
+}
+
+/// Appends `/<key>` to the path of `base` unless the key already is its last segment after
+/// an application segment. A query or fragment on `base` stays at the end.
+fn with_stream_key(base: &str, key: &str) -> String {
+    let (scheme_end, rest) = match base.find("://") {
+        Some(i) => (i + 3, &base[i + 3..]),
+        None => (0, base),
+    };
+    let tail_start = rest.find(['?', '#']).map_or(base.len(), |i| scheme_end + i);
+    let (head, tail) = base.split_at(tail_start);
+    let path_segments: Vec<&str> = head[scheme_end..]
+        .split('/')
+        .skip(1)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if path_segments.len() >= 2 && path_segments.last() == Some(&key) {
+        return base.to_owned();
+    }
+    let head = head.trim_end_matches('/');
+    let mut out = String::with_capacity(base.len() + key.len() + 1);
+    out.push_str(head);
+    out.push('/');
+    out.push_str(key);
+    out.push_str(tail);
+    out
+}
+
+/// Redacts a stream key the LiveKit way: `{abc...xyz}` keeps 3 characters at each end when
+/// the key has at least 9, 2 for at least 6, 1 for at least 3, none otherwise.
+///
+/// ```
+/// use ltcg_streaming_core::platform::redact_identifier;
+/// assert_eq!(redact_identifier("live_123456789_abcdefghijklmnop"), "{liv...nop}");
+/// assert_eq!(redact_identifier("abcdef"), "{ab...ef}");
+/// assert_eq!(redact_identifier("ab"), "{...}");
+/// ```
+pub fn redact_identifier(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    let keep = (1..=3).rev().find(|i| chars.len() >= i * 3).unwrap_or(0);
+    let prefix: String = chars[..keep].iter().collect();
+    let suffix: String = chars[chars.len() - keep..].iter().collect();
+    format!("{{{prefix}...{suffix}}}")
+}
+
+/// Redacts the stream key of an ingest URL for logs: the last path segment after the
+/// application segment becomes [`redact_identifier`] of it, and any query or fragment
+/// becomes `{...}`. A string that is not an `rtmp(s)://host/...` URL is redacted whole.
+///
+/// ```
+/// use ltcg_streaming_core::redact_url;
+/// assert_eq!(
+///     redact_url("rtmps://live.twitch.tv/app/live_123456789_abcdefghijklmnop"),
+///     "rtmps://live.twitch.tv/app/{liv...nop}"
+/// );
+/// assert_eq!(redact_url("rtmp://example.com/live"), "rtmp://example.com/live");
+/// ```
+pub fn redact_url(url: &str) -> String {
+    let Some((_, rest)) = split_scheme(url) else {
+        return "{...}".to_owned();
+    };
+    let scheme_len = url.len() - rest.len();
+    let tail_start = rest.find(['?', '#']).unwrap_or(rest.len());
+    let (path_part, tail) = rest.split_at(tail_start);
+    let mut out = String::with_capacity(url.len());
+    out.push_str(&url[..scheme_len]);
+    match path_part.split('/').filter(|s| !s.is_empty()).count() {
+        // host only, or host + application: nothing secret in the path.
+        0..=2 => out.push_str(path_part),
+        _ => {
+            let (head, key) = path_part.rsplit_once('/').unwrap_or(("", path_part));
+            out.push_str(head);
+            out.push('/');
+            out.push_str(&redact_identifier(key));
+        }
+    }
+    if let Some(marker) = tail.chars().next() {
+        out.push(marker);
+        out.push_str("{...}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_names_round_trip() {
+        for p in Platform::ALL {
+            assert_eq!(p.as_str().parse::<Platform>().unwrap(), p);
+            let json = serde_json::to_string(&p).unwrap();
+            assert_eq!(serde_json::from_str::<Platform>(&json).unwrap(), p);
+        }
+        assert_eq!(" Twitch ".parse::<Platform>().unwrap(), Platform::Twitch);
+        let err = "myspace".parse::<Platform>().unwrap_err();
+        assert!(err.to_string().contains("platform"));
+        assert!(serde_json::from_str::<Platform>("\"myspace\"").is_err());
+    }
+
+    #[test]
+    fn requires_custom_url_matches_defaults() {
+        let needing: Vec<_> = Platform::ALL
+            .into_iter()
+            .filter(|p| p.requires_custom_url())
+            .collect();
+        assert_eq!(
+            needing,
+            [
+                Platform::Custom,
+                Platform::Retake,
+                Platform::X,
+                Platform::Pumpfun
+            ]
+        );
+    }
+
+    #[test]
+    fn redaction_lengths_follow_livekit() {
+        assert_eq!(redact_identifier("abcdefghi"), "{abc...ghi}");
+        assert_eq!(redact_identifier("abcdefgh"), "{ab...gh}");
+        assert_eq!(redact_identifier("abcde"), "{a...e}");
+        assert_eq!(redact_identifier("abc"), "{a...c}");
+        assert_eq!(redact_identifier(""), "{...}");
+        assert_eq!(redact_identifier("ключ-🔑-key"), "{клю...key}");
+    }
+
+    #[test]
+    fn redact_url_hides_keys_queries_and_junk() {
+        assert_eq!(
+            redact_url("rtmp://h:1935/live/app/secretkey1?token=abc"),
+            "rtmp://h:1935/live/app/{sec...ey1}?{...}"
+        );
+        assert_eq!(redact_url("https://evil/secret"), "{...}");
+        assert_eq!(
+            redact_url("RTMPS://h/app/abcdefghi"),
+            "RTMPS://h/app/{abc...ghi}"
+        );
+    }
+
+    #[test]
+    fn appends_before_query() {
+        assert_eq!(
+            with_stream_key("rtmp://h/live?token=1", "k"),
+            "rtmp://h/live/k?token=1"
+        );
+        assert_eq!(
+            with_stream_key("rtmp://h/live/k#x", "k"),
+            "rtmp://h/live/k#x"
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! Sessions: the data model, overlay settings and the pure state machine.
+
+mod machine;
+mod model;
+mod overlay;
+
+pub use self::machine::{end_reason, transition, SessionEvent, Transition};
+pub use self::model::{
+    validate_id, Entity, NewSession, SessionId, SessionStats, SessionStatus, StreamSession,
+    StreamType, DEFAULT_STREAM_TITLE, MAX_ID_LEN, MAX_TITLE_CHARS,
+};
+pub use self::overlay::{
+    OverlayConfig, OverlayConfigPatch, PlayerVisualMode, Theme, WebcamPosition, WebcamSize,
+};
