@@ -1,4 +1,8 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod clock;
 pub mod config;
@@ -22,3 +26,8 @@ pub use crate::session::{
 pub use crate::token::{OverlayClaims, OverlayTokens};
 pub use crate::vault::{AesGcmVault, KeyVault, SecretString};
 pub use crate::webhook::{EgressEvent, EgressStatus, WebhookVerifier};
+
+/// The repository README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct RepositoryReadme;
