@@ -7,9 +7,12 @@
 pub mod clock;
 pub mod config;
 pub mod cost;
+pub mod egress;
 pub mod error;
 pub mod platform;
+pub mod service;
 pub mod session;
+pub mod store;
 pub mod token;
 pub mod vault;
 pub mod webhook;
@@ -17,12 +20,15 @@ pub mod webhook;
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use crate::config::{LiveKitConfig, StreamingConfig};
 pub use crate::cost::{estimate_cost, estimate_cost_with, CostEstimate, CostRates};
+pub use crate::egress::{EgressBackend, MemoryEgress};
 pub use crate::error::{Error, ErrorCode, Result};
 pub use crate::platform::{build_rtmp_url, redact_url, Platform, RtmpUrl};
+pub use crate::service::{Actor, ServiceOptions, StreamingService};
 pub use crate::session::{
     transition, Entity, OverlayConfig, OverlayConfigPatch, SessionEvent, SessionId, SessionStats,
     SessionStatus, StreamSession, StreamType, Transition,
 };
+pub use crate::store::{MemoryStore, SessionStore};
 pub use crate::token::{OverlayClaims, OverlayTokens};
 pub use crate::vault::{AesGcmVault, KeyVault, SecretString};
 pub use crate::webhook::{EgressEvent, EgressStatus, WebhookVerifier};

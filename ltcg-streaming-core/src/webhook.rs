@@ -152,12 +152,9 @@ impl EgressEvent {
 
     /// The `sessionId` query parameter of the web egress URL, if any.
     pub fn session_id_from_url(&self) -> Option<&str> {
-        let url = self.web_url.as_deref()?;
-        let query = url.split_once('?')?.1.split('#').next()?;
-        query
-            .split('&')
-            .find_map(|pair| pair.strip_prefix("sessionId="))
-            .filter(|id| !id.is_empty())
+        self.web_url
+            .as_deref()
+            .and_then(crate::egress::session_id_in_url)
     }
 
     /// Parses a protojson `WebhookEvent` body (camelCase or snake_case; unknown fields

@@ -14,10 +14,12 @@ fn new_session() -> StreamSession {
     StreamSession::create(
         NewSession {
             entity: Entity::agent("agent_1").unwrap(),
+            entity_name: Some("Blaze".into()),
             platform: Platform::Twitch,
             stream_title: "  ".into(),
             overlay_config: OverlayConfig::default_for(StreamType::Agent),
             lobby_id: Some("lobby_1".into()),
+            destinations: Vec::new(),
         },
         T0,
     )

@@ -23,10 +23,12 @@ fn main() -> ltcg_streaming_core::Result<()> {
     let session = StreamSession::create(
         NewSession {
             entity: Entity::agent("agent_7")?,
+            entity_name: None,
             platform: Platform::Twitch,
             stream_title: "AI Agent Playing LTCG".into(),
             overlay_config: OverlayConfig::default_for(StreamType::Agent),
             lobby_id: None,
+            destinations: Vec::new(),
         },
         1_767_225_600_000,
     )?;

@@ -1,9 +1,13 @@
 //! Sessions: the data model, overlay settings and the pure state machine.
 
+mod activity;
+mod destination;
 mod machine;
 mod model;
 mod overlay;
 
+pub use self::activity::{Activity, ActivityKind};
+pub use self::destination::{Destination, DestinationStatus};
 pub use self::machine::{end_reason, transition, SessionEvent, Transition};
 pub use self::model::{
     validate_id, Entity, NewSession, SessionId, SessionStats, SessionStatus, StreamSession,

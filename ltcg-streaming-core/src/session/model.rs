@@ -7,6 +7,7 @@ use aes_gcm::aead::rand_core::RngCore;
 use aes_gcm::aead::OsRng;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::destination::Destination;
 use super::overlay::OverlayConfig;
 use crate::error::{Error, Result};
 use crate::platform::Platform;
@@ -274,6 +275,9 @@ pub struct StreamSession {
     /// Who streams.
     #[serde(flatten)]
     pub entity: Entity,
+    /// Display name of the user or agent, when the caller gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_name: Option<String>,
     /// The primary destination platform.
     pub platform: Platform,
     /// Title shown on the overlay.
@@ -288,6 +292,9 @@ pub struct StreamSession {
     /// The game lobby currently shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_lobby_id: Option<String>,
+    /// The RTMP outputs (primary first).
+    #[serde(default)]
+    pub destinations: Vec<Destination>,
     /// Created, Unix ms.
     pub created_at: i64,
     /// Last changed, Unix ms.
@@ -333,6 +340,8 @@ pub struct StreamSession {
 pub struct NewSession {
     /// Who streams.
     pub entity: Entity,
+    /// Display name of the user or agent.
+    pub entity_name: Option<String>,
     /// The primary destination platform.
     pub platform: Platform,
     /// Title; empty means `LTCG Live`.
@@ -341,6 +350,8 @@ pub struct NewSession {
     pub overlay_config: OverlayConfig,
     /// Lobby to show from the start.
     pub lobby_id: Option<String>,
+    /// The outputs (primary first).
+    pub destinations: Vec<Destination>,
 }
 
 /// Default title when none is given.
@@ -367,10 +378,23 @@ impl StreamSession {
         if let Some(lobby) = &new.lobby_id {
             validate_id("lobbyId", lobby)?;
         }
+        let entity_name = match new.entity_name.as_deref().map(str::trim) {
+            Some(name)
+                if name.chars().count() > MAX_TITLE_CHARS || name.chars().any(char::is_control) =>
+            {
+                return Err(Error::invalid(
+                    "entityName",
+                    format!("must be at most {MAX_TITLE_CHARS} printable characters"),
+                ))
+            }
+            Some("") | None => None,
+            Some(name) => Some(name.to_owned()),
+        };
         new.overlay_config.validate()?;
         Ok(Self {
             id: SessionId::generate(),
             entity: new.entity,
+            entity_name,
             platform: new.platform,
             stream_title: if title.is_empty() {
                 DEFAULT_STREAM_TITLE.to_owned()
@@ -381,6 +405,7 @@ impl StreamSession {
             egress_id: None,
             overlay_config: new.overlay_config,
             current_lobby_id: new.lobby_id,
+            destinations: new.destinations,
             created_at: now_ms,
             updated_at: now_ms,
             started_at: None,

@@ -1,0 +1,116 @@
+//! Egress backends: what renders the overlay page and pushes it to the RTMP outputs.
+//!
+//! [`EgressBackend`] is an object-safe async trait. Backends: [`LiveKitEgress`] (feature
+//! `livekit`, LiveKit web egress through `livekit-api`) and [`MemoryEgress`] (in process,
+//! for development and tests; it renders nothing).
+//!
+//! Error contract, which the service relies on:
+//! - `start`: [`crate::Error::Egress`] with `retryable: false` means nothing was started;
+//!   `retryable: true` (timeout, unavailable, 5xx, transport) means an egress *may* exist,
+//!   and the reconciler will adopt or stop it. Starts are never retried automatically.
+//! - `stop` is idempotent: an egress that is unknown or already finished is `Ok`.
+
+mod encoding;
+#[cfg(feature = "livekit")]
+mod livekit;
+mod memory;
+
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+
+pub use self::encoding::{EncodingPreset, EncodingSettings};
+#[cfg(feature = "livekit")]
+pub use self::livekit::{LiveKitEgress, LiveKitEgressOptions};
+pub use self::memory::MemoryEgress;
+use crate::error::Result;
+use crate::session::SessionId;
+use crate::vault::SecretString;
+use crate::webhook::EgressStatus;
+
+/// What to render and where to push it.
+#[derive(Debug, Clone)]
+pub struct EgressRequest {
+    /// The session the egress renders (its id is also in `page_url`).
+    pub session_id: SessionId,
+    /// The overlay page URL, including its access token: a credential.
+    pub page_url: SecretString,
+    /// Full RTMP(S) output URLs, keys included (simulcast when several).
+    pub outputs: Vec<SecretString>,
+    /// Video/audio encoding.
+    pub encoding: EncodingSettings,
+}
+
+/// An egress as the backend reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EgressSummary {
+    /// The egress id.
+    pub egress_id: String,
+    /// Its status.
+    pub status: EgressStatus,
+    /// The web page it renders, when it is a web egress.
+    pub web_url: Option<String>,
+    /// Start time, Unix nanoseconds (0 when unknown).
+    pub started_at_ns: i64,
+}
+
+impl EgressSummary {
+    /// The `sessionId` query parameter of the rendered page, if any.
+    pub fn session_id(&self) -> Option<&str> {
+        self.web_url.as_deref().and_then(session_id_in_url)
+    }
+}
+
+/// The non-empty `sessionId` query parameter of `url`.
+pub fn session_id_in_url(url: &str) -> Option<&str> {
+    let query = url.split_once('?')?.1.split('#').next()?;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("sessionId="))
+        .filter(|id| !id.is_empty())
+}
+
+/// Starts, changes, stops and lists egresses.
+#[async_trait]
+pub trait EgressBackend: Send + Sync + Debug {
+    /// Starts rendering `request.page_url` to `request.outputs`; returns the egress id.
+    async fn start(&self, request: &EgressRequest) -> Result<String>;
+
+    /// Adds and removes outputs of a running egress.
+    async fn update_outputs(
+        &self,
+        egress_id: &str,
+        add: &[SecretString],
+        remove: &[SecretString],
+    ) -> Result<()>;
+
+    /// Stops an egress; idempotent.
+    async fn stop(&self, egress_id: &str) -> Result<()>;
+
+    /// Every egress that is starting or active (all pages).
+    async fn list_active(&self) -> Result<Vec<EgressSummary>>;
+}
+
+#[async_trait]
+impl<T: EgressBackend + ?Sized> EgressBackend for std::sync::Arc<T> {
+    async fn start(&self, request: &EgressRequest) -> Result<String> {
+        (**self).start(request).await
+    }
+
+    async fn update_outputs(
+        &self,
+        egress_id: &str,
+        add: &[SecretString],
+        remove: &[SecretString],
+    ) -> Result<()> {
+        (**self).update_outputs(egress_id, add, remove).await
+    }
+
+    async fn stop(&self, egress_id: &str) -> Result<()> {
+        (**self).stop(egress_id).await
+    }
+
+    async fn list_active(&self) -> Result<Vec<EgressSummary>> {
+        (**self).list_active().await
+    }
+}

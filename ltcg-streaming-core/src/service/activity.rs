@@ -1,0 +1,258 @@
+//! What happens during a stream: lobby links, agent decisions, game events, viewers.
+
+use serde_json::{json, Value};
+
+use super::{Actor, DecisionInput, EventInput, RecordedActivity, StreamingService};
+use crate::error::{Error, Result};
+use crate::session::{
+    validate_id, Activity, ActivityKind, Entity, SessionId, StreamSession, StreamType,
+};
+
+/// Longest reasoning text kept, in characters.
+const MAX_REASONING_CHARS: usize = 4_000;
+/// Longest description / short text, in characters.
+const MAX_TEXT_CHARS: usize = 1_000;
+/// Largest `parameters` / `metadata` JSON, in bytes.
+const MAX_JSON_BYTES: usize = 16 * 1024;
+/// Most activities returned by one read.
+const MAX_FEED_READ: usize = 100;
+
+impl StreamingService {
+    /// Shows `lobby_id` on the session's overlay (`None` clears it).
+    pub async fn link_lobby(
+        &self,
+        actor: &Actor,
+        session_id: &SessionId,
+        lobby_id: Option<&str>,
+    ) -> Result<StreamSession> {
+        self.inner.limits.call(actor)?;
+        if let Some(lobby) = lobby_id {
+            validate_id("lobbyId", lobby)?;
+        }
+        actor.authorize(&self.load(session_id).await?)?;
+        let lobby = lobby_id.map(str::to_owned);
+        self.modify(session_id, |s| {
+            if s.status.is_terminal() {
+                return Err(Error::conflict("session is over"));
+            }
+            s.current_lobby_id = lobby.clone();
+            Ok(())
+        })
+        .await
+    }
+
+    /// Records an agent decision into its (active) session: shown on the overlay and
+    /// counted into `decisionsLogged`.
+    pub async fn record_decision(
+        &self,
+        actor: &Actor,
+        input: DecisionInput,
+    ) -> Result<RecordedActivity> {
+        self.inner.limits.call(actor)?;
+        let session = self
+            .target_session(actor, input.session_id.as_ref(), input.agent_id.as_deref())
+            .await?;
+        if session.entity.stream_type != StreamType::Agent {
+            return Err(Error::invalid(
+                "sessionId",
+                "decisions belong to agent streams",
+            ));
+        }
+        text("gameId", &input.game_id, 128)?;
+        text("phase", &input.phase, 64)?;
+        text("action", &input.action, 200)?;
+        text("reasoning", &input.reasoning, MAX_REASONING_CHARS)?;
+        if let Some(result) = &input.result {
+            text("result", result, MAX_TEXT_CHARS)?;
+        }
+        small_json("parameters", input.parameters.as_ref())?;
+        let mut data = json!({
+            "gameId": input.game_id,
+            "turnNumber": input.turn_number,
+            "phase": input.phase,
+            "action": input.action,
+            "reasoning": input.reasoning,
+        });
+        put(&mut data, "parameters", input.parameters);
+        put(
+            &mut data,
+            "executionTimeMs",
+            input.execution_time_ms.map(Value::from),
+        );
+        put(&mut data, "result", input.result.map(Value::from));
+        self.record(&session.id, ActivityKind::Decision, data).await
+    }
+
+    /// Records a game event into the caller's (active) session: shown in the overlay's
+    /// ticker and counted into `eventsRecorded`.
+    pub async fn record_event(&self, actor: &Actor, input: EventInput) -> Result<RecordedActivity> {
+        self.inner.limits.call(actor)?;
+        let session = self
+            .target_session(actor, input.session_id.as_ref(), input.agent_id.as_deref())
+            .await?;
+        text("gameId", &input.game_id, 128)?;
+        if let Some(lobby) = &input.lobby_id {
+            validate_id("lobbyId", lobby)?;
+        }
+        if input.event_type.is_empty()
+            || input.event_type.len() > 64
+            || !input
+                .event_type
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
+        {
+            return Err(Error::invalid(
+                "eventType",
+                "must be 1-64 characters of a-z, 0-9 and _",
+            ));
+        }
+        text("description", &input.description, MAX_TEXT_CHARS)?;
+        if let Some(name) = &input.player_username {
+            text("playerUsername", name, 100)?;
+        }
+        small_json("metadata", input.metadata.as_ref())?;
+        let mut data = json!({
+            "gameId": input.game_id,
+            "turnNumber": input.turn_number,
+            "eventType": input.event_type,
+            "description": input.description,
+        });
+        put(&mut data, "lobbyId", input.lobby_id.map(Value::from));
+        put(
+            &mut data,
+            "playerUsername",
+            input.player_username.map(Value::from),
+        );
+        put(&mut data, "metadata", input.metadata);
+        self.record(&session.id, ActivityKind::Event, data).await
+    }
+
+    /// Sets the current viewer count (the peak is kept).
+    pub async fn update_viewer_count(
+        &self,
+        actor: &Actor,
+        session_id: &SessionId,
+        viewers: u64,
+    ) -> Result<StreamSession> {
+        self.inner.limits.call(actor)?;
+        actor.authorize(&self.load(session_id).await?)?;
+        self.inner.store.set_viewer_count(session_id, viewers).await
+    }
+
+    /// The newest decisions or events of a session (at most 100), newest first, for its
+    /// owner or internal callers.
+    pub async fn recent_activity(
+        &self,
+        actor: &Actor,
+        session_id: &SessionId,
+        kind: ActivityKind,
+        limit: usize,
+    ) -> Result<Vec<Activity>> {
+        self.inner.limits.call(actor)?;
+        actor.authorize(&self.load(session_id).await?)?;
+        self.inner
+            .store
+            .recent_activity(session_id, kind, limit.min(MAX_FEED_READ))
+            .await
+    }
+
+    async fn record(
+        &self,
+        id: &SessionId,
+        kind: ActivityKind,
+        data: Value,
+    ) -> Result<RecordedActivity> {
+        let activity = Activity {
+            kind,
+            at: self.now(),
+            data,
+        };
+        let session = self.inner.store.record_activity(id, &activity).await?;
+        Ok(RecordedActivity {
+            success: true,
+            session_id: session.id,
+            decisions_logged: session.decisions_logged,
+            events_recorded: session.events_recorded,
+        })
+    }
+
+    /// The session an activity is for: the given id, else the caller's (or the named
+    /// agent's) active session. The caller must own it.
+    async fn target_session(
+        &self,
+        actor: &Actor,
+        session_id: Option<&SessionId>,
+        agent_id: Option<&str>,
+    ) -> Result<StreamSession> {
+        let session = match (session_id, agent_id) {
+            (Some(id), _) => self.load(id).await?,
+            (None, Some(agent)) => {
+                let entity = Entity::agent(agent)?;
+                if !actor.may_act_for(&entity) {
+                    return Err(Error::forbidden("cannot record for another agent"));
+                }
+                self.inner
+                    .store
+                    .active_session(&entity)
+                    .await?
+                    .ok_or_else(|| Error::not_found("active session"))?
+            }
+            (None, None) => {
+                let entity = actor
+                    .entity()
+                    .ok_or_else(|| Error::invalid("sessionId", "is required (or agentId)"))?;
+                self.inner
+                    .store
+                    .active_session(&entity)
+                    .await?
+                    .ok_or_else(|| Error::not_found("active session"))?
+            }
+        };
+        actor.authorize(&session)?;
+        if session.status.is_terminal() {
+            return Err(Error::conflict("session is over"));
+        }
+        Ok(session)
+    }
+}
+
+/// Checks a required text field: non-empty after trimming, at most `max` characters,
+/// no control characters except newlines and tabs.
+fn text(field: &str, value: &str, max: usize) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(Error::invalid(field, "is required"));
+    }
+    if value.chars().count() > max {
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(Error::invalid(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// Bounds free-form JSON.
+fn small_json(field: &str, value: Option<&Value>) -> Result<()> {
+    match value {
+        Some(v) if serde_json::to_vec(v).map_or(true, |b| b.len() > MAX_JSON_BYTES) => {
+            Err(Error::invalid(
+                field,
+                format!("must be at most {MAX_JSON_BYTES} bytes of JSON"),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Sets `key` on a JSON object when `value` is present.
+fn put(object: &mut Value, key: &str, value: Option<Value>) {
+    if let (Some(map), Some(v)) = (object.as_object_mut(), value) {
+        map.insert(key.to_owned(), v);
+    }
+}

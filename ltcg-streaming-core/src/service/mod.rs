@@ -1,0 +1,276 @@
+//! [`StreamingService`]: the lifecycle of streams, from a start request to accurate stats.
+//!
+//! Built from a [`StreamingConfig`], a [`SessionStore`], an [`EgressBackend`] and a
+//! [`KeyVault`]. Every call takes an [`Actor`] and enforces DESIGN §8: users and agents touch
+//! only their own sessions and credentials, stream keys come only from the request or the
+//! caller's own stored credentials, ciphertexts are decrypted only for internal callers, and
+//! the overlay base URL comes only from configuration.
+//!
+//! Correctness under retries and races rests on three things: the store's one-active-session
+//! insert, compare-and-swap updates (every state change goes through [`crate::transition`]
+//! inside a CAS loop), and webhook de-duplication by event id.
+
+mod activity;
+mod actor;
+mod destinations;
+mod limits;
+mod platforms;
+mod reconcile;
+mod start;
+mod stop;
+mod types;
+mod webhooks;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use self::actor::Actor;
+pub use self::limits::RateLimitConfig;
+use self::limits::RateLimits;
+pub use self::types::*;
+use crate::clock::{Clock, SystemClock};
+use crate::config::StreamingConfig;
+use crate::egress::{EgressBackend, EncodingSettings};
+use crate::error::{Error, ErrorCode, Result};
+use crate::session::{transition, SessionEvent, SessionId, StreamSession, Transition};
+use crate::store::{SessionQuery, SessionStore};
+use crate::token::OverlayTokens;
+use crate::vault::KeyVault;
+use crate::webhook::WebhookVerifier;
+
+/// How often a compare-and-swap update is retried before giving up.
+const MAX_CAS_ATTEMPTS: usize = 32;
+/// Most destinations (primary included) one session may stream to.
+pub const MAX_DESTINATIONS: usize = 5;
+
+/// Tunables of the service; `Default` gives production settings.
+#[derive(Debug, Clone)]
+pub struct ServiceOptions {
+    /// Time source (injectable for tests).
+    pub clock: Arc<dyn Clock>,
+    /// Rate limits.
+    pub rate_limits: RateLimitConfig,
+    /// Egress encoding.
+    pub encoding: EncodingSettings,
+    /// Longest wait for the egress start call before the start counts as uncertain.
+    pub egress_start_timeout: Duration,
+    /// Webhook verifier; default from the config's LiveKit credentials.
+    pub webhook_verifier: Option<WebhookVerifier>,
+}
+
+impl Default for ServiceOptions {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            rate_limits: RateLimitConfig::default(),
+            encoding: EncodingSettings::default(),
+            egress_start_timeout: Duration::from_secs(30),
+            webhook_verifier: None,
+        }
+    }
+}
+
+struct Inner {
+    config: StreamingConfig,
+    store: Arc<dyn SessionStore>,
+    egress: Arc<dyn EgressBackend>,
+    vault: Arc<dyn KeyVault>,
+    tokens: OverlayTokens,
+    webhooks: Option<WebhookVerifier>,
+    clock: Arc<dyn Clock>,
+    limits: RateLimits,
+    encoding: EncodingSettings,
+    egress_start_timeout: Duration,
+}
+
+/// The streaming service. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct StreamingService {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for StreamingService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamingService")
+            .field("app_url", &self.inner.config.app_url)
+            .field("store", &self.inner.store)
+            .field("egress", &self.inner.egress)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamingService {
+    /// A service with default options.
+    pub fn new(
+        config: StreamingConfig,
+        store: Arc<dyn SessionStore>,
+        egress: Arc<dyn EgressBackend>,
+        vault: Arc<dyn KeyVault>,
+    ) -> Result<Self> {
+        Self::with_options(config, store, egress, vault, ServiceOptions::default())
+    }
+
+    /// A service with explicit options.
+    pub fn with_options(
+        config: StreamingConfig,
+        store: Arc<dyn SessionStore>,
+        egress: Arc<dyn EgressBackend>,
+        vault: Arc<dyn KeyVault>,
+        options: ServiceOptions,
+    ) -> Result<Self> {
+        options.encoding.validate()?;
+        let tokens = config.overlay_tokens()?.with_clock(options.clock.clone());
+        let webhooks = match options.webhook_verifier {
+            Some(v) => Some(v),
+            None => config.webhook_verifier().transpose()?,
+        }
+        .map(|v| v.with_clock(options.clock.clone()));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                egress,
+                vault,
+                tokens,
+                webhooks,
+                clock: options.clock,
+                limits: RateLimits::new(options.rate_limits),
+                encoding: options.encoding,
+                egress_start_timeout: options.egress_start_timeout,
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &StreamingConfig {
+        &self.inner.config
+    }
+
+    /// The session store.
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.inner.store
+    }
+
+    /// The overlay token issuer/verifier.
+    pub fn overlay_tokens(&self) -> &OverlayTokens {
+        &self.inner.tokens
+    }
+
+    fn now(&self) -> i64 {
+        self.inner.clock.now_ms()
+    }
+
+    /// Reads a session or fails with `NOT_FOUND`.
+    async fn load(&self, id: &SessionId) -> Result<StreamSession> {
+        self.inner
+            .store
+            .get_session(id)
+            .await?
+            .ok_or_else(|| Error::not_found("session"))
+    }
+
+    /// Applies a lifecycle event with compare-and-swap retries, then stops any egress the
+    /// transition says must stop.
+    async fn apply(
+        &self,
+        id: &SessionId,
+        event: &SessionEvent,
+        at_ms: Option<i64>,
+    ) -> Result<Transition> {
+        let mut outcome = None;
+        for _ in 0..MAX_CAS_ATTEMPTS {
+            let current = self.load(id).await?;
+            let mut t = transition(&current, event, at_ms.unwrap_or_else(|| self.now()));
+            if t.changed {
+                match self.inner.store.update_session(&t.session).await {
+                    Ok(saved) => t.session = saved,
+                    Err(e) if e.code() == ErrorCode::Conflict => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            outcome = Some(t);
+            break;
+        }
+        let t = outcome.ok_or_else(|| Error::conflict("session changed too often; try again"))?;
+        if let Some(egress_id) = &t.stop_egress {
+            self.stop_egress_quietly(egress_id).await;
+        }
+        if t.changed {
+            tracing::info!(session = %id, status = %t.session.status, ?event, "session transition");
+        }
+        Ok(t)
+    }
+
+    /// Applies a non-lifecycle edit (`edit` may refuse) with compare-and-swap retries.
+    async fn modify(
+        &self,
+        id: &SessionId,
+        mut edit: impl FnMut(&mut StreamSession) -> Result<()>,
+    ) -> Result<StreamSession> {
+        for _ in 0..MAX_CAS_ATTEMPTS {
+            let mut session = self.load(id).await?;
+            edit(&mut session)?;
+            session.updated_at = session.updated_at.max(self.now());
+            match self.inner.store.update_session(&session).await {
+                Ok(saved) => return Ok(saved),
+                Err(e) if e.code() == ErrorCode::Conflict => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::conflict("session changed too often; try again"))
+    }
+
+    /// Stops an egress; failures are logged (the reconciler stops orphans later).
+    async fn stop_egress_quietly(&self, egress_id: &str) {
+        if let Err(e) = self.inner.egress.stop(egress_id).await {
+            tracing::warn!(egress = egress_id, error = %e, "could not stop egress; the reconciler will retry");
+        }
+    }
+
+    /// The overlay page URL of a session, with a fresh access token.
+    fn overlay_url_for(&self, session: &StreamSession) -> Result<String> {
+        let token = self.inner.tokens.issue(
+            session.id.as_str(),
+            session.entity.stream_type,
+            &session.entity.entity_id,
+        )?;
+        Ok(format!(
+            "{}/stream/overlay?sessionId={}&token={}",
+            self.inner.config.app_url, session.id, token
+        ))
+    }
+
+    /// The overlay page URL of a session with a fresh token, for its owner or internal
+    /// callers.
+    pub async fn overlay_url(&self, actor: &Actor, session_id: &SessionId) -> Result<String> {
+        self.inner.limits.call(actor)?;
+        let session = self.load(session_id).await?;
+        actor.authorize(&session)?;
+        self.overlay_url_for(&session)
+    }
+
+    /// Every session matching `query`, across all pages.
+    async fn all_sessions(&self, mut query: SessionQuery) -> Result<Vec<StreamSession>> {
+        let mut out = Vec::new();
+        query.limit = crate::store::MAX_PAGE_SIZE;
+        loop {
+            let page = self.inner.store.list_sessions(&query).await?;
+            out.extend(page.sessions);
+            match page.next_cursor {
+                Some(c) => query.cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+}
+
+/// Prefixes the field of an `INVALID_INPUT` error (e.g. `destinations[1].streamKey`).
+fn within(prefix: &str, err: Error) -> Error {
+    match err {
+        Error::InvalidInput { field, reason } => Error::InvalidInput {
+            field: format!("{prefix}.{field}"),
+            reason,
+        },
+        other => other,
+    }
+}

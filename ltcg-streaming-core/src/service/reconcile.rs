@@ -1,0 +1,165 @@
+//! The reconciler: makes the store and the egress backend agree again after lost
+//! webhooks, crashes, timeouts and ambiguous starts. Run it periodically (every minute).
+
+use std::collections::HashMap;
+
+use super::{Actor, ReconcileReport, StreamingService};
+use crate::egress::EgressSummary;
+use crate::error::Result;
+use crate::session::{SessionEvent, SessionId, SessionStatus, StreamSession};
+use crate::store::SessionQuery;
+
+/// A session whose egress is missing from a listing is declared lost only when it has not
+/// changed for this long (the listing may predate its egress).
+const VANISH_GRACE_MS: i64 = 60_000;
+
+impl StreamingService {
+    /// One reconciliation pass (internal callers only):
+    /// 1. every active egress rendering one of our overlay pages is matched to its session:
+    ///    an egress with no active session is stopped, a second egress of a session is
+    ///    stopped, an egress whose start call was uncertain is adopted, and a missed status
+    ///    change is applied;
+    /// 2. sessions stuck starting past the start timeout become `error` (egress stopped);
+    /// 3. live sessions past the maximum duration end (egress stopped);
+    /// 4. sessions whose egress no longer exists end.
+    ///
+    /// Egresses that do not render our overlay are never touched.
+    pub async fn reconcile(&self, actor: &Actor) -> Result<ReconcileReport> {
+        actor.require_internal()?;
+        let mut report = ReconcileReport::default();
+        let listed_at = self.now();
+        let egresses = self.inner.egress.list_active().await?;
+        let mut live_egress: HashMap<String, &EgressSummary> = HashMap::new();
+        for egress in &egresses {
+            let ours = egress
+                .web_url
+                .as_deref()
+                .is_some_and(|u| self.is_our_overlay(u));
+            if !ours {
+                continue;
+            }
+            live_egress.insert(egress.egress_id.clone(), egress);
+            if let Err(e) = self.reconcile_egress(egress, &mut report).await {
+                report
+                    .errors
+                    .push(format!("egress {}: {e}", egress.egress_id));
+            }
+        }
+
+        let active = self
+            .all_sessions(SessionQuery {
+                active_only: true,
+                ..SessionQuery::default()
+            })
+            .await?;
+        for session in active {
+            if let Err(e) = self
+                .reconcile_session(&session, &live_egress, listed_at, &mut report)
+                .await
+            {
+                report.errors.push(format!("session {}: {e}", session.id));
+            }
+        }
+        if !report.stopped_egresses.is_empty() || !report.errors.is_empty() {
+            tracing::info!(?report, "reconciled");
+        }
+        Ok(report)
+    }
+
+    async fn reconcile_egress(
+        &self,
+        egress: &EgressSummary,
+        report: &mut ReconcileReport,
+    ) -> Result<()> {
+        let session = self
+            .session_for_egress(&egress.egress_id, egress.web_url.as_deref())
+            .await?;
+        let Some(session) = session.filter(|s| s.status.is_active()) else {
+            self.stop_orphan(&egress.egress_id, report).await;
+            return Ok(());
+        };
+        if session
+            .egress_id
+            .as_deref()
+            .is_some_and(|own| own != egress.egress_id)
+        {
+            self.stop_orphan(&egress.egress_id, report).await;
+            return Ok(());
+        }
+        let adopting = session.egress_id.is_none();
+        let event = SessionEvent::Egress {
+            egress_id: egress.egress_id.clone(),
+            status: egress.status,
+            error: None,
+        };
+        let at = (egress.started_at_ns > 0).then_some(egress.started_at_ns / 1_000_000);
+        let t = self.apply(&session.id, &event, at).await?;
+        if t.changed {
+            if adopting {
+                report.adopted.push(session.id.clone());
+            } else {
+                report.caught_up.push(session.id.clone());
+            }
+        }
+        if let Some(stopped) = t.stop_egress {
+            report.stopped_egresses.push(stopped);
+        }
+        Ok(())
+    }
+
+    async fn reconcile_session(
+        &self,
+        session: &StreamSession,
+        live_egress: &HashMap<String, &EgressSummary>,
+        listed_at: i64,
+        report: &mut ReconcileReport,
+    ) -> Result<()> {
+        let now = self.now();
+        let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let start_timeout = ms(self.inner.config.start_timeout);
+        let max_duration = ms(self.inner.config.max_duration);
+        let bucket: &mut Vec<SessionId>;
+        let event = match session.status {
+            SessionStatus::Initializing | SessionStatus::Pending
+                if now.saturating_sub(session.created_at) > start_timeout =>
+            {
+                bucket = &mut report.timed_out;
+                SessionEvent::StartTimedOut
+            }
+            SessionStatus::Live
+                if session
+                    .started_at
+                    .is_some_and(|s| now.saturating_sub(s) >= max_duration) =>
+            {
+                bucket = &mut report.max_duration_ended;
+                SessionEvent::MaxDurationReached
+            }
+            SessionStatus::Pending | SessionStatus::Live
+                if session
+                    .egress_id
+                    .as_ref()
+                    .is_some_and(|id| !live_egress.contains_key(id))
+                    && listed_at.saturating_sub(session.updated_at) > VANISH_GRACE_MS =>
+            {
+                bucket = &mut report.vanished;
+                SessionEvent::EgressVanished
+            }
+            _ => return Ok(()),
+        };
+        let t = self.apply(&session.id, &event, None).await?;
+        if t.changed {
+            bucket.push(session.id.clone());
+        }
+        if let Some(stopped) = t.stop_egress {
+            report.stopped_egresses.push(stopped);
+        }
+        Ok(())
+    }
+
+    async fn stop_orphan(&self, egress_id: &str, report: &mut ReconcileReport) {
+        match self.inner.egress.stop(egress_id).await {
+            Ok(()) => report.stopped_egresses.push(egress_id.to_owned()),
+            Err(e) => report.errors.push(format!("stop {egress_id}: {e}")),
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! Starting a stream: who, where to, reuse or replace, session row before the egress call.
+
+use super::{
+    within, Actor, StartStreamRequest, StartStreamResponse, StreamingService, MAX_DESTINATIONS,
+};
+use crate::egress::EgressRequest;
+use crate::error::{Error, Result};
+use crate::platform::{build_rtmp_url, Platform, RtmpUrl};
+use crate::session::{
+    end_reason, Destination, DestinationStatus, Entity, NewSession, OverlayConfig, SessionEvent,
+    SessionStatus, StreamSession, StreamType,
+};
+use crate::store::Insert;
+use crate::vault::SecretString;
+
+/// What to do with the entity's active session when a start arrives.
+enum Existing {
+    /// Return it (`reused: true`).
+    Reuse,
+    /// End it with this event, then start a new one.
+    Replace(SessionEvent),
+}
+
+impl StreamingService {
+    /// Starts a stream (or returns the entity's healthy active session on the same
+    /// platform, `reused: true`). See [`StartStreamRequest`].
+    ///
+    /// The session row is written before the egress call, so a crash or timeout never
+    /// leaves an egress without a session. A failed start leaves the session `error` and
+    /// nothing running; an uncertain one (timeout, unavailable) leaves it `initializing`
+    /// for the reconciler to settle.
+    pub async fn start_stream(
+        &self,
+        actor: &Actor,
+        req: StartStreamRequest,
+    ) -> Result<StartStreamResponse> {
+        self.inner.limits.call(actor)?;
+        if req.base_url.is_some() {
+            return Err(Error::invalid(
+                "baseUrl",
+                "is not accepted: the overlay base URL comes from configuration",
+            ));
+        }
+        let entity = resolve_entity(actor, &req)?;
+        let overlay_config = OverlayConfig::merged(
+            entity.stream_type,
+            &req.overlay_config.clone().unwrap_or_default(),
+        )?;
+        let targets = self.resolve_targets(actor, &entity, &req).await?;
+        let platform = targets[0].0;
+        let now = self.now();
+        let draft = StreamSession::create(
+            NewSession {
+                entity: entity.clone(),
+                entity_name: req.entity_name.clone(),
+                platform,
+                stream_title: req.stream_title.clone().unwrap_or_default(),
+                overlay_config,
+                lobby_id: req.lobby_id.clone(),
+                destinations: Vec::new(),
+            },
+            now,
+        )?;
+        self.inner.limits.start(&entity)?;
+
+        if let Some(active) = self.inner.store.active_session(&entity).await? {
+            match self.judge_existing(&active, platform, req.force_restart, now)? {
+                Existing::Reuse => return self.reuse(active, req.lobby_id.as_deref()).await,
+                Existing::Replace(event) => {
+                    self.apply(&active.id, &event, None).await?;
+                }
+            }
+        }
+
+        let mut session = draft;
+        for (i, (platform, url)) in targets.iter().enumerate() {
+            let encrypted_url = self.inner.vault.encrypt(&url.clone().into_secret()).await?;
+            session.destinations.push(Destination {
+                id: Destination::generate_id(),
+                platform: *platform,
+                redacted_url: url.redacted().to_owned(),
+                encrypted_url,
+                status: DestinationStatus::Active,
+                primary: i == 0,
+                added_at: now,
+                removed_at: None,
+                error_message: None,
+            });
+        }
+        let session = match self.inner.store.insert_session(&session).await? {
+            Insert::Created(s) => s,
+            // A concurrent start won the race: answer as if it had come first.
+            Insert::Existing(other) => {
+                return match self.judge_existing(&other, platform, false, now)? {
+                    Existing::Reuse => self.reuse(other, req.lobby_id.as_deref()).await,
+                    Existing::Replace(_) => Err(Error::conflict(
+                        "another start for this stream is in progress; try again",
+                    )),
+                }
+            }
+        };
+        tracing::info!(session = %session.id, entity = %entity, %platform, outputs = targets.len(), "session created");
+        self.launch(session, &targets).await
+    }
+
+    /// Calls the egress for a freshly inserted session and records the outcome.
+    async fn launch(
+        &self,
+        session: StreamSession,
+        targets: &[(Platform, RtmpUrl)],
+    ) -> Result<StartStreamResponse> {
+        let overlay_url = self.overlay_url_for(&session)?;
+        let request = EgressRequest {
+            session_id: session.id.clone(),
+            page_url: SecretString::from(overlay_url.as_str()),
+            outputs: targets
+                .iter()
+                .map(|(_, url)| url.clone().into_secret())
+                .collect(),
+            encoding: self.inner.encoding,
+        };
+        let started = tokio::time::timeout(
+            self.inner.egress_start_timeout,
+            self.inner.egress.start(&request),
+        )
+        .await;
+        let respond = |status: SessionStatus, message: &str| StartStreamResponse {
+            success: true,
+            session_id: session.id.clone(),
+            status,
+            overlay_url: overlay_url.clone(),
+            message: message.to_owned(),
+            reused: false,
+        };
+        match started {
+            Ok(Ok(egress_id)) => {
+                let event = SessionEvent::EgressStarted {
+                    egress_id: egress_id.clone(),
+                };
+                match self.apply(&session.id, &event, None).await {
+                    Ok(t) if t.session.egress_id.as_deref() == Some(egress_id.as_str()) => {
+                        Ok(respond(t.session.status, "Stream starting..."))
+                    }
+                    Ok(_) => Err(Error::conflict(
+                        "the session ended while its egress was starting",
+                    )),
+                    Err(e) => {
+                        // The egress runs but its session could not be updated: stop it.
+                        tracing::error!(session = %session.id, egress = %egress_id, error = %e, "could not save the egress id; stopping the egress");
+                        self.stop_egress_quietly(&egress_id).await;
+                        let failed = SessionEvent::StartFailed {
+                            message: "could not record the egress".into(),
+                        };
+                        if let Err(e) = self.apply(&session.id, &failed, None).await {
+                            tracing::warn!(session = %session.id, error = %e, "could not mark the session failed");
+                        }
+                        Err(e)
+                    }
+                }
+            }
+            Ok(Err(e)) if !e.is_retryable() => {
+                let failed = SessionEvent::StartFailed {
+                    message: e.to_string(),
+                };
+                self.apply(&session.id, &failed, None).await?;
+                Err(e)
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(session = %session.id, error = %e, "egress start uncertain");
+                let t = self
+                    .apply(&session.id, &SessionEvent::StartUncertain, None)
+                    .await?;
+                Ok(respond(
+                    t.session.status,
+                    "Egress start not confirmed yet; the status will update",
+                ))
+            }
+            Err(_elapsed) => {
+                tracing::warn!(session = %session.id, "egress start timed out");
+                let t = self
+                    .apply(&session.id, &SessionEvent::StartUncertain, None)
+                    .await?;
+                Ok(respond(
+                    t.session.status,
+                    "Egress start not confirmed yet; the status will update",
+                ))
+            }
+        }
+    }
+
+    /// Reuse, replace, or refuse the entity's active session.
+    fn judge_existing(
+        &self,
+        active: &StreamSession,
+        platform: Platform,
+        force: bool,
+        now: i64,
+    ) -> Result<Existing> {
+        let starting = matches!(
+            active.status,
+            SessionStatus::Initializing | SessionStatus::Pending
+        );
+        let timeout_ms =
+            i64::try_from(self.inner.config.start_timeout.as_millis()).unwrap_or(i64::MAX);
+        if starting && now.saturating_sub(active.created_at) > timeout_ms {
+            return Ok(Existing::Replace(SessionEvent::StartTimedOut));
+        }
+        if force {
+            return Ok(Existing::Replace(SessionEvent::Stop {
+                reason: "replaced_by_new_start".into(),
+            }));
+        }
+        if active.platform != platform {
+            return Err(Error::conflict(format!(
+                "an active {} stream exists; stop it or pass forceRestart",
+                active.platform
+            )));
+        }
+        if active.status == SessionStatus::Live && active.egress_id.is_none() {
+            return Ok(Existing::Replace(SessionEvent::Stop {
+                reason: end_reason::EGRESS_LOST.into(),
+            }));
+        }
+        Ok(Existing::Reuse)
+    }
+
+    /// Answers with an existing session, linking the lobby if asked.
+    async fn reuse(
+        &self,
+        session: StreamSession,
+        lobby_id: Option<&str>,
+    ) -> Result<StartStreamResponse> {
+        let session = match lobby_id {
+            Some(lobby) if session.current_lobby_id.as_deref() != Some(lobby) => {
+                let lobby = lobby.to_owned();
+                self.modify(&session.id, |s| {
+                    if s.status.is_terminal() {
+                        return Err(Error::conflict("session ended"));
+                    }
+                    s.current_lobby_id = Some(lobby.clone());
+                    Ok(())
+                })
+                .await?
+            }
+            _ => session,
+        };
+        Ok(StartStreamResponse {
+            success: true,
+            overlay_url: self.overlay_url_for(&session)?,
+            session_id: session.id,
+            status: session.status,
+            message: "Stream already active".into(),
+            reused: true,
+        })
+    }
+
+    /// Resolves the outputs (primary first) from the request or stored credentials.
+    async fn resolve_targets(
+        &self,
+        actor: &Actor,
+        entity: &Entity,
+        req: &StartStreamRequest,
+    ) -> Result<Vec<(Platform, RtmpUrl)>> {
+        let primary = if req.use_stored_credentials {
+            let cred = self
+                .inner
+                .store
+                .get_credential(entity)
+                .await?
+                .ok_or_else(|| {
+                    Error::invalid("useStoredCredentials", "no stored streaming credentials")
+                })?;
+            if req.platform.is_some_and(|p| p != cred.platform) {
+                return Err(Error::invalid(
+                    "platform",
+                    format!("does not match the stored platform ({})", cred.platform),
+                ));
+            }
+            if req.custom_rtmp_url.is_some() {
+                return Err(Error::forbidden(
+                    "a stored stream key is only sent to its stored ingest URL",
+                ));
+            }
+            let key = match (&req.stream_key, &cred.encrypted_key) {
+                (Some(key), _) => key.clone(),
+                (None, Some(sealed)) => self.inner.vault.decrypt(sealed).await?,
+                (None, None) => return Err(Error::invalid("streamKey", "no stored stream key")),
+            };
+            let url = build_rtmp_url(
+                cred.platform,
+                key.expose_secret(),
+                cred.custom_rtmp_url.as_deref(),
+            )?;
+            (cred.platform, url)
+        } else {
+            let platform = req
+                .platform
+                .ok_or_else(|| Error::invalid("platform", "is required"))?;
+            let key = match (&req.stream_key, &req.encrypted_stream_key) {
+                (Some(key), _) => key.clone(),
+                (None, Some(sealed)) => {
+                    actor.require_internal().map_err(|_| {
+                        Error::forbidden("only internal callers may pass an encrypted stream key")
+                    })?;
+                    self.inner.vault.decrypt(sealed).await?
+                }
+                (None, None) => return Err(Error::invalid("streamKey", "is required")),
+            };
+            let url = build_rtmp_url(
+                platform,
+                key.expose_secret(),
+                req.custom_rtmp_url.as_deref(),
+            )?;
+            (platform, url)
+        };
+        let mut targets = vec![primary];
+        for (i, d) in req.destinations.iter().enumerate() {
+            let url = build_rtmp_url(
+                d.platform,
+                d.stream_key.expose_secret(),
+                d.custom_rtmp_url.as_deref(),
+            )
+            .map_err(|e| within(&format!("destinations[{i}]"), e))?;
+            targets.push((d.platform, url));
+        }
+        if targets.len() > MAX_DESTINATIONS {
+            return Err(Error::invalid(
+                "destinations",
+                format!("at most {MAX_DESTINATIONS} destinations per stream"),
+            ));
+        }
+        for (i, (_, url)) in targets.iter().enumerate() {
+            if targets[..i].iter().any(|(_, other)| other == url) {
+                return Err(Error::invalid(
+                    "destinations",
+                    "lists the same destination twice",
+                ));
+            }
+        }
+        Ok(targets)
+    }
+}
+
+/// Who is streamed, checked against who asks.
+fn resolve_entity(actor: &Actor, req: &StartStreamRequest) -> Result<Entity> {
+    match actor {
+        Actor::User(uid) => {
+            if req.stream_type == Some(StreamType::Agent) || req.agent_id.is_some() {
+                return Err(Error::forbidden(
+                    "users may only start their own user streams",
+                ));
+            }
+            if req.user_id.as_ref().is_some_and(|u| u != uid) {
+                return Err(Error::forbidden("cannot start a stream for another user"));
+            }
+            Entity::user(uid)
+        }
+        Actor::Agent(aid) => {
+            if req.stream_type == Some(StreamType::User) || req.user_id.is_some() {
+                return Err(Error::forbidden(
+                    "agent API keys may only start agent streams",
+                ));
+            }
+            if req.agent_id.as_ref().is_some_and(|a| a != aid) {
+                return Err(Error::forbidden("cannot start a stream for another agent"));
+            }
+            Entity::agent(aid)
+        }
+        Actor::Internal => {
+            let inferred = req.stream_type.or(match (&req.agent_id, &req.user_id) {
+                (Some(_), None) => Some(StreamType::Agent),
+                (None, Some(_)) => Some(StreamType::User),
+                _ => None,
+            });
+            match inferred {
+                Some(StreamType::Agent) => {
+                    Entity::agent(req.agent_id.as_deref().ok_or_else(|| {
+                        Error::invalid("agentId", "is required for agent streams")
+                    })?)
+                }
+                Some(StreamType::User) => Entity::user(
+                    req.user_id
+                        .as_deref()
+                        .ok_or_else(|| Error::invalid("userId", "is required for user streams"))?,
+                ),
+                None => Err(Error::invalid("streamType", "is required (user or agent)")),
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Stopping streams and reading their status.
+
+use std::collections::BTreeMap;
+
+use super::{
+    Actor, ListSessionsRequest, SessionList, SessionStatusView, StopStreamRequest,
+    StopStreamResponse, StreamingService,
+};
+use crate::error::{Error, Result};
+use crate::session::{Entity, SessionEvent, SessionId, StreamSession, StreamType};
+use crate::store::SessionQuery;
+
+impl StreamingService {
+    /// Stops a session, or every active session of an agent. Idempotent: sessions that
+    /// already ended are reported in `alreadyEndedSessionIds`. The egress is stopped and
+    /// the stats are frozen.
+    ///
+    /// With neither `sessionId` nor `agentId`, a user or agent stops its own active
+    /// sessions.
+    pub async fn stop_stream(
+        &self,
+        actor: &Actor,
+        req: StopStreamRequest,
+    ) -> Result<StopStreamResponse> {
+        self.inner.limits.call(actor)?;
+        let targets: Vec<StreamSession> = match (&req.session_id, &req.agent_id) {
+            (Some(id), _) => {
+                let session = self.load(id).await?;
+                actor.authorize(&session)?;
+                vec![session]
+            }
+            (None, Some(agent_id)) => {
+                let entity = Entity::agent(agent_id)?;
+                if !actor.may_act_for(&entity) {
+                    return Err(Error::forbidden("cannot stop another agent's streams"));
+                }
+                self.active_sessions_of(entity).await?
+            }
+            (None, None) => match actor.entity() {
+                Some(entity) => self.active_sessions_of(entity).await?,
+                None => return Err(Error::invalid("sessionId", "is required (or agentId)")),
+            },
+        };
+        if targets.is_empty() {
+            return Err(Error::not_found("active session"));
+        }
+        let reason = req.reason.unwrap_or_default();
+        let mut stopped = Vec::new();
+        let mut already = Vec::new();
+        let mut stats_by_session = BTreeMap::new();
+        for target in &targets {
+            let t = self
+                .apply(
+                    &target.id,
+                    &SessionEvent::Stop {
+                        reason: reason.clone(),
+                    },
+                    None,
+                )
+                .await?;
+            if t.changed {
+                stopped.push(target.id.clone());
+            } else {
+                already.push(target.id.clone());
+            }
+            if let Some(stats) = t.session.stats {
+                stats_by_session.insert(target.id.to_string(), stats);
+            }
+        }
+        let already_ended = stopped.is_empty();
+        Ok(StopStreamResponse {
+            success: true,
+            session_id: stopped.first().or(already.first()).cloned(),
+            stats: (targets.len() == 1)
+                .then(|| stats_by_session.values().next().copied())
+                .flatten(),
+            message: if already_ended {
+                "Session already ended".into()
+            } else {
+                format!("Stopped {} session(s)", stopped.len())
+            },
+            stopped_session_ids: stopped,
+            already_ended_session_ids: already,
+            already_ended,
+            stats_by_session,
+        })
+    }
+
+    /// The public status of a session (no secrets; any caller).
+    pub async fn get_status(
+        &self,
+        actor: &Actor,
+        session_id: &SessionId,
+    ) -> Result<SessionStatusView> {
+        self.inner.limits.call(actor)?;
+        let session = self.load(session_id).await?;
+        Ok(SessionStatusView::of(&session, self.now()))
+    }
+
+    /// Sessions, newest first, one page at a time. Users and agents see only their own.
+    pub async fn list_sessions(
+        &self,
+        actor: &Actor,
+        req: ListSessionsRequest,
+    ) -> Result<SessionList> {
+        self.inner.limits.call(actor)?;
+        let requested = match (&req.stream_type, &req.entity_id) {
+            (Some(StreamType::User), Some(id)) => Some(Entity::user(id)?),
+            (Some(StreamType::Agent), Some(id)) => Some(Entity::agent(id)?),
+            (None, Some(_)) => {
+                return Err(Error::invalid("streamType", "is required with entityId"))
+            }
+            (_, None) => None,
+        };
+        let entity = match (actor.entity(), requested) {
+            (None, requested) => requested,
+            (Some(own), Some(requested)) if own != requested => {
+                return Err(Error::forbidden(
+                    "cannot list another user's or agent's sessions",
+                ))
+            }
+            (Some(own), _) => Some(own),
+        };
+        let page = self
+            .inner
+            .store
+            .list_sessions(&SessionQuery {
+                entity,
+                status: req.status,
+                active_only: req.active,
+                cursor: req.cursor,
+                limit: req.limit.unwrap_or(0),
+            })
+            .await?;
+        let now = self.now();
+        let sessions: Vec<_> = page
+            .sessions
+            .iter()
+            .map(|s| SessionStatusView::of(s, now))
+            .collect();
+        Ok(SessionList {
+            count: sessions.len(),
+            sessions,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// Every active session of `entity` (all pages).
+    async fn active_sessions_of(&self, entity: Entity) -> Result<Vec<StreamSession>> {
+        self.all_sessions(SessionQuery {
+            entity: Some(entity),
+            active_only: true,
+            ..SessionQuery::default()
+        })
+        .await
+    }
+}

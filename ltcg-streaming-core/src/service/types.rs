@@ -1,0 +1,521 @@
+//! Requests and responses of [`super::StreamingService`], in the seed's camelCase JSON shapes.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::platform::Platform;
+use crate::session::{
+    Destination, DestinationStatus, OverlayConfig, OverlayConfigPatch, SessionId, SessionStats,
+    SessionStatus, StreamSession, StreamType,
+};
+use crate::store::PlatformCredential;
+use crate::vault::SecretString;
+
+/// One extra output (simulcast) in a start or update request.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DestinationInput {
+    /// The platform.
+    pub platform: Platform,
+    /// Its stream key.
+    pub stream_key: SecretString,
+    /// Custom ingest URL (required for custom platforms).
+    #[serde(default)]
+    pub custom_rtmp_url: Option<String>,
+}
+
+/// `POST /api/streaming/start`.
+///
+/// The stream key comes from `streamKey`, from the caller's stored credentials
+/// (`useStoredCredentials`), or, for internal callers only, from an encrypted
+/// `streamKeyHash`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartStreamRequest {
+    /// `user` or `agent`; defaults to the caller's kind.
+    #[serde(default)]
+    pub stream_type: Option<StreamType>,
+    /// The user to stream (internal callers; users may repeat their own id).
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// The agent to stream (internal callers; agents may repeat their own id).
+    #[serde(default)]
+    pub agent_id: Option<String>,
+    /// Display name of the user or agent, shown on the overlay.
+    #[serde(default)]
+    pub entity_name: Option<String>,
+    /// Primary platform.
+    #[serde(default)]
+    pub platform: Option<Platform>,
+    /// Primary stream key.
+    #[serde(default)]
+    pub stream_key: Option<SecretString>,
+    /// An encrypted stream key (internal callers only).
+    #[serde(default, rename = "streamKeyHash")]
+    pub encrypted_stream_key: Option<String>,
+    /// Custom ingest URL for the primary platform.
+    #[serde(default)]
+    pub custom_rtmp_url: Option<String>,
+    /// Use the caller's stored platform, key and URL.
+    #[serde(default)]
+    pub use_stored_credentials: bool,
+    /// Extra outputs, streamed from the same encode (simulcast).
+    #[serde(default)]
+    pub destinations: Vec<DestinationInput>,
+    /// Title; default `LTCG Live`.
+    #[serde(default)]
+    pub stream_title: Option<String>,
+    /// Overlay settings over the defaults of the stream type.
+    #[serde(default)]
+    pub overlay_config: Option<OverlayConfigPatch>,
+    /// Lobby to show.
+    #[serde(default)]
+    pub lobby_id: Option<String>,
+    /// End an active session and start a new one.
+    #[serde(default)]
+    pub force_restart: bool,
+    /// Refused: the overlay base URL comes only from configuration.
+    #[serde(default)]
+    pub base_url: Option<String>,
+}
+
+/// Answer to a start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartStreamResponse {
+    /// Always `true` (failures are errors).
+    pub success: bool,
+    /// The session.
+    pub session_id: SessionId,
+    /// `pending` normally; `initializing` while an uncertain start is being confirmed;
+    /// the current status when `reused`.
+    pub status: SessionStatus,
+    /// The overlay page URL with a fresh access token.
+    pub overlay_url: String,
+    /// A human-readable summary.
+    pub message: String,
+    /// Whether an existing session was returned instead of starting a new one.
+    pub reused: bool,
+}
+
+/// `POST /api/streaming/stop`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StopStreamRequest {
+    /// The session to stop.
+    #[serde(default)]
+    pub session_id: Option<SessionId>,
+    /// Stop every active session of this agent.
+    #[serde(default)]
+    pub agent_id: Option<String>,
+    /// Why (a word such as `manual`, the default).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Answer to a stop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StopStreamResponse {
+    /// Always `true` (failures are errors).
+    pub success: bool,
+    /// The first session stopped (or the one asked for).
+    pub session_id: Option<SessionId>,
+    /// Sessions this call ended.
+    pub stopped_session_ids: Vec<SessionId>,
+    /// Sessions that had already ended.
+    pub already_ended_session_ids: Vec<SessionId>,
+    /// Whether every target had already ended.
+    pub already_ended: bool,
+    /// Stats of the session, when exactly one was targeted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<SessionStats>,
+    /// Stats of every targeted session, by id.
+    pub stats_by_session: BTreeMap<String, SessionStats>,
+    /// A human-readable summary.
+    pub message: String,
+}
+
+/// A destination as shown to callers (no key, no ciphertext).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DestinationView {
+    /// Our destination id (use it to remove the destination).
+    pub id: String,
+    /// The platform.
+    pub platform: Platform,
+    /// The ingest URL, key redacted.
+    pub url: String,
+    /// Output state.
+    pub status: DestinationStatus,
+    /// Whether it is the primary destination.
+    pub primary: bool,
+    /// Added, Unix ms.
+    pub added_at: i64,
+    /// Removed, Unix ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_at: Option<i64>,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+}
+
+impl From<&Destination> for DestinationView {
+    fn from(d: &Destination) -> Self {
+        Self {
+            id: d.id.clone(),
+            platform: d.platform,
+            url: d.redacted_url.clone(),
+            status: d.status,
+            primary: d.primary,
+            added_at: d.added_at,
+            removed_at: d.removed_at,
+            error_message: d.error_message.clone(),
+        }
+    }
+}
+
+/// `GET /api/streaming/status`: the seed's status shape (nothing secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionStatusView {
+    /// The session.
+    pub session_id: SessionId,
+    /// Lifecycle status.
+    pub status: SessionStatus,
+    /// `user` or `agent`.
+    pub stream_type: StreamType,
+    /// The user or agent id.
+    pub entity_id: String,
+    /// Display name, when known.
+    pub entity_name: Option<String>,
+    /// Primary platform.
+    pub platform: Platform,
+    /// Title.
+    pub stream_title: String,
+    /// Lobby shown.
+    pub current_lobby_id: Option<String>,
+    /// Current viewers.
+    pub viewer_count: u64,
+    /// Peak viewers.
+    pub peak_viewer_count: u64,
+    /// Milliseconds on air (live: so far; ended: total; never live: 0).
+    pub duration: i64,
+    /// Decisions recorded.
+    pub decisions_logged: u64,
+    /// Events recorded.
+    pub events_recorded: u64,
+    /// Created, Unix ms.
+    pub created_at: i64,
+    /// Went live, Unix ms.
+    pub started_at: Option<i64>,
+    /// Ended, Unix ms.
+    pub ended_at: Option<i64>,
+    /// Why it ended.
+    pub end_reason: Option<String>,
+    /// What went wrong.
+    pub error_message: Option<String>,
+    /// The outputs.
+    pub destinations: Vec<DestinationView>,
+    /// Overlay settings.
+    pub overlay_config: OverlayConfig,
+    /// Final stats, once ended.
+    pub stats: Option<SessionStats>,
+}
+
+impl SessionStatusView {
+    /// The view of `session` at `now_ms`.
+    pub fn of(session: &StreamSession, now_ms: i64) -> Self {
+        Self {
+            session_id: session.id.clone(),
+            status: session.status,
+            stream_type: session.entity.stream_type,
+            entity_id: session.entity.entity_id.clone(),
+            entity_name: session.entity_name.clone(),
+            platform: session.platform,
+            stream_title: session.stream_title.clone(),
+            current_lobby_id: session.current_lobby_id.clone(),
+            viewer_count: session.viewer_count,
+            peak_viewer_count: session.peak_viewer_count,
+            duration: session
+                .stats
+                .map_or_else(|| session.duration_ms(now_ms), |s| s.duration),
+            decisions_logged: session.decisions_logged,
+            events_recorded: session.events_recorded,
+            created_at: session.created_at,
+            started_at: session.started_at,
+            ended_at: session.ended_at,
+            end_reason: session.end_reason.clone(),
+            error_message: session.error_message.clone(),
+            destinations: session
+                .destinations
+                .iter()
+                .map(DestinationView::from)
+                .collect(),
+            overlay_config: session.overlay_config.clone(),
+            stats: session.stats,
+        }
+    }
+}
+
+/// `GET /api/streaming/sessions`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListSessionsRequest {
+    /// Only active sessions.
+    #[serde(default)]
+    pub active: bool,
+    /// Only this status.
+    #[serde(default)]
+    pub status: Option<SessionStatus>,
+    /// Only this kind of entity (with `entityId`).
+    #[serde(default)]
+    pub stream_type: Option<StreamType>,
+    /// Only this entity.
+    #[serde(default)]
+    pub entity_id: Option<String>,
+    /// Continue from a previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Page size (default 50, at most 500).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// A page of sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionList {
+    /// Sessions on this page.
+    pub count: usize,
+    /// The sessions, newest first.
+    pub sessions: Vec<SessionStatusView>,
+    /// Cursor of the next page, if any.
+    pub next_cursor: Option<String>,
+}
+
+/// What a webhook did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookOutcome {
+    /// Always `true`: the webhook was authentic and is acknowledged.
+    pub received: bool,
+    /// The event name.
+    pub event: String,
+    /// The egress it was about.
+    pub egress_id: Option<String>,
+    /// The session it matched.
+    pub session_id: Option<SessionId>,
+    /// Whether it changed the session.
+    pub applied: bool,
+    /// Whether this event id was already processed.
+    pub duplicate: bool,
+    /// Why nothing changed, when nothing did.
+    pub note: Option<String>,
+}
+
+/// `POST /api/streaming/destinations`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateDestinationsRequest {
+    /// The session.
+    pub session_id: SessionId,
+    /// Outputs to add.
+    #[serde(default, alias = "addDestinations")]
+    pub add: Vec<DestinationInput>,
+    /// Destination ids to remove.
+    #[serde(default, alias = "removeDestinations")]
+    pub remove: Vec<String>,
+}
+
+/// Answer to a destination update.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateDestinationsResponse {
+    /// Always `true` (failures are errors).
+    pub success: bool,
+    /// The destinations added.
+    pub added: Vec<DestinationView>,
+    /// The ids removed.
+    pub removed: Vec<String>,
+    /// Every destination of the session now.
+    pub destinations: Vec<DestinationView>,
+}
+
+/// `POST /api/agents/decisions`: one AI decision.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DecisionInput {
+    /// The session (default: the agent's active session).
+    #[serde(default)]
+    pub session_id: Option<SessionId>,
+    /// The agent (internal callers without a session id).
+    #[serde(default)]
+    pub agent_id: Option<String>,
+    /// The game.
+    pub game_id: String,
+    /// Turn number.
+    pub turn_number: u32,
+    /// Game phase.
+    pub phase: String,
+    /// What the agent did.
+    pub action: String,
+    /// Why, in the agent's words (shown on the overlay).
+    pub reasoning: String,
+    /// Action parameters.
+    #[serde(default)]
+    pub parameters: Option<serde_json::Value>,
+    /// How long the decision took.
+    #[serde(default)]
+    pub execution_time_ms: Option<u64>,
+    /// Outcome.
+    #[serde(default)]
+    pub result: Option<String>,
+}
+
+/// `POST /api/agents/events`: one game event for the ticker.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventInput {
+    /// The session (default: the caller's active session).
+    #[serde(default)]
+    pub session_id: Option<SessionId>,
+    /// The agent (internal callers without a session id).
+    #[serde(default)]
+    pub agent_id: Option<String>,
+    /// The game.
+    pub game_id: String,
+    /// The lobby.
+    #[serde(default)]
+    pub lobby_id: Option<String>,
+    /// Turn number.
+    pub turn_number: u32,
+    /// Event type, e.g. `agent_thinking`, `agent_decided`, `card_played`.
+    pub event_type: String,
+    /// What happened.
+    pub description: String,
+    /// Who did it.
+    #[serde(default)]
+    pub player_username: Option<String>,
+    /// Extra data.
+    #[serde(default)]
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// Answer to a recorded decision or event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedActivity {
+    /// Always `true`.
+    pub success: bool,
+    /// The session it was counted into.
+    pub session_id: SessionId,
+    /// Decisions counted so far.
+    pub decisions_logged: u64,
+    /// Events counted so far.
+    pub events_recorded: u64,
+}
+
+/// Whose platform credentials (internal callers name the entity; others act for
+/// themselves and may leave both ids out).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialTarget {
+    /// A user.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// An agent.
+    #[serde(default)]
+    pub agent_id: Option<String>,
+}
+
+/// `PUT /api/streaming/platforms`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigurePlatformRequest {
+    /// Whose credentials.
+    #[serde(flatten)]
+    pub target: CredentialTarget,
+    /// The platform.
+    pub platform: Platform,
+    /// The stream key (kept when omitted and the platform is unchanged).
+    #[serde(default)]
+    pub stream_key: Option<SecretString>,
+    /// Custom ingest URL (required for custom platforms).
+    #[serde(default)]
+    pub custom_rtmp_url: Option<String>,
+    /// Start automatically when the agent's game starts (default false).
+    #[serde(default)]
+    pub auto_start: Option<bool>,
+}
+
+/// Stored credentials as shown to callers: never the key or its ciphertext.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlatformConfigView {
+    /// `user` or `agent`.
+    pub stream_type: StreamType,
+    /// Whose.
+    pub entity_id: String,
+    /// The platform.
+    pub platform: Platform,
+    /// Whether a key is stored.
+    pub has_stream_key: bool,
+    /// The custom ingest URL, with any key in it redacted.
+    pub custom_rtmp_url: Option<String>,
+    /// Auto-start on game start.
+    pub auto_start: bool,
+    /// Last changed, Unix ms.
+    pub updated_at: i64,
+}
+
+impl From<&PlatformCredential> for PlatformConfigView {
+    fn from(c: &PlatformCredential) -> Self {
+        Self {
+            stream_type: c.entity.stream_type,
+            entity_id: c.entity.entity_id.clone(),
+            platform: c.platform,
+            has_stream_key: c.encrypted_key.is_some(),
+            custom_rtmp_url: c
+                .custom_rtmp_url
+                .as_deref()
+                .map(crate::platform::redact_url),
+            auto_start: c.auto_start,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// What `on_game_started` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoStartOutcome {
+    /// Whether a stream was started.
+    pub started: bool,
+    /// Why not, or how: `started`, `already_active_linked_to_lobby`, `not_configured`,
+    /// `autostart_disabled`, `rtmp_url_required`.
+    pub reason: String,
+    /// The session streaming the game, if any.
+    pub session_id: Option<SessionId>,
+}
+
+/// What `reconcile` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReconcileReport {
+    /// Egresses stopped because no active session owns them.
+    pub stopped_egresses: Vec<String>,
+    /// Sessions that adopted an egress whose start call had an uncertain outcome.
+    pub adopted: Vec<SessionId>,
+    /// Sessions whose status caught up with their egress (a missed webhook).
+    pub caught_up: Vec<SessionId>,
+    /// Sessions that did not go live within the start timeout (now `error`).
+    pub timed_out: Vec<SessionId>,
+    /// Live sessions ended at the maximum duration.
+    pub max_duration_ended: Vec<SessionId>,
+    /// Sessions whose egress disappeared without an `egress_ended`.
+    pub vanished: Vec<SessionId>,
+    /// Problems met on the way (the rest of the run continued).
+    pub errors: Vec<String>,
+}

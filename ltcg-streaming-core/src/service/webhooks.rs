@@ -1,0 +1,116 @@
+//! LiveKit webhooks: verify, de-duplicate by event id, match to a session, apply.
+
+use super::{StreamingService, WebhookOutcome};
+use crate::error::{Error, Result};
+use crate::session::{SessionEvent, SessionId, StreamSession};
+use crate::webhook::{EgressEvent, EgressStatus};
+
+impl StreamingService {
+    /// Handles a LiveKit webhook: `raw_body` exactly as received and the `Authorization`
+    /// header. Forged or stale webhooks are [`Error::Unauthorized`]; authentic ones are
+    /// acknowledged even when they match no session (`applied: false`). Each event id is
+    /// applied once; if applying fails the id is released so LiveKit's retry can apply it.
+    pub async fn handle_webhook(
+        &self,
+        raw_body: &[u8],
+        authorization: &str,
+    ) -> Result<WebhookOutcome> {
+        let verifier = self.inner.webhooks.as_ref().ok_or_else(|| Error::Config {
+            var: "LIVEKIT_API_KEY, LIVEKIT_API_SECRET".into(),
+            problem: "LiveKit webhooks need LIVEKIT_API_KEY and LIVEKIT_API_SECRET".into(),
+        })?;
+        let event = verifier.verify(raw_body, authorization)?;
+        let mut outcome = WebhookOutcome {
+            received: true,
+            event: event.event.clone(),
+            egress_id: event.egress_id.clone(),
+            session_id: None,
+            applied: false,
+            duplicate: false,
+            note: None,
+        };
+        let (Some(egress_id), Some(status)) = (event.egress_id.clone(), event.status) else {
+            outcome.note = Some("not an egress event".into());
+            return Ok(outcome);
+        };
+        let claimed = !event.id.is_empty();
+        if claimed && !self.inner.store.claim_event(&event.id, self.now()).await? {
+            outcome.duplicate = true;
+            outcome.note = Some("event already processed".into());
+            return Ok(outcome);
+        }
+        let applied = self
+            .apply_egress_event(&event, egress_id, status, &mut outcome)
+            .await;
+        if applied.is_err() && claimed {
+            if let Err(e) = self.inner.store.release_event(&event.id).await {
+                tracing::warn!(event = %event.id, error = %e, "could not release a failed webhook event");
+            }
+        }
+        applied.map(|()| outcome)
+    }
+
+    async fn apply_egress_event(
+        &self,
+        event: &EgressEvent,
+        egress_id: String,
+        status: EgressStatus,
+        outcome: &mut WebhookOutcome,
+    ) -> Result<()> {
+        let Some(session) = self
+            .session_for_egress(&egress_id, event.web_url.as_deref())
+            .await?
+        else {
+            outcome.note = Some("no session for this egress".into());
+            return Ok(());
+        };
+        outcome.session_id = Some(session.id.clone());
+        let at = event_time_ms(event, status);
+        let change = SessionEvent::Egress {
+            egress_id,
+            status,
+            error: event.error.clone(),
+        };
+        let t = self.apply(&session.id, &change, at).await?;
+        outcome.applied = t.changed;
+        outcome.note = t.ignored.map(str::to_owned);
+        Ok(())
+    }
+
+    /// The session of an egress: by egress id, or (before the id is saved) by the
+    /// `sessionId` in the URL of our own overlay page.
+    pub(crate) async fn session_for_egress(
+        &self,
+        egress_id: &str,
+        web_url: Option<&str>,
+    ) -> Result<Option<StreamSession>> {
+        if let Some(session) = self.inner.store.find_by_egress(egress_id).await? {
+            return Ok(Some(session));
+        }
+        let Some(url) = web_url.filter(|u| self.is_our_overlay(u)) else {
+            return Ok(None);
+        };
+        let Some(id) =
+            crate::egress::session_id_in_url(url).and_then(|id| SessionId::parse(id).ok())
+        else {
+            return Ok(None);
+        };
+        self.inner.store.get_session(&id).await
+    }
+
+    /// Whether `url` is an overlay page of this deployment.
+    pub(crate) fn is_our_overlay(&self, url: &str) -> bool {
+        url.strip_prefix(self.inner.config.app_url.as_str())
+            .is_some_and(|rest| rest.starts_with("/stream/overlay?"))
+    }
+}
+
+/// When the egress says it started (ACTIVE) or ended, in Unix ms; `None` = now.
+fn event_time_ms(event: &EgressEvent, status: EgressStatus) -> Option<i64> {
+    let ns = match status {
+        EgressStatus::Active => event.started_at_ns,
+        s if s.is_terminal() => event.ended_at_ns,
+        _ => 0,
+    };
+    (ns > 0).then_some(ns / 1_000_000)
+}

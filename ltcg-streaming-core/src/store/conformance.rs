@@ -1,0 +1,704 @@
+//! The conformance suite every [`SessionStore`] must pass (feature `conformance`).
+//!
+//! Each check is a plain `async fn(&dyn SessionStore) -> CheckResult` that needs a fresh,
+//! empty store. [`crate::session_store_conformance!`] expands to one `#[tokio::test]` per
+//! check; [`run_all`] runs every check against stores made by a factory (the Python and Node
+//! bindings use it for stores written in those languages).
+//!
+//! Not semver-stable: checks are added as the contract is sharpened.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::future::join_all;
+
+use super::{Insert, PlatformCredential, SessionQuery, SessionStore};
+use crate::error::ErrorCode;
+use crate::platform::Platform;
+use crate::session::{
+    Activity, ActivityKind, Destination, DestinationStatus, Entity, NewSession, OverlayConfig,
+    SessionId, SessionStats, SessionStatus, StreamSession, StreamType, WebcamPosition,
+};
+
+/// Outcome of one check: `Err` carries a description of the first broken expectation.
+pub type CheckResult = std::result::Result<(), String>;
+
+/// A boxed check future.
+pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = CheckResult> + Send + 'a>>;
+
+/// A named check.
+pub type Check = (
+    &'static str,
+    for<'a> fn(&'a dyn SessionStore) -> CheckFuture<'a>,
+);
+
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+));
+        }
+    };
+}
+
+/// Unwraps a store result or fails the check with the call's name.
+macro_rules! call {
+    ($what:literal, $e:expr) => {
+        $e.await.map_err(|e| format!("{} failed: {e}", $what))?
+    };
+}
+
+/// A fresh `initializing` session for `entity` created at `created_at` (Unix ms).
+pub fn sample_session(entity: &Entity, created_at: i64) -> StreamSession {
+    let new = NewSession {
+        entity: entity.clone(),
+        entity_name: Some("Sample".into()),
+        platform: Platform::Twitch,
+        stream_title: "Conformance".into(),
+        overlay_config: OverlayConfig::default_for(entity.stream_type),
+        lobby_id: None,
+        destinations: Vec::new(),
+    };
+    StreamSession::create(new, created_at)
+        .unwrap_or_else(|_| unreachable!("sample session inputs are valid"))
+}
+
+fn agent(id: &str) -> Entity {
+    Entity {
+        stream_type: StreamType::Agent,
+        entity_id: id.to_owned(),
+    }
+}
+
+fn user(id: &str) -> Entity {
+    Entity {
+        stream_type: StreamType::User,
+        entity_id: id.to_owned(),
+    }
+}
+
+async fn insert_created(
+    store: &dyn SessionStore,
+    s: &StreamSession,
+) -> Result<StreamSession, String> {
+    match call!("insert_session", store.insert_session(s)) {
+        Insert::Created(stored) => Ok(stored),
+        Insert::Existing(other) => Err(format!("expected Created, got Existing({})", other.id)),
+    }
+}
+
+fn end(mut s: StreamSession, at: i64) -> StreamSession {
+    s.status = SessionStatus::Ended;
+    s.ended_at = Some(at);
+    s.end_reason = Some("manual".into());
+    s.stats = Some(s.stats_at(at));
+    s
+}
+
+/// Inserted sessions read back equal, with version 1; unknown ids read as `None`.
+pub async fn insert_and_get(store: &dyn SessionStore) -> CheckResult {
+    let s = sample_session(&agent("a1"), 1_000);
+    let stored = insert_created(store, &s).await?;
+    ensure!(
+        stored.version == 1,
+        "version after insert is {}, want 1",
+        stored.version
+    );
+    let mut expected = s.clone();
+    expected.version = 1;
+    ensure!(stored == expected, "insert returned a different session");
+    let got = call!("get_session", store.get_session(&s.id));
+    ensure!(
+        got.as_ref() == Some(&expected),
+        "get_session returned {got:?}"
+    );
+    let missing = call!("get_session", store.get_session(&SessionId::generate()));
+    ensure!(missing.is_none(), "unknown id returned a session");
+    Ok(())
+}
+
+/// Every field survives a round trip, including destinations, overlay options and stats.
+pub async fn round_trip_all_fields(store: &dyn SessionStore) -> CheckResult {
+    let mut s = sample_session(&user("u1"), 2_000);
+    s.current_lobby_id = Some("lobby_9".into());
+    s.overlay_config.webcam_position = Some(WebcamPosition::TopLeft);
+    s.overlay_config.voice_volume = Some(0.25);
+    s.destinations.push(Destination {
+        id: "dst_0011223344556677".into(),
+        platform: Platform::Youtube,
+        redacted_url: "rtmps://a.rtmps.youtube.com:443/live2/{abc...xyz}".into(),
+        encrypted_url: "00:11:22".into(),
+        status: DestinationStatus::Active,
+        primary: true,
+        added_at: 2_001,
+        removed_at: None,
+        error_message: None,
+    });
+    let stored = insert_created(store, &s).await?;
+    let mut next = stored.clone();
+    next.status = SessionStatus::Error;
+    next.egress_id = Some("EG_rt".into());
+    next.started_at = Some(2_500);
+    next.ended_at = Some(3_000);
+    next.end_reason = Some("error".into());
+    next.error_message = Some("rtmp connection failed".into());
+    next.start_uncertain = true;
+    next.updated_at = 3_000;
+    next.stats = Some(SessionStats {
+        duration: 500,
+        decisions_logged: 0,
+        events_recorded: 0,
+        peak_viewer_count: 0,
+    });
+    next.destinations[0].status = DestinationStatus::Failed;
+    next.destinations[0].error_message = Some("refused".into());
+    let updated = call!("update_session", store.update_session(&next));
+    let mut expected = next.clone();
+    expected.version = 2;
+    ensure!(updated == expected, "update returned {updated:?}");
+    let got = call!("get_session", store.get_session(&s.id));
+    ensure!(got.as_ref() == Some(&expected), "read back {got:?}");
+    Ok(())
+}
+
+/// At most one active session per entity; terminal sessions free the slot.
+pub async fn one_active_session_per_entity(store: &dyn SessionStore) -> CheckResult {
+    let e = agent("a2");
+    let first = insert_created(store, &sample_session(&e, 1_000)).await?;
+    let second = sample_session(&e, 1_001);
+    match call!("insert_session", store.insert_session(&second)) {
+        Insert::Existing(existing) => ensure!(
+            existing.id == first.id,
+            "Existing is not the active session"
+        ),
+        Insert::Created(_) => return Err("second active session for one entity was created".into()),
+    }
+    ensure!(
+        call!("get_session", store.get_session(&second.id)).is_none(),
+        "the refused session was written"
+    );
+    let other_type = Entity {
+        stream_type: StreamType::User,
+        entity_id: "a2".into(),
+    };
+    insert_created(store, &sample_session(&other_type, 1_002)).await?;
+    let active = call!("active_session", store.active_session(&e));
+    ensure!(
+        active.map(|s| s.id) == Some(first.id.clone()),
+        "active_session is not the first"
+    );
+    call!("update_session", store.update_session(&end(first, 1_500)));
+    ensure!(
+        call!("active_session", store.active_session(&e)).is_none(),
+        "ended session still active"
+    );
+    insert_created(store, &second).await?;
+    Ok(())
+}
+
+/// `update_session` is a compare-and-swap on `version`.
+pub async fn update_is_compare_and_swap(store: &dyn SessionStore) -> CheckResult {
+    let stored = insert_created(store, &sample_session(&agent("a3"), 1_000)).await?;
+    let mut a = stored.clone();
+    a.stream_title = "first writer".into();
+    let a = call!("update_session", store.update_session(&a));
+    ensure!(a.version == 2, "version {} after one update", a.version);
+    let mut stale = stored.clone();
+    stale.stream_title = "lost writer".into();
+    match store.update_session(&stale).await {
+        Err(e) if e.code() == ErrorCode::Conflict => {}
+        other => return Err(format!("stale update gave {other:?}, want CONFLICT")),
+    }
+    let got = call!("get_session", store.get_session(&stored.id)).ok_or("session vanished")?;
+    ensure!(
+        got.stream_title == "first writer",
+        "stale write was applied"
+    );
+    let ghost = sample_session(&agent("ghost"), 1);
+    match store.update_session(&ghost).await {
+        Err(e) if e.code() == ErrorCode::NotFound => Ok(()),
+        other => Err(format!(
+            "update of unknown session gave {other:?}, want NOT_FOUND"
+        )),
+    }
+}
+
+/// Sessions are found by egress id once it is stored.
+pub async fn find_by_egress(store: &dyn SessionStore) -> CheckResult {
+    let stored = insert_created(store, &sample_session(&agent("a4"), 1_000)).await?;
+    ensure!(
+        call!("find_by_egress", store.find_by_egress("EG_a4")).is_none(),
+        "found before the egress id was saved"
+    );
+    let mut next = stored.clone();
+    next.egress_id = Some("EG_a4".into());
+    next.status = SessionStatus::Pending;
+    call!("update_session", store.update_session(&next));
+    let found = call!("find_by_egress", store.find_by_egress("EG_a4"));
+    ensure!(
+        found.map(|s| s.id) == Some(stored.id),
+        "find_by_egress missed"
+    );
+    ensure!(
+        call!("find_by_egress", store.find_by_egress("EG_other")).is_none(),
+        "unknown egress found"
+    );
+    Ok(())
+}
+
+/// Pages are newest first, complete, without duplicates; filters and cursors work.
+pub async fn list_pages_and_filters(store: &dyn SessionStore) -> CheckResult {
+    let mut all = Vec::new();
+    for i in 0..7i64 {
+        let e = if i % 2 == 0 {
+            agent(&format!("p{i}"))
+        } else {
+            user(&format!("p{i}"))
+        };
+        // Two sessions share a createdAt to exercise the id tie-break.
+        let at = 10_000 + i.min(5) * 10;
+        let mut s = insert_created(store, &sample_session(&e, at)).await?;
+        if i < 2 {
+            s = call!("update_session", store.update_session(&end(s, at + 1)));
+        }
+        all.push(s);
+    }
+    let mut expected: Vec<_> = all.iter().map(|s| (s.created_at, s.id.clone())).collect();
+    expected.sort();
+    expected.reverse();
+
+    let mut seen = Vec::new();
+    let mut query = SessionQuery {
+        limit: 3,
+        ..SessionQuery::default()
+    };
+    for _ in 0..10 {
+        let page = call!("list_sessions", store.list_sessions(&query));
+        ensure!(page.sessions.len() <= 3, "page larger than the limit");
+        seen.extend(page.sessions.iter().map(|s| (s.created_at, s.id.clone())));
+        match page.next_cursor {
+            Some(c) => query.cursor = Some(c),
+            None => break,
+        }
+    }
+    ensure!(
+        seen == expected,
+        "pages {seen:?} != newest-first {expected:?}"
+    );
+
+    let active = call!(
+        "list_sessions",
+        store.list_sessions(&SessionQuery {
+            active_only: true,
+            ..Default::default()
+        })
+    );
+    ensure!(
+        active.sessions.len() == 5,
+        "active_only gave {}",
+        active.sessions.len()
+    );
+    ensure!(active.next_cursor.is_none(), "single page has a cursor");
+    let ended = call!(
+        "list_sessions",
+        store.list_sessions(&SessionQuery {
+            status: Some(SessionStatus::Ended),
+            ..Default::default()
+        })
+    );
+    ensure!(
+        ended.sessions.len() == 2,
+        "status filter gave {}",
+        ended.sessions.len()
+    );
+    let one = call!(
+        "list_sessions",
+        store.list_sessions(&SessionQuery {
+            entity: Some(user("p3")),
+            ..Default::default()
+        })
+    );
+    ensure!(
+        one.sessions.len() == 1 && one.sessions[0].entity == user("p3"),
+        "entity filter"
+    );
+    match store
+        .list_sessions(&SessionQuery {
+            cursor: Some("garbage".into()),
+            ..Default::default()
+        })
+        .await
+    {
+        Err(e) if e.code() == ErrorCode::InvalidInput => Ok(()),
+        other => Err(format!("bad cursor gave {other:?}, want INVALID_INPUT")),
+    }
+}
+
+/// Activities are appended, counted, bump the version, and are refused once terminal.
+pub async fn activity_feed_and_counters(store: &dyn SessionStore) -> CheckResult {
+    let s = insert_created(store, &sample_session(&agent("a5"), 1_000)).await?;
+    let activity = |kind, n: i64| Activity {
+        kind,
+        at: 1_000 + n,
+        data: serde_json::json!({"n": n}),
+    };
+    for n in 0..3 {
+        call!(
+            "record_activity",
+            store.record_activity(&s.id, &activity(ActivityKind::Decision, n))
+        );
+    }
+    let last = call!(
+        "record_activity",
+        store.record_activity(&s.id, &activity(ActivityKind::Event, 10))
+    );
+    ensure!(
+        last.decisions_logged == 3 && last.events_recorded == 1,
+        "counters {}/{}",
+        last.decisions_logged,
+        last.events_recorded
+    );
+    ensure!(
+        last.version == 5,
+        "version after 4 activities is {}",
+        last.version
+    );
+    let recent = call!(
+        "recent_activity",
+        store.recent_activity(&s.id, ActivityKind::Decision, 2)
+    );
+    let ns: Vec<_> = recent.iter().map(|a| a.data["n"].as_i64()).collect();
+    ensure!(
+        ns == [Some(2), Some(1)],
+        "recent decisions {ns:?}, want newest first [2, 1]"
+    );
+    ensure!(
+        recent.iter().all(|a| a.kind == ActivityKind::Decision),
+        "kinds mixed"
+    );
+    let events = call!(
+        "recent_activity",
+        store.recent_activity(&s.id, ActivityKind::Event, 10)
+    );
+    ensure!(
+        events.len() == 1 && events[0] == activity(ActivityKind::Event, 10),
+        "events {events:?}"
+    );
+    // Counters survive a CAS update made from a fresh read.
+    let mut fresh = call!("get_session", store.get_session(&s.id)).ok_or("vanished")?;
+    fresh.stream_title = "renamed".into();
+    let renamed = call!("update_session", store.update_session(&fresh));
+    ensure!(
+        renamed.decisions_logged == 3 && renamed.events_recorded == 1,
+        "update lost counters"
+    );
+    // A stale copy cannot overwrite them.
+    let mut stale = s.clone();
+    stale.stream_title = "stale".into();
+    ensure!(
+        store.update_session(&stale).await.is_err(),
+        "stale copy overwrote counters"
+    );
+    call!("update_session", store.update_session(&end(renamed, 2_000)));
+    match store
+        .record_activity(&s.id, &activity(ActivityKind::Decision, 99))
+        .await
+    {
+        Err(e) if e.code() == ErrorCode::Conflict => {}
+        other => {
+            return Err(format!(
+                "activity on an ended session gave {other:?}, want CONFLICT"
+            ))
+        }
+    }
+    match store
+        .record_activity(&SessionId::generate(), &activity(ActivityKind::Event, 1))
+        .await
+    {
+        Err(e) if e.code() == ErrorCode::NotFound => Ok(()),
+        other => Err(format!(
+            "activity on unknown session gave {other:?}, want NOT_FOUND"
+        )),
+    }
+}
+
+/// Viewer counts keep the peak.
+pub async fn viewer_counts_keep_the_peak(store: &dyn SessionStore) -> CheckResult {
+    let s = insert_created(store, &sample_session(&user("u6"), 1_000)).await?;
+    for v in [5, 9, 3] {
+        call!("set_viewer_count", store.set_viewer_count(&s.id, v));
+    }
+    let got = call!("get_session", store.get_session(&s.id)).ok_or("vanished")?;
+    ensure!(
+        got.viewer_count == 3 && got.peak_viewer_count == 9,
+        "viewers {}/{}",
+        got.viewer_count,
+        got.peak_viewer_count
+    );
+    ensure!(
+        got.version == 4,
+        "version {} after 3 viewer updates",
+        got.version
+    );
+    Ok(())
+}
+
+/// Event ids are claimed once, and can be released for a retry.
+pub async fn event_claims(store: &dyn SessionStore) -> CheckResult {
+    ensure!(
+        call!("claim_event", store.claim_event("EV_1", 1)),
+        "first claim refused"
+    );
+    ensure!(
+        !call!("claim_event", store.claim_event("EV_1", 2)),
+        "second claim accepted"
+    );
+    ensure!(
+        call!("claim_event", store.claim_event("EV_2", 3)),
+        "other id refused"
+    );
+    call!("release_event", store.release_event("EV_1"));
+    ensure!(
+        call!("claim_event", store.claim_event("EV_1", 4)),
+        "released id not claimable"
+    );
+    call!("release_event", store.release_event("EV_never"));
+    Ok(())
+}
+
+/// Credentials are stored per entity, replaced, and deleted.
+pub async fn credentials(store: &dyn SessionStore) -> CheckResult {
+    let e = agent("c1");
+    ensure!(
+        call!("get_credential", store.get_credential(&e)).is_none(),
+        "credential before put"
+    );
+    let mut cred = PlatformCredential {
+        entity: e.clone(),
+        platform: Platform::Custom,
+        encrypted_key: Some("aa:bb:cc".into()),
+        custom_rtmp_url: Some("rtmp://127.0.0.1/live".into()),
+        auto_start: true,
+        updated_at: 5,
+    };
+    call!("put_credential", store.put_credential(&cred));
+    ensure!(
+        call!("get_credential", store.get_credential(&e)).as_ref() == Some(&cred),
+        "read back"
+    );
+    let other = user("c1");
+    ensure!(
+        call!("get_credential", store.get_credential(&other)).is_none(),
+        "user sees agent's credential"
+    );
+    cred.platform = Platform::Twitch;
+    cred.custom_rtmp_url = None;
+    cred.auto_start = false;
+    call!("put_credential", store.put_credential(&cred));
+    ensure!(
+        call!("get_credential", store.get_credential(&e)).as_ref() == Some(&cred),
+        "replace"
+    );
+    ensure!(
+        call!("delete_credential", store.delete_credential(&e)),
+        "delete reported nothing"
+    );
+    ensure!(
+        !call!("delete_credential", store.delete_credential(&e)),
+        "second delete found one"
+    );
+    ensure!(
+        call!("get_credential", store.get_credential(&e)).is_none(),
+        "deleted credential read"
+    );
+    Ok(())
+}
+
+/// 50 concurrent inserts for one entity: exactly one session is created.
+pub async fn concurrent_inserts_have_one_winner(store: &dyn SessionStore) -> CheckResult {
+    let e = agent("race");
+    let sessions: Vec<_> = (0..50).map(|i| sample_session(&e, 1_000 + i)).collect();
+    let results = join_all(sessions.iter().map(|s| store.insert_session(s))).await;
+    let mut created = Vec::new();
+    let mut existing = Vec::new();
+    for r in results {
+        match r.map_err(|e| format!("insert failed: {e}"))? {
+            Insert::Created(s) => created.push(s.id),
+            Insert::Existing(s) => existing.push(s.id),
+        }
+    }
+    ensure!(created.len() == 1, "{} sessions created", created.len());
+    ensure!(
+        existing.iter().all(|id| *id == created[0]),
+        "Existing points elsewhere"
+    );
+    let page = call!(
+        "list_sessions",
+        store.list_sessions(&SessionQuery {
+            entity: Some(e),
+            ..Default::default()
+        })
+    );
+    ensure!(
+        page.sessions.len() == 1,
+        "{} sessions stored",
+        page.sessions.len()
+    );
+    Ok(())
+}
+
+/// Concurrent read-modify-write loops lose no update.
+pub async fn concurrent_updates_lose_nothing(store: &dyn SessionStore) -> CheckResult {
+    let s = insert_created(store, &sample_session(&agent("cas"), 1_000)).await?;
+    let id = s.id.clone();
+    let bump = || async {
+        for _ in 0..1_000 {
+            let mut cur = store
+                .get_session(&id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("vanished")?;
+            let n: u32 = cur.stream_title.parse().unwrap_or(0);
+            cur.stream_title = (n + 1).to_string();
+            match store.update_session(&cur).await {
+                Ok(_) => return Ok::<(), String>(()),
+                Err(e) if e.code() == ErrorCode::Conflict => continue,
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Err("gave up after 1000 conflicts".into())
+    };
+    for r in join_all((0..20).map(|_| bump())).await {
+        r?;
+    }
+    let got = call!("get_session", store.get_session(&id)).ok_or("vanished")?;
+    ensure!(
+        got.stream_title == "20",
+        "title {} after 20 increments",
+        got.stream_title
+    );
+    ensure!(got.version == 21, "version {}", got.version);
+    Ok(())
+}
+
+/// 50 concurrent claims of one event id: exactly one wins.
+pub async fn concurrent_claims_have_one_winner(store: &dyn SessionStore) -> CheckResult {
+    let results = join_all((0..50).map(|i| store.claim_event("EV_dup", i))).await;
+    let mut wins = 0;
+    for r in results {
+        if r.map_err(|e| format!("claim failed: {e}"))? {
+            wins += 1;
+        }
+    }
+    ensure!(wins == 1, "{wins} claims won");
+    Ok(())
+}
+
+/// 50 concurrent activities are all counted.
+pub async fn concurrent_activities_are_all_counted(store: &dyn SessionStore) -> CheckResult {
+    let s = insert_created(store, &sample_session(&agent("feed"), 1_000)).await?;
+    let acts: Vec<_> = (0..50)
+        .map(|n| Activity {
+            kind: ActivityKind::Event,
+            at: n,
+            data: serde_json::json!({"n": n}),
+        })
+        .collect();
+    for r in join_all(acts.iter().map(|a| store.record_activity(&s.id, a))).await {
+        r.map_err(|e| format!("record_activity failed: {e}"))?;
+    }
+    let got = call!("get_session", store.get_session(&s.id)).ok_or("vanished")?;
+    ensure!(
+        got.events_recorded == 50,
+        "{} events counted",
+        got.events_recorded
+    );
+    let feed = call!(
+        "recent_activity",
+        store.recent_activity(&s.id, ActivityKind::Event, 100)
+    );
+    ensure!(feed.len() == 50, "{} events kept", feed.len());
+    Ok(())
+}
+
+/// Every check, by name.
+pub const CHECKS: &[Check] = &[
+    ("insert_and_get", |s| Box::pin(insert_and_get(s))),
+    ("round_trip_all_fields", |s| {
+        Box::pin(round_trip_all_fields(s))
+    }),
+    ("one_active_session_per_entity", |s| {
+        Box::pin(one_active_session_per_entity(s))
+    }),
+    ("update_is_compare_and_swap", |s| {
+        Box::pin(update_is_compare_and_swap(s))
+    }),
+    ("find_by_egress", |s| Box::pin(find_by_egress(s))),
+    ("list_pages_and_filters", |s| {
+        Box::pin(list_pages_and_filters(s))
+    }),
+    ("activity_feed_and_counters", |s| {
+        Box::pin(activity_feed_and_counters(s))
+    }),
+    ("viewer_counts_keep_the_peak", |s| {
+        Box::pin(viewer_counts_keep_the_peak(s))
+    }),
+    ("event_claims", |s| Box::pin(event_claims(s))),
+    ("credentials", |s| Box::pin(credentials(s))),
+    ("concurrent_inserts_have_one_winner", |s| {
+        Box::pin(concurrent_inserts_have_one_winner(s))
+    }),
+    ("concurrent_updates_lose_nothing", |s| {
+        Box::pin(concurrent_updates_lose_nothing(s))
+    }),
+    ("concurrent_claims_have_one_winner", |s| {
+        Box::pin(concurrent_claims_have_one_winner(s))
+    }),
+    ("concurrent_activities_are_all_counted", |s| {
+        Box::pin(concurrent_activities_are_all_counted(s))
+    }),
+];
+
+/// Runs every check, each on a fresh store from `make_store`; returns `(name, failure)` for
+/// each failed check (empty when the store conforms).
+pub async fn run_all<F, Fut>(make_store: F) -> Vec<(&'static str, String)>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Arc<dyn SessionStore>>,
+{
+    let mut failures = Vec::new();
+    for (name, check) in CHECKS {
+        let store = make_store().await;
+        if let Err(e) = check(store.as_ref()).await {
+            failures.push((*name, e));
+        }
+    }
+    failures
+}
+
+/// Expands to one `#[tokio::test]` per conformance check. `$make` is an expression that is
+/// evaluated afresh for each test and yields (after `.await`) a value implementing
+/// [`SessionStore`], e.g. `async { MemoryStore::new() }`.
+#[macro_export]
+macro_rules! session_store_conformance {
+    ($make:expr) => {
+        $crate::session_store_conformance!(@tests $make;
+            insert_and_get, round_trip_all_fields, one_active_session_per_entity,
+            update_is_compare_and_swap, find_by_egress, list_pages_and_filters,
+            activity_feed_and_counters, viewer_counts_keep_the_peak, event_claims, credentials,
+            concurrent_inserts_have_one_winner, concurrent_updates_lose_nothing,
+            concurrent_claims_have_one_winner, concurrent_activities_are_all_counted);
+    };
+    (@tests $make:expr; $($check:ident),*) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $check() {
+                let store = $make.await;
+                let result = $crate::store::conformance::$check(&store).await;
+                if let Err(failure) = result {
+                    panic!("{}: {}", stringify!($check), failure);
+                }
+            }
+        )*
+    };
+}

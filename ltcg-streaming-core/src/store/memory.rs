@@ -1,0 +1,235 @@
+//! [`MemoryStore`]: everything in process memory, behind one lock.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use async_trait::async_trait;
+use tokio::sync::RwLock;
+
+use super::{Cursor, Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
+use crate::error::{Error, Result};
+use crate::session::{Activity, ActivityKind, Entity, SessionId, StreamSession};
+
+/// Most activities kept per session and kind (older ones are dropped; counters keep
+/// counting).
+const FEED_CAPACITY: usize = 1_000;
+
+#[derive(Debug, Default)]
+struct State {
+    sessions: HashMap<SessionId, StreamSession>,
+    /// Newest-first order: (createdAt, id) ascending, iterated in reverse.
+    order: BTreeMap<(i64, SessionId), ()>,
+    active: HashMap<Entity, SessionId>,
+    by_egress: HashMap<String, SessionId>,
+    feeds: HashMap<(SessionId, ActivityKind), Vec<Activity>>,
+    events: HashSet<String>,
+    credentials: HashMap<Entity, PlatformCredential>,
+}
+
+/// A [`SessionStore`] in process memory: fast, exact, and gone when the process exits.
+/// For tests, development and single-process tools.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: RwLock<State>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl State {
+    fn index(&mut self, session: &StreamSession) {
+        if let Some(egress) = &session.egress_id {
+            self.by_egress.insert(egress.clone(), session.id.clone());
+        }
+        if session.status.is_terminal() && self.active.get(&session.entity) == Some(&session.id) {
+            self.active.remove(&session.entity);
+        }
+    }
+
+    fn active_mut(&mut self, id: &SessionId) -> Result<&mut StreamSession> {
+        let session = self
+            .sessions
+            .get_mut(id)
+            .ok_or_else(|| Error::not_found("session"))?;
+        if session.status.is_terminal() {
+            return Err(Error::conflict("session is over"));
+        }
+        Ok(session)
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn insert_session(&self, session: &StreamSession) -> Result<Insert> {
+        let mut state = self.state.write().await;
+        if let Some(existing) = state.active.get(&session.entity) {
+            return Ok(Insert::Existing(state.sessions[existing].clone()));
+        }
+        if state.sessions.contains_key(&session.id) {
+            return Err(Error::conflict("session id already exists"));
+        }
+        let mut stored = session.clone();
+        stored.version = 1;
+        if stored.status.is_active() {
+            state
+                .active
+                .insert(stored.entity.clone(), stored.id.clone());
+        }
+        state
+            .order
+            .insert((stored.created_at, stored.id.clone()), ());
+        state.index(&stored);
+        state.sessions.insert(stored.id.clone(), stored.clone());
+        Ok(Insert::Created(stored))
+    }
+
+    async fn get_session(&self, id: &SessionId) -> Result<Option<StreamSession>> {
+        Ok(self.state.read().await.sessions.get(id).cloned())
+    }
+
+    async fn find_by_egress(&self, egress_id: &str) -> Result<Option<StreamSession>> {
+        let state = self.state.read().await;
+        Ok(state
+            .by_egress
+            .get(egress_id)
+            .and_then(|id| state.sessions.get(id))
+            .cloned())
+    }
+
+    async fn active_session(&self, entity: &Entity) -> Result<Option<StreamSession>> {
+        let state = self.state.read().await;
+        Ok(state
+            .active
+            .get(entity)
+            .and_then(|id| state.sessions.get(id))
+            .cloned())
+    }
+
+    async fn update_session(&self, session: &StreamSession) -> Result<StreamSession> {
+        let mut state = self.state.write().await;
+        let stored = state
+            .sessions
+            .get(&session.id)
+            .ok_or_else(|| Error::not_found("session"))?;
+        if stored.version != session.version {
+            return Err(Error::conflict("session was changed concurrently"));
+        }
+        let mut next = session.clone();
+        next.viewer_count = stored.viewer_count;
+        next.peak_viewer_count = stored.peak_viewer_count;
+        next.decisions_logged = stored.decisions_logged;
+        next.events_recorded = stored.events_recorded;
+        next.version = stored.version + 1;
+        state.index(&next);
+        state.sessions.insert(next.id.clone(), next.clone());
+        Ok(next)
+    }
+
+    async fn list_sessions(&self, query: &SessionQuery) -> Result<SessionPage> {
+        let cursor = query.cursor.as_deref().map(Cursor::decode).transpose()?;
+        let size = query.page_size();
+        let state = self.state.read().await;
+        let mut sessions = Vec::with_capacity(size.min(64));
+        let mut more = false;
+        for (_, id) in state.order.keys().rev() {
+            let session = &state.sessions[id];
+            if cursor.as_ref().is_some_and(|c| !c.is_before(session)) || !query.matches(session) {
+                continue;
+            }
+            if sessions.len() == size {
+                more = true;
+                break;
+            }
+            sessions.push(session.clone());
+        }
+        let next_cursor = more
+            .then(|| sessions.last().map(|s| Cursor::after(s).encode()))
+            .flatten();
+        Ok(SessionPage {
+            sessions,
+            next_cursor,
+        })
+    }
+
+    async fn record_activity(&self, id: &SessionId, activity: &Activity) -> Result<StreamSession> {
+        let mut state = self.state.write().await;
+        let session = state.active_mut(id)?;
+        match activity.kind {
+            ActivityKind::Decision => session.decisions_logged += 1,
+            ActivityKind::Event => session.events_recorded += 1,
+        }
+        session.version += 1;
+        let updated = session.clone();
+        let feed = state.feeds.entry((id.clone(), activity.kind)).or_default();
+        feed.push(activity.clone());
+        if feed.len() > FEED_CAPACITY {
+            feed.drain(..feed.len() - FEED_CAPACITY);
+        }
+        Ok(updated)
+    }
+
+    async fn recent_activity(
+        &self,
+        id: &SessionId,
+        kind: ActivityKind,
+        limit: usize,
+    ) -> Result<Vec<Activity>> {
+        let state = self.state.read().await;
+        Ok(state
+            .feeds
+            .get(&(id.clone(), kind))
+            .map(|feed| feed.iter().rev().take(limit).cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn set_viewer_count(&self, id: &SessionId, viewers: u64) -> Result<StreamSession> {
+        let mut state = self.state.write().await;
+        let session = state.active_mut(id)?;
+        session.viewer_count = viewers;
+        session.peak_viewer_count = session.peak_viewer_count.max(viewers);
+        session.version += 1;
+        Ok(session.clone())
+    }
+
+    async fn claim_event(&self, event_id: &str, _now_ms: i64) -> Result<bool> {
+        Ok(self.state.write().await.events.insert(event_id.to_owned()))
+    }
+
+    async fn release_event(&self, event_id: &str) -> Result<()> {
+        self.state.write().await.events.remove(event_id);
+        Ok(())
+    }
+
+    async fn put_credential(&self, credential: &PlatformCredential) -> Result<()> {
+        self.state
+            .write()
+            .await
+            .credentials
+            .insert(credential.entity.clone(), credential.clone());
+        Ok(())
+    }
+
+    async fn get_credential(&self, entity: &Entity) -> Result<Option<PlatformCredential>> {
+        Ok(self.state.read().await.credentials.get(entity).cloned())
+    }
+
+    async fn delete_credential(&self, entity: &Entity) -> Result<bool> {
+        Ok(self
+            .state
+            .write()
+            .await
+            .credentials
+            .remove(entity)
+            .is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    crate::session_store_conformance!(async { MemoryStore::new() });
+}

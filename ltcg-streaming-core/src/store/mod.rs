@@ -1,0 +1,270 @@
+//! Where sessions, their activity feeds, stored platform credentials and processed webhook
+//! ids live.
+//!
+//! [`SessionStore`] is an object-safe async trait (`Arc<dyn SessionStore>`). Backends:
+//! [`MemoryStore`] (always), `SqliteStore` (feature `sqlite`), `PostgresStore` (feature
+//! `postgres`); the bindings add stores written in Python and JavaScript. Every backend must
+//! pass the [`conformance`] suite (feature `conformance`).
+//!
+//! Contract highlights (the suite checks each):
+//! - At most one active (non-terminal) session per entity, enforced race-free by
+//!   [`SessionStore::insert_session`].
+//! - [`SessionStore::update_session`] is a compare-and-swap on `version`: no update is lost.
+//! - Counters (`decisionsLogged`, `eventsRecorded`, `viewerCount`, `peakViewerCount`) change
+//!   only through [`SessionStore::record_activity`] and [`SessionStore::set_viewer_count`],
+//!   which also bump `version`, so stats frozen by a CAS update are never stale.
+
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+pub use self::memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use self::postgres::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use self::sqlite::SqliteStore;
+use crate::error::Result;
+use crate::platform::Platform;
+use crate::session::{Activity, ActivityKind, Entity, SessionId, SessionStatus, StreamSession};
+
+/// Default page size of [`SessionStore::list_sessions`].
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+/// Largest page size of [`SessionStore::list_sessions`].
+pub const MAX_PAGE_SIZE: usize = 500;
+
+/// Outcome of [`SessionStore::insert_session`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Insert {
+    /// The session was stored (with `version` 1).
+    Created(StreamSession),
+    /// The entity already has an active session; nothing was written.
+    Existing(StreamSession),
+}
+
+/// Filters and position for [`SessionStore::list_sessions`]. Results are newest first
+/// (by `createdAt`, then id).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionQuery {
+    /// Only this entity's sessions.
+    pub entity: Option<Entity>,
+    /// Only sessions with this status.
+    pub status: Option<SessionStatus>,
+    /// Only non-terminal sessions.
+    pub active_only: bool,
+    /// Continue after this cursor (from a previous page's `next_cursor`).
+    pub cursor: Option<String>,
+    /// Page size; 0 means [`DEFAULT_PAGE_SIZE`]; capped at [`MAX_PAGE_SIZE`].
+    pub limit: usize,
+}
+
+impl SessionQuery {
+    /// The effective page size.
+    pub fn page_size(&self) -> usize {
+        match self.limit {
+            0 => DEFAULT_PAGE_SIZE,
+            n => n.min(MAX_PAGE_SIZE),
+        }
+    }
+
+    /// Whether `session` passes the filters (not the cursor).
+    pub fn matches(&self, session: &StreamSession) -> bool {
+        self.entity.as_ref().is_none_or(|e| *e == session.entity)
+            && self.status.is_none_or(|s| s == session.status)
+            && (!self.active_only || session.status.is_active())
+    }
+}
+
+/// One page of sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionPage {
+    /// The sessions, newest first.
+    pub sessions: Vec<StreamSession>,
+    /// Pass as [`SessionQuery::cursor`] for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Position of a session in the newest-first order, as an opaque cursor string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    /// `createdAt` of the last session returned.
+    pub created_at: i64,
+    /// Id of the last session returned.
+    pub id: String,
+}
+
+impl Cursor {
+    /// The cursor after `session`.
+    pub fn after(session: &StreamSession) -> Self {
+        Self {
+            created_at: session.created_at,
+            id: session.id.as_str().to_owned(),
+        }
+    }
+
+    /// Encodes as `<createdAt>.<id>`.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.created_at, self.id)
+    }
+
+    /// Decodes a cursor; the error names `cursor`.
+    pub fn decode(cursor: &str) -> Result<Self> {
+        let bad = || crate::Error::invalid("cursor", "is not a cursor returned by this API");
+        let (at, id) = cursor.split_once('.').ok_or_else(bad)?;
+        let created_at = at.parse().map_err(|_| bad())?;
+        crate::session::validate_id("cursor", id).map_err(|_| bad())?;
+        Ok(Self {
+            created_at,
+            id: id.to_owned(),
+        })
+    }
+
+    /// Whether `session` comes after this cursor in newest-first order.
+    pub fn is_before(&self, session: &StreamSession) -> bool {
+        (session.created_at, session.id.as_str()) < (self.created_at, self.id.as_str())
+    }
+}
+
+/// A user's or agent's stored streaming credentials (the seed's `streamingPlatforms`).
+///
+/// The stream key is stored only encrypted; reads through the service return
+/// `hasStreamKey`, never the key or the ciphertext.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlatformCredential {
+    /// Whose credentials.
+    #[serde(flatten)]
+    pub entity: Entity,
+    /// The platform.
+    pub platform: Platform,
+    /// The stream key, encrypted by the key vault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypted_key: Option<String>,
+    /// A custom ingest URL (required for custom platforms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_rtmp_url: Option<String>,
+    /// Start streaming automatically when this agent's game starts.
+    pub auto_start: bool,
+    /// Last changed, Unix ms.
+    pub updated_at: i64,
+}
+
+/// Storage for the streaming service. See the module docs for the contract.
+#[async_trait]
+pub trait SessionStore: Send + Sync + Debug {
+    /// Stores a new session unless its entity already has an active session, atomically
+    /// (two concurrent inserts for one entity: exactly one is `Created`). The stored copy
+    /// has `version` 1 and is returned.
+    async fn insert_session(&self, session: &StreamSession) -> Result<Insert>;
+
+    /// A session by id.
+    async fn get_session(&self, id: &SessionId) -> Result<Option<StreamSession>>;
+
+    /// The session whose `egressId` is `egress_id`.
+    async fn find_by_egress(&self, egress_id: &str) -> Result<Option<StreamSession>>;
+
+    /// The entity's active (non-terminal) session.
+    async fn active_session(&self, entity: &Entity) -> Result<Option<StreamSession>>;
+
+    /// Writes `session` if the stored `version` equals `session.version`, and returns the
+    /// stored copy with `version + 1`. Counters are not written (the stored ones are kept
+    /// and returned). [`crate::Error::Conflict`] when the version differs,
+    /// [`crate::Error::NotFound`] when the session does not exist.
+    async fn update_session(&self, session: &StreamSession) -> Result<StreamSession>;
+
+    /// Sessions matching `query`, newest first, one page at a time.
+    async fn list_sessions(&self, query: &SessionQuery) -> Result<SessionPage>;
+
+    /// Appends `activity` to an active session's feed and increments its counter
+    /// (`decisionsLogged` or `eventsRecorded`) and `version`, atomically. Returns the
+    /// updated session. [`crate::Error::Conflict`] when the session is terminal.
+    async fn record_activity(&self, id: &SessionId, activity: &Activity) -> Result<StreamSession>;
+
+    /// The newest `limit` activities of one kind, newest first.
+    async fn recent_activity(
+        &self,
+        id: &SessionId,
+        kind: ActivityKind,
+        limit: usize,
+    ) -> Result<Vec<Activity>>;
+
+    /// Sets an active session's `viewerCount`, raises `peakViewerCount` to it if higher,
+    /// bumps `version`, atomically. [`crate::Error::Conflict`] when terminal.
+    async fn set_viewer_count(&self, id: &SessionId, viewers: u64) -> Result<StreamSession>;
+
+    /// Claims a webhook event id for processing: `true` the first time, `false` after.
+    async fn claim_event(&self, event_id: &str, now_ms: i64) -> Result<bool>;
+
+    /// Releases a claimed event id (its processing failed; a retry may claim it again).
+    async fn release_event(&self, event_id: &str) -> Result<()>;
+
+    /// Creates or replaces the entity's credentials.
+    async fn put_credential(&self, credential: &PlatformCredential) -> Result<()>;
+
+    /// The entity's credentials.
+    async fn get_credential(&self, entity: &Entity) -> Result<Option<PlatformCredential>>;
+
+    /// Deletes the entity's credentials; `true` if there were any.
+    async fn delete_credential(&self, entity: &Entity) -> Result<bool>;
+}
+
+macro_rules! forward_session_store {
+    ($($wrapper:ty),*) => {$(
+        #[async_trait]
+        impl<T: SessionStore + ?Sized> SessionStore for $wrapper {
+            async fn insert_session(&self, session: &StreamSession) -> Result<Insert> {
+                (**self).insert_session(session).await
+            }
+            async fn get_session(&self, id: &SessionId) -> Result<Option<StreamSession>> {
+                (**self).get_session(id).await
+            }
+            async fn find_by_egress(&self, egress_id: &str) -> Result<Option<StreamSession>> {
+                (**self).find_by_egress(egress_id).await
+            }
+            async fn active_session(&self, entity: &Entity) -> Result<Option<StreamSession>> {
+                (**self).active_session(entity).await
+            }
+            async fn update_session(&self, session: &StreamSession) -> Result<StreamSession> {
+                (**self).update_session(session).await
+            }
+            async fn list_sessions(&self, query: &SessionQuery) -> Result<SessionPage> {
+                (**self).list_sessions(query).await
+            }
+            async fn record_activity(&self, id: &SessionId, activity: &Activity) -> Result<StreamSession> {
+                (**self).record_activity(id, activity).await
+            }
+            async fn recent_activity(&self, id: &SessionId, kind: ActivityKind, limit: usize) -> Result<Vec<Activity>> {
+                (**self).recent_activity(id, kind, limit).await
+            }
+            async fn set_viewer_count(&self, id: &SessionId, viewers: u64) -> Result<StreamSession> {
+                (**self).set_viewer_count(id, viewers).await
+            }
+            async fn claim_event(&self, event_id: &str, now_ms: i64) -> Result<bool> {
+                (**self).claim_event(event_id, now_ms).await
+            }
+            async fn release_event(&self, event_id: &str) -> Result<()> {
+                (**self).release_event(event_id).await
+            }
+            async fn put_credential(&self, credential: &PlatformCredential) -> Result<()> {
+                (**self).put_credential(credential).await
+            }
+            async fn get_credential(&self, entity: &Entity) -> Result<Option<PlatformCredential>> {
+                (**self).get_credential(entity).await
+            }
+            async fn delete_credential(&self, entity: &Entity) -> Result<bool> {
+                (**self).delete_credential(entity).await
+            }
+        }
+    )*};
+}
+
+forward_session_store!(std::sync::Arc<T>, Box<T>);

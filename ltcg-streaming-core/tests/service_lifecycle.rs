@@ -1,0 +1,1022 @@
+//! `StreamingService` end to end on real in-process parts: start → webhooks → activity →
+//! stop, reuse and conflicts, simulcast, stored credentials, auto-start, listing.
+
+#[path = "support/harness.rs"]
+mod harness;
+
+use harness::*;
+use ltcg_streaming_core::service::{
+    ConfigurePlatformRequest, CredentialTarget, DecisionInput, DestinationInput, EventInput,
+    ListSessionsRequest, StartStreamRequest, StopStreamRequest, UpdateDestinationsRequest,
+};
+use ltcg_streaming_core::session::{ActivityKind, DestinationStatus};
+use ltcg_streaming_core::store::SessionQuery;
+use ltcg_streaming_core::{
+    Actor, EgressStatus, ErrorCode, OverlayTokens, Platform, SecretString, SessionId,
+    SessionStatus, StreamType,
+};
+
+fn agent(id: &str) -> Actor {
+    Actor::agent(id).unwrap()
+}
+
+fn decision(turn: u32) -> DecisionInput {
+    DecisionInput {
+        game_id: "game_1".into(),
+        turn_number: turn,
+        phase: "main".into(),
+        action: "attack".into(),
+        reasoning: format!("turn {turn}: opponent is open"),
+        ..DecisionInput::default()
+    }
+}
+
+fn event(kind: &str) -> EventInput {
+    EventInput {
+        game_id: "game_1".into(),
+        lobby_id: Some("lobby_1".into()),
+        turn_number: 3,
+        event_type: kind.into(),
+        description: "Blaze played a card".into(),
+        ..EventInput::default()
+    }
+}
+
+#[tokio::test]
+async fn agent_stream_full_cycle_with_accurate_stats() {
+    let h = Harness::new();
+    let me = agent("agent_1");
+    let started = h
+        .service
+        .start_stream(&me, agent_start("agent_1"))
+        .await
+        .unwrap();
+    assert!(started.success && !started.reused);
+    assert_eq!(started.status, SessionStatus::Pending);
+    assert_eq!(started.message, "Stream starting...");
+    // The overlay URL: configured base, session id, a token for this session.
+    let prefix = format!(
+        "{APP_URL}/stream/overlay?sessionId={}&token=",
+        started.session_id
+    );
+    assert!(
+        started.overlay_url.starts_with(&prefix),
+        "{}",
+        started.overlay_url
+    );
+    let token = &started.overlay_url[prefix.len()..];
+    let claims = OverlayTokens::new(JWT_SECRET)
+        .unwrap()
+        .verify_at(token, Some(started.session_id.as_str()), T0 / 1000)
+        .unwrap();
+    assert_eq!(
+        (claims.stream_type, claims.entity_id.as_str()),
+        (StreamType::Agent, "agent_1")
+    );
+
+    let session = h
+        .store
+        .get_session(&started.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let egress_id = session.egress_id.clone().unwrap();
+    assert_eq!(
+        h.egress.outputs(&egress_id),
+        ["rtmps://live.twitch.tv/app/{liv...nop}"]
+    );
+    assert_eq!(session.destinations.len(), 1);
+    assert!(session.destinations[0].primary);
+    let stored_url = h
+        .vault
+        .decrypt_key(&session.destinations[0].encrypted_url)
+        .unwrap();
+    assert_eq!(
+        stored_url.expose_secret(),
+        format!("rtmps://live.twitch.tv/app/{TWITCH_KEY}")
+    );
+
+    // LiveKit: egress_started (no status) then egress_updated ACTIVE.
+    let url = Some(started.overlay_url.as_str());
+    let out = h
+        .webhook("EV_1", "egress_started", &egress_id, None, url)
+        .await
+        .unwrap();
+    assert!(!out.applied, "already pending");
+    h.clock.advance_ms(2_000);
+    h.egress
+        .set_status(&egress_id, EgressStatus::Active)
+        .unwrap();
+    let out = h
+        .webhook(
+            "EV_2",
+            "egress_updated",
+            &egress_id,
+            Some("EGRESS_ACTIVE"),
+            url,
+        )
+        .await
+        .unwrap();
+    assert!(out.applied);
+    assert_eq!(out.session_id.as_ref(), Some(&started.session_id));
+    let live = h
+        .service
+        .get_status(&Actor::Internal, &started.session_id)
+        .await
+        .unwrap();
+    assert_eq!(live.status, SessionStatus::Live);
+    assert_eq!(live.started_at, Some(T0 + 2_000));
+
+    for turn in 1..=3 {
+        h.service
+            .record_decision(&me, decision(turn))
+            .await
+            .unwrap();
+    }
+    h.service
+        .record_event(&me, event("agent_thinking"))
+        .await
+        .unwrap();
+    let rec = h
+        .service
+        .record_event(&me, event("card_played"))
+        .await
+        .unwrap();
+    assert_eq!((rec.decisions_logged, rec.events_recorded), (3, 2));
+    for viewers in [10, 42, 17] {
+        h.service
+            .update_viewer_count(&me, &started.session_id, viewers)
+            .await
+            .unwrap();
+    }
+    let recent = h
+        .service
+        .recent_activity(&me, &started.session_id, ActivityKind::Decision, 2)
+        .await
+        .unwrap();
+    assert_eq!(recent.len(), 2);
+    assert_eq!(recent[0].data["turnNumber"], 3);
+    assert_eq!(recent[0].data["reasoning"], "turn 3: opponent is open");
+
+    h.clock.advance_ms(90_000);
+    let status = h
+        .service
+        .get_status(&me, &started.session_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        status.duration, 90_000,
+        "live duration counts from startedAt"
+    );
+    assert_eq!((status.viewer_count, status.peak_viewer_count), (17, 42));
+
+    let stopped = h
+        .service
+        .stop_stream(
+            &me,
+            StopStreamRequest {
+                session_id: Some(started.session_id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let stats = stopped.stats.unwrap();
+    assert_eq!(stats.duration, 90_000);
+    assert_eq!(
+        (
+            stats.decisions_logged,
+            stats.events_recorded,
+            stats.peak_viewer_count
+        ),
+        (3, 2, 42)
+    );
+    assert_eq!(stopped.stopped_session_ids, [started.session_id.clone()]);
+    assert_eq!(
+        h.egress.status(&egress_id),
+        Some(EgressStatus::Complete),
+        "egress stopped"
+    );
+    let ended = h
+        .service
+        .get_status(&me, &started.session_id)
+        .await
+        .unwrap();
+    assert_eq!(ended.status, SessionStatus::Ended);
+    assert_eq!(ended.end_reason.as_deref(), Some("manual"));
+
+    // LiveKit's egress_ended afterwards changes nothing; a second stop is idempotent.
+    let out = h
+        .webhook(
+            "EV_3",
+            "egress_ended",
+            &egress_id,
+            Some("EGRESS_COMPLETE"),
+            url,
+        )
+        .await
+        .unwrap();
+    assert!(!out.applied);
+    let again = h
+        .service
+        .stop_stream(
+            &me,
+            StopStreamRequest {
+                session_id: Some(started.session_id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(again.already_ended);
+    assert_eq!(
+        again.already_ended_session_ids,
+        [started.session_id.clone()]
+    );
+    assert_eq!(again.stats, Some(stats), "stats frozen at the stop");
+    // Activity on an ended session is refused and not counted.
+    let err = h
+        .service
+        .record_decision(
+            &me,
+            DecisionInput {
+                session_id: Some(started.session_id.clone()),
+                ..decision(9)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict);
+}
+
+#[tokio::test]
+async fn webhook_failure_and_limit_end_states() {
+    let h = Harness::new();
+    let a = h
+        .service
+        .start_stream(&agent("a1"), agent_start("a1"))
+        .await
+        .unwrap();
+    let s = h.store.get_session(&a.session_id).await.unwrap().unwrap();
+    let eg = s.egress_id.unwrap();
+    let body = egress_body(
+        "EV_f",
+        "egress_ended",
+        &eg,
+        Some("EGRESS_FAILED"),
+        None,
+        Some("rtmp connection failed"),
+    );
+    let auth = sign_webhook(&body, T0 / 1000);
+    h.service
+        .handle_webhook(body.as_bytes(), &auth)
+        .await
+        .unwrap();
+    let st = h
+        .service
+        .get_status(&Actor::Internal, &a.session_id)
+        .await
+        .unwrap();
+    assert_eq!(st.status, SessionStatus::Error);
+    assert_eq!(st.error_message.as_deref(), Some("rtmp connection failed"));
+    assert_eq!(st.duration, 0);
+
+    let b = h
+        .service
+        .start_stream(&agent("a2"), agent_start("a2"))
+        .await
+        .unwrap();
+    let eg = h
+        .store
+        .get_session(&b.session_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .egress_id
+        .unwrap();
+    h.webhook("EV_a", "egress_updated", &eg, Some("EGRESS_ACTIVE"), None)
+        .await
+        .unwrap();
+    h.clock.advance_ms(1_000);
+    h.webhook(
+        "EV_l",
+        "egress_ended",
+        &eg,
+        Some("EGRESS_LIMIT_REACHED"),
+        None,
+    )
+    .await
+    .unwrap();
+    let st = h
+        .service
+        .get_status(&Actor::Internal, &b.session_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        (st.status, st.end_reason.as_deref()),
+        (SessionStatus::Ended, Some("limit_reached"))
+    );
+    assert_eq!(st.stats.unwrap().duration, 1_000);
+}
+
+#[tokio::test]
+async fn webhooks_are_deduplicated_and_unknown_egresses_ignored() {
+    let h = Harness::new();
+    let a = h
+        .service
+        .start_stream(&agent("a1"), agent_start("a1"))
+        .await
+        .unwrap();
+    let eg = h
+        .store
+        .get_session(&a.session_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .egress_id
+        .unwrap();
+    let first = h
+        .webhook(
+            "EV_same",
+            "egress_updated",
+            &eg,
+            Some("EGRESS_ACTIVE"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(first.applied && !first.duplicate);
+    let second = h
+        .webhook(
+            "EV_same",
+            "egress_updated",
+            &eg,
+            Some("EGRESS_ACTIVE"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(second.duplicate && !second.applied);
+    let unknown = h
+        .webhook(
+            "EV_x",
+            "egress_updated",
+            "EG_unknown",
+            Some("EGRESS_ACTIVE"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(unknown.received && !unknown.applied);
+    assert_eq!(unknown.note.as_deref(), Some("no session for this egress"));
+    // A foreign overlay URL carrying our session id is not trusted.
+    let foreign = format!(
+        "https://evil.example/stream/overlay?sessionId={}",
+        a.session_id
+    );
+    let out = h
+        .webhook(
+            "EV_y",
+            "egress_ended",
+            "EG_other",
+            Some("EGRESS_FAILED"),
+            Some(&foreign),
+        )
+        .await
+        .unwrap();
+    assert!(!out.applied);
+    assert_eq!(
+        h.service
+            .get_status(&Actor::Internal, &a.session_id)
+            .await
+            .unwrap()
+            .status,
+        SessionStatus::Live
+    );
+    // Room events are acknowledged and ignored.
+    let body = r#"{"event":"room_started","id":"EV_room","createdAt":"1795478000","room":{"sid":"RM_1","name":"r"}}"#;
+    let out = h
+        .service
+        .handle_webhook(body.as_bytes(), &sign_webhook(body, T0 / 1000))
+        .await
+        .unwrap();
+    assert_eq!(out.note.as_deref(), Some("not an egress event"));
+}
+
+#[tokio::test]
+async fn forged_and_stale_webhooks_are_rejected_and_change_nothing() {
+    let h = Harness::new();
+    let a = h
+        .service
+        .start_stream(&agent("a1"), agent_start("a1"))
+        .await
+        .unwrap();
+    let eg = h
+        .store
+        .get_session(&a.session_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .egress_id
+        .unwrap();
+    let before = h.store.get_session(&a.session_id).await.unwrap();
+    let body = egress_body(
+        "EV_f",
+        "egress_ended",
+        &eg,
+        Some("EGRESS_FAILED"),
+        None,
+        None,
+    );
+    let now = T0 / 1000;
+    let forged = [
+        sign_webhook_with(&body, now, API_KEY, "not-the-secret"),
+        sign_webhook_with(&body, now, "APIother", API_SECRET),
+        sign_webhook(&body.replace("EGRESS_FAILED", "EGRESS_ACTIVE"), now),
+        sign_webhook(&body, now - 3_600),
+        String::new(),
+    ];
+    for auth in forged {
+        let err = h
+            .service
+            .handle_webhook(body.as_bytes(), &auth)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Unauthorized);
+    }
+    assert_eq!(h.store.get_session(&a.session_id).await.unwrap(), before);
+    // The event id was not burnt: the genuine delivery still applies.
+    let ok = h
+        .service
+        .handle_webhook(body.as_bytes(), &sign_webhook(&body, now))
+        .await
+        .unwrap();
+    assert!(ok.applied);
+}
+
+#[tokio::test]
+async fn reuse_conflict_and_force_restart() {
+    let h = Harness::new();
+    let me = agent("a1");
+    let first = h
+        .service
+        .start_stream(&me, agent_start("a1"))
+        .await
+        .unwrap();
+    let again = h
+        .service
+        .start_stream(
+            &me,
+            StartStreamRequest {
+                lobby_id: Some("lobby_7".into()),
+                ..agent_start("a1")
+            },
+        )
+        .await
+        .unwrap();
+    assert!(again.reused);
+    assert_eq!(again.session_id, first.session_id);
+    assert_eq!(again.message, "Stream already active");
+    let st = h.service.get_status(&me, &first.session_id).await.unwrap();
+    assert_eq!(
+        st.current_lobby_id.as_deref(),
+        Some("lobby_7"),
+        "reuse links the lobby"
+    );
+    assert_eq!(h.egress.started(), 1, "no second egress");
+
+    let youtube = StartStreamRequest {
+        platform: Some(Platform::Youtube),
+        ..agent_start("a1")
+    };
+    let err = h
+        .service
+        .start_stream(&me, youtube.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict);
+    assert!(err.to_string().contains("forceRestart"));
+
+    let forced = h
+        .service
+        .start_stream(
+            &me,
+            StartStreamRequest {
+                force_restart: true,
+                ..youtube
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!forced.reused);
+    assert_ne!(forced.session_id, first.session_id);
+    let old = h.service.get_status(&me, &first.session_id).await.unwrap();
+    assert_eq!(
+        (old.status, old.end_reason.as_deref()),
+        (SessionStatus::Ended, Some("replaced_by_new_start"))
+    );
+    let old_egress = h
+        .store
+        .get_session(&first.session_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .egress_id
+        .unwrap();
+    assert_eq!(
+        h.egress.status(&old_egress),
+        Some(EgressStatus::Aborted),
+        "old egress stopped"
+    );
+}
+
+#[tokio::test]
+async fn stale_starting_session_is_replaced() {
+    let h = Harness::new();
+    let me = agent("a1");
+    let first = h
+        .service
+        .start_stream(&me, agent_start("a1"))
+        .await
+        .unwrap();
+    h.clock.advance_ms(5 * 60_000 + 1);
+    let second = h
+        .service
+        .start_stream(&me, agent_start("a1"))
+        .await
+        .unwrap();
+    assert!(!second.reused);
+    let old = h.service.get_status(&me, &first.session_id).await.unwrap();
+    assert_eq!(old.status, SessionStatus::Error);
+}
+
+#[tokio::test]
+async fn bad_input_names_the_field_and_writes_nothing() {
+    let h = Harness::new();
+    let me = agent("a1");
+    let cases: Vec<(StartStreamRequest, &str)> = vec![
+        (
+            StartStreamRequest {
+                platform: None,
+                ..agent_start("a1")
+            },
+            "platform",
+        ),
+        (
+            StartStreamRequest {
+                stream_key: None,
+                ..agent_start("a1")
+            },
+            "streamKey",
+        ),
+        (
+            StartStreamRequest {
+                stream_key: Some(SecretString::from("a b")),
+                ..agent_start("a1")
+            },
+            "streamKey",
+        ),
+        (
+            StartStreamRequest {
+                platform: Some(Platform::Custom),
+                ..agent_start("a1")
+            },
+            "customRtmpUrl",
+        ),
+        (
+            StartStreamRequest {
+                custom_rtmp_url: Some("http://x/app".into()),
+                ..agent_start("a1")
+            },
+            "customRtmpUrl",
+        ),
+        (
+            StartStreamRequest {
+                stream_title: Some("x".repeat(300)),
+                ..agent_start("a1")
+            },
+            "streamTitle",
+        ),
+        (
+            StartStreamRequest {
+                lobby_id: Some("bad lobby".into()),
+                ..agent_start("a1")
+            },
+            "lobbyId",
+        ),
+        (
+            StartStreamRequest {
+                base_url: Some("https://evil.example".into()),
+                ..agent_start("a1")
+            },
+            "baseUrl",
+        ),
+        (
+            StartStreamRequest {
+                destinations: vec![DestinationInput {
+                    platform: Platform::Kick,
+                    stream_key: SecretString::from("k/1"),
+                    custom_rtmp_url: None,
+                }],
+                ..agent_start("a1")
+            },
+            "destinations[0].streamKey",
+        ),
+    ];
+    for (req, field) in cases {
+        let err = h.service.start_stream(&me, req).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidInput, "{field}: {err}");
+        assert!(
+            err.to_string().contains(&format!("invalid {field}")),
+            "{field}: {err}"
+        );
+        assert!(!err.to_string().contains(TWITCH_KEY));
+    }
+    let overlay: ltcg_streaming_core::OverlayConfigPatch =
+        serde_json::from_str(r#"{"voiceVolume":3}"#).unwrap();
+    let err = h
+        .service
+        .start_stream(
+            &me,
+            StartStreamRequest {
+                overlay_config: Some(overlay),
+                ..agent_start("a1")
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("overlayConfig.voiceVolume"));
+    let all = h
+        .store
+        .list_sessions(&SessionQuery::default())
+        .await
+        .unwrap();
+    assert!(all.sessions.is_empty(), "nothing written");
+    assert_eq!(h.egress.started(), 0, "no egress started");
+}
+
+#[tokio::test]
+async fn simulcast_and_destination_updates() {
+    let h = Harness::new();
+    let me = agent("a1");
+    let req = StartStreamRequest {
+        destinations: vec![DestinationInput {
+            platform: Platform::Youtube,
+            stream_key: SecretString::from("yt-key-123456"),
+            custom_rtmp_url: None,
+        }],
+        ..agent_start("a1")
+    };
+    let s = h.service.start_stream(&me, req).await.unwrap();
+    let session = h.store.get_session(&s.session_id).await.unwrap().unwrap();
+    let eg = session.egress_id.clone().unwrap();
+    assert_eq!(
+        h.egress.outputs(&eg),
+        [
+            "rtmps://live.twitch.tv/app/{liv...nop}",
+            "rtmps://a.rtmps.youtube.com:443/live2/{yt-...456}"
+        ]
+    );
+    let yt_id = session.destinations[1].id.clone();
+
+    let kick = DestinationInput {
+        platform: Platform::Kick,
+        stream_key: SecretString::from("kick-key-999"),
+        custom_rtmp_url: None,
+    };
+    let up = h
+        .service
+        .update_destinations(
+            &me,
+            UpdateDestinationsRequest {
+                session_id: s.session_id.clone(),
+                add: vec![kick.clone()],
+                remove: vec![yt_id.clone()],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(up.added.len(), 1);
+    assert_eq!(up.removed, [yt_id.clone()]);
+    assert_eq!(h.egress.outputs(&eg).len(), 2);
+    assert!(h
+        .egress
+        .outputs(&eg)
+        .iter()
+        .any(|u| u.contains("live-video.net")));
+    let after = h.store.get_session(&s.session_id).await.unwrap().unwrap();
+    let yt = after.destinations.iter().find(|d| d.id == yt_id).unwrap();
+    assert_eq!(yt.status, DestinationStatus::Removed);
+    assert!(yt.removed_at.is_some());
+    let json = serde_json::to_string(&up).unwrap();
+    assert!(!json.contains("kick-key-999") && !json.contains("encryptedUrl"));
+
+    // Adding the same destination again, removing unknown ids, or removing everything fails.
+    let dup = h
+        .service
+        .update_destinations(
+            &me,
+            UpdateDestinationsRequest {
+                session_id: s.session_id.clone(),
+                add: vec![kick],
+                remove: vec![],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(dup.to_string().contains("add[0]"));
+    let unknown = h
+        .service
+        .update_destinations(
+            &me,
+            UpdateDestinationsRequest {
+                session_id: s.session_id.clone(),
+                add: vec![],
+                remove: vec!["dst_nope".into()],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(unknown.to_string().contains("remove[0]"));
+    let active_ids: Vec<String> = after
+        .destinations
+        .iter()
+        .filter(|d| d.status == DestinationStatus::Active)
+        .map(|d| d.id.clone())
+        .collect();
+    let last = h
+        .service
+        .update_destinations(
+            &me,
+            UpdateDestinationsRequest {
+                session_id: s.session_id.clone(),
+                add: vec![],
+                remove: active_ids,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(last.code(), ErrorCode::Conflict);
+}
+
+#[tokio::test]
+async fn stored_credentials_and_auto_start() {
+    let h = Harness::new();
+    let me = agent("a1");
+    let outcome = h
+        .service
+        .on_game_started(&Actor::Internal, "a1", "lobby_1")
+        .await
+        .unwrap();
+    assert_eq!(
+        (outcome.started, outcome.reason.as_str()),
+        (false, "not_configured")
+    );
+
+    let view = h
+        .service
+        .configure_platform(
+            &me,
+            ConfigurePlatformRequest {
+                target: CredentialTarget::default(),
+                platform: Platform::Custom,
+                stream_key: Some(SecretString::from("  stored-key-1  ")),
+                custom_rtmp_url: Some("rtmp://127.0.0.1:1935/live".into()),
+                auto_start: Some(false),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(view.has_stream_key);
+    let json = serde_json::to_string(&view).unwrap();
+    assert!(
+        !json.contains("stored-key-1") && !json.contains("encrypted"),
+        "{json}"
+    );
+    let outcome = h
+        .service
+        .on_game_started(&Actor::Internal, "a1", "lobby_1")
+        .await
+        .unwrap();
+    assert_eq!(outcome.reason, "autostart_disabled");
+
+    // Re-configure without a key: the stored key is kept.
+    h.service
+        .configure_platform(
+            &me,
+            ConfigurePlatformRequest {
+                target: CredentialTarget::default(),
+                platform: Platform::Custom,
+                stream_key: None,
+                custom_rtmp_url: Some("rtmp://127.0.0.1:1935/live".into()),
+                auto_start: Some(true),
+            },
+        )
+        .await
+        .unwrap();
+    let outcome = h
+        .service
+        .on_game_started(&Actor::Internal, "a1", "lobby_1")
+        .await
+        .unwrap();
+    assert!(outcome.started, "{outcome:?}");
+    let sid = outcome.session_id.unwrap();
+    let session = h.store.get_session(&sid).await.unwrap().unwrap();
+    assert_eq!(session.current_lobby_id.as_deref(), Some("lobby_1"));
+    let eg = session.egress_id.unwrap();
+    assert_eq!(
+        h.egress.outputs(&eg),
+        ["rtmp://127.0.0.1:1935/live/{sto...y-1}"],
+        "trimmed key"
+    );
+    let outcome = h
+        .service
+        .on_game_started(&Actor::Internal, "a1", "lobby_2")
+        .await
+        .unwrap();
+    assert_eq!(
+        (outcome.started, outcome.reason.as_str()),
+        (false, "already_active_linked_to_lobby")
+    );
+    assert_eq!(
+        h.service
+            .get_status(&me, &sid)
+            .await
+            .unwrap()
+            .current_lobby_id
+            .as_deref(),
+        Some("lobby_2")
+    );
+
+    let got = h
+        .service
+        .get_platform_config(&me, &CredentialTarget::default())
+        .await
+        .unwrap();
+    assert!(got.auto_start && got.has_stream_key);
+    assert!(h
+        .service
+        .delete_platform_config(&me, &CredentialTarget::default())
+        .await
+        .unwrap());
+    let err = h
+        .service
+        .get_platform_config(&me, &CredentialTarget::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotFound);
+}
+
+#[tokio::test]
+async fn start_with_stored_credentials() {
+    let h = Harness::new();
+    let me = Actor::user("u1").unwrap();
+    h.service
+        .configure_platform(
+            &me,
+            ConfigurePlatformRequest {
+                target: CredentialTarget::default(),
+                platform: Platform::Twitch,
+                stream_key: Some(SecretString::from(TWITCH_KEY)),
+                custom_rtmp_url: None,
+                auto_start: None,
+            },
+        )
+        .await
+        .unwrap();
+    let s = h
+        .service
+        .start_stream(
+            &me,
+            StartStreamRequest {
+                use_stored_credentials: true,
+                ..StartStreamRequest::default()
+            },
+        )
+        .await
+        .unwrap();
+    let session = h.store.get_session(&s.session_id).await.unwrap().unwrap();
+    assert_eq!(session.platform, Platform::Twitch);
+    assert_eq!(session.entity.stream_type, StreamType::User);
+    assert_eq!(
+        h.egress.outputs(session.egress_id.as_deref().unwrap()),
+        ["rtmps://live.twitch.tv/app/{liv...nop}"]
+    );
+    let wrong = h
+        .service
+        .start_stream(
+            &me,
+            StartStreamRequest {
+                use_stored_credentials: true,
+                platform: Some(Platform::Kick),
+                ..StartStreamRequest::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(wrong.to_string().contains("platform"));
+}
+
+#[tokio::test]
+async fn list_sessions_pages_and_scopes() {
+    let h = Harness::new();
+    for i in 0..7 {
+        let id = format!("a{i}");
+        h.service
+            .start_stream(&agent(&id), agent_start(&id))
+            .await
+            .unwrap();
+        h.clock.advance_ms(10);
+    }
+    let mut seen = Vec::new();
+    let mut req = ListSessionsRequest {
+        limit: Some(3),
+        ..ListSessionsRequest::default()
+    };
+    loop {
+        let page = h
+            .service
+            .list_sessions(&Actor::Internal, req.clone())
+            .await
+            .unwrap();
+        assert!(page.count <= 3);
+        seen.extend(page.sessions.iter().map(|s| s.entity_id.clone()));
+        match page.next_cursor {
+            Some(c) => req.cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        ["a6", "a5", "a4", "a3", "a2", "a1", "a0"],
+        "newest first, no cap"
+    );
+    let mine = h
+        .service
+        .list_sessions(&agent("a3"), ListSessionsRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(mine.count, 1);
+    assert_eq!(mine.sessions[0].entity_id, "a3");
+    let err = h
+        .service
+        .list_sessions(
+            &agent("a3"),
+            ListSessionsRequest {
+                stream_type: Some(StreamType::Agent),
+                entity_id: Some("a4".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Forbidden);
+}
+
+#[tokio::test]
+async fn stop_all_sessions_of_an_agent() {
+    let h = Harness::new();
+    let s = h
+        .service
+        .start_stream(&Actor::Internal, agent_start("a9"))
+        .await
+        .unwrap();
+    let out = h
+        .service
+        .stop_stream(
+            &Actor::Internal,
+            StopStreamRequest {
+                agent_id: Some("a9".into()),
+                reason: Some("game_over".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.stopped_session_ids, [s.session_id.clone()]);
+    assert_eq!(out.stats_by_session.len(), 1);
+    let st = h
+        .service
+        .get_status(&Actor::Internal, &s.session_id)
+        .await
+        .unwrap();
+    assert_eq!(st.end_reason.as_deref(), Some("game_over"));
+    let none = h
+        .service
+        .stop_stream(
+            &Actor::Internal,
+            StopStreamRequest {
+                agent_id: Some("a9".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(none.code(), ErrorCode::NotFound);
+    let missing = h
+        .service
+        .get_status(&Actor::Internal, &SessionId::generate())
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), ErrorCode::NotFound);
+}

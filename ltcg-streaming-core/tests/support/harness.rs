@@ -1,0 +1,177 @@
+//! A service wired to real in-process parts (memory store, memory egress, AES-GCM vault),
+//! a manual clock, and LiveKit-style webhook signing.
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use ltcg_streaming_core::config::LiveKitConfig;
+use ltcg_streaming_core::egress::EgressBackend;
+use ltcg_streaming_core::service::{RateLimitConfig, StartStreamRequest};
+use ltcg_streaming_core::store::SessionStore;
+use ltcg_streaming_core::{
+    AesGcmVault, KeyVault, ManualClock, MemoryEgress, MemoryStore, Platform, SecretString,
+    ServiceOptions, StreamingConfig, StreamingService,
+};
+use sha2::{Digest, Sha256};
+
+pub const KEY_HEX: &str = "6457ed47ba47dc9dccb72b09f27843b717aed4fcb909b4a7472fff3c46733e23";
+pub const JWT_SECRET: &str = "harness-overlay-secret";
+pub const API_KEY: &str = "APIharness";
+pub const API_SECRET: &str = "harness-livekit-secret-0123456789";
+pub const APP_URL: &str = "https://lunchtable.test";
+pub const T0: i64 = 1_795_478_000_000;
+pub const TWITCH_KEY: &str = "live_123456789_abcdefghijklmnop";
+
+pub fn config() -> StreamingConfig {
+    let mut config = StreamingConfig::new(KEY_HEX, JWT_SECRET).unwrap();
+    config.app_url = APP_URL.into();
+    config.livekit =
+        Some(LiveKitConfig::new("wss://harness.livekit.cloud", API_KEY, API_SECRET).unwrap());
+    config
+}
+
+pub struct Harness {
+    pub service: StreamingService,
+    pub store: Arc<dyn SessionStore>,
+    pub egress: Arc<MemoryEgress>,
+    pub clock: Arc<ManualClock>,
+    pub vault: Arc<AesGcmVault>,
+}
+
+impl Harness {
+    pub fn new() -> Self {
+        Self::with(Arc::new(MemoryStore::new()), RateLimitConfig::disabled())
+    }
+
+    pub fn with(store: Arc<dyn SessionStore>, limits: RateLimitConfig) -> Self {
+        let egress = Arc::new(MemoryEgress::new());
+        Self::with_parts(store, egress.clone(), egress, limits)
+    }
+
+    /// `egress` is what the service uses; `memory` is inspected by tests (often the same).
+    pub fn with_parts(
+        store: Arc<dyn SessionStore>,
+        egress: Arc<dyn EgressBackend>,
+        memory: Arc<MemoryEgress>,
+        limits: RateLimitConfig,
+    ) -> Self {
+        let clock = Arc::new(ManualClock::new(T0));
+        let vault = Arc::new(AesGcmVault::from_hex(KEY_HEX).unwrap());
+        let options = ServiceOptions {
+            clock: clock.clone(),
+            rate_limits: limits,
+            egress_start_timeout: Duration::from_secs(5),
+            ..ServiceOptions::default()
+        };
+        let service = StreamingService::with_options(
+            config(),
+            store.clone(),
+            egress,
+            vault.clone() as Arc<dyn KeyVault>,
+            options,
+        )
+        .unwrap();
+        Self {
+            service,
+            store,
+            egress: memory,
+            clock,
+            vault,
+        }
+    }
+
+    /// Signs and delivers an egress webhook as LiveKit would.
+    pub async fn webhook(
+        &self,
+        event_id: &str,
+        event: &str,
+        egress_id: &str,
+        status: Option<&str>,
+        web_url: Option<&str>,
+    ) -> ltcg_streaming_core::Result<ltcg_streaming_core::service::WebhookOutcome> {
+        let body = egress_body(event_id, event, egress_id, status, web_url, None);
+        let auth = sign_webhook(&body, self.clock.now_secs_value());
+        self.service.handle_webhook(body.as_bytes(), &auth).await
+    }
+}
+
+trait NowSecs {
+    fn now_secs_value(&self) -> i64;
+}
+
+impl NowSecs for ManualClock {
+    fn now_secs_value(&self) -> i64 {
+        use ltcg_streaming_core::Clock;
+        self.now_secs()
+    }
+}
+
+/// A protojson `WebhookEvent` body for an egress event.
+pub fn egress_body(
+    event_id: &str,
+    event: &str,
+    egress_id: &str,
+    status: Option<&str>,
+    web_url: Option<&str>,
+    error: Option<&str>,
+) -> String {
+    let mut info = serde_json::json!({ "egressId": egress_id });
+    if let Some(status) = status {
+        info["status"] = status.into();
+    }
+    if let Some(url) = web_url {
+        info["web"] = serde_json::json!({ "url": url, "streamOutputs": [{"protocol": "RTMP", "urls": ["rtmps://live.twitch.tv/app/{liv...nop}"]}] });
+    }
+    if let Some(error) = error {
+        info["error"] = error.into();
+    }
+    serde_json::json!({ "event": event, "id": event_id, "createdAt": "1795478000", "egressInfo": info }).to_string()
+}
+
+/// The `Authorization` header LiveKit sends for `body`: HS256 with the API secret,
+/// `iss` = API key, `sha256` = base64(SHA-256(body)), valid for 5 minutes.
+pub fn sign_webhook(body: &str, now_secs: i64) -> String {
+    sign_webhook_with(body, now_secs, API_KEY, API_SECRET)
+}
+
+pub fn sign_webhook_with(body: &str, now_secs: i64, key: &str, secret: &str) -> String {
+    let claims = serde_json::json!({
+        "sha256": STANDARD.encode(Sha256::digest(body.as_bytes())),
+        "iss": key,
+        "exp": now_secs + 300,
+        "nbf": now_secs,
+    });
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = None;
+    jsonwebtoken::encode(
+        &header,
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// A start request for agent `agent_id` to Twitch.
+pub fn agent_start(agent_id: &str) -> StartStreamRequest {
+    StartStreamRequest {
+        agent_id: Some(agent_id.into()),
+        platform: Some(Platform::Twitch),
+        stream_key: Some(SecretString::from(TWITCH_KEY)),
+        stream_title: Some("AI Agent Playing LTCG".into()),
+        ..StartStreamRequest::default()
+    }
+}
+
+/// A start request for user `user_id` to a custom RTMP server.
+pub fn user_start(key: &str) -> StartStreamRequest {
+    StartStreamRequest {
+        platform: Some(Platform::Custom),
+        stream_key: Some(SecretString::from(key)),
+        custom_rtmp_url: Some("rtmp://127.0.0.1:1935/live".into()),
+        ..StartStreamRequest::default()
+    }
+}
