@@ -403,6 +403,82 @@ pub fn redact_url(url: &str) -> String {
     out
 }
 
+/// Redacts every `rtmp://` / `rtmps://` URL (scheme in any case) inside free text, such as
+/// an error message from LiveKit, with [`redact_url`]. A URL runs to the next whitespace,
+/// control character, quote, backtick, `<` or `>`; trailing `.`, `,`, `;`, `:`, `!`, `)`
+/// and `]` are kept as text. A URL that is already redacted (`.../{abc...xyz}`) is kept.
+///
+/// ```
+/// use ltcg_streaming_core::platform::redact_urls_in_text;
+/// assert_eq!(
+///     redact_urls_in_text(
+///         "cannot push to \"rtmps://live.twitch.tv/app/live_123456789_abcdefghijklmnop\"."
+///     ),
+///     "cannot push to \"rtmps://live.twitch.tv/app/{liv...nop}\"."
+/// );
+/// assert_eq!(redact_urls_in_text("no URL here"), "no URL here");
+/// ```
+pub fn redact_urls_in_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = find_rtmp_scheme(rest) {
+        out.push_str(&rest[..start]);
+        let candidate = &rest[start..];
+        let end = candidate
+            .find(|c: char| {
+                c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '`' | '<' | '>')
+            })
+            .unwrap_or(candidate.len());
+        let url = candidate[..end].trim_end_matches(['.', ',', ';', ':', '!', ')', ']']);
+        if is_redacted_url(url) {
+            out.push_str(url);
+        } else {
+            out.push_str(&redact_url(url));
+        }
+        out.push_str(&candidate[url.len()..end]);
+        rest = &candidate[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Byte offset of the first `rtmp://` or `rtmps://` (ASCII case ignored) in `text`.
+fn find_rtmp_scheme(text: &str) -> Option<usize> {
+    let starts_with = |i: usize, prefix: &str| {
+        text.get(i..i + prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    };
+    text.char_indices()
+        .filter(|(_, c)| matches!(c, 'r' | 'R'))
+        .map(|(i, _)| i)
+        .find(|&i| starts_with(i, "rtmp://") || starts_with(i, "rtmps://"))
+}
+
+/// Whether `url` already is in [`redact_url`]'s output form: its last path segment is a
+/// [`redact_identifier`] result and any query or fragment is `{...}`.
+fn is_redacted_url(url: &str) -> bool {
+    let Some((_, rest)) = split_scheme(url) else {
+        return false;
+    };
+    let tail_start = rest.find(['?', '#']).unwrap_or(rest.len());
+    let (path_part, tail) = rest.split_at(tail_start);
+    if !(tail.is_empty() || tail[1..] == *"{...}") {
+        return false;
+    }
+    let Some((_, key)) = path_part.rsplit_once('/') else {
+        return false;
+    };
+    let Some((prefix, suffix)) = key
+        .strip_prefix('{')
+        .and_then(|k| k.strip_suffix('}'))
+        .and_then(|k| k.split_once("..."))
+    else {
+        return false;
+    };
+    let (p, s) = (prefix.chars().count(), suffix.chars().count());
+    p == s && p <= 3 && !prefix.contains(['{', '}', '.']) && !suffix.contains(['{', '}', '.'])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -470,5 +546,40 @@ mod tests {
             with_stream_key("rtmp://h/live/k#x", "k"),
             "rtmp://h/live/k#x"
         );
+    }
+
+    #[test]
+    fn redact_urls_in_text_hides_every_key() {
+        let key = "live_123456789_abcdefghijklmnop";
+        let text = format!(
+            "twirp error: invalid_argument: outputs rtmps://live.twitch.tv/app/{key}, \
+             RTMP://h:1935/live/other-secret-key?auth=pw and 'rtmp://x/app/{key}'."
+        );
+        let redacted = redact_urls_in_text(&text);
+        assert_eq!(
+            redacted,
+            "twirp error: invalid_argument: outputs rtmps://live.twitch.tv/app/{liv...nop}, \
+             RTMP://h:1935/live/{oth...key}?{...} and 'rtmp://x/app/{liv...nop}'."
+        );
+        assert!(!redacted.contains(key));
+        assert!(!redacted.contains("other-secret-key"));
+        assert!(!redacted.contains("pw"));
+        // Already redacted URLs (as LiveKit echoes them) and URL-free text stay as they are.
+        let echoed = "stream rtmps://live.twitch.tv/app/{liv...nop} failed";
+        assert_eq!(redact_urls_in_text(echoed), echoed);
+        assert_eq!(
+            redact_urls_in_text("rtmp://h/app/{sec...ey1}?{...}"),
+            "rtmp://h/app/{sec...ey1}?{...}"
+        );
+        assert_eq!(
+            redact_urls_in_text("plain ünïcode text"),
+            "plain ünïcode text"
+        );
+        assert_eq!(
+            redact_urls_in_text("ends with rtmp://"),
+            "ends with rtmp://"
+        );
+        // A fake redaction that would reveal more is redacted again.
+        assert!(!redact_urls_in_text("rtmp://h/app/{abcd...wxyz}").contains("abcd"));
     }
 }

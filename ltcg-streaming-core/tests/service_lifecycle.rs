@@ -191,7 +191,10 @@ async fn agent_stream_full_cycle_with_accurate_stats() {
         ),
         (3, 2, 42)
     );
-    assert_eq!(stopped.stopped_session_ids, [started.session_id.clone()]);
+    assert_eq!(
+        stopped.stopped_session_ids,
+        std::slice::from_ref(&started.session_id)
+    );
     assert_eq!(
         h.egress.status(&egress_id),
         Some(EgressStatus::Complete),
@@ -231,7 +234,7 @@ async fn agent_stream_full_cycle_with_accurate_stats() {
     assert!(again.already_ended);
     assert_eq!(
         again.already_ended_session_ids,
-        [started.session_id.clone()]
+        std::slice::from_ref(&started.session_id)
     );
     assert_eq!(again.stats, Some(stats), "stats frozen at the stop");
     // Activity on an ended session is refused and not counted.
@@ -697,7 +700,7 @@ async fn simulcast_and_destination_updates() {
         .await
         .unwrap();
     assert_eq!(up.added.len(), 1);
-    assert_eq!(up.removed, [yt_id.clone()]);
+    assert_eq!(up.removed, std::slice::from_ref(&yt_id));
     assert_eq!(h.egress.outputs(&eg).len(), 2);
     assert!(h
         .egress
@@ -993,7 +996,7 @@ async fn stop_all_sessions_of_an_agent() {
         )
         .await
         .unwrap();
-    assert_eq!(out.stopped_session_ids, [s.session_id.clone()]);
+    assert_eq!(out.stopped_session_ids, std::slice::from_ref(&s.session_id));
     assert_eq!(out.stats_by_session.len(), 1);
     let st = h
         .service

@@ -1,0 +1,647 @@
+//! [`PostgresStore`]: a [`SessionStore`] in PostgreSQL, on sqlx.
+//!
+//! Layout: `streaming_sessions` (the session JSON plus the queried columns; `version` and
+//! the four counters only in their own columns), `streaming_activities`,
+//! `streaming_processed_events`, `streaming_credentials`; created by the embedded migrations
+//! in `migrations/postgres` (tracked in the schema's `_sqlx_migrations` table, so give the
+//! store its own schema with [`PostgresStore::connect_with_schema`] when the database is
+//! shared with an application that runs its own sqlx migrations).
+//!
+//! Concurrency: every compare-and-swap and counter change is one conditional `UPDATE` (row
+//! locks plus PostgreSQL's re-check of the `WHERE` clause after a concurrent write make it
+//! atomic under READ COMMITTED); an activity's counter bump and its feed row are written in
+//! one transaction. The one-active-session rule is a partial unique index, and inserts use
+//! `ON CONFLICT DO NOTHING`, so a lost race is a no-op, not an error.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
+
+use super::{Cursor, Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
+use crate::error::{Error, Result};
+use crate::session::{Activity, ActivityKind, Entity, SessionId, StreamSession};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Connections in the pool made by [`PostgresStore::connect`].
+const MAX_CONNECTIONS: u32 = 10;
+/// How long a call waits for a free connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most activities kept per session and kind (older ones are dropped; counters keep
+/// counting).
+const FEED_CAPACITY: i64 = 1_000;
+/// How often an insert retries when the active session it collided with vanished meanwhile.
+const INSERT_ATTEMPTS: usize = 5;
+/// Longest schema name accepted (PostgreSQL's identifier limit).
+const MAX_SCHEMA_LEN: usize = 63;
+
+/// The columns a session is read from, in [`SessionRow`] order.
+const SESSION_COLUMNS: &str =
+    "data::text, version, viewer_count, peak_viewer_count, decisions_logged, events_recorded";
+
+/// `data`, `version`, `viewer_count`, `peak_viewer_count`, `decisions_logged`,
+/// `events_recorded`.
+type SessionRow = (String, i64, i64, i64, i64, i64);
+
+/// A [`SessionStore`] in PostgreSQL: durable and shared by any number of service instances.
+///
+/// Built with [`PostgresStore::connect`], [`PostgresStore::connect_with_schema`] (its own
+/// schema, created if missing) or [`PostgresStore::from_pool`]; each applies the embedded
+/// migrations. `Debug` shows the schema and pool size, never the connection URL.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+    schema: Option<String>,
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("schema", &self.schema)
+            .field("connections", &self.pool.size())
+            .finish()
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/db`; the
+    /// password never appears in errors or `Debug`) and applies the migrations in the
+    /// connection's default schema (normally `public`).
+    pub async fn connect(url: &str) -> Result<Self> {
+        let options = parse_url(url)?;
+        // One plain connection first: a wrong address or password fails at once instead
+        // of after the pool's acquire timeout.
+        connect_once(&options)
+            .await?
+            .close()
+            .await
+            .map_err(|e| store_error("connect to PostgreSQL", e))?;
+        let pool = pool_options()
+            .connect_with(options)
+            .await
+            .map_err(|e| store_error("connect to PostgreSQL", e))?;
+        Self::from_pool(pool).await
+    }
+
+    /// Connects to the database at `url` and keeps every table in `schema`, which is created
+    /// if missing and set as the `search_path` of every pooled connection. `schema` must be
+    /// a plain identifier: 1–63 characters of `[a-z0-9_]`, not starting with a digit
+    /// (error field `schema`).
+    pub async fn connect_with_schema(url: &str, schema: &str) -> Result<Self> {
+        validate_schema(schema)?;
+        let options = parse_url(url)?;
+        let mut conn = connect_once(&options).await?;
+        // The name is a checked identifier, so quoting it is enough.
+        let created = sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+            .execute(&mut conn)
+            .await;
+        // Two concurrent creations of one schema may still collide; the loser's schema
+        // exists all the same.
+        if let Err(e) = created {
+            if !is_unique_violation(&e) {
+                return Err(store_error("create the schema", e));
+            }
+        }
+        conn.close()
+            .await
+            .map_err(|e| store_error("connect to PostgreSQL", e))?;
+        let pool = pool_options()
+            .connect_with(options.options([("search_path", schema)]))
+            .await
+            .map_err(|e| store_error("connect to PostgreSQL", e))?;
+        let mut store = Self::from_pool(pool).await?;
+        store.schema = Some(schema.to_owned());
+        Ok(store)
+    }
+
+    /// A store on an existing pool, after applying the migrations in the pool's current
+    /// schema (the first of its `search_path`).
+    pub async fn from_pool(pool: PgPool) -> Result<Self> {
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| store_error("migrate the PostgreSQL database", e.into()))?;
+        tracing::debug!("PostgreSQL session store ready");
+        Ok(Self { pool, schema: None })
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The schema given to [`PostgresStore::connect_with_schema`], if any.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
+    /// Closes every connection (waiting for those in use); later calls fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn fetch_session(&self, sql: &str, binds: &[&str]) -> Result<Option<StreamSession>> {
+        let mut query = sqlx::query_as::<_, SessionRow>(sql);
+        for bind in binds {
+            query = query.bind(*bind);
+        }
+        query
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| store_error("read a session", e))?
+            .map(decode_session)
+            .transpose()
+    }
+
+    /// The error for a session a conditional write did not touch: `NotFound` when it does
+    /// not exist, else `Conflict` with `reason`.
+    async fn missing_or(&self, id: &str, reason: &str) -> Error {
+        match sqlx::query_scalar::<_, i32>("SELECT 1 FROM streaming_sessions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+        {
+            Ok(Some(_)) => Error::conflict(reason),
+            Ok(None) => Error::not_found("session"),
+            Err(e) => store_error("read a session", e),
+        }
+    }
+}
+
+async fn connect_once(options: &PgConnectOptions) -> Result<PgConnection> {
+    PgConnection::connect_with(options)
+        .await
+        .map_err(|e| store_error("connect to PostgreSQL", e))
+}
+
+fn pool_options() -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(MAX_CONNECTIONS)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+}
+
+/// Parses a connection URL; the error names `url` and never echoes it.
+fn parse_url(url: &str) -> Result<PgConnectOptions> {
+    PgConnectOptions::from_str(url)
+        .map_err(|_| Error::invalid("url", "is not a valid PostgreSQL connection URL"))
+}
+
+fn validate_schema(schema: &str) -> Result<()> {
+    let valid = !schema.is_empty()
+        && schema.len() <= MAX_SCHEMA_LEN
+        && !schema.starts_with(|c: char| c.is_ascii_digit())
+        && schema
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "schema",
+            "must be 1-63 characters of a-z, 0-9 and '_', not starting with a digit",
+        ))
+    }
+}
+
+#[async_trait]
+impl SessionStore for PostgresStore {
+    async fn insert_session(&self, session: &StreamSession) -> Result<Insert> {
+        let mut stored = session.clone();
+        stored.version = 1;
+        let data = encode(&stored)?;
+        for _ in 0..INSERT_ATTEMPTS {
+            // The partial unique index turns a second active session into a no-op.
+            let inserted = sqlx::query(
+                "INSERT INTO streaming_sessions (id, stream_type, entity_id, status, egress_id, \
+                 created_at, updated_at, version, viewer_count, peak_viewer_count, \
+                 decisions_logged, events_recorded, data) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12::json) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(stored.id.as_str())
+            .bind(stored.entity.stream_type.as_str())
+            .bind(&stored.entity.entity_id)
+            .bind(stored.status.as_str())
+            .bind(stored.egress_id.as_deref())
+            .bind(stored.created_at)
+            .bind(stored.updated_at)
+            .bind(to_i64("viewerCount", stored.viewer_count)?)
+            .bind(to_i64("peakViewerCount", stored.peak_viewer_count)?)
+            .bind(to_i64("decisionsLogged", stored.decisions_logged)?)
+            .bind(to_i64("eventsRecorded", stored.events_recorded)?)
+            .bind(&data)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| store_error("insert a session", e))?
+            .rows_affected();
+            if inserted == 1 {
+                return Ok(Insert::Created(stored));
+            }
+            if stored.status.is_active() {
+                if let Some(existing) = self.active_session(&stored.entity).await? {
+                    return Ok(Insert::Existing(existing));
+                }
+            }
+            if self.get_session(&stored.id).await?.is_some() {
+                return Err(Error::conflict("session id already exists"));
+            }
+            // The active session ended between the two statements: try again.
+        }
+        Err(Error::conflict(
+            "the entity's sessions are changing; try again",
+        ))
+    }
+
+    async fn get_session(&self, id: &SessionId) -> Result<Option<StreamSession>> {
+        self.fetch_session(
+            "SELECT data::text, version, viewer_count, peak_viewer_count, decisions_logged, \
+             events_recorded FROM streaming_sessions WHERE id = $1",
+            &[id.as_str()],
+        )
+        .await
+    }
+
+    async fn find_by_egress(&self, egress_id: &str) -> Result<Option<StreamSession>> {
+        self.fetch_session(
+            "SELECT data::text, version, viewer_count, peak_viewer_count, decisions_logged, \
+             events_recorded FROM streaming_sessions WHERE egress_id = $1 \
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+            &[egress_id],
+        )
+        .await
+    }
+
+    async fn active_session(&self, entity: &Entity) -> Result<Option<StreamSession>> {
+        self.fetch_session(
+            "SELECT data::text, version, viewer_count, peak_viewer_count, decisions_logged, \
+             events_recorded FROM streaming_sessions \
+             WHERE stream_type = $1 AND entity_id = $2 AND status NOT IN ('ended', 'error')",
+            &[entity.stream_type.as_str(), &entity.entity_id],
+        )
+        .await
+    }
+
+    async fn update_session(&self, session: &StreamSession) -> Result<StreamSession> {
+        let data = encode(session)?;
+        // A version that does not fit never matches: the update reports a conflict.
+        let expected = i64::try_from(session.version).unwrap_or(-1);
+        let row = sqlx::query_as::<_, (i64, i64, i64, i64, i64)>(
+            "UPDATE streaming_sessions SET stream_type = $1, entity_id = $2, status = $3, \
+             egress_id = $4, created_at = $5, updated_at = $6, data = $7::json, \
+             version = version + 1 \
+             WHERE id = $8 AND version = $9 \
+             RETURNING version, viewer_count, peak_viewer_count, decisions_logged, \
+             events_recorded",
+        )
+        .bind(session.entity.stream_type.as_str())
+        .bind(&session.entity.entity_id)
+        .bind(session.status.as_str())
+        .bind(session.egress_id.as_deref())
+        .bind(session.created_at)
+        .bind(session.updated_at)
+        .bind(&data)
+        .bind(session.id.as_str())
+        .bind(expected)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                Error::conflict("the entity already has an active session")
+            } else {
+                store_error("update a session", e)
+            }
+        })?;
+        match row {
+            Some(columns) => {
+                let mut next = session.clone();
+                overlay(&mut next, columns);
+                Ok(next)
+            }
+            None => Err(self
+                .missing_or(session.id.as_str(), "session was changed concurrently")
+                .await),
+        }
+    }
+
+    async fn list_sessions(&self, query: &SessionQuery) -> Result<SessionPage> {
+        let cursor = query.cursor.as_deref().map(Cursor::decode).transpose()?;
+        let size = query.page_size();
+        let mut sql = QueryBuilder::<Postgres>::new(format!(
+            "SELECT {SESSION_COLUMNS} FROM streaming_sessions WHERE TRUE"
+        ));
+        if let Some(entity) = &query.entity {
+            sql.push(" AND stream_type = ")
+                .push_bind(entity.stream_type.as_str())
+                .push(" AND entity_id = ")
+                .push_bind(entity.entity_id.as_str());
+        }
+        if let Some(status) = query.status {
+            sql.push(" AND status = ").push_bind(status.as_str());
+        }
+        if query.active_only {
+            sql.push(" AND status NOT IN ('ended', 'error')");
+        }
+        if let Some(cursor) = &cursor {
+            sql.push(" AND (created_at, id) < (")
+                .push_bind(cursor.created_at)
+                .push(", ")
+                .push_bind(cursor.id.as_str())
+                .push(")");
+        }
+        sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .push_bind(i64::try_from(size + 1).unwrap_or(i64::MAX));
+        let rows: Vec<SessionRow> = sql
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| store_error("list sessions", e))?;
+        let more = rows.len() > size;
+        let sessions = rows
+            .into_iter()
+            .take(size)
+            .map(decode_session)
+            .collect::<Result<Vec<_>>>()?;
+        let next_cursor = more
+            .then(|| sessions.last().map(|s| Cursor::after(s).encode()))
+            .flatten();
+        Ok(SessionPage {
+            sessions,
+            next_cursor,
+        })
+    }
+
+    async fn record_activity(&self, id: &SessionId, activity: &Activity) -> Result<StreamSession> {
+        let bump = match activity.kind {
+            ActivityKind::Decision => {
+                "UPDATE streaming_sessions SET decisions_logged = decisions_logged + 1, \
+                 version = version + 1 WHERE id = $1 AND status NOT IN ('ended', 'error') \
+                 RETURNING data::text, version, viewer_count, peak_viewer_count, \
+                 decisions_logged, events_recorded"
+            }
+            ActivityKind::Event => {
+                "UPDATE streaming_sessions SET events_recorded = events_recorded + 1, \
+                 version = version + 1 WHERE id = $1 AND status NOT IN ('ended', 'error') \
+                 RETURNING data::text, version, viewer_count, peak_viewer_count, \
+                 decisions_logged, events_recorded"
+            }
+        };
+        let data = serde_json::to_string(&activity.data)
+            .map_err(|e| store_error_msg(format!("could not encode an activity: {e}")))?;
+        let failed = |e| store_error("record an activity", e);
+        let mut tx = self.pool.begin().await.map_err(failed)?;
+        // The UPDATE locks the session row until commit, so concurrent activities of one
+        // session queue here and the feed below is written in counter order.
+        let row = sqlx::query_as::<_, SessionRow>(bump)
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(failed)?;
+        let Some(row) = row else {
+            tx.rollback().await.map_err(failed)?;
+            return Err(self.missing_or(id.as_str(), "session is over").await);
+        };
+        sqlx::query(
+            "INSERT INTO streaming_activities (session_id, kind, at, data) \
+             VALUES ($1, $2, $3, $4::json)",
+        )
+        .bind(id.as_str())
+        .bind(activity.kind.as_str())
+        .bind(activity.at)
+        .bind(&data)
+        .execute(&mut *tx)
+        .await
+        .map_err(failed)?;
+        sqlx::query(
+            "DELETE FROM streaming_activities WHERE session_id = $1 AND kind = $2 AND id <= \
+             (SELECT id FROM streaming_activities WHERE session_id = $1 AND kind = $2 \
+              ORDER BY id DESC LIMIT 1 OFFSET $3)",
+        )
+        .bind(id.as_str())
+        .bind(activity.kind.as_str())
+        .bind(FEED_CAPACITY)
+        .execute(&mut *tx)
+        .await
+        .map_err(failed)?;
+        tx.commit().await.map_err(failed)?;
+        decode_session(row)
+    }
+
+    async fn recent_activity(
+        &self,
+        id: &SessionId,
+        kind: ActivityKind,
+        limit: usize,
+    ) -> Result<Vec<Activity>> {
+        let rows = sqlx::query_as::<_, (i64, String)>(
+            "SELECT at, data::text FROM streaming_activities WHERE session_id = $1 AND kind = $2 \
+             ORDER BY id DESC LIMIT $3",
+        )
+        .bind(id.as_str())
+        .bind(kind.as_str())
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| store_error("read activities", e))?;
+        rows.into_iter()
+            .map(|(at, data)| {
+                Ok(Activity {
+                    kind,
+                    at,
+                    data: serde_json::from_str(&data).map_err(|e| {
+                        store_error_msg(format!("a stored activity is not valid JSON: {e}"))
+                    })?,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_viewer_count(&self, id: &SessionId, viewers: u64) -> Result<StreamSession> {
+        let viewers = to_i64("viewerCount", viewers)?;
+        let row = sqlx::query_as::<_, SessionRow>(
+            "UPDATE streaming_sessions SET viewer_count = $1, \
+             peak_viewer_count = GREATEST(peak_viewer_count, $1), version = version + 1 \
+             WHERE id = $2 AND status NOT IN ('ended', 'error') \
+             RETURNING data::text, version, viewer_count, peak_viewer_count, \
+             decisions_logged, events_recorded",
+        )
+        .bind(viewers)
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| store_error("set the viewer count", e))?;
+        match row {
+            Some(row) => decode_session(row),
+            None => Err(self.missing_or(id.as_str(), "session is over").await),
+        }
+    }
+
+    async fn claim_event(&self, event_id: &str, now_ms: i64) -> Result<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO streaming_processed_events (event_id, claimed_at) VALUES ($1, $2) \
+             ON CONFLICT (event_id) DO NOTHING",
+        )
+        .bind(event_id)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| store_error("claim an event", e))?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
+    async fn release_event(&self, event_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM streaming_processed_events WHERE event_id = $1")
+            .bind(event_id)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| store_error("release an event", e))?;
+        Ok(())
+    }
+
+    async fn put_credential(&self, credential: &PlatformCredential) -> Result<()> {
+        let data = serde_json::to_string(credential)
+            .map_err(|e| store_error_msg(format!("could not encode a credential: {e}")))?;
+        sqlx::query(
+            "INSERT INTO streaming_credentials (stream_type, entity_id, updated_at, data) \
+             VALUES ($1, $2, $3, $4::json) ON CONFLICT (stream_type, entity_id) \
+             DO UPDATE SET updated_at = EXCLUDED.updated_at, data = EXCLUDED.data",
+        )
+        .bind(credential.entity.stream_type.as_str())
+        .bind(&credential.entity.entity_id)
+        .bind(credential.updated_at)
+        .bind(&data)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| store_error("store a credential", e))?;
+        Ok(())
+    }
+
+    async fn get_credential(&self, entity: &Entity) -> Result<Option<PlatformCredential>> {
+        let data = sqlx::query_scalar::<_, String>(
+            "SELECT data::text FROM streaming_credentials \
+             WHERE stream_type = $1 AND entity_id = $2",
+        )
+        .bind(entity.stream_type.as_str())
+        .bind(&entity.entity_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| store_error("read a credential", e))?;
+        data.map(|data| {
+            serde_json::from_str(&data)
+                .map_err(|e| store_error_msg(format!("a stored credential is not valid JSON: {e}")))
+        })
+        .transpose()
+    }
+
+    async fn delete_credential(&self, entity: &Entity) -> Result<bool> {
+        let deleted = sqlx::query(
+            "DELETE FROM streaming_credentials WHERE stream_type = $1 AND entity_id = $2",
+        )
+        .bind(entity.stream_type.as_str())
+        .bind(&entity.entity_id)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| store_error("delete a credential", e))?
+        .rows_affected();
+        Ok(deleted > 0)
+    }
+}
+
+/// The session's JSON as stored in `data`.
+fn encode(session: &StreamSession) -> Result<String> {
+    serde_json::to_string(session)
+        .map_err(|e| store_error_msg(format!("could not encode a session: {e}")))
+}
+
+/// A session from its JSON, with `version` and the counters from their columns.
+fn decode_session(row: SessionRow) -> Result<StreamSession> {
+    let (data, version, viewers, peak, decisions, events) = row;
+    let mut session: StreamSession = serde_json::from_str(&data)
+        .map_err(|e| store_error_msg(format!("a stored session is not valid JSON: {e}")))?;
+    overlay(&mut session, (version, viewers, peak, decisions, events));
+    Ok(session)
+}
+
+/// Writes `version` and the counters from their columns over `session`.
+fn overlay(session: &mut StreamSession, columns: (i64, i64, i64, i64, i64)) {
+    let (version, viewers, peak, decisions, events) = columns;
+    let unsigned = |n: i64| u64::try_from(n).unwrap_or(0);
+    session.version = unsigned(version);
+    session.viewer_count = unsigned(viewers);
+    session.peak_viewer_count = unsigned(peak);
+    session.decisions_logged = unsigned(decisions);
+    session.events_recorded = unsigned(events);
+}
+
+/// A counter as a column value; the error names `field`.
+fn to_i64(field: &str, n: u64) -> Result<i64> {
+    i64::try_from(n).map_err(|_| Error::invalid(field, "is too large"))
+}
+
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+fn store_error_msg(message: String) -> Error {
+    Error::Store { message }
+}
+
+/// A short description of a database failure while trying to `op`. It names the kind of
+/// failure and the server's own message (which never quotes a password), never the
+/// connection URL or options.
+fn store_error(op: &str, err: sqlx::Error) -> Error {
+    let detail = match &err {
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        sqlx::Error::Io(io) => format!("I/O error ({})", io.kind()),
+        sqlx::Error::PoolTimedOut => "timed out waiting for a connection".to_owned(),
+        sqlx::Error::PoolClosed => "the store is closed".to_owned(),
+        sqlx::Error::Configuration(_) => "invalid connection options".to_owned(),
+        sqlx::Error::Tls(_) => "TLS error".to_owned(),
+        sqlx::Error::Protocol(_) => "protocol error".to_owned(),
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+            "a stored value could not be decoded".to_owned()
+        }
+        sqlx::Error::Migrate(m) => format!("migration failed ({m})"),
+        _ => "database error".to_owned(),
+    };
+    tracing::debug!(operation = op, error = %detail, "PostgreSQL store error");
+    store_error_msg(format!("could not {op}: {detail}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_names_are_checked() {
+        for good in ["ltcg", "t_0123abc", "_x", &"a".repeat(63)] {
+            assert!(validate_schema(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "1abc",
+            "Upper",
+            "a-b",
+            "a\"b",
+            "a;drop",
+            "é",
+            &"a".repeat(64),
+        ] {
+            let err = validate_schema(bad).unwrap_err();
+            assert!(err.to_string().contains("schema"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_urls_are_not_echoed() {
+        let err = parse_url("postgres://user:hunter2@[bad").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("url"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+}

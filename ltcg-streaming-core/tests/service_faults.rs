@@ -1,0 +1,355 @@
+//! Fault injection (mockall): failed, uncertain and slow egress starts; a store that fails
+//! after the egress started; a webhook that arrives before the egress id is saved.
+
+#[path = "support/harness.rs"]
+mod harness;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::executor::block_on;
+use harness::*;
+use ltcg_streaming_core::egress::{EgressBackend, EgressRequest, EgressSummary};
+use ltcg_streaming_core::service::RateLimitConfig;
+use ltcg_streaming_core::session::{Activity, ActivityKind, Entity, SessionId, StreamSession};
+use ltcg_streaming_core::store::{
+    Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore,
+};
+use ltcg_streaming_core::{
+    Actor, EgressStatus, Error, ErrorCode, MemoryEgress, MemoryStore, Result, SecretString,
+    SessionStatus, StreamingService,
+};
+use mockall::mock;
+use mockall::predicate::eq;
+
+mock! {
+    #[derive(Debug)]
+    pub Egress {}
+    #[async_trait]
+    impl EgressBackend for Egress {
+        async fn start(&self, request: &EgressRequest) -> Result<String>;
+        async fn update_outputs(&self, egress_id: &str, add: &[SecretString], remove: &[SecretString]) -> Result<()>;
+        async fn stop(&self, egress_id: &str) -> Result<()>;
+        async fn list_active(&self) -> Result<Vec<EgressSummary>>;
+    }
+}
+
+mock! {
+    #[derive(Debug)]
+    pub Store {}
+    #[async_trait]
+    impl SessionStore for Store {
+        async fn insert_session(&self, session: &StreamSession) -> Result<Insert>;
+        async fn get_session(&self, id: &SessionId) -> Result<Option<StreamSession>>;
+        async fn find_by_egress(&self, egress_id: &str) -> Result<Option<StreamSession>>;
+        async fn active_session(&self, entity: &Entity) -> Result<Option<StreamSession>>;
+        async fn update_session(&self, session: &StreamSession) -> Result<StreamSession>;
+        async fn list_sessions(&self, query: &SessionQuery) -> Result<SessionPage>;
+        async fn record_activity(&self, id: &SessionId, activity: &Activity) -> Result<StreamSession>;
+        async fn recent_activity(&self, id: &SessionId, kind: ActivityKind, limit: usize) -> Result<Vec<Activity>>;
+        async fn set_viewer_count(&self, id: &SessionId, viewers: u64) -> Result<StreamSession>;
+        async fn claim_event(&self, event_id: &str, now_ms: i64) -> Result<bool>;
+        async fn release_event(&self, event_id: &str) -> Result<()>;
+        async fn put_credential(&self, credential: &PlatformCredential) -> Result<()>;
+        async fn get_credential(&self, entity: &Entity) -> Result<Option<PlatformCredential>>;
+        async fn delete_credential(&self, entity: &Entity) -> Result<bool>;
+    }
+}
+
+fn egress_error(retryable: bool) -> Error {
+    Error::Egress {
+        retryable,
+        message: if retryable {
+            "unavailable: no response from servers"
+        } else {
+            "invalid_argument: bad url"
+        }
+        .into(),
+    }
+}
+
+/// A mock egress whose list/stop go to `memory` (the record of what really runs).
+fn mock_over(memory: &Arc<MemoryEgress>) -> MockEgress {
+    let mut mock = MockEgress::new();
+    let m = memory.clone();
+    mock.expect_stop().returning(move |id| block_on(m.stop(id)));
+    let m = memory.clone();
+    mock.expect_list_active()
+        .returning(move || block_on(m.list_active()));
+    mock
+}
+
+fn harness_with(mock: MockEgress, memory: Arc<MemoryEgress>) -> Harness {
+    Harness::with_parts(
+        Arc::new(MemoryStore::new()),
+        Arc::new(mock),
+        memory,
+        RateLimitConfig::disabled(),
+    )
+}
+
+#[tokio::test]
+async fn failed_start_leaves_error_and_nothing_running() {
+    let memory = Arc::new(MemoryEgress::new());
+    let mut mock = mock_over(&memory);
+    mock.expect_start()
+        .times(1)
+        .returning(|_| Err(egress_error(false)));
+    let h = harness_with(mock, memory.clone());
+    let err = h
+        .service
+        .start_stream(&Actor::Internal, agent_start("a1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Egress);
+    assert!(!err.is_retryable());
+    let page = h
+        .store
+        .list_sessions(&SessionQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(page.sessions.len(), 1);
+    let s = &page.sessions[0];
+    assert_eq!(s.status, SessionStatus::Error);
+    assert_eq!(
+        s.error_message.as_deref(),
+        Some("egress error: invalid_argument: bad url")
+    );
+    assert!(
+        memory.list_active().await.unwrap().is_empty(),
+        "nothing running"
+    );
+    // The entity is free to start again.
+    assert!(h.store.active_session(&s.entity).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn uncertain_start_is_adopted_by_the_reconciler() {
+    let memory = Arc::new(MemoryEgress::new());
+    let mut mock = mock_over(&memory);
+    // The egress really starts, but the answer is lost (503 after the fact).
+    let m = memory.clone();
+    mock.expect_start().times(1).returning(move |req| {
+        block_on(m.start(req))?;
+        Err(egress_error(true))
+    });
+    let h = harness_with(mock, memory.clone());
+    let resp = h
+        .service
+        .start_stream(&Actor::Internal, agent_start("a1"))
+        .await
+        .unwrap();
+    assert_eq!(resp.status, SessionStatus::Initializing);
+    let s = h
+        .store
+        .get_session(&resp.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(s.start_uncertain && s.egress_id.is_none());
+
+    let report = h.service.reconcile(&Actor::Internal).await.unwrap();
+    assert_eq!(report.adopted, std::slice::from_ref(&resp.session_id));
+    assert!(report.stopped_egresses.is_empty());
+    let s = h
+        .store
+        .get_session(&resp.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.status, SessionStatus::Pending);
+    assert_eq!(s.egress_id.as_deref(), Some("EG_mem00000001"));
+    assert!(!s.start_uncertain);
+}
+
+#[tokio::test]
+async fn uncertain_start_without_an_egress_times_out() {
+    let memory = Arc::new(MemoryEgress::new());
+    let mut mock = mock_over(&memory);
+    mock.expect_start()
+        .times(1)
+        .returning(|_| Err(egress_error(true)));
+    let h = harness_with(mock, memory);
+    let resp = h
+        .service
+        .start_stream(&Actor::Internal, agent_start("a1"))
+        .await
+        .unwrap();
+    assert!(
+        h.service
+            .reconcile(&Actor::Internal)
+            .await
+            .unwrap()
+            .timed_out
+            .is_empty(),
+        "not yet"
+    );
+    h.clock.advance_ms(5 * 60_000 + 1);
+    let report = h.service.reconcile(&Actor::Internal).await.unwrap();
+    assert_eq!(report.timed_out, std::slice::from_ref(&resp.session_id));
+    let s = h
+        .store
+        .get_session(&resp.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.status, SessionStatus::Error);
+    assert!(!s.start_uncertain);
+}
+
+/// An egress backend whose start never answers in time (fault injection for timeouts).
+#[derive(Debug)]
+struct Hanging(Arc<MemoryEgress>);
+
+#[async_trait]
+impl EgressBackend for Hanging {
+    async fn start(&self, request: &EgressRequest) -> Result<String> {
+        let id = self.0.start(request).await?;
+        tokio::time::sleep(Duration::from_secs(3_600)).await;
+        Ok(id)
+    }
+    async fn update_outputs(
+        &self,
+        egress_id: &str,
+        add: &[SecretString],
+        remove: &[SecretString],
+    ) -> Result<()> {
+        self.0.update_outputs(egress_id, add, remove).await
+    }
+    async fn stop(&self, egress_id: &str) -> Result<()> {
+        self.0.stop(egress_id).await
+    }
+    async fn list_active(&self) -> Result<Vec<EgressSummary>> {
+        self.0.list_active().await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn start_call_timeout_is_uncertain_and_reconciled() {
+    let memory = Arc::new(MemoryEgress::new());
+    let h = Harness::with_parts(
+        Arc::new(MemoryStore::new()),
+        Arc::new(Hanging(memory.clone())),
+        memory.clone(),
+        RateLimitConfig::disabled(),
+    );
+    let resp = h
+        .service
+        .start_stream(&Actor::Internal, agent_start("a1"))
+        .await
+        .unwrap();
+    assert_eq!(resp.status, SessionStatus::Initializing);
+    assert_eq!(
+        resp.message,
+        "Egress start not confirmed yet; the status will update"
+    );
+    let report = h.service.reconcile(&Actor::Internal).await.unwrap();
+    assert_eq!(report.adopted, [resp.session_id]);
+}
+
+#[tokio::test]
+async fn store_failure_after_egress_start_stops_the_egress() {
+    let memory = Arc::new(MemoryEgress::new());
+    let inner = Arc::new(MemoryStore::new());
+    let mut store = MockStore::new();
+    let i = inner.clone();
+    store
+        .expect_active_session()
+        .returning(move |e| block_on(i.active_session(e)));
+    let i = inner.clone();
+    store
+        .expect_insert_session()
+        .returning(move |s| block_on(i.insert_session(s)));
+    let i = inner.clone();
+    store
+        .expect_get_session()
+        .returning(move |id| block_on(i.get_session(id)));
+    store.expect_update_session().returning(|_| {
+        Err(Error::Store {
+            message: "database is unavailable".into(),
+        })
+    });
+    let mut egress = MockEgress::new();
+    let m = memory.clone();
+    egress
+        .expect_start()
+        .times(1)
+        .returning(move |req| block_on(m.start(req)));
+    let m = memory.clone();
+    egress
+        .expect_stop()
+        .with(eq("EG_mem00000001"))
+        .times(1)
+        .returning(move |id| block_on(m.stop(id)));
+    let h = Harness::with_parts(
+        Arc::new(store),
+        Arc::new(egress),
+        memory.clone(),
+        RateLimitConfig::disabled(),
+    );
+    let err = h
+        .service
+        .start_stream(&Actor::Internal, agent_start("a1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Store);
+    assert_eq!(
+        memory.status("EG_mem00000001"),
+        Some(EgressStatus::Aborted),
+        "egress stopped"
+    );
+    assert!(memory.list_active().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn webhook_before_the_egress_id_is_saved_matches_by_session_id() {
+    let memory = Arc::new(MemoryEgress::new());
+    let service_slot: Arc<OnceLock<StreamingService>> = Arc::new(OnceLock::new());
+    let mut mock = mock_over(&memory);
+    let (m, slot) = (memory.clone(), service_slot.clone());
+    mock.expect_start().times(1).returning(move |req| {
+        let id = block_on(m.start(req))?;
+        // LiveKit's egress_started and egress_updated(ACTIVE) overtake the start answer.
+        let service = slot.get().expect("service is set");
+        let url = req.page_url.expose_secret();
+        for (n, status) in [(1, None), (2, Some("EGRESS_ACTIVE"))] {
+            let body = egress_body(
+                &format!("EV_early{n}"),
+                "egress_updated",
+                &id,
+                status,
+                Some(url),
+                None,
+            );
+            let auth = sign_webhook(&body, T0 / 1000);
+            let out =
+                block_on(service.handle_webhook(body.as_bytes(), &auth)).expect("webhook accepted");
+            assert!(
+                out.applied,
+                "matched through the sessionId in the overlay URL"
+            );
+        }
+        Ok(id)
+    });
+    let h = harness_with(mock, memory);
+    service_slot.set(h.service.clone()).unwrap();
+    let resp = h
+        .service
+        .start_stream(&Actor::Internal, agent_start("a1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status,
+        SessionStatus::Live,
+        "the webhook got there first"
+    );
+    let s = h
+        .store
+        .get_session(&resp.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.egress_id.as_deref(), Some("EG_mem00000001"));
+    assert_eq!(s.started_at, Some(T0));
+}

@@ -1,0 +1,252 @@
+//! Races through the whole service on every store backend: concurrent starts for one
+//! entity, concurrent duplicate webhooks, and a webhook racing a stop.
+//!
+//! PostgreSQL runs when `LTCG_TEST_POSTGRES_URL` is set (the test script starts a
+//! throw-away cluster); in CI (`CI=true`) a missing URL fails instead of skipping.
+
+#[path = "support/harness.rs"]
+mod harness;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use harness::*;
+use ltcg_streaming_core::service::{RateLimitConfig, StopStreamRequest};
+use ltcg_streaming_core::store::{SessionQuery, SessionStore};
+use ltcg_streaming_core::{Actor, EgressStatus, Entity, MemoryStore, SessionStatus};
+
+async fn concurrent_starts_give_one_session(store: Arc<dyn SessionStore>) {
+    let h = Harness::with(store, RateLimitConfig::disabled());
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let service = h.service.clone();
+            tokio::spawn(async move {
+                service
+                    .start_stream(&Actor::agent("racer").unwrap(), agent_start("racer"))
+                    .await
+            })
+        })
+        .collect();
+    let mut ids = HashSet::new();
+    let mut created = 0;
+    for t in tasks {
+        let resp = t.await.unwrap().unwrap();
+        created += usize::from(!resp.reused);
+        ids.insert(resp.session_id);
+    }
+    assert_eq!(ids.len(), 1, "every caller got the same session");
+    assert_eq!(created, 1, "exactly one start created it");
+    let page = h
+        .store
+        .list_sessions(&SessionQuery {
+            entity: Some(Entity::agent("racer").unwrap()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.sessions.len(), 1, "exactly one session stored");
+    assert_eq!(h.egress.started(), 1, "exactly one egress started");
+}
+
+async fn duplicate_webhooks_apply_once(store: Arc<dyn SessionStore>) {
+    let h = Harness::with(store, RateLimitConfig::disabled());
+    let s = h
+        .service
+        .start_stream(&Actor::Internal, agent_start("hooked"))
+        .await
+        .unwrap();
+    let before = h.store.get_session(&s.session_id).await.unwrap().unwrap();
+    let eg = before.egress_id.clone().unwrap();
+    let body = egress_body(
+        "EV_dup",
+        "egress_updated",
+        &eg,
+        Some("EGRESS_ACTIVE"),
+        None,
+        None,
+    );
+    let auth = sign_webhook(&body, T0 / 1000);
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let (service, body, auth) = (h.service.clone(), body.clone(), auth.clone());
+            tokio::spawn(async move { service.handle_webhook(body.as_bytes(), &auth).await })
+        })
+        .collect();
+    let mut applied = 0;
+    let mut duplicates = 0;
+    for t in tasks {
+        let out = t.await.unwrap().unwrap();
+        applied += usize::from(out.applied);
+        duplicates += usize::from(out.duplicate);
+    }
+    assert_eq!((applied, duplicates), (1, 49));
+    let after = h.store.get_session(&s.session_id).await.unwrap().unwrap();
+    assert_eq!(after.status, SessionStatus::Live);
+    assert_eq!(after.version, before.version + 1, "one write");
+}
+
+async fn webhook_racing_a_stop_ends_consistently(store: Arc<dyn SessionStore>) {
+    let h = Harness::with(store, RateLimitConfig::disabled());
+    for round in 0..10 {
+        let agent = format!("stopper{round}");
+        let s = h
+            .service
+            .start_stream(&Actor::Internal, agent_start(&agent))
+            .await
+            .unwrap();
+        let eg = h
+            .store
+            .get_session(&s.session_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .egress_id
+            .unwrap();
+        h.egress.set_status(&eg, EgressStatus::Active).unwrap();
+        h.webhook(
+            &format!("EV_live{round}"),
+            "egress_updated",
+            &eg,
+            Some("EGRESS_ACTIVE"),
+            None,
+        )
+        .await
+        .unwrap();
+        h.clock.advance_ms(1_000);
+        let status = if round % 2 == 0 {
+            "EGRESS_COMPLETE"
+        } else {
+            "EGRESS_FAILED"
+        };
+        let body = egress_body(
+            &format!("EV_end{round}"),
+            "egress_ended",
+            &eg,
+            Some(status),
+            None,
+            Some("boom"),
+        );
+        let auth = sign_webhook(&body, T0 / 1000);
+        let (svc1, svc2, id) = (h.service.clone(), h.service.clone(), s.session_id.clone());
+        let hook = tokio::spawn(async move { svc1.handle_webhook(body.as_bytes(), &auth).await });
+        let stop = tokio::spawn(async move {
+            svc2.stop_stream(
+                &Actor::Internal,
+                StopStreamRequest {
+                    session_id: Some(id),
+                    ..Default::default()
+                },
+            )
+            .await
+        });
+        let hook = hook.await.unwrap().unwrap();
+        let stop = stop.await.unwrap().unwrap();
+        let end = h.store.get_session(&s.session_id).await.unwrap().unwrap();
+        assert!(end.status.is_terminal());
+        let stats = end.stats.expect("stats frozen once");
+        assert_eq!(stats.duration, 1_000);
+        assert_eq!(end.ended_at, Some(end.started_at.unwrap() + 1_000));
+        // Exactly one of the two made the session terminal.
+        assert_ne!(
+            hook.applied, !stop.already_ended,
+            "round {round}: {hook:?} {stop:?}"
+        );
+        match end.end_reason.as_deref() {
+            Some("manual") => assert!(!stop.already_ended),
+            Some("egress_complete") => assert_eq!(status, "EGRESS_COMPLETE"),
+            Some("error") => assert_eq!(
+                (end.status, status),
+                (SessionStatus::Error, "EGRESS_FAILED")
+            ),
+            other => panic!("unexpected end reason {other:?}"),
+        }
+        // Whatever comes later changes nothing.
+        let late = h
+            .webhook(
+                &format!("EV_late{round}"),
+                "egress_ended",
+                &eg,
+                Some("EGRESS_FAILED"),
+                None,
+            )
+            .await
+            .unwrap();
+        assert!(!late.applied);
+        assert_eq!(
+            h.store.get_session(&s.session_id).await.unwrap().unwrap(),
+            end
+        );
+    }
+}
+
+macro_rules! race_tests {
+    ($module:ident, $make:expr) => {
+        mod $module {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn concurrent_starts() {
+                if let Some(store) = $make.await {
+                    concurrent_starts_give_one_session(store).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn duplicate_webhooks() {
+                if let Some(store) = $make.await {
+                    duplicate_webhooks_apply_once(store).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn webhook_vs_stop() {
+                if let Some(store) = $make.await {
+                    webhook_racing_a_stop_ends_consistently(store).await;
+                }
+            }
+        }
+    };
+}
+
+async fn memory() -> Option<Arc<dyn SessionStore>> {
+    Some(Arc::new(MemoryStore::new()))
+}
+
+race_tests!(memory_store, memory());
+
+#[cfg(feature = "sqlite")]
+async fn sqlite() -> Option<Arc<dyn SessionStore>> {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let store = ltcg_streaming_core::store::SqliteStore::open(dir.join("races.db"))
+        .await
+        .unwrap();
+    Some(Arc::new(store))
+}
+
+#[cfg(feature = "sqlite")]
+race_tests!(sqlite_store, sqlite());
+
+#[cfg(feature = "postgres")]
+async fn postgres() -> Option<Arc<dyn SessionStore>> {
+    let Ok(url) = std::env::var("LTCG_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "LTCG_TEST_POSTGRES_URL must be set in CI (scripts/test starts PostgreSQL)"
+        );
+        eprintln!("skipping: LTCG_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let schema = format!(
+        "races_{}",
+        ltcg_streaming_core::SessionId::generate()
+            .as_str()
+            .trim_start_matches("ses_")
+    );
+    let store = ltcg_streaming_core::store::PostgresStore::connect_with_schema(&url, &schema)
+        .await
+        .unwrap();
+    Some(Arc::new(store))
+}
+
+#[cfg(feature = "postgres")]
+race_tests!(postgres_store, postgres());

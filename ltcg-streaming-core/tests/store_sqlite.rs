@@ -1,0 +1,254 @@
+//! `SqliteStore` against the store conformance suite, on real files; plus durability across
+//! reopening and idempotent migrations.
+
+#![cfg(feature = "sqlite")]
+use async_trait::async_trait;
+use ltcg_streaming_core::platform::Platform;
+use ltcg_streaming_core::session::{Activity, ActivityKind, Entity, SessionStatus, StreamType};
+use ltcg_streaming_core::store::conformance::sample_session;
+use ltcg_streaming_core::store::{
+    Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore, SqliteStore,
+};
+use ltcg_streaming_core::{Result, SessionId, StreamSession};
+use tempfile::TempDir;
+
+/// A [`SqliteStore`] on a fresh file, together with the temporary directory holding it (the
+/// directory is removed only after the store is dropped).
+#[derive(Debug)]
+struct TempSqlite {
+    store: SqliteStore,
+    _dir: TempDir,
+}
+
+async fn temp_store() -> TempSqlite {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(dir.path().join("sessions.db"))
+        .await
+        .expect("open the SQLite store");
+    TempSqlite { store, _dir: dir }
+}
+
+ltcg_streaming_core::session_store_conformance!(temp_store());
+
+#[async_trait]
+impl SessionStore for TempSqlite {
+    async fn insert_session(&self, session: &StreamSession) -> Result<Insert> {
+        self.store.insert_session(session).await
+    }
+    async fn get_session(&self, id: &SessionId) -> Result<Option<StreamSession>> {
+        self.store.get_session(id).await
+    }
+    async fn find_by_egress(&self, egress_id: &str) -> Result<Option<StreamSession>> {
+        self.store.find_by_egress(egress_id).await
+    }
+    async fn active_session(&self, entity: &Entity) -> Result<Option<StreamSession>> {
+        self.store.active_session(entity).await
+    }
+    async fn update_session(&self, session: &StreamSession) -> Result<StreamSession> {
+        self.store.update_session(session).await
+    }
+    async fn list_sessions(&self, query: &SessionQuery) -> Result<SessionPage> {
+        self.store.list_sessions(query).await
+    }
+    async fn record_activity(&self, id: &SessionId, activity: &Activity) -> Result<StreamSession> {
+        self.store.record_activity(id, activity).await
+    }
+    async fn recent_activity(
+        &self,
+        id: &SessionId,
+        kind: ActivityKind,
+        limit: usize,
+    ) -> Result<Vec<Activity>> {
+        self.store.recent_activity(id, kind, limit).await
+    }
+    async fn set_viewer_count(&self, id: &SessionId, viewers: u64) -> Result<StreamSession> {
+        self.store.set_viewer_count(id, viewers).await
+    }
+    async fn claim_event(&self, event_id: &str, now_ms: i64) -> Result<bool> {
+        self.store.claim_event(event_id, now_ms).await
+    }
+    async fn release_event(&self, event_id: &str) -> Result<()> {
+        self.store.release_event(event_id).await
+    }
+    async fn put_credential(&self, credential: &PlatformCredential) -> Result<()> {
+        self.store.put_credential(credential).await
+    }
+    async fn get_credential(&self, entity: &Entity) -> Result<Option<PlatformCredential>> {
+        self.store.get_credential(entity).await
+    }
+    async fn delete_credential(&self, entity: &Entity) -> Result<bool> {
+        self.store.delete_credential(entity).await
+    }
+}
+
+fn agent(id: &str) -> Entity {
+    Entity {
+        stream_type: StreamType::Agent,
+        entity_id: id.to_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_survives_closing_and_reopening_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("durable.db");
+    let entity = agent("durable");
+    let credential = PlatformCredential {
+        entity: entity.clone(),
+        platform: Platform::Custom,
+        encrypted_key: Some("00:11:22".into()),
+        custom_rtmp_url: Some("rtmp://127.0.0.1/live".into()),
+        auto_start: true,
+        updated_at: 42,
+    };
+    let session = sample_session(&entity, 1_000);
+    let ended = sample_session(&agent("other"), 900);
+
+    let expected = {
+        let store = SqliteStore::open(&path).await.unwrap();
+        let Insert::Created(stored) = store.insert_session(&session).await.unwrap() else {
+            panic!("not created");
+        };
+        let Insert::Created(other) = store.insert_session(&ended).await.unwrap() else {
+            panic!("not created");
+        };
+        let mut other = other;
+        other.status = SessionStatus::Ended;
+        other.ended_at = Some(950);
+        store.update_session(&other).await.unwrap();
+        let mut live = stored.clone();
+        live.status = SessionStatus::Live;
+        live.egress_id = Some("EG_durable".into());
+        live.started_at = Some(1_100);
+        store.update_session(&live).await.unwrap();
+        for n in 0..3 {
+            let activity = Activity {
+                kind: ActivityKind::Decision,
+                at: 1_200 + n,
+                data: serde_json::json!({"n": n, "text": "played a card"}),
+            };
+            store.record_activity(&session.id, &activity).await.unwrap();
+        }
+        store.set_viewer_count(&session.id, 7).await.unwrap();
+        store.put_credential(&credential).await.unwrap();
+        assert!(store.claim_event("EV_durable", 5).await.unwrap());
+        let expected = store.get_session(&session.id).await.unwrap().unwrap();
+        store.close().await;
+        expected
+    };
+    assert_eq!(expected.version, 6);
+    assert_eq!(expected.decisions_logged, 3);
+    assert_eq!(expected.viewer_count, 7);
+
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(
+        store.get_session(&session.id).await.unwrap().as_ref(),
+        Some(&expected)
+    );
+    assert_eq!(
+        store
+            .find_by_egress("EG_durable")
+            .await
+            .unwrap()
+            .map(|s| s.id),
+        Some(session.id.clone())
+    );
+    assert_eq!(
+        store.active_session(&entity).await.unwrap().map(|s| s.id),
+        Some(session.id.clone())
+    );
+    let recent = store
+        .recent_activity(&session.id, ActivityKind::Decision, 10)
+        .await
+        .unwrap();
+    let ns: Vec<_> = recent.iter().map(|a| a.data["n"].as_i64()).collect();
+    assert_eq!(ns, [Some(2), Some(1), Some(0)]);
+    assert_eq!(
+        store.get_credential(&entity).await.unwrap().as_ref(),
+        Some(&credential)
+    );
+    assert!(!store.claim_event("EV_durable", 6).await.unwrap());
+    let page = store.list_sessions(&SessionQuery::default()).await.unwrap();
+    let ids: Vec<_> = page.sessions.iter().map(|s| s.id.clone()).collect();
+    assert_eq!(ids, [session.id.clone(), ended.id.clone()]);
+    // The one-active-session rule still holds after reopening.
+    match store
+        .insert_session(&sample_session(&entity, 2_000))
+        .await
+        .unwrap()
+    {
+        Insert::Existing(existing) => assert_eq!(existing.id, session.id),
+        Insert::Created(_) => panic!("second active session created after reopening"),
+    }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("twice.db");
+    let session = sample_session(&agent("twice"), 1_000);
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.insert_session(&session).await.unwrap();
+        store.close().await;
+    }
+    for _ in 0..2 {
+        let store = SqliteStore::open(&path).await.unwrap();
+        let got = store.get_session(&session.id).await.unwrap().unwrap();
+        assert_eq!(got.version, 1);
+        store.close().await;
+    }
+    // Two stores on one file at the same time (both migrate on open) also work.
+    let a = SqliteStore::open(&path).await.unwrap();
+    let b = SqliteStore::open(&path).await.unwrap();
+    assert!(a.claim_event("EV_shared", 1).await.unwrap());
+    assert!(!b.claim_event("EV_shared", 2).await.unwrap());
+}
+
+#[tokio::test]
+async fn open_creates_the_file_and_reports_a_bad_path_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fresh.db");
+    assert!(!path.exists());
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert!(path.exists());
+    let debug = format!("{store:?}");
+    assert!(debug.contains("SqliteStore"), "{debug}");
+    store.close().await;
+
+    let missing_dir = dir.path().join("no-such-dir").join("x.db");
+    let err = SqliteStore::open(&missing_dir).await.unwrap_err();
+    assert_eq!(err.code(), ltcg_streaming_core::ErrorCode::Store);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feeds_keep_the_newest_thousand_and_counters_keep_counting() {
+    let temp = temp_store().await;
+    let store = &temp.store;
+    let Insert::Created(session) = store
+        .insert_session(&sample_session(&agent("long"), 1_000))
+        .await
+        .unwrap()
+    else {
+        panic!("not created");
+    };
+    for n in 0..1_005 {
+        let activity = Activity {
+            kind: ActivityKind::Event,
+            at: n,
+            data: serde_json::json!({ "n": n }),
+        };
+        store.record_activity(&session.id, &activity).await.unwrap();
+    }
+    let feed = store
+        .recent_activity(&session.id, ActivityKind::Event, 5_000)
+        .await
+        .unwrap();
+    assert_eq!(feed.len(), 1_000);
+    assert_eq!(feed[0].at, 1_004);
+    assert_eq!(feed[999].at, 5);
+    let got = store.get_session(&session.id).await.unwrap().unwrap();
+    assert_eq!(got.events_recorded, 1_005);
+    assert_eq!(got.version, 1_006);
+}
