@@ -1,0 +1,251 @@
+//! The whole service through the real `LiveKitEgress` against an in-process LiveKit Twirp
+//! endpoint (real protocol messages, checked tokens): start, webhooks, simulcast change,
+//! reconcile across pages, stop.
+
+#[path = "support/livekit_twirp.rs"]
+mod livekit_twirp;
+
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use livekit_twirp::{FakeLiveKit, ProtoEgressStatus, TwirpMethod};
+use ltcg_streaming_core::config::LiveKitConfig;
+use ltcg_streaming_core::egress::{LiveKitEgress, LiveKitEgressOptions};
+use ltcg_streaming_core::service::{
+    DestinationInput, RateLimitConfig, StartStreamRequest, StopStreamRequest,
+    UpdateDestinationsRequest,
+};
+use ltcg_streaming_core::{
+    Actor, AesGcmVault, MemoryStore, Platform, SecretString, ServiceOptions, SessionStatus,
+    StreamingConfig, StreamingService,
+};
+use sha2::{Digest, Sha256};
+
+const APP_URL: &str = "https://lunchtable.test";
+
+async fn service(fake: &FakeLiveKit) -> StreamingService {
+    let mut config = StreamingConfig::new(&"42".repeat(32), "overlay-secret").unwrap();
+    config.app_url = APP_URL.into();
+    config.livekit =
+        Some(LiveKitConfig::new(&fake.ws_url(), &fake.api_key, &fake.api_secret).unwrap());
+    let egress =
+        LiveKitEgress::new(LiveKitEgressOptions::from(config.livekit.as_ref().unwrap())).unwrap();
+    let vault = Arc::new(AesGcmVault::from_hex(&"42".repeat(32)).unwrap());
+    let options = ServiceOptions {
+        rate_limits: RateLimitConfig::disabled(),
+        ..ServiceOptions::default()
+    };
+    StreamingService::with_options(
+        config,
+        Arc::new(MemoryStore::new()),
+        Arc::new(egress),
+        vault,
+        options,
+    )
+    .unwrap()
+}
+
+/// The webhook LiveKit would send for the fake server's current view of `egress_id`.
+async fn deliver(
+    service: &StreamingService,
+    fake: &FakeLiveKit,
+    event_id: &str,
+    event: &str,
+    egress_id: &str,
+) -> bool {
+    let info = fake.egress(egress_id).unwrap();
+    let status = ProtoEgressStatus::try_from(info.status).unwrap();
+    let mut body = serde_json::json!({
+        "event": event, "id": event_id, "createdAt": "1795478000",
+        "egressInfo": {"egressId": egress_id},
+    });
+    if status != ProtoEgressStatus::EgressStarting {
+        body["egressInfo"]["status"] = status.as_str_name().into();
+    }
+    let body = body.to_string();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let claims = serde_json::json!({
+        "sha256": STANDARD.encode(Sha256::digest(body.as_bytes())),
+        "iss": fake.api_key, "exp": now + 300, "nbf": now,
+    });
+    let auth = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(fake.api_secret.as_bytes()),
+    )
+    .unwrap();
+    service
+        .handle_webhook(body.as_bytes(), &auth)
+        .await
+        .unwrap()
+        .applied
+}
+
+#[tokio::test]
+async fn stream_lifecycle_through_livekit() {
+    let fake = FakeLiveKit::start().await;
+    let service = service(&fake).await;
+    let agent = Actor::agent("agent_lk").unwrap();
+    let started = service
+        .start_stream(
+            &agent,
+            StartStreamRequest {
+                platform: Some(Platform::Twitch),
+                stream_key: Some(SecretString::from("live_123456789_abcdefghijklmnop")),
+                destinations: vec![DestinationInput {
+                    platform: Platform::Custom,
+                    stream_key: SecretString::from("backup-key-77"),
+                    custom_rtmp_url: Some("rtmp://127.0.0.1:1935/live".into()),
+                }],
+                ..StartStreamRequest::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(started.status, SessionStatus::Pending);
+
+    // LiveKit received one StartWebEgress with the overlay page and both outputs.
+    let requests = fake.start_requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].url, started.overlay_url);
+    assert_eq!(
+        requests[0].stream_outputs[0].urls,
+        [
+            "rtmps://live.twitch.tv/app/live_123456789_abcdefghijklmnop",
+            "rtmp://127.0.0.1:1935/live/backup-key-77"
+        ]
+    );
+    let session = service
+        .store()
+        .get_session(&started.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let egress_id = session.egress_id.clone().unwrap();
+    assert!(fake.egress(&egress_id).is_some());
+
+    fake.set_status(&egress_id, ProtoEgressStatus::EgressActive);
+    assert!(deliver(&service, &fake, "EV_active", "egress_updated", &egress_id).await);
+    assert_eq!(
+        service
+            .get_status(&agent, &started.session_id)
+            .await
+            .unwrap()
+            .status,
+        SessionStatus::Live
+    );
+
+    // Swap the backup output for Kick while live.
+    let backup = session.destinations[1].id.clone();
+    service
+        .update_destinations(
+            &agent,
+            UpdateDestinationsRequest {
+                session_id: started.session_id.clone(),
+                add: vec![DestinationInput {
+                    platform: Platform::Kick,
+                    stream_key: SecretString::from("kick-key-1"),
+                    custom_rtmp_url: None,
+                }],
+                remove: vec![backup],
+            },
+        )
+        .await
+        .unwrap();
+    let update = &fake.update_requests()[0];
+    assert_eq!(update.egress_id, egress_id);
+    assert_eq!(
+        update.remove_output_urls,
+        ["rtmp://127.0.0.1:1935/live/backup-key-77"]
+    );
+    assert_eq!(
+        update.add_output_urls,
+        ["rtmps://fa723fc1b171.global-contribute.live-video.net:443/app/kick-key-1"]
+    );
+
+    let stopped = service
+        .stop_stream(
+            &agent,
+            StopStreamRequest {
+                session_id: Some(started.session_id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(stopped.stopped_session_ids.len(), 1);
+    assert_eq!(fake.stop_requests().len(), 1);
+    assert_eq!(
+        fake.status(&egress_id),
+        Some(ProtoEgressStatus::EgressComplete)
+    );
+    // LiveKit's egress_ended afterwards is acknowledged and changes nothing.
+    assert!(!deliver(&service, &fake, "EV_ended", "egress_ended", &egress_id).await);
+}
+
+#[tokio::test]
+async fn reconcile_reads_every_page_and_stops_orphans() {
+    let fake = FakeLiveKit::start().await;
+    fake.set_page_size(Some(2));
+    let service = service(&fake).await;
+    let mut orphans = Vec::new();
+    for i in 0..5 {
+        let url = format!("{APP_URL}/stream/overlay?sessionId=ses_orphan{i}&token=t");
+        orphans.push(fake.add_egress(
+            &url,
+            &["rtmp://127.0.0.1:1935/live/k"],
+            ProtoEgressStatus::EgressActive,
+        ));
+    }
+    let foreign = fake.add_egress(
+        "https://elsewhere.example/page",
+        &["rtmp://127.0.0.1:1935/live/k"],
+        ProtoEgressStatus::EgressActive,
+    );
+    let report = service.reconcile(&Actor::Internal).await.unwrap();
+    let mut stopped = report.stopped_egresses.clone();
+    stopped.sort();
+    orphans.sort();
+    assert_eq!(stopped, orphans, "{report:?}");
+    assert!(
+        fake.call_count(TwirpMethod::ListEgress) >= 3,
+        "followed the pages"
+    );
+    assert_eq!(fake.status(&foreign), Some(ProtoEgressStatus::EgressActive));
+}
+
+#[tokio::test]
+async fn livekit_refusing_the_start_leaves_an_error_session() {
+    let fake = FakeLiveKit::start().await;
+    fake.fail_next(
+        TwirpMethod::StartWebEgress,
+        "resource_exhausted",
+        "concurrent egress limit reached",
+    );
+    let service = service(&fake).await;
+    let err = service
+        .start_stream(
+            &Actor::Internal,
+            StartStreamRequest {
+                agent_id: Some("agent_lk".into()),
+                platform: Some(Platform::Twitch),
+                stream_key: Some(SecretString::from("live_123456789_abcdefghijklmnop")),
+                ..StartStreamRequest::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("concurrent egress limit reached"));
+    let page = service
+        .store()
+        .list_sessions(&Default::default())
+        .await
+        .unwrap();
+    assert_eq!(page.sessions[0].status, SessionStatus::Error);
+}
