@@ -21,6 +21,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Sqlite};
 
+use super::sql::{
+    self, decode_session, encode, is_unique_violation, overlay, store_error_msg, to_i64,
+    SessionRow, FEED_CAPACITY, INSERT_ATTEMPTS,
+};
 use super::{Cursor, Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
 use crate::error::{Error, Result};
 use crate::session::{Activity, ActivityKind, Entity, SessionId, StreamSession};
@@ -31,19 +35,10 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 const MAX_CONNECTIONS: u32 = 8;
 /// How long a statement waits for another connection's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-/// Most activities kept per session and kind (older ones are dropped; counters keep
-/// counting).
-const FEED_CAPACITY: i64 = 1_000;
-/// How often an insert retries when the active session it collided with vanished meanwhile.
-const INSERT_ATTEMPTS: usize = 5;
 
 /// The columns a session is read from, in [`SessionRow`] order.
 const SESSION_COLUMNS: &str =
     "data, version, viewer_count, peak_viewer_count, decisions_logged, events_recorded";
-
-/// `data`, `version`, `viewer_count`, `peak_viewer_count`, `decisions_logged`,
-/// `events_recorded`.
-type SessionRow = (String, i64, i64, i64, i64, i64);
 
 /// A [`SessionStore`] in a SQLite file: durable, single-machine, no server to run.
 ///
@@ -483,62 +478,7 @@ impl SessionStore for SqliteStore {
     }
 }
 
-/// The session's JSON as stored in `data`.
-fn encode(session: &StreamSession) -> Result<String> {
-    serde_json::to_string(session)
-        .map_err(|e| store_error_msg(format!("could not encode a session: {e}")))
-}
-
-/// A session from its JSON, with `version` and the counters from their columns.
-fn decode_session(row: SessionRow) -> Result<StreamSession> {
-    let (data, version, viewers, peak, decisions, events) = row;
-    let mut session: StreamSession = serde_json::from_str(&data)
-        .map_err(|e| store_error_msg(format!("a stored session is not valid JSON: {e}")))?;
-    overlay(&mut session, (version, viewers, peak, decisions, events));
-    Ok(session)
-}
-
-/// Writes `version` and the counters from their columns over `session`.
-fn overlay(session: &mut StreamSession, columns: (i64, i64, i64, i64, i64)) {
-    let (version, viewers, peak, decisions, events) = columns;
-    let unsigned = |n: i64| u64::try_from(n).unwrap_or(0);
-    session.version = unsigned(version);
-    session.viewer_count = unsigned(viewers);
-    session.peak_viewer_count = unsigned(peak);
-    session.decisions_logged = unsigned(decisions);
-    session.events_recorded = unsigned(events);
-}
-
-/// A counter as a column value; the error names `field`.
-fn to_i64(field: &str, n: u64) -> Result<i64> {
-    i64::try_from(n).map_err(|_| Error::invalid(field, "is too large"))
-}
-
-fn is_unique_violation(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
-}
-
-fn store_error_msg(message: String) -> Error {
-    Error::Store { message }
-}
-
-/// A short description of a database failure while trying to `op`. It names the kind of
-/// failure and the database's own message, never connection options.
+/// A [`sql::store_error`] for this backend.
 fn store_error(op: &str, err: sqlx::Error) -> Error {
-    let detail = match &err {
-        sqlx::Error::Database(db) => db.message().to_owned(),
-        sqlx::Error::Io(io) => format!("I/O error ({})", io.kind()),
-        sqlx::Error::PoolTimedOut => "timed out waiting for a connection".to_owned(),
-        sqlx::Error::PoolClosed => "the store is closed".to_owned(),
-        sqlx::Error::Configuration(_) => "invalid database configuration".to_owned(),
-        sqlx::Error::Tls(_) => "TLS error".to_owned(),
-        sqlx::Error::Protocol(_) => "protocol error".to_owned(),
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
-            "a stored value could not be decoded".to_owned()
-        }
-        sqlx::Error::Migrate(m) => format!("migration failed ({m})"),
-        _ => "database error".to_owned(),
-    };
-    tracing::debug!(operation = op, error = %detail, "SQLite store error");
-    store_error_msg(format!("could not {op}: {detail}"))
+    sql::store_error("SQLite", op, err)
 }

@@ -1,0 +1,78 @@
+//! What the SQL stores share: the row layout of a session, JSON encoding, and error mapping
+//! that never reveals connection details.
+
+use crate::error::{Error, Result};
+use crate::session::StreamSession;
+
+/// Most activities kept per session and kind (older ones are dropped; counters keep
+/// counting), as in [`super::MemoryStore`].
+pub(super) const FEED_CAPACITY: i64 = 1_000;
+/// How often an insert retries when the active session it collided with vanished meanwhile.
+pub(super) const INSERT_ATTEMPTS: usize = 5;
+
+/// `data`, `version`, `viewer_count`, `peak_viewer_count`, `decisions_logged`,
+/// `events_recorded`.
+pub(super) type SessionRow = (String, i64, i64, i64, i64, i64);
+
+/// The session's JSON as stored in `data`.
+pub(super) fn encode(session: &StreamSession) -> Result<String> {
+    serde_json::to_string(session)
+        .map_err(|e| store_error_msg(format!("could not encode a session: {e}")))
+}
+
+/// A session from its JSON, with `version` and the counters from their columns.
+pub(super) fn decode_session(row: SessionRow) -> Result<StreamSession> {
+    let (data, version, viewers, peak, decisions, events) = row;
+    let mut session: StreamSession = serde_json::from_str(&data)
+        .map_err(|e| store_error_msg(format!("a stored session is not valid JSON: {e}")))?;
+    overlay(&mut session, (version, viewers, peak, decisions, events));
+    Ok(session)
+}
+
+/// Writes `version` and the counters from their columns over `session`.
+pub(super) fn overlay(session: &mut StreamSession, columns: (i64, i64, i64, i64, i64)) {
+    let (version, viewers, peak, decisions, events) = columns;
+    let unsigned = |n: i64| u64::try_from(n).unwrap_or(0);
+    session.version = unsigned(version);
+    session.viewer_count = unsigned(viewers);
+    session.peak_viewer_count = unsigned(peak);
+    session.decisions_logged = unsigned(decisions);
+    session.events_recorded = unsigned(events);
+}
+
+/// A counter as a column value; the error names `field`.
+pub(super) fn to_i64(field: &str, n: u64) -> Result<i64> {
+    i64::try_from(n).map_err(|_| Error::invalid(field, "is too large"))
+}
+
+/// Whether `err` is a unique-constraint violation.
+pub(super) fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// An [`Error::Store`] with `message`.
+pub(super) fn store_error_msg(message: String) -> Error {
+    Error::Store { message }
+}
+
+/// A short description of a `backend` failure while trying to `op`. It names the kind of
+/// failure and the database's own message (which never quotes a password), never the
+/// connection URL or options.
+pub(super) fn store_error(backend: &str, op: &str, err: sqlx::Error) -> Error {
+    let detail = match &err {
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        sqlx::Error::Io(io) => format!("I/O error ({})", io.kind()),
+        sqlx::Error::PoolTimedOut => "timed out waiting for a connection".to_owned(),
+        sqlx::Error::PoolClosed => "the store is closed".to_owned(),
+        sqlx::Error::Configuration(_) => "invalid connection options".to_owned(),
+        sqlx::Error::Tls(_) => "TLS error".to_owned(),
+        sqlx::Error::Protocol(_) => "protocol error".to_owned(),
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+            "a stored value could not be decoded".to_owned()
+        }
+        sqlx::Error::Migrate(m) => format!("migration failed ({m})"),
+        _ => "database error".to_owned(),
+    };
+    tracing::debug!(backend, operation = op, error = %detail, "store error");
+    store_error_msg(format!("could not {op}: {detail}"))
+}
