@@ -22,7 +22,7 @@ pub use crate::config::{LiveKitConfig, StreamingConfig};
 pub use crate::cost::{estimate_cost, estimate_cost_with, CostEstimate, CostRates};
 pub use crate::egress::{EgressBackend, MemoryEgress};
 pub use crate::error::{Error, ErrorCode, Result};
-pub use crate::platform::{build_rtmp_url, redact_url, Platform, RtmpUrl};
+pub use crate::platform::{build_rtmp_url, redact_url, IngestUrl, Platform, RtmpUrl};
 pub use crate::service::{Actor, ServiceOptions, StreamingService};
 pub use crate::session::{
     transition, Entity, OverlayConfig, OverlayConfigPatch, SessionEvent, SessionId, SessionStats,

@@ -164,6 +164,46 @@ impl fmt::Display for RtmpUrl {
     }
 }
 
+/// An ingest URL as a caller or a stored credential gives it. It may embed a stream key, so
+/// `Debug` shows it redacted ([`redact_url`]); JSON carries it unchanged.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct IngestUrl(String);
+
+impl IngestUrl {
+    /// Wraps `url` (validated later, by [`build_rtmp_url`] or [`validate_ingest_url`]).
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+}
+
+impl std::ops::Deref for IngestUrl {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for IngestUrl {
+    fn from(url: &str) -> Self {
+        Self::new(url)
+    }
+}
+
+impl From<String> for IngestUrl {
+    fn from(url: String) -> Self {
+        Self(url)
+    }
+}
+
+impl fmt::Debug for IngestUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("IngestUrl")
+            .field(&redact_url(&self.0))
+            .finish()
+    }
+}
+
 /// Builds the ingest URL for `platform` with `stream_key`.
 ///
 /// - The key is trimmed and must be 1–512 bytes of printable ASCII without `/`, `?` or `#`.

@@ -123,3 +123,35 @@ fn error_messages() {
     }
     assert_eq!(errors.len(), 10);
 }
+
+#[test]
+fn requests_and_stored_credentials() {
+    use ltcg_streaming_core::service::{DestinationInput, StartStreamRequest};
+    use ltcg_streaming_core::store::PlatformCredential;
+    use ltcg_streaming_core::{Entity, IngestUrl};
+
+    let url_with_key = format!("rtmps://example.com/live/{STREAM_KEY}");
+    let req = StartStreamRequest {
+        stream_key: Some(SecretString::from(STREAM_KEY)),
+        custom_rtmp_url: Some(IngestUrl::from(url_with_key.as_str())),
+        destinations: vec![DestinationInput {
+            platform: Platform::Custom,
+            stream_key: SecretString::from(STREAM_KEY),
+            custom_rtmp_url: Some(url_with_key.as_str().into()),
+        }],
+        ..StartStreamRequest::default()
+    };
+    assert_clean("request Debug", &format!("{req:?}"));
+    let cred = PlatformCredential {
+        entity: Entity::agent("a1").unwrap(),
+        platform: Platform::Custom,
+        encrypted_key: None,
+        custom_rtmp_url: Some(url_with_key.as_str().into()),
+        auto_start: false,
+        updated_at: 0,
+    };
+    assert_clean("credential Debug", &format!("{cred:?}"));
+    // JSON keeps the URL as given (it is what the store must write back).
+    let json: serde_json::Value = serde_json::to_value(&cred).unwrap();
+    assert_eq!(json["customRtmpUrl"], url_with_key.as_str());
+}

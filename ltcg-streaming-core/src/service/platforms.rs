@@ -5,7 +5,7 @@ use super::{
     StartStreamRequest, StreamingService,
 };
 use crate::error::{Error, Result};
-use crate::platform::{validate_ingest_url, validate_stream_key, Platform};
+use crate::platform::{validate_ingest_url, validate_stream_key, IngestUrl, Platform};
 use crate::session::{validate_id, Entity, StreamType};
 use crate::store::PlatformCredential;
 use crate::vault::SecretString;
@@ -54,7 +54,7 @@ impl StreamingService {
             entity,
             platform: req.platform,
             encrypted_key,
-            custom_rtmp_url: url,
+            custom_rtmp_url: url.map(IngestUrl::from),
             auto_start: req
                 .auto_start
                 .or(existing.as_ref().map(|c| c.auto_start))

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::platform::Platform;
+use crate::platform::{IngestUrl, Platform};
 use crate::session::{
     Destination, DestinationStatus, OverlayConfig, OverlayConfigPatch, SessionId, SessionStats,
     SessionStatus, StreamSession, StreamType,
@@ -22,7 +22,7 @@ pub struct DestinationInput {
     pub stream_key: SecretString,
     /// Custom ingest URL (required for custom platforms).
     #[serde(default)]
-    pub custom_rtmp_url: Option<String>,
+    pub custom_rtmp_url: Option<IngestUrl>,
 }
 
 /// `POST /api/streaming/start`.
@@ -56,7 +56,7 @@ pub struct StartStreamRequest {
     pub encrypted_stream_key: Option<String>,
     /// Custom ingest URL for the primary platform.
     #[serde(default)]
-    pub custom_rtmp_url: Option<String>,
+    pub custom_rtmp_url: Option<IngestUrl>,
     /// Use the caller's stored platform, key and URL.
     #[serde(default)]
     pub use_stored_credentials: bool,
@@ -444,7 +444,7 @@ pub struct ConfigurePlatformRequest {
     pub stream_key: Option<SecretString>,
     /// Custom ingest URL (required for custom platforms).
     #[serde(default)]
-    pub custom_rtmp_url: Option<String>,
+    pub custom_rtmp_url: Option<IngestUrl>,
     /// Start automatically when the agent's game starts (default false).
     #[serde(default)]
     pub auto_start: Option<bool>,

@@ -35,7 +35,7 @@ pub use self::postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use self::sqlite::SqliteStore;
 use crate::error::Result;
-use crate::platform::Platform;
+use crate::platform::{IngestUrl, Platform};
 use crate::session::{Activity, ActivityKind, Entity, SessionId, SessionStatus, StreamSession};
 
 /// Default page size of [`SessionStore::list_sessions`].
@@ -153,7 +153,7 @@ pub struct PlatformCredential {
     pub encrypted_key: Option<String>,
     /// A custom ingest URL (required for custom platforms).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_rtmp_url: Option<String>,
+    pub custom_rtmp_url: Option<IngestUrl>,
     /// Start streaming automatically when this agent's game starts.
     pub auto_start: bool,
     /// Last changed, Unix ms.
