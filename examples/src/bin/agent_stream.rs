@@ -58,7 +58,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )),
                 custom_rtmp_url: Some(
                     std::env::var("RTMP_URL")
-                        .unwrap_or_else(|_| "rtmp://127.0.0.1:1935/live".into()),
+                        .unwrap_or_else(|_| "rtmp://127.0.0.1:1935/live".into())
+                        .into(),
                 ),
                 stream_title: Some("BlazeMaster plays LTCG".into()),
                 entity_name: Some("BlazeMaster".into()),
