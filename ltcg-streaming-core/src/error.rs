@@ -5,6 +5,7 @@
 //! [`Error::code`], whose strings never change.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Result with the library's [`Error`].
@@ -74,6 +75,16 @@ pub enum Error {
         /// What failed.
         message: String,
     },
+    /// Code supplied by the host application failed (a store or vault written in Python or
+    /// JavaScript). `source` is the original failure, so a binding can hand the host's own
+    /// exception back unchanged.
+    #[error("{message}")]
+    External {
+        /// What failed, e.g. `python store raised ValueError: ...`.
+        message: String,
+        /// The original failure.
+        source: Arc<dyn std::error::Error + Send + Sync + 'static>,
+    },
     /// A configuration variable is missing or invalid. `var` names it (several are
     /// comma-separated); the value is never echoed.
     #[error("configuration error: {problem}")]
@@ -109,11 +120,13 @@ pub enum ErrorCode {
     Store,
     /// `CONFIG`
     Config,
+    /// `EXTERNAL`
+    External,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order (bindings generate one exception class per code).
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 11] = [
         ErrorCode::InvalidInput,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
@@ -124,6 +137,7 @@ impl ErrorCode {
         ErrorCode::Egress,
         ErrorCode::Store,
         ErrorCode::Config,
+        ErrorCode::External,
     ];
 
     /// The code string, e.g. `"INVALID_INPUT"`.
@@ -139,6 +153,7 @@ impl ErrorCode {
             ErrorCode::Egress => "EGRESS",
             ErrorCode::Store => "STORE",
             ErrorCode::Config => "CONFIG",
+            ErrorCode::External => "EXTERNAL",
         }
     }
 
@@ -155,6 +170,7 @@ impl ErrorCode {
             ErrorCode::Egress => 502,
             ErrorCode::Store => 503,
             ErrorCode::Config => 500,
+            ErrorCode::External => 500,
         }
     }
 }
@@ -179,6 +195,7 @@ impl Error {
             Error::Egress { .. } => ErrorCode::Egress,
             Error::Store { .. } => ErrorCode::Store,
             Error::Config { .. } => ErrorCode::Config,
+            Error::External { .. } => ErrorCode::External,
         }
     }
 
@@ -245,7 +262,7 @@ mod tests {
             assert!(seen.insert(s), "duplicate code {s}");
             assert!(s.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
         }
-        assert_eq!(seen.len(), 10);
+        assert_eq!(seen.len(), 11);
     }
 
     #[test]
@@ -289,6 +306,14 @@ mod tests {
                     problem: "LIVEKIT_URL is missing".into(),
                 },
                 "CONFIG",
+                500,
+            ),
+            (
+                Error::External {
+                    message: "python store raised ValueError".into(),
+                    source: Arc::new(std::io::Error::other("boom")),
+                },
+                "EXTERNAL",
                 500,
             ),
         ];
