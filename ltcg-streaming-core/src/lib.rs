@@ -9,6 +9,8 @@ pub mod config;
 pub mod cost;
 pub mod egress;
 pub mod error;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod platform;
 pub mod service;
 pub mod session;

@@ -100,13 +100,10 @@ impl FromStr for Platform {
             .into_iter()
             .find(|p| p.as_str().eq_ignore_ascii_case(wanted))
             .ok_or_else(|| {
-                let shown: String = wanted.chars().take(32).collect();
                 Error::invalid(
                     "platform",
-                    format!(
-                        "unsupported platform {shown:?}; expected one of twitch, youtube, kick, \
-                         facebook, custom, retake, x, pumpfun"
-                    ),
+                    "unsupported platform; expected one of twitch, youtube, kick, facebook, \
+                     custom, retake, x, pumpfun",
                 )
             })
     }

@@ -1,0 +1,160 @@
+//! Who is calling the HTTP API: API keys from configuration mapped to [`Actor`]s.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::http::HeaderMap;
+use subtle::ConstantTimeEq;
+
+use crate::error::{Error, Result};
+use crate::service::Actor;
+use crate::vault::SecretString;
+
+/// Resolves a bearer token that is not an API key (e.g. a user's session JWT) to a user id.
+#[async_trait]
+pub trait UserTokens: Send + Sync + fmt::Debug {
+    /// The user id the token belongs to, or `None` when it is not valid.
+    async fn user_for(&self, token: &str) -> Result<Option<String>>;
+}
+
+/// The credentials the HTTP API accepts.
+///
+/// Keys are read from `Authorization: Bearer <key>`, `x-api-key: <key>` or the product's
+/// `X-Internal-Auth: <key>`, and compared in constant time against every configured key.
+#[derive(Clone, Default)]
+pub struct ApiAuth {
+    internal_keys: Vec<SecretString>,
+    agent_keys: Vec<(SecretString, String)>,
+    user_tokens: Option<Arc<dyn UserTokens>>,
+    dev_mode: bool,
+}
+
+impl fmt::Debug for ApiAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiAuth")
+            .field("internal_keys", &self.internal_keys.len())
+            .field("agent_keys", &self.agent_keys.len())
+            .field("user_tokens", &self.user_tokens.is_some())
+            .field("dev_mode", &self.dev_mode)
+            .finish()
+    }
+}
+
+/// Shortest API key accepted.
+pub const MIN_KEY_LEN: usize = 16;
+
+impl ApiAuth {
+    /// No credentials yet: every request is refused until keys are added.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Development mode: every request acts as [`Actor::Internal`] without credentials.
+    /// Only for a server bound to 127.0.0.1.
+    pub fn dev_mode() -> Self {
+        Self {
+            dev_mode: true,
+            ..Self::default()
+        }
+    }
+
+    /// Whether this is development mode.
+    pub fn is_dev_mode(&self) -> bool {
+        self.dev_mode
+    }
+
+    /// Whether any credential is configured.
+    pub fn has_credentials(&self) -> bool {
+        !self.internal_keys.is_empty() || !self.agent_keys.is_empty() || self.user_tokens.is_some()
+    }
+
+    /// Accepts `key` as the internal (server-to-server) key.
+    pub fn with_internal_key(mut self, key: &str) -> Result<Self> {
+        self.internal_keys.push(check_key("internalKey", key)?);
+        Ok(self)
+    }
+
+    /// Accepts `key` as the API key of agent `agent_id`.
+    pub fn with_agent_key(mut self, key: &str, agent_id: &str) -> Result<Self> {
+        crate::session::validate_id("agentId", agent_id)?;
+        self.agent_keys
+            .push((check_key("agentKey", key)?, agent_id.to_owned()));
+        Ok(self)
+    }
+
+    /// Resolves other bearer tokens to users through `tokens`.
+    pub fn with_user_tokens(mut self, tokens: Arc<dyn UserTokens>) -> Self {
+        self.user_tokens = Some(tokens);
+        self
+    }
+
+    /// The actor making a request, from its headers.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Actor> {
+        let Some(presented) = presented_key(headers) else {
+            return if self.dev_mode {
+                Ok(Actor::Internal)
+            } else {
+                Err(Error::unauthorized(
+                    "missing credentials (Authorization: Bearer <key>)",
+                ))
+            };
+        };
+        // Compare against every key so the time taken does not depend on which matched.
+        let mut actor = None;
+        for key in &self.internal_keys {
+            if bool::from(key.expose_secret().as_bytes().ct_eq(presented.as_bytes())) {
+                actor = Some(Actor::Internal);
+            }
+        }
+        for (key, agent) in &self.agent_keys {
+            if bool::from(key.expose_secret().as_bytes().ct_eq(presented.as_bytes())) {
+                actor = actor.or_else(|| Some(Actor::Agent(agent.clone())));
+            }
+        }
+        if let Some(actor) = actor {
+            return Ok(actor);
+        }
+        if let Some(tokens) = &self.user_tokens {
+            if let Some(user) = tokens.user_for(presented).await? {
+                return Actor::user(&user);
+            }
+        }
+        if self.dev_mode {
+            return Ok(Actor::Internal);
+        }
+        Err(Error::unauthorized("invalid credentials"))
+    }
+}
+
+fn check_key(field: &str, key: &str) -> Result<SecretString> {
+    let key = key.trim();
+    if key.len() < MIN_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::invalid(
+            field,
+            format!("must be at least {MIN_KEY_LEN} printable characters"),
+        ));
+    }
+    Ok(SecretString::from(key))
+}
+
+/// The key a request presents, if any.
+fn presented_key(headers: &HeaderMap) -> Option<&str> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(auth) = header("authorization") {
+        if let Some(token) = auth
+            .get(..7)
+            .filter(|p| p.eq_ignore_ascii_case("bearer "))
+            .map(|_| auth[7..].trim())
+        {
+            return Some(token).filter(|t| !t.is_empty());
+        }
+    }
+    header("x-api-key").or_else(|| header("x-internal-auth"))
+}

@@ -1,0 +1,211 @@
+//! The handlers: authenticate, decode, call the service, encode.
+
+use axum::extract::{FromRequestParts, RawQuery, Request, State};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::body::{read_limited, JsonBody};
+use super::error::{ApiError, ApiResult};
+use super::{AppState, MAX_WEBHOOK_BODY};
+use crate::error::Error;
+use crate::service::{
+    Actor, ConfigurePlatformRequest, CredentialTarget, DecisionInput, EventInput,
+    ListSessionsRequest, StartStreamRequest, StopStreamRequest, UpdateDestinationsRequest,
+};
+use crate::session::SessionId;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/streaming/start", post(start))
+        .route("/api/streaming/stop", post(stop))
+        .route("/api/streaming/status", get(status))
+        .route("/api/streaming/sessions", get(sessions))
+        .route("/api/streaming/destinations", post(destinations))
+        .route("/api/streaming/link-game", post(link_game))
+        .route("/api/agents/decisions", post(decision))
+        .route("/api/agents/events", post(event))
+        .route(
+            "/api/streaming/platforms",
+            put(configure_platform)
+                .get(platform_config)
+                .delete(delete_platform),
+        )
+        .route("/api/webhooks/livekit", post(webhook))
+        .fallback(not_found)
+}
+
+/// The authenticated caller of a request.
+struct Caller(Actor);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Caller(state.auth.authenticate(&parts.headers).await?))
+    }
+}
+
+/// Decodes the query string into `T`; errors name the parameter.
+fn query<T: DeserializeOwned>(raw: Option<String>) -> ApiResult<T> {
+    let raw = raw.unwrap_or_default();
+    serde_urlencoded::from_str(&raw).map_err(|e| ApiError(Error::invalid("query", e.to_string())))
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn not_found() -> ApiError {
+    ApiError(Error::not_found("route"))
+}
+
+async fn start(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    JsonBody(req): JsonBody<StartStreamRequest>,
+) -> ApiResult<Response> {
+    Ok(Json(s.service.start_stream(&actor, req).await?).into_response())
+}
+
+async fn stop(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    JsonBody(req): JsonBody<StopStreamRequest>,
+) -> ApiResult<Response> {
+    Ok(Json(s.service.stop_stream(&actor, req).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionQuery {
+    session_id: Option<String>,
+}
+
+async fn status(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let q: SessionQuery = query(raw)?;
+    let id = q
+        .session_id
+        .ok_or_else(|| Error::invalid("sessionId", "is required"))?;
+    let id = SessionId::parse(&id)?;
+    Ok(Json(s.service.get_status(&actor, &id).await?).into_response())
+}
+
+async fn sessions(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let req: ListSessionsRequest = query(raw)?;
+    Ok(Json(s.service.list_sessions(&actor, req).await?).into_response())
+}
+
+async fn destinations(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    JsonBody(req): JsonBody<UpdateDestinationsRequest>,
+) -> ApiResult<Response> {
+    Ok(Json(s.service.update_destinations(&actor, req).await?).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LinkGame {
+    session_id: SessionId,
+    #[serde(default)]
+    lobby_id: Option<String>,
+    #[serde(default)]
+    game_id: Option<String>,
+}
+
+async fn link_game(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    JsonBody(req): JsonBody<LinkGame>,
+) -> ApiResult<Response> {
+    let lobby = req
+        .lobby_id
+        .or(req.game_id)
+        .ok_or_else(|| Error::invalid("lobbyId", "is required (or gameId)"))?;
+    let session = s
+        .service
+        .link_lobby(&actor, &req.session_id, Some(&lobby))
+        .await?;
+    Ok(Json(json!({
+        "success": true,
+        "message": "Game linked to streaming session",
+        "sessionId": session.id,
+        "lobbyId": lobby,
+    }))
+    .into_response())
+}
+
+async fn decision(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    JsonBody(req): JsonBody<DecisionInput>,
+) -> ApiResult<Response> {
+    Ok(Json(s.service.record_decision(&actor, req).await?).into_response())
+}
+
+async fn event(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    JsonBody(req): JsonBody<EventInput>,
+) -> ApiResult<Response> {
+    Ok(Json(s.service.record_event(&actor, req).await?).into_response())
+}
+
+async fn configure_platform(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    JsonBody(req): JsonBody<ConfigurePlatformRequest>,
+) -> ApiResult<Response> {
+    Ok(Json(s.service.configure_platform(&actor, req).await?).into_response())
+}
+
+async fn platform_config(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let target: CredentialTarget = query(raw)?;
+    Ok(Json(s.service.get_platform_config(&actor, &target).await?).into_response())
+}
+
+async fn delete_platform(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let target: CredentialTarget = query(raw)?;
+    let deleted = s.service.delete_platform_config(&actor, &target).await?;
+    Ok(Json(json!({ "success": true, "deleted": deleted })).into_response())
+}
+
+/// LiveKit webhooks: authenticated by LiveKit's signature over the raw body, not by an API
+/// key. Any content type is accepted (LiveKit sends `application/webhook+json`).
+async fn webhook(State(s): State<AppState>, headers: HeaderMap, req: Request) -> Response {
+    let body = match read_limited(req.into_body(), MAX_WEBHOOK_BODY).await {
+        Ok(body) => body,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let authorization = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match s.service.handle_webhook(&body, authorization).await {
+        Ok(outcome) => Json(outcome).into_response(),
+        Err(e) => ApiError(e).into_response(),
+    }
+}

@@ -1,0 +1,515 @@
+//! The seed's REST API (`http` feature): authentication, every route, the error contract
+//! (`{error, code}` with 400/401/403/404/409/413/429), webhooks with LiveKit's content type.
+
+#[path = "support/harness.rs"]
+mod harness;
+
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::http::{Method, Request, StatusCode};
+use axum::Router;
+use harness::*;
+use ltcg_streaming_core::http::{router, ApiAuth};
+use ltcg_streaming_core::service::RateLimitConfig;
+use ltcg_streaming_core::MemoryStore;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+const INTERNAL_KEY: &str = "internal-key-0123456789";
+const AGENT_KEY: &str = "ltcg_agent_key_0123456789";
+
+fn auth() -> ApiAuth {
+    ApiAuth::new()
+        .with_internal_key(INTERNAL_KEY)
+        .unwrap()
+        .with_agent_key(AGENT_KEY, "agent_7")
+        .unwrap()
+}
+
+fn app(h: &Harness) -> Router {
+    router(h.service.clone(), auth())
+}
+
+async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value, axum::http::HeaderMap) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(key) = key {
+        req = req.header("authorization", format!("Bearer {key}"));
+    }
+    let body = match body {
+        Some(v) => {
+            req = req.header("content-type", "application/json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    let resp = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, value, headers)
+}
+
+fn start_body() -> Value {
+    json!({
+        "streamType": "agent",
+        "platform": "twitch",
+        "streamKey": TWITCH_KEY,
+        "streamTitle": "AI Agent Playing LTCG"
+    })
+}
+
+#[tokio::test]
+async fn health_needs_no_credentials_and_requests_get_ids() {
+    let h = Harness::new();
+    let (status, body, headers) = call(&app(&h), Method::GET, "/healthz", None, None).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
+    assert!(headers.contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn credentials_map_to_actors() {
+    let h = Harness::new();
+    let app = app(&h);
+    let (status, body, _) = call(
+        &app,
+        Method::POST,
+        "/api/streaming/start",
+        None,
+        Some(start_body()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["code"], "UNAUTHORIZED");
+    let (status, _, _) = call(
+        &app,
+        Method::POST,
+        "/api/streaming/start",
+        Some("wrong-key-0123456789"),
+        Some(start_body()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The agent key acts as agent_7: no agentId needed, another agent's id is refused.
+    let (status, body, _) = call(
+        &app,
+        Method::POST,
+        "/api/streaming/start",
+        Some(AGENT_KEY),
+        Some(start_body()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let sid = body["sessionId"].as_str().unwrap().to_owned();
+    let st = h
+        .service
+        .get_status(&ltcg_streaming_core::Actor::Internal, &sid.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(st.entity_id, "agent_7");
+    let mut other = start_body();
+    other["agentId"] = "agent_8".into();
+    let (status, body, _) = call(
+        &app,
+        Method::POST,
+        "/api/streaming/start",
+        Some(AGENT_KEY),
+        Some(other),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("FORBIDDEN"))
+    );
+    // The internal key, through the product's X-Internal-Auth header.
+    let req = Request::builder()
+        .method(Method::GET)
+        .uri(format!("/api/streaming/status?sessionId={sid}"))
+        .header("x-internal-auth", INTERNAL_KEY)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::OK
+    );
+    // Development mode: no credentials needed.
+    let dev = router(h.service.clone(), ApiAuth::dev_mode());
+    let (status, _, _) = call(
+        &dev,
+        Method::GET,
+        &format!("/api/streaming/status?sessionId={sid}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ApiAuth::new().with_internal_key("short").is_err());
+}
+
+#[tokio::test]
+async fn the_seed_walkthrough() {
+    let h = Harness::new();
+    let app = app(&h);
+    let mut body = start_body();
+    body["agentId"] = "agent_42".into();
+    let (status, started, _) = call(
+        &app,
+        Method::POST,
+        "/api/streaming/start",
+        Some(INTERNAL_KEY),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    assert_eq!(started["success"], true);
+    assert_eq!(started["status"], "pending");
+    assert_eq!(started["message"], "Stream starting...");
+    assert_eq!(started["reused"], false);
+    assert!(started["overlayUrl"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{APP_URL}/stream/overlay?sessionId=")));
+    let sid = started["sessionId"].as_str().unwrap().to_owned();
+
+    let (status, _, _) = call(
+        &app,
+        Method::POST,
+        "/api/streaming/link-game",
+        Some(INTERNAL_KEY),
+        Some(json!({"sessionId": sid, "gameId": "lobby_456"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let decision = json!({"sessionId": sid, "gameId": "g1", "turnNumber": 2, "phase": "main", "action": "attack", "reasoning": "lethal on board"});
+    let (status, rec, _) = call(
+        &app,
+        Method::POST,
+        "/api/agents/decisions",
+        Some(INTERNAL_KEY),
+        Some(decision),
+    )
+    .await;
+    assert_eq!(
+        (status, rec["decisionsLogged"].as_u64()),
+        (StatusCode::OK, Some(1))
+    );
+    let event = json!({"sessionId": sid, "gameId": "g1", "turnNumber": 2, "eventType": "agent_decided", "description": "attacks"});
+    let (status, rec, _) = call(
+        &app,
+        Method::POST,
+        "/api/agents/events",
+        Some(INTERNAL_KEY),
+        Some(event),
+    )
+    .await;
+    assert_eq!(
+        (status, rec["eventsRecorded"].as_u64()),
+        (StatusCode::OK, Some(1))
+    );
+
+    let (status, st, _) = call(
+        &app,
+        Method::GET,
+        &format!("/api/streaming/status?sessionId={sid}"),
+        Some(INTERNAL_KEY),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(st["status"], "pending");
+    assert_eq!(st["streamType"], "agent");
+    assert_eq!(st["platform"], "twitch");
+    assert_eq!(st["currentLobbyId"], "lobby_456");
+    assert_eq!(st["viewerCount"], 0);
+    let text = st.to_string();
+    assert!(!text.contains(TWITCH_KEY) && !text.contains("token="));
+
+    let (status, list, _) = call(
+        &app,
+        Method::GET,
+        "/api/streaming/sessions?active=true&limit=10",
+        Some(INTERNAL_KEY),
+        None,
+    )
+    .await;
+    assert_eq!((status, list["count"].as_u64()), (StatusCode::OK, Some(1)));
+
+    let add = json!({"sessionId": sid, "addDestinations": [{"platform": "kick", "streamKey": "kick-key-123"}]});
+    let (status, up, _) = call(
+        &app,
+        Method::POST,
+        "/api/streaming/destinations",
+        Some(INTERNAL_KEY),
+        Some(add),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{up}");
+    assert_eq!(up["destinations"].as_array().unwrap().len(), 2);
+
+    let (status, stopped, _) = call(
+        &app,
+        Method::POST,
+        "/api/streaming/stop",
+        Some(INTERNAL_KEY),
+        Some(json!({"sessionId": sid, "reason": "manual"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stopped["stats"]["decisionsLogged"], 1);
+    assert_eq!(stopped["stats"]["eventsRecorded"], 1);
+}
+
+#[tokio::test]
+async fn platform_credentials_round_trip() {
+    let h = Harness::new();
+    let app = app(&h);
+    let put = json!({"platform": "custom", "streamKey": "stored-key-99", "customRtmpUrl": "rtmp://127.0.0.1:1935/live", "autoStart": true});
+    let (status, view, _) = call(
+        &app,
+        Method::PUT,
+        "/api/streaming/platforms",
+        Some(AGENT_KEY),
+        Some(put),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["hasStreamKey"], true);
+    assert!(!view.to_string().contains("stored-key-99"));
+    let (status, got, _) = call(
+        &app,
+        Method::GET,
+        "/api/streaming/platforms",
+        Some(AGENT_KEY),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, got["autoStart"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    let (status, _, _) = call(
+        &app,
+        Method::GET,
+        "/api/streaming/platforms?agentId=agent_8",
+        Some(AGENT_KEY),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, del, _) = call(
+        &app,
+        Method::DELETE,
+        "/api/streaming/platforms",
+        Some(AGENT_KEY),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, del["deleted"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    let (status, _, _) = call(
+        &app,
+        Method::GET,
+        "/api/streaming/platforms",
+        Some(AGENT_KEY),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_error_contract() {
+    let h = Harness::with(
+        Arc::new(MemoryStore::new()),
+        RateLimitConfig {
+            calls_per_minute: 60,
+            call_burst: 8,
+            ..RateLimitConfig::disabled()
+        },
+    );
+    let app = app(&h);
+    let k = Some(AGENT_KEY);
+    // 400: invalid fields are named; values are not echoed.
+    let mut bad = start_body();
+    bad["platform"] = "myspace".into();
+    let (status, body, _) = call(&app, Method::POST, "/api/streaming/start", k, Some(bad)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("INVALID_INPUT"))
+    );
+    assert!(
+        body["error"].as_str().unwrap().contains("platform"),
+        "{body}"
+    );
+    assert!(!body["error"].as_str().unwrap().contains("myspace"));
+    let mut bad = start_body();
+    bad["streamType"] = TWITCH_KEY.into();
+    let (status, body, _) = call(&app, Method::POST, "/api/streaming/start", k, Some(bad)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"].as_str().unwrap().contains("streamType"),
+        "{body}"
+    );
+    assert!(!body.to_string().contains(TWITCH_KEY), "{body}");
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/streaming/start")
+        .header("authorization", format!("Bearer {AGENT_KEY}"))
+        .body(Body::from("{not json"))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let (status, body, _) = call(&app, Method::GET, "/api/streaming/status", k, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().unwrap().contains("sessionId"));
+    // 404: unknown session, unknown route.
+    let (status, _, _) = call(
+        &app,
+        Method::GET,
+        "/api/streaming/status?sessionId=ses_unknown",
+        k,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body, _) = call(&app, Method::GET, "/api/nope", k, None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("NOT_FOUND"))
+    );
+    // 409: another platform while a stream is active.
+    call(
+        &app,
+        Method::POST,
+        "/api/streaming/start",
+        k,
+        Some(start_body()),
+    )
+    .await;
+    let mut yt = start_body();
+    yt["platform"] = "youtube".into();
+    let (status, body, _) = call(&app, Method::POST, "/api/streaming/start", k, Some(yt)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("CONFLICT"))
+    );
+    // 413: oversized body.
+    let mut huge = start_body();
+    huge["streamTitle"] = "x".repeat(100_000).into();
+    let (status, body, _) = call(&app, Method::POST, "/api/streaming/start", k, Some(huge)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("INVALID_INPUT"))
+    );
+    // 429 with Retry-After once the burst is spent.
+    let mut last = (StatusCode::OK, Value::Null, axum::http::HeaderMap::new());
+    for _ in 0..10 {
+        last = call(&app, Method::GET, "/api/streaming/sessions", k, None).await;
+    }
+    assert_eq!(last.0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(last.1["code"], "RATE_LIMITED");
+    assert!(
+        last.2
+            .get("retry-after")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+}
+
+#[tokio::test]
+async fn livekit_webhooks_with_their_content_type() {
+    let h = Harness::new();
+    let app = app(&h);
+    let (_, started, _) = call(
+        &app,
+        Method::POST,
+        "/api/streaming/start",
+        Some(AGENT_KEY),
+        Some(start_body()),
+    )
+    .await;
+    let sid: ltcg_streaming_core::SessionId =
+        started["sessionId"].as_str().unwrap().parse().unwrap();
+    let eg = h
+        .store
+        .get_session(&sid)
+        .await
+        .unwrap()
+        .unwrap()
+        .egress_id
+        .unwrap();
+    let body = egress_body(
+        "EV_http",
+        "egress_updated",
+        &eg,
+        Some("EGRESS_ACTIVE"),
+        None,
+        None,
+    );
+    let send = |auth: String, body: String| {
+        let app = app.clone();
+        async move {
+            let req = Request::builder()
+                .method(Method::POST)
+                .uri("/api/webhooks/livekit")
+                .header("content-type", "application/webhook+json")
+                .header("authorization", auth)
+                .body(Body::from(body))
+                .unwrap();
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let v: Value =
+                serde_json::from_slice(&to_bytes(resp.into_body(), 1 << 20).await.unwrap())
+                    .unwrap();
+            (status, v)
+        }
+    };
+    let forged = sign_webhook_with(&body, T0 / 1000, API_KEY, "wrong-secret-0123456789");
+    let (status, v) = send(forged, body.clone()).await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("UNAUTHORIZED"))
+    );
+    assert_eq!(
+        h.service
+            .get_status(&ltcg_streaming_core::Actor::Internal, &sid)
+            .await
+            .unwrap()
+            .status
+            .as_str(),
+        "pending"
+    );
+    let (status, v) = send(sign_webhook(&body, T0 / 1000), body.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (v["received"].as_bool(), v["applied"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert_eq!(
+        h.service
+            .get_status(&ltcg_streaming_core::Actor::Internal, &sid)
+            .await
+            .unwrap()
+            .status
+            .as_str(),
+        "live"
+    );
+    let (status, v) = send(String::new(), body).await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("UNAUTHORIZED"))
+    );
+}
