@@ -38,6 +38,7 @@ fn request_with(outputs: &[String], encoding: EncodingSettings) -> EgressRequest
     let session_id = SessionId::generate();
     EgressRequest {
         page_url: SecretString::from(page_url(&session_id)),
+        title: "Test stream".into(),
         session_id,
         outputs: outputs
             .iter()

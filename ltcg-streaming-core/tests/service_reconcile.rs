@@ -10,6 +10,7 @@ use ltcg_streaming_core::{Actor, EgressStatus, SecretString, SessionId, SessionS
 
 fn request(page_url: &str) -> EgressRequest {
     EgressRequest {
+        title: "Test stream".into(),
         session_id: SessionId::generate(),
         page_url: SecretString::from(page_url),
         outputs: vec![SecretString::from("rtmp://127.0.0.1/live/k")],

@@ -13,6 +13,8 @@
 mod encoding;
 #[cfg(feature = "livekit")]
 mod livekit;
+#[cfg(feature = "local-egress")]
+mod local;
 mod memory;
 
 use std::fmt::Debug;
@@ -22,6 +24,8 @@ use async_trait::async_trait;
 pub use self::encoding::{EncodingPreset, EncodingSettings};
 #[cfg(feature = "livekit")]
 pub use self::livekit::{LiveKitEgress, LiveKitEgressOptions};
+#[cfg(feature = "local-egress")]
+pub use self::local::{LocalEgress, LocalEgressOptions};
 pub use self::memory::MemoryEgress;
 use crate::error::Result;
 use crate::session::SessionId;
@@ -33,6 +37,8 @@ use crate::webhook::EgressStatus;
 pub struct EgressRequest {
     /// The session the egress renders (its id is also in `page_url`).
     pub session_id: SessionId,
+    /// The stream title (backends that draw their own picture show it).
+    pub title: String,
     /// The overlay page URL, including its access token: a credential.
     pub page_url: SecretString,
     /// Full RTMP(S) output URLs, keys included (simulcast when several).

@@ -112,6 +112,7 @@ impl StreamingService {
         let overlay_url = self.overlay_url_for(&session)?;
         let request = EgressRequest {
             session_id: session.id.clone(),
+            title: session.stream_title.clone(),
             page_url: SecretString::from(overlay_url.as_str()),
             outputs: targets
                 .iter()

@@ -20,6 +20,13 @@ impl StreamingService {
             problem: "LiveKit webhooks need LIVEKIT_API_KEY and LIVEKIT_API_SECRET".into(),
         })?;
         let event = verifier.verify(raw_body, authorization)?;
+        self.ingest_egress_event(event).await
+    }
+
+    /// Applies an egress event from a trusted source (a verified webhook, or a local egress
+    /// backend reporting its own processes): de-duplicated by event id, matched to its
+    /// session by egress id or overlay URL, applied through the state machine.
+    pub async fn ingest_egress_event(&self, event: EgressEvent) -> Result<WebhookOutcome> {
         let mut outcome = WebhookOutcome {
             received: true,
             event: event.event.clone(),
@@ -48,6 +55,35 @@ impl StreamingService {
             }
         }
         applied.map(|()| outcome)
+    }
+
+    /// Feeds events from a local egress backend (e.g. `LocalEgress::events`) into
+    /// [`StreamingService::ingest_egress_event`] until the sender is gone. Missed events
+    /// (a slow listener) are left to [`StreamingService::reconcile`].
+    pub fn follow_egress_events(
+        &self,
+        mut events: tokio::sync::broadcast::Receiver<EgressEvent>,
+    ) -> tokio::task::JoinHandle<()> {
+        use tokio::sync::broadcast::error::RecvError;
+        let service = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(event) => {
+                        if let Err(e) = service.ingest_egress_event(event).await {
+                            tracing::warn!(error = %e, "could not apply a local egress event");
+                        }
+                    }
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!(
+                            missed,
+                            "missed local egress events; the reconciler will catch up"
+                        );
+                    }
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        })
     }
 
     async fn apply_egress_event(

@@ -1,0 +1,181 @@
+//! `LocalEgress` end to end: ffmpeg pushes a real H.264/AAC stream to nginx-rtmp on
+//! 127.0.0.1, `ffprobe` reads it back, the session goes live through the egress events,
+//! stops with a positive duration, and no ffmpeg is left running. A dying ffmpeg becomes
+//! `error` with its (redacted) reason.
+
+#[path = "support/harness.rs"]
+mod harness;
+#[path = "support/nginx_rtmp.rs"]
+mod nginx_rtmp;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use harness::config;
+use ltcg_streaming_core::egress::{EgressBackend, LocalEgress, LocalEgressOptions};
+use ltcg_streaming_core::service::{RateLimitConfig, StartStreamRequest, StopStreamRequest};
+use ltcg_streaming_core::store::SessionStore;
+use ltcg_streaming_core::{
+    Actor, KeyVault, MemoryStore, Platform, SecretString, ServiceOptions, SessionId, SessionStatus,
+    StreamingService,
+};
+use nginx_rtmp::*;
+
+struct Local {
+    service: StreamingService,
+    store: Arc<dyn SessionStore>,
+}
+
+/// The service on the system clock (ffmpeg reports real times) with a `LocalEgress`.
+fn local_harness() -> Option<(Local, LocalEgress)> {
+    if !have("ffmpeg") || !have("ffprobe") {
+        missing("ffmpeg");
+        return None;
+    }
+    let local = LocalEgress::new(LocalEgressOptions::default());
+    let config = config();
+    let vault: Arc<dyn KeyVault> = Arc::new(config.vault().unwrap());
+    let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
+    let options = ServiceOptions {
+        rate_limits: RateLimitConfig::disabled(),
+        ..ServiceOptions::default()
+    };
+    let service = StreamingService::with_options(
+        config,
+        store.clone(),
+        Arc::new(local.clone()) as Arc<dyn EgressBackend>,
+        vault,
+        options,
+    )
+    .unwrap();
+    service.follow_egress_events(local.events());
+    Some((Local { service, store }, local))
+}
+
+async fn wait_for(h: &Local, id: &SessionId, want: SessionStatus) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let st = h
+            .service
+            .get_status(&Actor::Internal, id)
+            .await
+            .unwrap()
+            .status;
+        if st == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "status stayed {st}, wanted {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_to_nginx_rtmp_and_stops_cleanly() {
+    let Some(nginx) = NginxRtmp::start() else {
+        return;
+    };
+    let Some((h, local)) = local_harness() else {
+        return;
+    };
+    let key = format!("e2e{}", free_port());
+    let started = h
+        .service
+        .start_stream(
+            &Actor::Internal,
+            StartStreamRequest {
+                agent_id: Some("agent_e2e".into()),
+                platform: Some(Platform::Custom),
+                stream_key: Some(SecretString::from(key.as_str())),
+                custom_rtmp_url: Some(nginx.base_url().as_str().into()),
+                stream_title: Some("E2E: BlazeMaster vs The Field".into()),
+                ..StartStreamRequest::default()
+            },
+        )
+        .await
+        .unwrap();
+    let url = format!("{}/{key}", nginx.base_url());
+    let codecs = tokio::task::spawn_blocking(move || probe_codecs(&url))
+        .await
+        .unwrap();
+    assert!(
+        codecs.contains(&"h264".to_owned()) && codecs.contains(&"aac".to_owned()),
+        "{codecs:?}"
+    );
+    wait_for(&h, &started.session_id, SessionStatus::Live).await;
+    assert_eq!(processes_with(&key).len(), 1, "one ffmpeg");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let stopped = h
+        .service
+        .stop_stream(
+            &Actor::Internal,
+            StopStreamRequest {
+                session_id: Some(started.session_id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(stopped.stats.unwrap().duration > 0);
+    let st = h
+        .service
+        .get_status(&Actor::Internal, &started.session_id)
+        .await
+        .unwrap();
+    assert_eq!(st.status, SessionStatus::Ended);
+    assert!(
+        processes_with(&key).is_empty(),
+        "ffmpeg exited and was reaped"
+    );
+    let egress = h
+        .store
+        .get_session(&started.session_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .egress_id
+        .unwrap();
+    assert_eq!(
+        local.status(&egress).map(|s| s.as_str()),
+        Some("EGRESS_COMPLETE")
+    );
+    // Stop is idempotent.
+    local.stop(&egress).await.unwrap();
+    assert!(local.list_active().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dying_ffmpeg_becomes_an_error_with_its_reason() {
+    let Some((h, _local)) = local_harness() else {
+        return;
+    };
+    // Nothing listens on this port: ffmpeg cannot connect and exits.
+    let port = free_port();
+    let started = h
+        .service
+        .start_stream(
+            &Actor::Internal,
+            StartStreamRequest {
+                agent_id: Some("agent_dead".into()),
+                platform: Some(Platform::Custom),
+                stream_key: Some(SecretString::from("dead-key-123456")),
+                custom_rtmp_url: Some(format!("rtmp://127.0.0.1:{port}/live").into()),
+                ..StartStreamRequest::default()
+            },
+        )
+        .await
+        .unwrap();
+    wait_for(&h, &started.session_id, SessionStatus::Error).await;
+    let st = h
+        .service
+        .get_status(&Actor::Internal, &started.session_id)
+        .await
+        .unwrap();
+    let reason = st.error_message.unwrap();
+    assert!(reason.starts_with("ffmpeg exited with"), "{reason}");
+    assert!(!reason.contains("dead-key-123456"), "{reason}");
+    assert!(processes_with("dead-key-123456").is_empty());
+}
