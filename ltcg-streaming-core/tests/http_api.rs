@@ -513,3 +513,105 @@ async fn livekit_webhooks_with_their_content_type() {
         (StatusCode::UNAUTHORIZED, Some("UNAUTHORIZED"))
     );
 }
+
+#[tokio::test]
+async fn overlay_page_and_events_need_the_sessions_token() {
+    use futures::StreamExt;
+    let h = Harness::new();
+    let app = app(&h);
+    let (_, started, _) = call(
+        &app,
+        Method::POST,
+        "/api/streaming/start",
+        Some(AGENT_KEY),
+        Some(start_body()),
+    )
+    .await;
+    let overlay = started["overlayUrl"].as_str().unwrap();
+    let path = &overlay[APP_URL.len()..];
+    let sid = started["sessionId"].as_str().unwrap().to_owned();
+    let decision = json!({"sessionId": sid, "gameId": "g1", "turnNumber": 4, "phase": "combat", "action": "attack", "reasoning": "<img src=x onerror=alert(1)> go face"});
+    call(
+        &app,
+        Method::POST,
+        "/api/agents/decisions",
+        Some(AGENT_KEY),
+        Some(decision),
+    )
+    .await;
+
+    let get = |uri: String| {
+        let app = app.clone();
+        async move {
+            app.oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap()
+        }
+    };
+    let page = get(path.to_owned()).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    assert!(page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("script-src 'self'"));
+    let html =
+        String::from_utf8(to_bytes(page.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+    assert!(html.contains("/stream/overlay.js"));
+
+    // Wrong, missing or another session's token: 401 page without data.
+    let other = h
+        .service
+        .overlay_tokens()
+        .issue(
+            "ses_other000000000000000000000",
+            ltcg_streaming_core::StreamType::Agent,
+            "agent_7",
+        )
+        .unwrap();
+    for uri in [
+        format!("/stream/overlay?sessionId={sid}&token=garbage"),
+        format!("/stream/overlay?sessionId={sid}"),
+        format!("/stream/overlay?sessionId={sid}&token={other}"),
+    ] {
+        let resp = get(uri.clone()).await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{uri}");
+        let body =
+            String::from_utf8(to_bytes(resp.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+        assert!(
+            !body.contains("AI Agent Playing LTCG")
+                && !body.contains(&sid)
+                && !body.contains("overlay.js")
+        );
+    }
+
+    // Events: the first event is a snapshot with the decision, as data (never markup).
+    let events = path.replacen("/stream/overlay?", "/stream/overlay/events?", 1);
+    let resp = get(events.clone()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    let mut body = resp.into_body().into_data_stream();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(5), body.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8(first.to_vec()).unwrap();
+    assert!(text.starts_with("event: snapshot\ndata: "), "{text}");
+    let snapshot: Value =
+        serde_json::from_str(text.trim_start_matches("event: snapshot\ndata: ").trim()).unwrap();
+    assert_eq!(snapshot["status"], "pending");
+    assert_eq!(snapshot["streamTitle"], "AI Agent Playing LTCG");
+    assert_eq!(snapshot["decisions"][0]["turnNumber"], 4);
+    assert_eq!(snapshot["overlayConfig"]["showDecisions"], true);
+    assert!(!text.contains(TWITCH_KEY));
+    let denied = get(format!(
+        "/stream/overlay/events?sessionId={sid}&token=garbage"
+    ))
+    .await;
+    assert_eq!(denied.status(), StatusCode::UNAUTHORIZED);
+    // The script renders with textContent only.
+    let js = get("/stream/overlay.js".into()).await;
+    let js = String::from_utf8(to_bytes(js.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+    assert!(js.contains("START_RECORDING") && !js.contains("innerHTML"));
+}

@@ -13,6 +13,8 @@
 //! | `POST /api/agents/events` | [`StreamingService::record_event`] |
 //! | `PUT` / `GET` / `DELETE /api/streaming/platforms` | stored platform credentials |
 //! | `POST /api/webhooks/livekit` | [`StreamingService::handle_webhook`] (raw body, LiveKit's signature instead of an API key) |
+//! | `GET /stream/overlay?sessionId=&token=` | the overlay page (token required; 401 page without data otherwise) |
+//! | `GET /stream/overlay/events?sessionId=&token=` | its live data as server-sent events |
 //! | `GET /healthz` | liveness |
 //!
 //! Every API route needs credentials ([`ApiAuth`]); errors are `{"error", "code"}` with the
@@ -23,6 +25,7 @@
 mod auth;
 mod body;
 mod error;
+mod overlay;
 mod routes;
 
 use std::sync::atomic::{AtomicU64, Ordering};

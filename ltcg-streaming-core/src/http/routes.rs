@@ -38,6 +38,10 @@ pub(super) fn routes() -> Router<AppState> {
                 .delete(delete_platform),
         )
         .route("/api/webhooks/livekit", post(webhook))
+        .route("/stream/overlay", get(super::overlay::page))
+        .route("/stream/overlay.js", get(super::overlay::script))
+        .route("/stream/overlay.css", get(super::overlay::style))
+        .route("/stream/overlay/events", get(super::overlay::events))
         .fallback(not_found)
 }
 
