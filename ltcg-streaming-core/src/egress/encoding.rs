@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Named encodings (LiveKit's H.264 presets, sent as explicit settings).
+/// Named encodings (LiveKit's H.264 presets, sent as explicit settings). JSON names are the
+/// variant names, e.g. `"H264_720P_30"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[allow(non_camel_case_types)]
 pub enum EncodingPreset {
     /// 1280x720, 30 fps, 3000 kbps.
@@ -131,5 +131,22 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("encoding.framerate"));
+    }
+
+    #[test]
+    fn preset_json_names_are_the_variant_names() {
+        for (preset, name) in [
+            (EncodingPreset::H264_720P_30, "\"H264_720P_30\""),
+            (
+                EncodingPreset::PORTRAIT_H264_1080P_30,
+                "\"PORTRAIT_H264_1080P_30\"",
+            ),
+        ] {
+            assert_eq!(serde_json::to_string(&preset).unwrap(), name);
+            assert_eq!(
+                serde_json::from_str::<EncodingPreset>(name).unwrap(),
+                preset
+            );
+        }
     }
 }

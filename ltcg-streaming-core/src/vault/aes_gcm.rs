@@ -203,6 +203,21 @@ impl SealedParts {
     }
 }
 
+/// A fresh random 32-byte key as 64 lowercase hex characters (like `openssl rand -hex 32`),
+/// for `STREAM_KEY_ENCRYPTION_KEY` or a JWT secret.
+///
+/// ```
+/// let key = ltcg_streaming_core::vault::generate_key_hex();
+/// assert_eq!(key.len(), 64);
+/// assert!(ltcg_streaming_core::AesGcmVault::from_hex(&key).is_ok());
+/// ```
+pub fn generate_key_hex() -> String {
+    use aes_gcm::aead::rand_core::RngCore;
+    let mut key = Zeroizing::new([0u8; 32]);
+    OsRng.fill_bytes(key.as_mut());
+    hex::encode(key.as_ref())
+}
+
 /// Parses a 32-byte key from 64 hex characters (trimmed); errors name `field`, not the value.
 pub(crate) fn parse_key_hex(key_hex: &str, field: &str) -> Result<[u8; 32]> {
     let trimmed = key_hex.trim();

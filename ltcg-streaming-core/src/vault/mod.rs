@@ -12,7 +12,7 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 
 pub(crate) use self::aes_gcm::parse_key_hex;
-pub use self::aes_gcm::AesGcmVault;
+pub use self::aes_gcm::{generate_key_hex, AesGcmVault};
 pub use self::secret::{SecretString, REDACTED};
 use crate::error::Result;
 

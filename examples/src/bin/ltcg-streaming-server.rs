@@ -1,0 +1,227 @@
+//! The reference server: the seed's REST API, the overlay page and LiveKit webhooks, on a
+//! SQLite file store.
+//!
+//! ```sh
+//! cargo run -p ltcg-streaming-examples --bin ltcg-streaming-server
+//! ```
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `LTCG_BIND` | `127.0.0.1:3334` | listen address |
+//! | `LTCG_DATABASE` | `ltcg-streaming.db` | SQLite file (sessions survive restarts) |
+//! | `LTCG_INTERNAL_KEY` | – | bearer key of trusted server-side callers |
+//! | `LTCG_AGENT_KEYS` | – | `key=agentId,key2=agentId2`: agent API keys |
+//! | `LTCG_RECONCILE_SECS` | `60` | reconciler period |
+//! | `STREAM_KEY_ENCRYPTION_KEY`, `STREAMING_JWT_SECRET`, `LIVEKIT_*`, `NEXT_PUBLIC_APP_URL` | | as in the core's `StreamingConfig::from_env` |
+//!
+//! With no key configured the server runs in development mode: every request acts as the
+//! internal caller, it refuses to listen on anything but a loopback address, and missing
+//! secrets are generated once and kept in `<database>.dev-secrets` (a warning says so).
+//! With `LIVEKIT_*` set it drives LiveKit web egress; otherwise `LocalEgress` (ffmpeg).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ltcg_streaming_core::egress::{
+    EgressBackend, LiveKitEgress, LiveKitEgressOptions, LocalEgress, LocalEgressOptions,
+};
+use ltcg_streaming_core::http::{router, ApiAuth};
+use ltcg_streaming_core::store::SqliteStore;
+use ltcg_streaming_core::vault::generate_key_hex;
+use ltcg_streaming_core::{Actor, KeyVault, StreamingConfig, StreamingService};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let bind: SocketAddr = env("LTCG_BIND")
+        .unwrap_or_else(|| "127.0.0.1:3334".into())
+        .parse()?;
+    let database =
+        PathBuf::from(env("LTCG_DATABASE").unwrap_or_else(|| "ltcg-streaming.db".into()));
+
+    let auth = api_auth(env("LTCG_INTERNAL_KEY"), env("LTCG_AGENT_KEYS"))?;
+    let dev_mode = auth.is_dev_mode();
+    if dev_mode && !bind.ip().is_loopback() {
+        return Err(format!(
+            "refusing to listen on {bind} without API keys: set LTCG_INTERNAL_KEY / LTCG_AGENT_KEYS, or bind 127.0.0.1"
+        )
+        .into());
+    }
+
+    let mut config = match StreamingConfig::from_env() {
+        Ok(config) => config,
+        Err(e) if dev_mode => {
+            tracing::warn!(error = %e, "development mode: using generated secrets");
+            dev_config(&database)?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if env("NEXT_PUBLIC_APP_URL").is_none() {
+        config.app_url = format!("http://{bind}");
+    }
+
+    let store = Arc::new(SqliteStore::open(&database).await?);
+    let vault: Arc<dyn KeyVault> = Arc::new(config.vault()?);
+    let (egress, local): (Arc<dyn EgressBackend>, Option<LocalEgress>) = match &config.livekit {
+        Some(livekit) => (
+            Arc::new(LiveKitEgress::new(LiveKitEgressOptions::from(livekit))?),
+            None,
+        ),
+        None => {
+            let local = LocalEgress::new(LocalEgressOptions::default());
+            (Arc::new(local.clone()), Some(local))
+        }
+    };
+    let egress_kind = if local.is_some() {
+        "local ffmpeg"
+    } else {
+        "LiveKit"
+    };
+    let app_url = config.app_url.clone();
+    let service = StreamingService::new(config, store, egress, vault)?;
+    if let Some(local) = &local {
+        service.follow_egress_events(local.events());
+    }
+    spawn_reconciler(
+        service.clone(),
+        env("LTCG_RECONCILE_SECS")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(60),
+    );
+
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    println!(
+        "ltcg-streaming-server listening on http://{}",
+        listener.local_addr()?
+    );
+    println!("  store:   {}", database.display());
+    println!("  egress:  {egress_kind}");
+    println!("  overlay: {app_url}/stream/overlay");
+    println!("  webhook: {app_url}/api/webhooks/livekit");
+    if dev_mode {
+        println!(
+            "  WARNING: development mode: no API keys, every request is trusted; loopback only"
+        );
+    }
+    axum::serve(listener, router(service, auth))
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    println!("ltcg-streaming-server stopped");
+    Ok(())
+}
+
+/// API keys from the environment; none means development mode.
+fn api_auth(internal: Option<String>, agents: Option<String>) -> Result<ApiAuth, BoxError> {
+    if internal.is_none() && agents.is_none() {
+        return Ok(ApiAuth::dev_mode());
+    }
+    let mut auth = ApiAuth::new();
+    if let Some(key) = internal {
+        auth = auth.with_internal_key(&key)?;
+    }
+    for pair in agents
+        .iter()
+        .flat_map(|a| a.split(','))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let (key, agent) = pair
+            .split_once('=')
+            .ok_or("LTCG_AGENT_KEYS must look like key=agentId,key2=agentId2")?;
+        auth = auth.with_agent_key(key.trim(), agent.trim())?;
+    }
+    Ok(auth)
+}
+
+/// Development secrets: made once, kept next to the database (mode 0600).
+fn dev_config(database: &Path) -> Result<StreamingConfig, BoxError> {
+    let path = PathBuf::from(format!("{}.dev-secrets", database.display()));
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(_) => {
+            let fresh = format!("{}\n{}\n", generate_key_hex(), generate_key_hex());
+            write_private(&path, &fresh)?;
+            eprintln!(
+                "WARNING: generated development secrets in {} (do not use in production)",
+                path.display()
+            );
+            fresh
+        }
+    };
+    let mut lines = text.lines();
+    let (Some(key), Some(jwt)) = (lines.next(), lines.next()) else {
+        return Err(format!(
+            "{} is damaged; delete it to make new development secrets",
+            path.display()
+        )
+        .into());
+    };
+    Ok(StreamingConfig::new(key, jwt)?)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+fn spawn_reconciler(service: StreamingService, period_secs: u64) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(period_secs.max(5)));
+        loop {
+            tick.tick().await;
+            match service.reconcile(&Actor::Internal).await {
+                Ok(report) if !report.errors.is_empty() => {
+                    tracing::warn!(?report, "reconcile finished with errors")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "reconcile failed"),
+            }
+        }
+    });
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    println!("shutting down");
+}

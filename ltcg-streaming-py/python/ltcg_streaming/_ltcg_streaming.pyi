@@ -1,0 +1,352 @@
+"""Type stubs of the native module (ltcg-streaming-py/src)."""
+
+from asyncio import Future
+from collections.abc import Callable, Mapping
+from os import PathLike
+from pathlib import Path
+from typing import Any, Literal, Optional, Union, final
+
+from typing_extensions import Self
+
+from .protocols import SessionStore
+from .types import (
+    Activity,
+    ActivityKind,
+    AutoStartOutcome,
+    CostEstimate,
+    EgressEvent,
+    EgressStatus,
+    EgressSummary,
+    OverlayClaims,
+    OverlayConfig,
+    OverlaySnapshot,
+    PlatformConfigView,
+    RateLimits,
+    ReconcileReport,
+    RecordedActivity,
+    SessionList,
+    SessionView,
+    StartStreamResponse,
+    StopStreamResponse,
+    StreamSession,
+    StreamType,
+    UpdateDestinationsResponse,
+    WebhookOutcome,
+)
+
+__all__ = [
+    "__version__",
+    "StreamingError",
+    "InvalidInputError",
+    "UnauthorizedError",
+    "ForbiddenError",
+    "NotFoundError",
+    "ConflictError",
+    "RateLimitedError",
+    "CryptoError",
+    "EgressError",
+    "StoreError",
+    "ConfigError",
+    "ExternalError",
+    "Actor",
+    "StreamingConfig",
+    "StreamKeyVault",
+    "OverlayTokens",
+    "WebhookVerifier",
+    "MemoryStore",
+    "SqliteStore",
+    "PostgresStore",
+    "LiveKitEgress",
+    "MemoryEgress",
+    "StreamingService",
+    "build_rtmp_url",
+    "redact_url",
+    "default_overlay_config",
+    "estimate_cost",
+    "run_session_store_conformance",
+    "session_store_conformance_checks",
+]
+
+__version__: str
+
+# --- Exceptions (one class per error code of the core) ----------------------------------------
+
+class StreamingError(Exception):
+    """Base class of every ltcg_streaming error; ``code`` is the stable error code."""
+
+    code: str
+    retryable: bool
+
+class InvalidInputError(StreamingError):
+    """``INVALID_INPUT``: a value is missing or malformed; ``field`` names it."""
+
+    field: str
+
+class UnauthorizedError(StreamingError):
+    """``UNAUTHORIZED``: bad signature, expired token, no credentials."""
+
+class ForbiddenError(StreamingError):
+    """``FORBIDDEN``: the caller may not do this."""
+
+class NotFoundError(StreamingError):
+    """``NOT_FOUND``."""
+
+class ConflictError(StreamingError):
+    """``CONFLICT``: clashes with the current state."""
+
+class RateLimitedError(StreamingError):
+    """``RATE_LIMITED``: try again after ``retry_after`` seconds."""
+
+    retry_after: float
+
+class CryptoError(StreamingError):
+    """``CRYPTO``: wrong key, tampered or malformed ciphertext."""
+
+class EgressError(StreamingError):
+    """``EGRESS``: the egress backend refused or failed (see ``retryable``)."""
+
+class StoreError(StreamingError):
+    """``STORE``: the session store failed."""
+
+class ConfigError(StreamingError):
+    """``CONFIG``: a configuration variable (``var``) is missing or invalid."""
+
+    var: str
+
+class ExternalError(StreamingError):
+    """``EXTERNAL``: code supplied by the host application failed."""
+
+# --- Pure helpers ------------------------------------------------------------------------------
+
+def build_rtmp_url(platform: str, stream_key: str, custom_rtmp_url: Optional[str] = None) -> str:
+    """The ingest URL with the stream key appended (a secret: do not log it)."""
+
+def redact_url(url: str) -> str:
+    """``url`` with its stream key redacted the LiveKit way (``{abc...xyz}``)."""
+
+def default_overlay_config(stream_type: StreamType) -> OverlayConfig:
+    """The product's overlay defaults for ``"user"`` or ``"agent"`` streams."""
+
+def estimate_cost(hours: float, streams: int = 1, bitrate_mbps: float = 3.0) -> CostEstimate:
+    """LiveKit Cloud web-egress cost in US dollars ($0.015/min, $0.10/GB)."""
+
+@final
+class StreamKeyVault:
+    """AES-256-GCM stream-key encryption in the product's ``<iv>:<tag>:<ciphertext>`` format."""
+
+    def __new__(cls, key_hex: str, previous_keys: Optional[list[str]] = None) -> Self: ...
+    def encrypt(self, plaintext: str) -> str:
+        """Encrypts under the current key (fresh 16-byte IV)."""
+    def decrypt(self, ciphertext: str) -> str:
+        """Decrypts with the current or a previous key."""
+    def reencrypt(self, ciphertext: str) -> str:
+        """Moves a value to the current key."""
+
+@final
+class OverlayTokens:
+    """Issues and verifies overlay access tokens (HS256 JWTs; ``now`` in Unix seconds)."""
+
+    def __new__(cls, secret: str, ttl_seconds: int = 86400) -> Self: ...
+    @property
+    def ttl_seconds(self) -> int: ...
+    def issue(
+        self, session_id: str, stream_type: StreamType, entity_id: str, now: Optional[int] = None
+    ) -> str: ...
+    def verify(
+        self, token: str, session_id: Optional[str] = None, now: Optional[int] = None
+    ) -> OverlayClaims: ...
+
+@final
+class WebhookVerifier:
+    """Verifies LiveKit webhooks (``now`` in Unix seconds)."""
+
+    def __new__(cls, api_key: str, api_secret: str, leeway_seconds: int = 10) -> Self: ...
+    def verify(
+        self, body: Union[bytes, str], authorization: str, now: Optional[int] = None
+    ) -> EgressEvent: ...
+
+# --- Configuration, actors, stores, egress -------------------------------------------------------
+
+@final
+class StreamingConfig:
+    """The library's configuration; arguments stand for the environment variables."""
+
+    def __new__(
+        cls,
+        encryption_key: str,
+        jwt_secret: str,
+        *,
+        previous_encryption_keys: Optional[list[str]] = None,
+        app_url: Optional[str] = None,
+        livekit_url: Optional[str] = None,
+        livekit_api_key: Optional[str] = None,
+        livekit_api_secret: Optional[str] = None,
+        overlay_token_ttl_seconds: Optional[int] = None,
+        start_timeout_seconds: Optional[int] = None,
+        max_duration_seconds: Optional[int] = None,
+        webhook_leeway_seconds: Optional[int] = None,
+    ) -> Self: ...
+    @staticmethod
+    def from_env(environ: Optional[Mapping[str, str]] = None) -> StreamingConfig:
+        """Reads ``STREAM_KEY_ENCRYPTION_KEY``, ``STREAMING_JWT_SECRET``, ``LIVEKIT_*``,
+        ``NEXT_PUBLIC_APP_URL``, ... from ``environ`` (default: the process environment)."""
+    @property
+    def app_url(self) -> str: ...
+    @property
+    def livekit_url(self) -> Optional[str]: ...
+    @property
+    def livekit_api_key(self) -> Optional[str]: ...
+    @property
+    def overlay_token_ttl_seconds(self) -> int: ...
+    @property
+    def start_timeout_seconds(self) -> int: ...
+    @property
+    def max_duration_seconds(self) -> int: ...
+    @property
+    def webhook_leeway_seconds(self) -> int: ...
+
+@final
+class Actor:
+    """Who calls a service method."""
+
+    @staticmethod
+    def internal() -> Actor: ...
+    @staticmethod
+    def user(id: str) -> Actor: ...
+    @staticmethod
+    def agent(id: str) -> Actor: ...
+    @property
+    def kind(self) -> Literal["internal", "user", "agent"]: ...
+    @property
+    def id(self) -> Optional[str]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class MemoryStore:
+    """Sessions in process memory."""
+
+    def __new__(cls) -> Self: ...
+
+@final
+class SqliteStore:
+    """Sessions in a SQLite file."""
+
+    @staticmethod
+    def open(path: Union[str, PathLike[str]]) -> Future[SqliteStore]: ...
+    def close(self) -> Future[None]: ...
+    @property
+    def path(self) -> Path: ...
+
+@final
+class PostgresStore:
+    """Sessions in PostgreSQL."""
+
+    @staticmethod
+    def connect(url: str, schema: Optional[str] = None) -> Future[PostgresStore]: ...
+    def close(self) -> Future[None]: ...
+    @property
+    def schema(self) -> Optional[str]: ...
+
+@final
+class LiveKitEgress:
+    """LiveKit web egress."""
+
+    def __new__(
+        cls, url: str, api_key: str, api_secret: str, *, request_timeout: float = 10.0
+    ) -> Self: ...
+    @staticmethod
+    def from_config(config: StreamingConfig) -> LiveKitEgress: ...
+    @property
+    def api_url(self) -> str: ...
+
+@final
+class MemoryEgress:
+    """An in-process egress that renders nothing (development and tests)."""
+
+    def __new__(cls) -> Self: ...
+    def set_status(self, egress_id: str, status: EgressStatus) -> None: ...
+    def status(self, egress_id: str) -> Optional[EgressStatus]: ...
+    def outputs(self, egress_id: str) -> list[str]: ...
+    @property
+    def started(self) -> int: ...
+    def list_active(self) -> Future[list[EgressSummary]]: ...
+
+# --- The service ----------------------------------------------------------------------------------
+
+_Store = Union[MemoryStore, SqliteStore, PostgresStore, SessionStore]
+_Egress = Union[LiveKitEgress, MemoryEgress]
+
+@final
+class StreamingService:
+    """The streaming lifecycle. Every method returns an awaitable (an ``asyncio.Future``);
+    requests are a dict with camelCase keys and/or snake_case keyword arguments."""
+
+    def __new__(
+        cls,
+        config: StreamingConfig,
+        store: _Store,
+        egress: _Egress,
+        *,
+        vault: Optional[StreamKeyVault] = None,
+        rate_limits: Union[bool, RateLimits, None] = None,
+        egress_start_timeout: float = 30.0,
+        webhook_verifier: Optional[WebhookVerifier] = None,
+    ) -> Self: ...
+    def start_stream(
+        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+    ) -> Future[StartStreamResponse]: ...
+    def stop_stream(
+        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+    ) -> Future[StopStreamResponse]: ...
+    def get_status(self, actor: Actor, session_id: str) -> Future[SessionView]: ...
+    def list_sessions(
+        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+    ) -> Future[SessionList]: ...
+    def handle_webhook(
+        self, body: Union[bytes, str], authorization: str
+    ) -> Future[WebhookOutcome]: ...
+    def update_destinations(
+        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+    ) -> Future[UpdateDestinationsResponse]: ...
+    def link_lobby(
+        self, actor: Actor, session_id: str, lobby_id: Optional[str]
+    ) -> Future[StreamSession]: ...
+    def record_decision(
+        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+    ) -> Future[RecordedActivity]: ...
+    def record_event(
+        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+    ) -> Future[RecordedActivity]: ...
+    def update_viewer_count(
+        self, actor: Actor, session_id: str, viewers: int
+    ) -> Future[StreamSession]: ...
+    def recent_activity(
+        self, actor: Actor, session_id: str, kind: ActivityKind, limit: int = 20
+    ) -> Future[list[Activity]]: ...
+    def overlay_url(self, actor: Actor, session_id: str) -> Future[str]: ...
+    def overlay_snapshot(self, session_id: str, token: str) -> Future[OverlaySnapshot]: ...
+    def configure_platform(
+        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+    ) -> Future[PlatformConfigView]: ...
+    def get_platform_config(
+        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+    ) -> Future[PlatformConfigView]: ...
+    def delete_platform_config(
+        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+    ) -> Future[bool]: ...
+    def on_game_started(
+        self, actor: Actor, agent_id: str, lobby_id: str
+    ) -> Future[AutoStartOutcome]: ...
+    def reconcile(self, actor: Actor) -> Future[ReconcileReport]: ...
+
+# --- Only in builds with the cargo feature `testing` ---------------------------------------------
+
+def session_store_conformance_checks() -> list[str]:
+    """The names of the core's store conformance checks."""
+
+def run_session_store_conformance(
+    factory: Callable[[], _Store],
+) -> Future[list[tuple[str, str]]]:
+    """Runs the core's store conformance suite, one fresh store from ``factory`` per check;
+    resolves to the ``(check, failure)`` pairs (empty when the store conforms)."""

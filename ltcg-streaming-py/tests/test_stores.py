@@ -1,0 +1,53 @@
+"""The core's SQL stores from Python."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from ltcg_streaming import Actor, PostgresStore, SqliteStore, StoreError, StreamingService
+
+from .conftest import STREAM_KEY
+
+AGENT = Actor.agent("agent_sql")
+
+
+async def test_sqlite_sessions_survive_a_reopen(
+    tmp_path: Path, make_service: Callable[..., StreamingService]
+) -> None:
+    path = tmp_path / "sessions.db"
+    store = await SqliteStore.open(path)
+    assert store.path == path and repr(store) == f"SqliteStore('{path}')"
+    started = await make_service(store).start_stream(AGENT, platform="twitch", stream_key=STREAM_KEY)
+    await store.close()
+    reopened = await SqliteStore.open(str(path))
+    status = await make_service(reopened).get_status(AGENT, started["sessionId"])
+    assert status["status"] == "pending"
+    await reopened.close()
+
+
+async def test_sqlite_open_failures_are_store_errors(tmp_path: Path) -> None:
+    with pytest.raises(StoreError):
+        await SqliteStore.open(tmp_path / "missing-dir" / "x.db")
+
+
+POSTGRES_URL = os.environ.get("LTCG_TEST_POSTGRES_URL")
+
+
+@pytest.mark.skipif(
+    not POSTGRES_URL and os.environ.get("CI") != "true",
+    reason="LTCG_TEST_POSTGRES_URL is not set",
+)
+async def test_postgres_store(make_service: Callable[..., StreamingService]) -> None:
+    assert POSTGRES_URL, "CI=true requires LTCG_TEST_POSTGRES_URL"
+    schema = f"py_{os.getpid()}"
+    store = await PostgresStore.connect(POSTGRES_URL, schema=schema)
+    assert store.schema == schema and POSTGRES_URL not in repr(store)
+    service = make_service(store)
+    started = await service.start_stream(AGENT, platform="twitch", stream_key=STREAM_KEY)
+    stopped = await service.stop_stream(AGENT, sessionId=started["sessionId"])
+    assert stopped["stoppedSessionIds"] == [started["sessionId"]]
+    await store.close()
