@@ -1,13 +1,13 @@
 //! The reference server end to end, as a process: the seed's API over HTTP, `LocalEgress`
 //! pushing a real stream into nginx-rtmp on 127.0.0.1 (read back with `ffprobe`), sessions
-//! surviving a restart, and graceful shutdown.
+//! surviving a restart, graceful shutdown, and the overlay rendered by headless Chromium.
 
 #[path = "../../ltcg-streaming-core/tests/support/nginx_rtmp.rs"]
 mod nginx_rtmp;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -197,4 +197,240 @@ fn custom_stream_through_http_to_nginx_rtmp() {
         None,
     );
     assert_eq!(status, 401, "keys configured: credentials required");
+}
+
+fn chromium() -> Option<PathBuf> {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+/// Headless Chromium driven over the DevTools protocol: opens `url`, waits until the page
+/// marks itself rendered (or `settle` passes), returns the DOM and saves a screenshot.
+fn render(browser: &Path, url: &str, screenshot: &Path, settle: Duration) -> String {
+    use base64::Engine as _;
+    let profile = tempfile::tempdir().unwrap();
+    let mut chrome = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+            "--remote-debugging-port=0",
+            "--remote-debugging-address=127.0.0.1",
+            "--window-size=1920,1080",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Chromium writes the port it chose here.
+    let port_file = profile.path().join("DevToolsActivePort");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let port: u16 = loop {
+        if let Some(port) = std::fs::read_to_string(&port_file)
+            .ok()
+            .and_then(|t| t.lines().next().and_then(|l| l.parse().ok()))
+        {
+            break port;
+        }
+        assert!(Instant::now() < deadline, "chromium did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let page_ws = loop {
+        let list = http_get(port, "/json/list");
+        let pages: Value = serde_json::from_str(&list).unwrap_or(Value::Null);
+        if let Some(ws) = pages
+            .as_array()
+            .and_then(|p| p.iter().find(|t| t["type"] == "page"))
+            .and_then(|t| t["webSocketDebuggerUrl"].as_str())
+        {
+            break ws.to_owned();
+        }
+        assert!(Instant::now() < deadline, "no page target");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let (mut socket, _) = tungstenite::connect(page_ws.as_str()).unwrap();
+    let mut next_id = 0;
+    let mut call = |method: &str, params: Value| -> Value {
+        next_id += 1;
+        let id = next_id;
+        socket
+            .send(tungstenite::Message::text(
+                json!({"id": id, "method": method, "params": params}).to_string(),
+            ))
+            .unwrap();
+        loop {
+            let msg = socket.read().unwrap();
+            if let Ok(v) = serde_json::from_str::<Value>(msg.to_text().unwrap_or("")) {
+                if v["id"] == id {
+                    return v["result"].clone();
+                }
+            }
+        }
+    };
+    let settle_until = Instant::now() + settle;
+    let eval = "document.readyState === 'complete' && document.body && document.body.dataset.ready === 'true'";
+    while Instant::now() < settle_until {
+        let ready = call(
+            "Runtime.evaluate",
+            json!({"expression": eval, "returnByValue": true}),
+        );
+        if ready["result"]["value"] == true {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let dom = call(
+        "Runtime.evaluate",
+        json!({"expression": "document.documentElement.outerHTML", "returnByValue": true}),
+    );
+    let shot = call("Page.captureScreenshot", json!({"format": "png"}));
+    if let Some(data) = shot["data"].as_str() {
+        std::fs::write(
+            screenshot,
+            base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .unwrap(),
+        )
+        .unwrap();
+    }
+    let _ = chrome.kill();
+    let _ = chrome.wait();
+    dom["result"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A plain HTTP GET on 127.0.0.1 (Chromium's DevTools endpoint, which keeps connections
+/// open), returning the body as announced by `Content-Length`.
+fn http_get(port: u16, path: &str) -> String {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let _ = write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    );
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head.lines().find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .and_then(|n| n.trim().parse::<usize>().ok())
+            });
+            if length.is_some_and(|n| body.len() >= n) {
+                return body.to_owned();
+            }
+        }
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => {
+                return text
+                    .split_once("\r\n\r\n")
+                    .map(|(_, b)| b.to_owned())
+                    .unwrap_or_default()
+            }
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[test]
+fn overlay_renders_decisions_and_events_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        missing("chromium");
+        return;
+    };
+    let Some(nginx) = NginxRtmp::start() else {
+        return;
+    };
+    if !tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("overlay.db"), free_port());
+    let (status, started) = server.request(
+        "POST",
+        "/api/streaming/start",
+        Some(INTERNAL_KEY),
+        Some(json!({"agentId": "agent_blaze", "entityName": "BlazeMaster", "platform": "custom", "streamKey": "overlaykey1", "customRtmpUrl": nginx.base_url(), "streamTitle": "BlazeMaster plays LTCG"})),
+    );
+    assert_eq!(status, 200, "{started}");
+    let sid = started["sessionId"].as_str().unwrap();
+    let decision = json!({"sessionId": sid, "gameId": "g1", "turnNumber": 7, "phase": "combat", "action": "attack", "reasoning": "Opponent has no blockers: swing for lethal."});
+    assert_eq!(
+        server
+            .request(
+                "POST",
+                "/api/agents/decisions",
+                Some(INTERNAL_KEY),
+                Some(decision)
+            )
+            .0,
+        200
+    );
+    let event = json!({"sessionId": sid, "gameId": "g1", "turnNumber": 7, "eventType": "agent_decided", "description": "BlazeMaster attacks with Ember Drake", "playerUsername": "BlazeMaster"});
+    assert_eq!(
+        server
+            .request(
+                "POST",
+                "/api/agents/events",
+                Some(INTERNAL_KEY),
+                Some(event)
+            )
+            .0,
+        200
+    );
+
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let url = started["overlayUrl"].as_str().unwrap();
+    let dom = render(
+        &browser,
+        url,
+        &artifacts.join("overlay.png"),
+        Duration::from_secs(20),
+    );
+    assert!(dom.contains("data-ready=\"true\""), "{dom}");
+    assert!(
+        dom.contains("Opponent has no blockers: swing for lethal."),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("BlazeMaster attacks with Ember Drake"),
+        "{dom}"
+    );
+    assert!(dom.contains("BlazeMaster plays LTCG"));
+    assert!(dom.contains("class=\"theme-dark\""));
+    assert!(artifacts.join("overlay.png").exists(), "screenshot saved");
+
+    let bad = url.split("&token=").next().unwrap().to_owned() + "&token=forged";
+    let denied = render(
+        &browser,
+        &bad,
+        &artifacts.join("overlay-denied.png"),
+        Duration::from_secs(2),
+    );
+    assert!(denied.contains("Unauthorized overlay access"), "{denied}");
+    assert!(!denied.contains("swing for lethal") && !denied.contains("BlazeMaster"));
+    server.request(
+        "POST",
+        "/api/streaming/stop",
+        Some(INTERNAL_KEY),
+        Some(json!({"sessionId": sid})),
+    );
 }
