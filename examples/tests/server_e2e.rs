@@ -24,7 +24,12 @@ struct Server {
 
 impl Server {
     fn start(db: &Path, port: u16) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_ltcg-streaming-server"))
+        Self::start_with(db, port, &[])
+    }
+
+    fn start_with(db: &Path, port: u16, extra: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ltcg-streaming-server"));
+        command
             .env("LTCG_BIND", format!("127.0.0.1:{port}"))
             .env("LTCG_DATABASE", db)
             .env("LTCG_INTERNAL_KEY", INTERNAL_KEY)
@@ -34,10 +39,11 @@ impl Server {
             .env_remove("LIVEKIT_API_KEY")
             .env_remove("LIVEKIT_API_SECRET")
             .env_remove("NEXT_PUBLIC_APP_URL")
+            .env_remove("LTCG_EGRESS")
+            .envs(extra.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::null());
+        let child = command.spawn().unwrap();
         let server = Self { child, port };
         let deadline = Instant::now() + Duration::from_secs(20);
         while server.request("GET", "/healthz", None, None).0 != 200 {
@@ -55,19 +61,41 @@ impl Server {
         key: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value) {
+        let auth =
+            key.map(|k| format!("Authorization: Bearer {k}\r\nContent-Type: application/json\r\n"));
+        self.raw_request(
+            method,
+            path,
+            auth.as_deref(),
+            &body.map(|b| b.to_string()).unwrap_or_default(),
+        )
+    }
+
+    /// POSTs `body` to the LiveKit webhook endpoint the way LiveKit does.
+    fn webhook(&self, body: &str, authorization: &str) -> (u16, Value) {
+        let headers =
+            format!("Authorization: {authorization}\r\nContent-Type: application/webhook+json\r\n");
+        self.raw_request("POST", "/api/webhooks/livekit", Some(&headers), body)
+    }
+
+    /// One HTTP/1.1 request with extra header lines: (status, JSON body).
+    fn raw_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: Option<&str>,
+        body: &str,
+    ) -> (u16, Value) {
         let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
             return (0, Value::Null);
         };
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .unwrap();
-        let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let auth = key
-            .map(|k| format!("Authorization: Bearer {k}\r\n"))
-            .unwrap_or_default();
+        let headers = headers.unwrap_or("Content-Type: application/json\r\n");
         write!(
             stream,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n{body}",
             body.len()
         )
         .unwrap();
@@ -433,4 +461,123 @@ fn overlay_renders_decisions_and_events_in_headless_chromium() {
         Some(INTERNAL_KEY),
         Some(json!({"sessionId": sid})),
     );
+}
+
+const LIVEKIT_KEY: &str = "APIe2eLiveKit";
+const LIVEKIT_SECRET: &str = "e2e-livekit-secret-0123456789abcdef";
+
+/// The `Authorization` header the real `livekit-server-sdk` makes for `body` (installed by
+/// `npm ci` in `examples/e2e`), or `None` when it is not installed (outside CI).
+fn sign_with_livekit_sdk(body: &str, secret: &str) -> Option<String> {
+    let package = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e");
+    if !package.join("node_modules/livekit-server-sdk").exists() || !have_node() {
+        missing("livekit-server-sdk (npm ci in examples/e2e) and node");
+        return None;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/sign-livekit-webhook.mjs");
+    let mut child = Command::new("node")
+        .arg(script)
+        .arg(&package)
+        .arg(LIVEKIT_KEY)
+        .arg(secret)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "signing script failed");
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+fn have_node() -> bool {
+    Command::new("node")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn egress_event(id: &str, event: &str, status: Option<&str>) -> String {
+    let mut info = json!({"egressId": "EG_mem00000001"});
+    if let Some(status) = status {
+        info["status"] = status.into();
+    }
+    json!({"event": event, "id": id, "createdAt": "1795478000", "egressInfo": info}).to_string()
+}
+
+#[test]
+fn livekit_signed_webhooks_drive_a_session_over_http() {
+    if sign_with_livekit_sdk("{}", LIVEKIT_SECRET).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        &dir.path().join("webhooks.db"),
+        free_port(),
+        &[
+            ("LTCG_EGRESS", "memory"),
+            ("LIVEKIT_URL", "ws://127.0.0.1:9"),
+            ("LIVEKIT_API_KEY", LIVEKIT_KEY),
+            ("LIVEKIT_API_SECRET", LIVEKIT_SECRET),
+        ],
+    );
+    let (status, started) = server.request(
+        "POST",
+        "/api/streaming/start",
+        Some(INTERNAL_KEY),
+        Some(json!({"agentId": "agent_hooks", "platform": "twitch", "streamKey": "live_123456789_abcdefghijklmnop"})),
+    );
+    assert_eq!(
+        (status, started["status"].as_str()),
+        (200, Some("pending")),
+        "{started}"
+    );
+    let sid = started["sessionId"].as_str().unwrap();
+
+    // A forged webhook (another secret) is refused and changes nothing.
+    let active = egress_event("EV_active", "egress_updated", Some("EGRESS_ACTIVE"));
+    let forged = sign_with_livekit_sdk(&active, "not-the-livekit-secret-0123456789").unwrap();
+    let (status, body) = server.webhook(&active, &forged);
+    assert_eq!((status, body["code"].as_str()), (401, Some("UNAUTHORIZED")));
+    assert_eq!(server.status(sid)["status"], "pending");
+
+    let (status, body) = server.webhook(
+        &active,
+        &sign_with_livekit_sdk(&active, LIVEKIT_SECRET).unwrap(),
+    );
+    assert_eq!(
+        (status, body["applied"].as_bool()),
+        (200, Some(true)),
+        "{body}"
+    );
+    assert_eq!(server.status(sid)["status"], "live");
+
+    std::thread::sleep(Duration::from_millis(50));
+    let ended = egress_event("EV_ended", "egress_ended", Some("EGRESS_COMPLETE"));
+    let (status, body) = server.webhook(
+        &ended,
+        &sign_with_livekit_sdk(&ended, LIVEKIT_SECRET).unwrap(),
+    );
+    assert_eq!(
+        (status, body["applied"].as_bool()),
+        (200, Some(true)),
+        "{body}"
+    );
+    let done = server.status(sid);
+    assert_eq!(
+        (done["status"].as_str(), done["endReason"].as_str()),
+        (Some("ended"), Some("egress_complete"))
+    );
+    // The same delivery again is a duplicate.
+    let (status, body) = server.webhook(
+        &ended,
+        &sign_with_livekit_sdk(&ended, LIVEKIT_SECRET).unwrap(),
+    );
+    assert_eq!((status, body["duplicate"].as_bool()), (200, Some(true)));
 }

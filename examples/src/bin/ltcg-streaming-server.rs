@@ -12,6 +12,7 @@
 //! | `LTCG_INTERNAL_KEY` | – | bearer key of trusted server-side callers |
 //! | `LTCG_AGENT_KEYS` | – | `key=agentId,key2=agentId2`: agent API keys |
 //! | `LTCG_RECONCILE_SECS` | `60` | reconciler period |
+//! | `LTCG_EGRESS` | `livekit` with `LIVEKIT_*`, else `local` | `livekit`, `local` (ffmpeg) or `memory` (in process, renders nothing: LiveKit webhooks alone move sessions) |
 //! | `STREAM_KEY_ENCRYPTION_KEY`, `STREAMING_JWT_SECRET`, `LIVEKIT_*`, `NEXT_PUBLIC_APP_URL` | | as in the core's `StreamingConfig::from_env` |
 //!
 //! With no key configured the server runs in development mode: every request acts as the
@@ -30,7 +31,7 @@ use ltcg_streaming_core::egress::{
 use ltcg_streaming_core::http::{router, ApiAuth};
 use ltcg_streaming_core::store::SqliteStore;
 use ltcg_streaming_core::vault::generate_key_hex;
-use ltcg_streaming_core::{Actor, KeyVault, StreamingConfig, StreamingService};
+use ltcg_streaming_core::{Actor, KeyVault, MemoryEgress, StreamingConfig, StreamingService};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -76,21 +77,42 @@ async fn main() -> Result<(), BoxError> {
 
     let store = Arc::new(SqliteStore::open(&database).await?);
     let vault: Arc<dyn KeyVault> = Arc::new(config.vault()?);
-    let (egress, local): (Arc<dyn EgressBackend>, Option<LocalEgress>) = match &config.livekit {
-        Some(livekit) => (
-            Arc::new(LiveKitEgress::new(LiveKitEgressOptions::from(livekit))?),
-            None,
-        ),
-        None => {
-            let local = LocalEgress::new(LocalEgressOptions::default());
-            (Arc::new(local.clone()), Some(local))
+    let kind = env("LTCG_EGRESS").unwrap_or_else(|| {
+        if config.livekit.is_some() {
+            "livekit"
+        } else {
+            "local"
         }
-    };
-    let egress_kind = if local.is_some() {
-        "local ffmpeg"
-    } else {
-        "LiveKit"
-    };
+        .into()
+    });
+    let (egress, local, egress_kind): (Arc<dyn EgressBackend>, Option<LocalEgress>, &str) =
+        match (kind.as_str(), &config.livekit) {
+            ("livekit", Some(livekit)) => (
+                Arc::new(LiveKitEgress::new(LiveKitEgressOptions::from(livekit))?),
+                None,
+                "LiveKit",
+            ),
+            ("livekit", None) => {
+                return Err(
+                    "LTCG_EGRESS=livekit needs LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET"
+                        .into(),
+                )
+            }
+            ("local", _) => {
+                let local = LocalEgress::new(LocalEgressOptions::default());
+                (Arc::new(local.clone()), Some(local), "local ffmpeg")
+            }
+            ("memory", _) => (
+                Arc::new(MemoryEgress::new()),
+                None,
+                "in-process (renders nothing)",
+            ),
+            (other, _) => {
+                return Err(
+                    format!("LTCG_EGRESS must be livekit, local or memory, not {other:?}").into(),
+                )
+            }
+        };
     let app_url = config.app_url.clone();
     let service = StreamingService::new(config, store, egress, vault)?;
     if let Some(local) = &local {
