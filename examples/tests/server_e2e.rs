@@ -581,3 +581,19 @@ fn livekit_signed_webhooks_drive_a_session_over_http() {
     );
     assert_eq!((status, body["duplicate"].as_bool()), (200, Some(true)));
 }
+
+#[test]
+fn development_mode_refuses_to_listen_beyond_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ltcg-streaming-server"))
+        .env("LTCG_BIND", format!("0.0.0.0:{}", free_port()))
+        .env("LTCG_DATABASE", dir.path().join("dev.db"))
+        .env_remove("LTCG_INTERNAL_KEY")
+        .env_remove("LTCG_AGENT_KEYS")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refusing to listen on 0.0.0.0"), "{stderr}");
+    assert!(!dir.path().join("dev.db").exists(), "nothing created");
+}

@@ -615,3 +615,56 @@ async fn overlay_page_and_events_need_the_sessions_token() {
     let js = String::from_utf8(to_bytes(js.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
     assert!(js.contains("START_RECORDING") && !js.contains("innerHTML"));
 }
+
+#[derive(Debug)]
+struct PrivyLike;
+
+#[async_trait::async_trait]
+impl ltcg_streaming_core::http::UserTokens for PrivyLike {
+    async fn user_for(&self, token: &str) -> ltcg_streaming_core::Result<Option<String>> {
+        Ok(token.strip_prefix("user-session-").map(str::to_owned))
+    }
+}
+
+#[tokio::test]
+async fn user_tokens_resolve_through_the_hook() {
+    let h = Harness::new();
+    let app = router(
+        h.service.clone(),
+        auth().with_user_tokens(Arc::new(PrivyLike)),
+    );
+    let body = json!({"platform": "custom", "streamKey": "user-key-1", "customRtmpUrl": "rtmp://127.0.0.1:1935/live"});
+    let (status, started, _) = call(
+        &app,
+        Method::POST,
+        "/api/streaming/start",
+        Some("user-session-alice"),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let (_, st, _) = call(
+        &app,
+        Method::GET,
+        &format!(
+            "/api/streaming/status?sessionId={}",
+            started["sessionId"].as_str().unwrap()
+        ),
+        Some(INTERNAL_KEY),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (st["streamType"].as_str(), st["entityId"].as_str()),
+        (Some("user"), Some("alice"))
+    );
+    let (status, _, _) = call(
+        &app,
+        Method::GET,
+        "/api/streaming/sessions",
+        Some("not-a-session-token"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
