@@ -1,2 +1,21 @@
-//! Node binding of `ltcg-streaming` (napi-rs). Not built yet: this crate only reserves its
-//! place in the workspace; see the repository README for the roadmap.
+//! Node binding of ltcg-streaming: the npm package `@ltcg/streaming` (napi-rs).
+//!
+//! Thin by design: every rule lives in `ltcg-streaming-core`. Objects cross the boundary as
+//! the core's camelCase JSON (parsed by the core's serde types, so bad input is the core's
+//! `INVALID_INPUT` naming the field), I/O returns Promises, and every failure is a JavaScript
+//! `Error` whose `code` is the core's stable code string (see [`error`]). A store written in
+//! JavaScript is accepted wherever a store is (see [`host_store`]).
+
+pub mod actor;
+pub mod config;
+pub mod crypto;
+pub mod egress;
+pub mod error;
+pub mod functions;
+pub mod host_store;
+mod json;
+pub mod service;
+pub mod store;
+mod task;
+#[cfg(feature = "testing")]
+pub mod testing;
