@@ -41,6 +41,17 @@ pub fn sign_webhook(body: &str, now_secs: i64) -> String {
     .expect("HS256 signing with an in-memory key cannot fail")
 }
 
+/// A minimal egress event body as LiveKit sends it (protojson; a missing status means
+/// `EGRESS_STARTING`).
+pub fn egress_body(event_id: &str, event: &str, egress_id: &str, status: Option<&str>) -> String {
+    let status = status
+        .map(|s| format!(r#","status":"{s}""#))
+        .unwrap_or_default();
+    format!(
+        r#"{{"event":"{event}","id":"{event_id}","createdAt":"1795478332","egressInfo":{{"egressId":"{egress_id}"{status}}}}}"#
+    )
+}
+
 /// An `egress_updated` body as LiveKit sends it (protojson).
 pub fn egress_updated_body(egress_id: &str, session_id: &str) -> String {
     format!(

@@ -5,11 +5,11 @@
 // (scripts/test runs `npm ci` in examples/e2e, whose package.json pins the SDK)
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const [dir, apiKey, apiSecret] = process.argv.slice(2);
-const require = createRequire(join(dir, "package.json"));
+const require = createRequire(join(resolve(dir), "package.json"));
 const { AccessToken } = await import(pathToFileURL(require.resolve("livekit-server-sdk")).href);
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);

@@ -1,0 +1,226 @@
+//! Whole-service benchmarks: one full session cycle (start → egress_started → ACTIVE → stop
+//! → egress_ended) per store, and webhook ingest with 1,000 live sessions.
+//!
+//! PostgreSQL runs when `LTCG_TEST_POSTGRES_URL` is set (e.g. from `scripts/postgres.sh`).
+#![allow(missing_docs)] // criterion_group! generates an undocumented public fn
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use ltcg_streaming_benches::{egress_body, sign_webhook, API_KEY, API_SECRET, KEY_HEX};
+use ltcg_streaming_core::config::LiveKitConfig;
+use ltcg_streaming_core::service::{RateLimitConfig, StartStreamRequest, StopStreamRequest};
+use ltcg_streaming_core::store::{PostgresStore, SessionStore, SqliteStore};
+use ltcg_streaming_core::{
+    Actor, KeyVault, MemoryEgress, MemoryStore, Platform, SecretString, ServiceOptions,
+    StreamingConfig, StreamingService,
+};
+use tokio::runtime::Runtime;
+
+const APP_URL: &str = "https://bench.example";
+
+fn service(store: Arc<dyn SessionStore>) -> StreamingService {
+    let mut config = StreamingConfig::new(KEY_HEX, "bench-overlay-secret").expect("config");
+    config.app_url = APP_URL.into();
+    config.livekit = Some(
+        LiveKitConfig::new("wss://bench.livekit.cloud", API_KEY, API_SECRET).expect("livekit"),
+    );
+    let vault: Arc<dyn KeyVault> = Arc::new(config.vault().expect("vault"));
+    let options = ServiceOptions {
+        rate_limits: RateLimitConfig::disabled(),
+        ..ServiceOptions::default()
+    };
+    StreamingService::with_options(config, store, Arc::new(MemoryEgress::new()), vault, options)
+        .expect("service")
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
+}
+
+fn start_request(agent: &str) -> StartStreamRequest {
+    StartStreamRequest {
+        agent_id: Some(agent.to_owned()),
+        platform: Some(Platform::Twitch),
+        stream_key: Some(SecretString::from("live_123456789_abcdefghijklmnop")),
+        ..StartStreamRequest::default()
+    }
+}
+
+/// One signed webhook: (body, authorization).
+fn signed(event_id: &str, event: &str, egress: &str, status: Option<&str>) -> (String, String) {
+    let body = egress_body(event_id, event, egress, status);
+    let auth = sign_webhook(&body, now_secs());
+    (body, auth)
+}
+
+async fn cycle(service: &StreamingService, n: u64, hooks: &[(String, String)]) {
+    let agent = format!("bench_{n}");
+    let started = service
+        .start_stream(&Actor::Internal, start_request(&agent))
+        .await
+        .expect("start");
+    for (body, auth) in &hooks[..2] {
+        service
+            .handle_webhook(body.as_bytes(), auth)
+            .await
+            .expect("webhook");
+    }
+    service
+        .stop_stream(
+            &Actor::Internal,
+            StopStreamRequest {
+                session_id: Some(started.session_id),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("stop");
+    service
+        .handle_webhook(hooks[2].0.as_bytes(), &hooks[2].1)
+        .await
+        .expect("webhook");
+}
+
+fn session_cycle(c: &mut Criterion) {
+    let rt = Runtime::new().expect("runtime");
+    let mut stores: Vec<(&str, Arc<dyn SessionStore>)> =
+        vec![("memory", Arc::new(MemoryStore::new()))];
+    let dir = tempfile::tempdir().expect("temp dir");
+    stores.push((
+        "sqlite",
+        Arc::new(
+            rt.block_on(SqliteStore::open(dir.path().join("bench.db")))
+                .expect("sqlite"),
+        ),
+    ));
+    if let Ok(url) = std::env::var("LTCG_TEST_POSTGRES_URL") {
+        let schema = format!("bench_{}", std::process::id());
+        stores.push((
+            "postgres",
+            Arc::new(
+                rt.block_on(PostgresStore::connect_with_schema(&url, &schema))
+                    .expect("postgres"),
+            ),
+        ));
+    }
+    let mut group = c.benchmark_group("session_cycle");
+    group.throughput(Throughput::Elements(1));
+    for (name, store) in stores {
+        let service = service(store);
+        let mut next = 0u64;
+        group.bench_function(name, |b| {
+            b.to_async(&rt).iter_custom(|iters| {
+                // Egress ids of MemoryEgress are sequential: sign the webhooks before timing.
+                let first = next;
+                next += iters;
+                let hooks: Vec<Vec<(String, String)>> = (first..first + iters)
+                    .map(|n| {
+                        let egress = format!("EG_mem{:08}", n + 1);
+                        vec![
+                            signed(&format!("EV_s{n}"), "egress_started", &egress, None),
+                            signed(
+                                &format!("EV_a{n}"),
+                                "egress_updated",
+                                &egress,
+                                Some("EGRESS_ACTIVE"),
+                            ),
+                            signed(
+                                &format!("EV_e{n}"),
+                                "egress_ended",
+                                &egress,
+                                Some("EGRESS_COMPLETE"),
+                            ),
+                        ]
+                    })
+                    .collect();
+                let service = service.clone();
+                async move {
+                    let t = Instant::now();
+                    for (i, h) in hooks.iter().enumerate() {
+                        cycle(&service, first + i as u64, h).await;
+                    }
+                    t.elapsed()
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+fn webhook_ingest(c: &mut Criterion) {
+    let rt = Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stores: Vec<(&str, Arc<dyn SessionStore>)> = vec![
+        ("memory", Arc::new(MemoryStore::new())),
+        (
+            "sqlite",
+            Arc::new(
+                rt.block_on(SqliteStore::open(dir.path().join("ingest.db")))
+                    .expect("sqlite"),
+            ),
+        ),
+    ];
+    let mut group = c.benchmark_group("webhook_ingest_1000_live");
+    group.throughput(Throughput::Elements(1));
+    group.measurement_time(Duration::from_secs(8));
+    for (name, store) in stores {
+        let service = service(store);
+        // 1,000 live sessions.
+        rt.block_on(async {
+            for n in 0..1_000u64 {
+                service
+                    .start_stream(&Actor::Internal, start_request(&format!("live_{n}")))
+                    .await
+                    .expect("start");
+                let (body, auth) = signed(
+                    &format!("EV_live{n}"),
+                    "egress_updated",
+                    &format!("EG_mem{:08}", n + 1),
+                    Some("EGRESS_ACTIVE"),
+                );
+                service
+                    .handle_webhook(body.as_bytes(), &auth)
+                    .await
+                    .expect("live");
+            }
+        });
+        let mut next = 0u64;
+        group.bench_function(name, |b| {
+            b.to_async(&rt).iter_custom(|iters| {
+                let first = next;
+                next += iters;
+                // Fresh event ids (each is claimed, matched and applied) spread over the sessions.
+                let hooks: Vec<(String, String)> = (first..first + iters)
+                    .map(|n| {
+                        signed(
+                            &format!("EV_i{n}"),
+                            "egress_updated",
+                            &format!("EG_mem{:08}", n % 1_000 + 1),
+                            Some("EGRESS_ACTIVE"),
+                        )
+                    })
+                    .collect();
+                let service = service.clone();
+                async move {
+                    let t = Instant::now();
+                    for (body, auth) in &hooks {
+                        service
+                            .handle_webhook(body.as_bytes(), auth)
+                            .await
+                            .expect("ingest");
+                    }
+                    t.elapsed()
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, session_cycle, webhook_ingest);
+criterion_main!(benches);
