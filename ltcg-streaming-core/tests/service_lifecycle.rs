@@ -1023,3 +1023,45 @@ async fn stop_all_sessions_of_an_agent() {
         .unwrap_err();
     assert_eq!(missing.code(), ErrorCode::NotFound);
 }
+
+#[tokio::test]
+async fn egress_error_texts_are_stored_redacted() {
+    let h = Harness::new();
+    let s = h
+        .service
+        .start_stream(&agent("a1"), agent_start("a1"))
+        .await
+        .unwrap();
+    let eg = h
+        .store
+        .get_session(&s.session_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .egress_id
+        .unwrap();
+    let leaky = format!("could not connect to rtmps://live.twitch.tv/app/{TWITCH_KEY}: refused");
+    let body = egress_body(
+        "EV_leak",
+        "egress_ended",
+        &eg,
+        Some("EGRESS_FAILED"),
+        None,
+        Some(&leaky),
+    );
+    h.service
+        .handle_webhook(body.as_bytes(), &sign_webhook(&body, T0 / 1000))
+        .await
+        .unwrap();
+    let st = h
+        .service
+        .get_status(&Actor::Internal, &s.session_id)
+        .await
+        .unwrap();
+    let message = st.error_message.unwrap();
+    assert!(!message.contains(TWITCH_KEY), "{message}");
+    assert!(
+        message.contains("rtmps://live.twitch.tv/app/{liv...nop}"),
+        "{message}"
+    );
+}

@@ -102,10 +102,14 @@ impl StreamingService {
         };
         outcome.session_id = Some(session.id.clone());
         let at = event_time_ms(event, status);
+        // An egress's error text may quote its output URLs: never store or log a key.
         let change = SessionEvent::Egress {
             egress_id,
             status,
-            error: event.error.clone(),
+            error: event
+                .error
+                .as_deref()
+                .map(crate::platform::redact_urls_in_text),
         };
         let t = self.apply(&session.id, &change, at).await?;
         outcome.applied = t.changed;
