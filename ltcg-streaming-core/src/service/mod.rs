@@ -179,9 +179,31 @@ impl StreamingService {
         event: &SessionEvent,
         at_ms: Option<i64>,
     ) -> Result<Transition> {
+        let current = self.load(id).await?;
+        self.apply_to(current, event, at_ms).await
+    }
+
+    /// [`Self::apply`] starting from `snapshot`, a copy read earlier, which saves a read.
+    /// A stale copy costs nothing in correctness: its write fails the compare-and-swap and
+    /// the event is re-applied to a fresh read. A no-op decision on a live copy is only
+    /// trusted after a fresh read (terminal copies are final).
+    async fn apply_to(
+        &self,
+        snapshot: StreamSession,
+        event: &SessionEvent,
+        at_ms: Option<i64>,
+    ) -> Result<Transition> {
+        let id = snapshot.id.clone();
+        let mut snapshot = Some(snapshot);
         let mut outcome = None;
         for _ in 0..MAX_CAS_ATTEMPTS {
-            let current = self.load(id).await?;
+            let (current, trusted) = match snapshot.take() {
+                Some(copy) => {
+                    let final_state = copy.status.is_terminal();
+                    (copy, final_state)
+                }
+                None => (self.load(&id).await?, true),
+            };
             let mut t = transition(&current, event, at_ms.unwrap_or_else(|| self.now()));
             if t.changed {
                 match self.inner.store.update_session(&t.session).await {
@@ -189,6 +211,8 @@ impl StreamingService {
                     Err(e) if e.code() == ErrorCode::Conflict => continue,
                     Err(e) => return Err(e),
                 }
+            } else if !trusted {
+                continue;
             }
             outcome = Some(t);
             break;

@@ -63,15 +63,6 @@ impl StreamingService {
         )?;
         self.inner.limits.start(&entity)?;
 
-        if let Some(active) = self.inner.store.active_session(&entity).await? {
-            match self.judge_existing(&active, platform, req.force_restart, now)? {
-                Existing::Reuse => return self.reuse(active, req.lobby_id.as_deref()).await,
-                Existing::Replace(event) => {
-                    self.apply(&active.id, &event, None).await?;
-                }
-            }
-        }
-
         let mut session = draft;
         for (i, (platform, url)) in targets.iter().enumerate() {
             let encrypted_url = self.inner.vault.encrypt(&url.clone().into_secret()).await?;
@@ -87,15 +78,29 @@ impl StreamingService {
                 error_message: None,
             });
         }
-        let session = match self.inner.store.insert_session(&session).await? {
-            Insert::Created(s) => s,
-            // A concurrent start won the race: answer as if it had come first.
-            Insert::Existing(other) => {
-                return match self.judge_existing(&other, platform, false, now)? {
-                    Existing::Reuse => self.reuse(other, req.lobby_id.as_deref()).await,
-                    Existing::Replace(_) => Err(Error::conflict(
-                        "another start for this stream is in progress; try again",
-                    )),
+        // Insert first: the store refuses a second active session atomically and returns
+        // the one that exists, which is then reused or (once) replaced.
+        let mut replaced = false;
+        let session = loop {
+            match self.inner.store.insert_session(&session).await? {
+                Insert::Created(s) => break s,
+                Insert::Existing(active) => {
+                    let force = req.force_restart && !replaced;
+                    match self.judge_existing(&active, platform, force, now)? {
+                        Existing::Reuse => {
+                            return self.reuse(active, req.lobby_id.as_deref()).await
+                        }
+                        Existing::Replace(event) if !replaced => {
+                            self.apply_to(active, &event, None).await?;
+                            replaced = true;
+                        }
+                        // A concurrent start won the race after the replacement.
+                        Existing::Replace(_) => {
+                            return Err(Error::conflict(
+                                "another start for this stream is in progress; try again",
+                            ))
+                        }
+                    }
                 }
             }
         };
@@ -138,7 +143,7 @@ impl StreamingService {
                 let event = SessionEvent::EgressStarted {
                     egress_id: egress_id.clone(),
                 };
-                match self.apply(&session.id, &event, None).await {
+                match self.apply_to(session.clone(), &event, None).await {
                     Ok(t) if t.session.egress_id.as_deref() == Some(egress_id.as_str()) => {
                         Ok(respond(t.session.status, "Stream starting..."))
                     }

@@ -50,8 +50,8 @@ impl StreamingService {
         let mut stats_by_session = BTreeMap::new();
         for target in &targets {
             let t = self
-                .apply(
-                    &target.id,
+                .apply_to(
+                    target.clone(),
                     &SessionEvent::Stop {
                         reason: reason.clone(),
                     },

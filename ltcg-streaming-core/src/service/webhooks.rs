@@ -40,15 +40,29 @@ impl StreamingService {
             outcome.note = Some("not an egress event".into());
             return Ok(outcome);
         };
+        // Claim the event id and look up its session at the same time (one round trip of
+        // latency on a networked store instead of two).
         let claimed = !event.id.is_empty();
-        if claimed && !self.inner.store.claim_event(&event.id, self.now()).await? {
+        let claim = async {
+            match claimed {
+                true => self.inner.store.claim_event(&event.id, self.now()).await,
+                false => Ok(true),
+            }
+        };
+        let find = self.session_for_egress(&egress_id, event.web_url.as_deref());
+        let (first, session) = tokio::join!(claim, find);
+        if !first? {
             outcome.duplicate = true;
             outcome.note = Some("event already processed".into());
             return Ok(outcome);
         }
-        let applied = self
-            .apply_egress_event(&event, egress_id, status, &mut outcome)
-            .await;
+        let applied = match session {
+            Ok(session) => {
+                self.apply_egress_event(&event, session, egress_id, status, &mut outcome)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
         if applied.is_err() && claimed {
             if let Err(e) = self.inner.store.release_event(&event.id).await {
                 tracing::warn!(event = %event.id, error = %e, "could not release a failed webhook event");
@@ -89,14 +103,12 @@ impl StreamingService {
     async fn apply_egress_event(
         &self,
         event: &EgressEvent,
+        session: Option<StreamSession>,
         egress_id: String,
         status: EgressStatus,
         outcome: &mut WebhookOutcome,
     ) -> Result<()> {
-        let Some(session) = self
-            .session_for_egress(&egress_id, event.web_url.as_deref())
-            .await?
-        else {
+        let Some(session) = session else {
             outcome.note = Some("no session for this egress".into());
             return Ok(());
         };
@@ -111,7 +123,7 @@ impl StreamingService {
                 .as_deref()
                 .map(crate::platform::redact_urls_in_text),
         };
-        let t = self.apply(&session.id, &change, at).await?;
+        let t = self.apply_to(session, &change, at).await?;
         outcome.applied = t.changed;
         outcome.note = t.ignored.map(str::to_owned);
         Ok(())

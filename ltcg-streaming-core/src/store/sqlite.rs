@@ -72,8 +72,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
+        // A local file needs no liveness ping before each use (it would double the
+        // round trips to the connection's worker thread).
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| store_error("open the SQLite database", e))?;
