@@ -252,3 +252,77 @@ async fn feeds_keep_the_newest_thousand_and_counters_keep_counting() {
     assert_eq!(got.events_recorded, 1_005);
     assert_eq!(got.version, 1_006);
 }
+
+#[tokio::test]
+async fn files_without_a_schema_version_are_adopted_and_newer_ones_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file written by an earlier release: the tables exist, `user_version` is 0.
+    let legacy = dir.path().join("legacy.db");
+    let session = sample_session(&agent("legacy"), 1_000);
+    {
+        let store = SqliteStore::open(&legacy).await.unwrap();
+        store.insert_session(&session).await.unwrap();
+        store.close().await;
+        let conn = rusqlite::Connection::open(&legacy).unwrap();
+        conn.execute_batch("PRAGMA user_version = 0").unwrap();
+    }
+    let store = SqliteStore::open(&legacy).await.unwrap();
+    assert_eq!(
+        store.get_session(&session.id).await.unwrap().map(|s| s.id),
+        Some(session.id.clone())
+    );
+    store.close().await;
+    let version: i64 = rusqlite::Connection::open(&legacy)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 1);
+
+    // A file from a newer release is refused, not rewritten.
+    rusqlite::Connection::open(&legacy)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 9")
+        .unwrap();
+    let err = SqliteStore::open(&legacy).await.unwrap_err();
+    assert_eq!(err.code(), ltcg_streaming_core::ErrorCode::Store);
+    assert!(err.to_string().contains("schema version 9"), "{err}");
+}
+
+#[tokio::test]
+async fn a_write_lock_held_by_another_process_is_waited_for_without_blocking_the_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("locked.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    // Another connection (as another process would) holds the write lock for a while.
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let holder = {
+        let path = path.clone();
+        std::thread::spawn(move || {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+            locked_tx.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            conn.execute_batch("COMMIT").unwrap();
+        })
+    };
+    locked_rx.recv().unwrap();
+    // On this single-threaded runtime, a ticker only advances if the store's wait yields.
+    let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let ticker = {
+        let ticks = ticks.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        })
+    };
+    assert!(store.claim_event("EV_locked", 1).await.unwrap());
+    ticker.abort();
+    holder.join().unwrap();
+    assert!(
+        ticks.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "the runtime was blocked while the store waited for the lock"
+    );
+    assert!(!store.claim_event("EV_locked", 2).await.unwrap());
+}

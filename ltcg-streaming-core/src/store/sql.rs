@@ -46,6 +46,7 @@ pub(super) fn to_i64(field: &str, n: u64) -> Result<i64> {
 }
 
 /// Whether `err` is a unique-constraint violation.
+#[cfg(feature = "postgres")]
 pub(super) fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }
@@ -58,6 +59,7 @@ pub(super) fn store_error_msg(message: String) -> Error {
 /// A short description of a `backend` failure while trying to `op`. It names the kind of
 /// failure and the database's own message (which never quotes a password), never the
 /// connection URL or options.
+#[cfg(feature = "postgres")]
 pub(super) fn store_error(backend: &str, op: &str, err: sqlx::Error) -> Error {
     let detail = match &err {
         sqlx::Error::Database(db) => db.message().to_owned(),

@@ -1,40 +1,48 @@
-//! [`SqliteStore`]: a [`SessionStore`] in one SQLite file (WAL), on sqlx.
+//! [`SqliteStore`]: a [`SessionStore`] in one SQLite file (WAL), on rusqlite.
 //!
 //! Layout: `streaming_sessions` (the session JSON plus the queried columns; `version` and
 //! the four counters only in their own columns), `streaming_activities`,
-//! `streaming_processed_events`, `streaming_credentials`; created by the embedded migrations
-//! in `migrations/sqlite`.
+//! `streaming_processed_events`, `streaming_credentials`; created by the schema in
+//! `migrations/sqlite`, tracked by `PRAGMA user_version`.
+//!
+//! Execution: one connection per store, used under a mutex on the calling task's thread.
+//! A statement on a WAL file takes microseconds and never waits for `fsync` (synchronous =
+//! NORMAL), so running it inline is cheaper than handing it to a worker thread (which costs
+//! two thread wake-ups per statement). Lock waits never block the thread: the busy timeout
+//! is zero and a locked database (another process writing) is retried after an
+//! asynchronous pause, for up to ten seconds.
 //!
 //! Concurrency: every change is one statement, or a transaction opened with
-//! `BEGIN IMMEDIATE` (which takes the write lock up front, so two writers never deadlock
-//! upgrading read locks). Writers queue on SQLite's busy timeout; readers never block
-//! writers (WAL). The one-active-session rule is a partial unique index.
+//! `BEGIN IMMEDIATE` (the write lock is taken up front). Other processes may share the
+//! file. The one-active-session rule is a partial unique index.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use sqlx::migrate::Migrator;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{QueryBuilder, Sqlite};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
 
 use super::sql::{
-    self, decode_session, encode, is_unique_violation, overlay, store_error_msg, to_i64,
-    SessionRow, FEED_CAPACITY, INSERT_ATTEMPTS,
+    decode_session, encode, overlay, store_error_msg, to_i64, SessionRow, FEED_CAPACITY,
 };
 use super::{Cursor, Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
 use crate::error::{Error, Result};
 use crate::session::{Activity, ActivityKind, Entity, SessionId, StreamSession};
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
-
-/// Connections in the pool made by [`SqliteStore::open`].
-const MAX_CONNECTIONS: u32 = 8;
-/// How long a statement waits for another connection's write lock.
+/// The schema, version 1.
+const SCHEMA_V1: &str =
+    include_str!("../../migrations/sqlite/20250601000000_ltcg_streaming_init.sql");
+/// The schema version this library writes (`PRAGMA user_version`).
+const SCHEMA_VERSION: i64 = 1;
+/// How long an operation keeps retrying while another process holds the write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest pause between two attempts on a locked database.
+const MAX_BUSY_PAUSE: Duration = Duration::from_millis(50);
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 64;
 
 /// The columns a session is read from, in [`SessionRow`] order.
 const SESSION_COLUMNS: &str =
@@ -42,96 +50,268 @@ const SESSION_COLUMNS: &str =
 
 /// A [`SessionStore`] in a SQLite file: durable, single-machine, no server to run.
 ///
-/// Opened with [`SqliteStore::open`] (WAL journal, 10 s busy timeout, foreign keys on, a
-/// pool of 8 connections) or built on an existing pool with [`SqliteStore::from_pool`];
-/// both apply the embedded migrations. Several processes may share the file.
+/// Opened with [`SqliteStore::open`] (WAL journal, synchronous = NORMAL, foreign keys on),
+/// which creates the file and the schema if missing. Clones share the connection; several
+/// processes may share the file.
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
-    path: Option<PathBuf>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// `None` once closed.
+    conn: Mutex<Option<Connection>>,
+    path: PathBuf,
 }
 
 impl fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqliteStore")
-            .field("path", &self.path)
-            .field("connections", &self.pool.size())
+            .field("path", &self.inner.path)
+            .field("open", &self.lock().is_some())
             .finish()
     }
 }
 
+/// Why a conditional write of one session touched nothing.
+enum Missed {
+    /// The session does not exist.
+    NotFound,
+    /// The session exists but the write's condition did not hold.
+    Conflict,
+    /// The write would make a second active session of its entity.
+    ActiveExists,
+}
+
+impl Missed {
+    fn into_error(self, reason: &str) -> Error {
+        match self {
+            Missed::NotFound => Error::not_found("session"),
+            Missed::Conflict => Error::conflict(reason),
+            Missed::ActiveExists => Error::conflict("the entity already has an active session"),
+        }
+    }
+}
+
 impl SqliteStore {
-    /// Opens (creating it if missing) the database file at `path` and applies the
-    /// migrations. The parent directory must exist.
+    /// Opens (creating it if missing) the database file at `path` and creates or checks
+    /// the schema. The parent directory must exist.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
-        // A local file needs no liveness ping before each use (it would double the
-        // round trips to the connection's worker thread).
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await
-            .map_err(|e| store_error("open the SQLite database", e))?;
-        let mut store = Self::from_pool(pool).await?;
-        store.path = Some(path.to_owned());
+        let path = path.as_ref().to_owned();
+        let opened = {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || connect(&path))
+                .await
+                .map_err(|_| store_error_msg("could not open the SQLite database".into()))?
+        };
+        let store = Self {
+            inner: Arc::new(Inner {
+                conn: Mutex::new(Some(
+                    opened.map_err(|e| store_error("open the SQLite database", e))?,
+                )),
+                path,
+            }),
+        };
+        store.run("migrate the SQLite database", migrate).await?;
+        tracing::debug!("SQLite session store ready");
         Ok(store)
     }
 
-    /// A store on an existing pool, after applying the migrations. The pool's connections
-    /// should use WAL, a busy timeout and foreign keys, as [`SqliteStore::open`] sets them.
-    pub async fn from_pool(pool: SqlitePool) -> Result<Self> {
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| store_error("migrate the SQLite database", e.into()))?;
-        tracing::debug!("SQLite session store ready");
-        Ok(Self { pool, path: None })
-    }
-
-    /// The connection pool.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
-    /// Closes every connection (waiting for those in use); later calls fail.
+    /// Closes the connection; later calls fail with a store error.
     pub async fn close(&self) {
-        self.pool.close().await;
+        let conn = self.lock().take();
+        if let Some(conn) = conn {
+            if let Err((_, e)) = conn.close() {
+                tracing::warn!(error = %describe(&e), "closing the SQLite database failed");
+            }
+        }
     }
 
+    fn lock(&self) -> MutexGuard<'_, Option<Connection>> {
+        // A panic while the lock was held leaves nothing half-done: an open transaction
+        // is rolled back when its guard drops.
+        self.inner
+            .conn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `op` on the connection, retrying (after an asynchronous pause) while another
+    /// process holds the lock it needs.
+    async fn run<T>(
+        &self,
+        what: &str,
+        mut op: impl FnMut(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let deadline = Instant::now() + BUSY_TIMEOUT;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            let result = {
+                let mut guard = self.lock();
+                let Some(conn) = guard.as_mut() else {
+                    return Err(store_error_msg(format!(
+                        "could not {what}: the store is closed"
+                    )));
+                };
+                op(conn)
+            };
+            match result {
+                Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(MAX_BUSY_PAUSE);
+                }
+                other => return other.map_err(|e| store_error(what, e)),
+            }
+        }
+    }
+
+    /// Reads one session with `sql` and `binds`.
     async fn fetch_session(&self, sql: &str, binds: &[&str]) -> Result<Option<StreamSession>> {
-        let mut query = sqlx::query_as::<_, SessionRow>(sql);
-        for bind in binds {
-            query = query.bind(*bind);
-        }
-        query
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| store_error("read a session", e))?
-            .map(decode_session)
-            .transpose()
+        self.run("read a session", |conn| {
+            conn.prepare_cached(sql)?
+                .query_row(params_from_iter(binds), session_row)
+                .optional()
+        })
+        .await?
+        .map(decode_session)
+        .transpose()
     }
 
-    /// The error for a session a conditional write did not touch: `NotFound` when it does
-    /// not exist, else `Conflict` with `reason`.
-    async fn missing_or(&self, id: &str, reason: &str) -> Error {
-        match sqlx::query_scalar::<_, i64>("SELECT 1 FROM streaming_sessions WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-        {
-            Ok(Some(_)) => Error::conflict(reason),
-            Ok(None) => Error::not_found("session"),
-            Err(e) => store_error("read a session", e),
+    /// Runs a conditional `UPDATE ... RETURNING` of one session; when it touches nothing,
+    /// tells whether the session exists.
+    async fn update_returning(
+        &self,
+        what: &str,
+        sql: &str,
+        binds: &[Value],
+        id: &str,
+    ) -> Result<std::result::Result<SessionRow, Missed>> {
+        self.run(what, |conn| {
+            let row = conn
+                .prepare_cached(sql)?
+                .query_row(params_from_iter(binds), session_row)
+                .optional()?;
+            match row {
+                Some(row) => Ok(Ok(row)),
+                None => Ok(Err(missing(conn, id)?)),
+            }
+        })
+        .await
+    }
+}
+
+/// Opens the file with the store's settings.
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::ZERO)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // WAL may be refused while another process recovers the file: retried like any lock.
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(mode, "SQLite did not switch to WAL");
+    }
+    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+    Ok(conn)
+}
+
+/// Creates the schema in a new file, or checks an existing one.
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    match version {
+        0 => {
+            // Files written by earlier releases have the tables but no version.
+            let exists: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+                 WHERE type = 'table' AND name = 'streaming_sessions')",
+                [],
+                |r| r.get(0),
+            )?;
+            if !exists {
+                tx.execute_batch(SCHEMA_V1)?;
+            }
+            tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+        }
+        SCHEMA_VERSION => {}
+        newer => {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+                Some(format!(
+                    "the database has schema version {newer}; this library knows up to \
+                     {SCHEMA_VERSION}"
+                )),
+            ))
         }
     }
+    tx.commit()
+}
+
+/// A session row in [`SESSION_COLUMNS`] order.
+fn session_row(row: &Row<'_>) -> rusqlite::Result<SessionRow> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+    ))
+}
+
+/// Whether a session that a conditional write missed exists.
+fn missing(conn: &Connection, id: &str) -> rusqlite::Result<Missed> {
+    let exists = conn
+        .prepare_cached("SELECT 1 FROM streaming_sessions WHERE id = ?")?
+        .exists([id])?;
+    Ok(if exists {
+        Missed::Conflict
+    } else {
+        Missed::NotFound
+    })
+}
+
+/// Whether `err` means "locked by another connection: try again later".
+fn is_busy(err: &rusqlite::Error) -> bool {
+    matches!(
+        err.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Whether `err` is a unique-constraint violation.
+fn is_unique_violation(err: &rusqlite::Error) -> bool {
+    matches!(
+        err,
+        rusqlite::Error::SqliteFailure(e, _)
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
+/// What went wrong, in SQLite's own words (which never quote the file's path).
+fn describe(err: &rusqlite::Error) -> String {
+    match err {
+        rusqlite::Error::SqliteFailure(e, Some(message)) => format!("{message} ({:?})", e.code),
+        rusqlite::Error::SqliteFailure(e, None) => e.to_string(),
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::InvalidColumnType(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..) => {
+            "a stored value could not be decoded".to_owned()
+        }
+        _ => "database error".to_owned(),
+    }
+}
+
+/// An [`Error::Store`] for a failure while trying to `op`.
+fn store_error(op: &str, err: rusqlite::Error) -> Error {
+    let detail = describe(&err);
+    tracing::debug!(backend = "SQLite", operation = op, error = %detail, "store error");
+    store_error_msg(format!("could not {op}: {detail}"))
 }
 
 #[async_trait]
@@ -140,52 +320,75 @@ impl SessionStore for SqliteStore {
         let mut stored = session.clone();
         stored.version = 1;
         let data = encode(&stored)?;
-        for _ in 0..INSERT_ATTEMPTS {
-            // The partial unique index turns a second active session into a no-op.
-            let inserted = sqlx::query(
-                "INSERT INTO streaming_sessions (id, stream_type, entity_id, status, egress_id, \
-                 created_at, updated_at, version, viewer_count, peak_viewer_count, \
-                 decisions_logged, events_recorded, data) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            )
-            .bind(stored.id.as_str())
-            .bind(stored.entity.stream_type.as_str())
-            .bind(&stored.entity.entity_id)
-            .bind(stored.status.as_str())
-            .bind(stored.egress_id.as_deref())
-            .bind(stored.created_at)
-            .bind(stored.updated_at)
-            .bind(to_i64("viewerCount", stored.viewer_count)?)
-            .bind(to_i64("peakViewerCount", stored.peak_viewer_count)?)
-            .bind(to_i64("decisionsLogged", stored.decisions_logged)?)
-            .bind(to_i64("eventsRecorded", stored.events_recorded)?)
-            .bind(&data)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| store_error("insert a session", e))?
-            .rows_affected();
-            if inserted == 1 {
-                return Ok(Insert::Created(stored));
-            }
-            if stored.status.is_active() {
-                if let Some(existing) = self.active_session(&stored.entity).await? {
-                    return Ok(Insert::Existing(existing));
-                }
-            }
-            if self.get_session(&stored.id).await?.is_some() {
-                return Err(Error::conflict("session id already exists"));
-            }
-            // The active session ended between the two statements: try again.
+        let counters = [
+            to_i64("viewerCount", stored.viewer_count)?,
+            to_i64("peakViewerCount", stored.peak_viewer_count)?,
+            to_i64("decisionsLogged", stored.decisions_logged)?,
+            to_i64("eventsRecorded", stored.events_recorded)?,
+        ];
+        let existing = self
+            .run("insert a session", |conn| {
+                // One transaction: the partial unique index turns a second active session
+                // into a no-op, and the one that blocked it is read under the same lock.
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let inserted = tx
+                    .prepare_cached(
+                        "INSERT INTO streaming_sessions (id, stream_type, entity_id, status, \
+                         egress_id, created_at, updated_at, version, viewer_count, \
+                         peak_viewer_count, decisions_logged, events_recorded, data) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    )?
+                    .execute(params![
+                        stored.id.as_str(),
+                        stored.entity.stream_type.as_str(),
+                        stored.entity.entity_id,
+                        stored.status.as_str(),
+                        stored.egress_id,
+                        stored.created_at,
+                        stored.updated_at,
+                        counters[0],
+                        counters[1],
+                        counters[2],
+                        counters[3],
+                        data,
+                    ])?;
+                let outcome = if inserted == 1 {
+                    None
+                } else {
+                    let active = match stored.status.is_active() {
+                        true => tx
+                            .prepare_cached(&format!(
+                                "SELECT {SESSION_COLUMNS} FROM streaming_sessions \
+                                 WHERE stream_type = ? AND entity_id = ? \
+                                 AND status NOT IN ('ended', 'error')"
+                            ))?
+                            .query_row(
+                                params![
+                                    stored.entity.stream_type.as_str(),
+                                    stored.entity.entity_id
+                                ],
+                                session_row,
+                            )
+                            .optional()?,
+                        false => None,
+                    };
+                    Some(active)
+                };
+                tx.commit()?;
+                Ok(outcome)
+            })
+            .await?;
+        match existing {
+            None => Ok(Insert::Created(stored)),
+            Some(Some(row)) => Ok(Insert::Existing(decode_session(row)?)),
+            Some(None) => Err(Error::conflict("session id already exists")),
         }
-        Err(Error::conflict(
-            "the entity's sessions are changing; try again",
-        ))
     }
 
     async fn get_session(&self, id: &SessionId) -> Result<Option<StreamSession>> {
         self.fetch_session(
-            "SELECT data, version, viewer_count, peak_viewer_count, decisions_logged, \
-             events_recorded FROM streaming_sessions WHERE id = ?",
+            &format!("SELECT {SESSION_COLUMNS} FROM streaming_sessions WHERE id = ?"),
             &[id.as_str()],
         )
         .await
@@ -193,9 +396,10 @@ impl SessionStore for SqliteStore {
 
     async fn find_by_egress(&self, egress_id: &str) -> Result<Option<StreamSession>> {
         self.fetch_session(
-            "SELECT data, version, viewer_count, peak_viewer_count, decisions_logged, \
-             events_recorded FROM streaming_sessions WHERE egress_id = ? \
-             ORDER BY created_at DESC, id DESC LIMIT 1",
+            &format!(
+                "SELECT {SESSION_COLUMNS} FROM streaming_sessions WHERE egress_id = ? \
+                 ORDER BY created_at DESC, id DESC LIMIT 1"
+            ),
             &[egress_id],
         )
         .await
@@ -203,9 +407,10 @@ impl SessionStore for SqliteStore {
 
     async fn active_session(&self, entity: &Entity) -> Result<Option<StreamSession>> {
         self.fetch_session(
-            "SELECT data, version, viewer_count, peak_viewer_count, decisions_logged, \
-             events_recorded FROM streaming_sessions \
-             WHERE stream_type = ? AND entity_id = ? AND status NOT IN ('ended', 'error')",
+            &format!(
+                "SELECT {SESSION_COLUMNS} FROM streaming_sessions \
+                 WHERE stream_type = ? AND entity_id = ? AND status NOT IN ('ended', 'error')"
+            ),
             &[entity.stream_type.as_str(), &entity.entity_id],
         )
         .await
@@ -215,75 +420,81 @@ impl SessionStore for SqliteStore {
         let data = encode(session)?;
         // A version that does not fit never matches: the update reports a conflict.
         let expected = i64::try_from(session.version).unwrap_or(-1);
-        let row = sqlx::query_as::<_, (i64, i64, i64, i64, i64)>(
-            "UPDATE streaming_sessions SET stream_type = ?, entity_id = ?, status = ?, \
-             egress_id = ?, created_at = ?, updated_at = ?, data = ?, version = version + 1 \
-             WHERE id = ? AND version = ? \
-             RETURNING version, viewer_count, peak_viewer_count, decisions_logged, \
-             events_recorded",
-        )
-        .bind(session.entity.stream_type.as_str())
-        .bind(&session.entity.entity_id)
-        .bind(session.status.as_str())
-        .bind(session.egress_id.as_deref())
-        .bind(session.created_at)
-        .bind(session.updated_at)
-        .bind(&data)
-        .bind(session.id.as_str())
-        .bind(expected)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                Error::conflict("the entity already has an active session")
-            } else {
-                store_error("update a session", e)
-            }
-        })?;
+        let id = session.id.as_str();
+        let row = self
+            .run("update a session", |conn| {
+                let row = conn
+                    .prepare_cached(
+                        "UPDATE streaming_sessions SET stream_type = ?, entity_id = ?, \
+                         status = ?, egress_id = ?, created_at = ?, updated_at = ?, data = ?, \
+                         version = version + 1 WHERE id = ? AND version = ? \
+                         RETURNING version, viewer_count, peak_viewer_count, \
+                         decisions_logged, events_recorded",
+                    )?
+                    .query_row(
+                        params![
+                            session.entity.stream_type.as_str(),
+                            session.entity.entity_id,
+                            session.status.as_str(),
+                            session.egress_id,
+                            session.created_at,
+                            session.updated_at,
+                            data,
+                            id,
+                            expected,
+                        ],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                    )
+                    .optional();
+                match row {
+                    Ok(Some(columns)) => Ok(Ok(columns)),
+                    Ok(None) => Ok(Err(missing(conn, id)?)),
+                    Err(e) if is_unique_violation(&e) => Ok(Err(Missed::ActiveExists)),
+                    Err(e) => Err(e),
+                }
+            })
+            .await?;
         match row {
-            Some((version, viewers, peak, decisions, events)) => {
+            Ok(columns) => {
                 let mut next = session.clone();
-                overlay(&mut next, (version, viewers, peak, decisions, events));
+                overlay(&mut next, columns);
                 Ok(next)
             }
-            None => Err(self
-                .missing_or(session.id.as_str(), "session was changed concurrently")
-                .await),
+            Err(missing) => Err(missing.into_error("session was changed concurrently")),
         }
     }
 
     async fn list_sessions(&self, query: &SessionQuery) -> Result<SessionPage> {
         let cursor = query.cursor.as_deref().map(Cursor::decode).transpose()?;
         let size = query.page_size();
-        let mut sql = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {SESSION_COLUMNS} FROM streaming_sessions WHERE 1 = 1"
-        ));
+        let mut sql = format!("SELECT {SESSION_COLUMNS} FROM streaming_sessions WHERE 1 = 1");
+        let mut binds: Vec<Value> = Vec::new();
         if let Some(entity) = &query.entity {
-            sql.push(" AND stream_type = ")
-                .push_bind(entity.stream_type.as_str())
-                .push(" AND entity_id = ")
-                .push_bind(entity.entity_id.as_str());
+            sql.push_str(" AND stream_type = ? AND entity_id = ?");
+            binds.push(Value::Text(entity.stream_type.as_str().to_owned()));
+            binds.push(Value::Text(entity.entity_id.clone()));
         }
         if let Some(status) = query.status {
-            sql.push(" AND status = ").push_bind(status.as_str());
+            sql.push_str(" AND status = ?");
+            binds.push(Value::Text(status.as_str().to_owned()));
         }
         if query.active_only {
-            sql.push(" AND status NOT IN ('ended', 'error')");
+            sql.push_str(" AND status NOT IN ('ended', 'error')");
         }
         if let Some(cursor) = &cursor {
-            sql.push(" AND (created_at, id) < (")
-                .push_bind(cursor.created_at)
-                .push(", ")
-                .push_bind(cursor.id.as_str())
-                .push(")");
+            sql.push_str(" AND (created_at, id) < (?, ?)");
+            binds.push(Value::Integer(cursor.created_at));
+            binds.push(Value::Text(cursor.id.clone()));
         }
-        sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-            .push_bind(i64::try_from(size + 1).unwrap_or(i64::MAX));
-        let rows: Vec<SessionRow> = sql
-            .build_query_as()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| store_error("list sessions", e))?;
+        sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?");
+        binds.push(Value::Integer(i64::try_from(size + 1).unwrap_or(i64::MAX)));
+        let rows = self
+            .run("list sessions", |conn| {
+                conn.prepare_cached(&sql)?
+                    .query_map(params_from_iter(&binds), session_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .await?;
         let more = rows.len() > size;
         let sessions = rows
             .into_iter()
@@ -316,48 +527,43 @@ impl SessionStore for SqliteStore {
         };
         let data = serde_json::to_string(&activity.data)
             .map_err(|e| store_error_msg(format!("could not encode an activity: {e}")))?;
-        let failed = |e| store_error("record an activity", e);
-        // IMMEDIATE: the write lock is taken before the first read, so concurrent writers
-        // queue on the busy timeout instead of failing to upgrade.
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(failed)?;
-        let row = sqlx::query_as::<_, SessionRow>(bump)
-            .bind(id.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(failed)?;
-        let Some(row) = row else {
-            tx.rollback().await.map_err(failed)?;
-            return Err(self.missing_or(id.as_str(), "session is over").await);
-        };
-        sqlx::query(
-            "INSERT INTO streaming_activities (session_id, kind, at, data) VALUES (?, ?, ?, ?)",
-        )
-        .bind(id.as_str())
-        .bind(activity.kind.as_str())
-        .bind(activity.at)
-        .bind(&data)
-        .execute(&mut *tx)
-        .await
-        .map_err(failed)?;
-        sqlx::query(
-            "DELETE FROM streaming_activities WHERE session_id = ? AND kind = ? AND id <= \
-             (SELECT id FROM streaming_activities WHERE session_id = ? AND kind = ? \
-              ORDER BY id DESC LIMIT 1 OFFSET ?)",
-        )
-        .bind(id.as_str())
-        .bind(activity.kind.as_str())
-        .bind(id.as_str())
-        .bind(activity.kind.as_str())
-        .bind(FEED_CAPACITY)
-        .execute(&mut *tx)
-        .await
-        .map_err(failed)?;
-        tx.commit().await.map_err(failed)?;
-        decode_session(row)
+        let kind = activity.kind.as_str();
+        let row = self
+            .run("record an activity", |conn| {
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let row = tx
+                    .prepare_cached(bump)?
+                    .query_row([id.as_str()], session_row)
+                    .optional()?;
+                let Some(row) = row else {
+                    return Ok(Err(missing(&tx, id.as_str())?));
+                };
+                tx.prepare_cached(
+                    "INSERT INTO streaming_activities (session_id, kind, at, data) \
+                     VALUES (?, ?, ?, ?)",
+                )?
+                .execute(params![id.as_str(), kind, activity.at, data])?;
+                tx.prepare_cached(
+                    "DELETE FROM streaming_activities WHERE session_id = ? AND kind = ? \
+                     AND id <= (SELECT id FROM streaming_activities WHERE session_id = ? \
+                     AND kind = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                )?
+                .execute(params![
+                    id.as_str(),
+                    kind,
+                    id.as_str(),
+                    kind,
+                    FEED_CAPACITY
+                ])?;
+                tx.commit()?;
+                Ok(Ok(row))
+            })
+            .await?;
+        match row {
+            Ok(row) => decode_session(row),
+            Err(missing) => Err(missing.into_error("session is over")),
+        }
     }
 
     async fn recent_activity(
@@ -366,16 +572,19 @@ impl SessionStore for SqliteStore {
         kind: ActivityKind,
         limit: usize,
     ) -> Result<Vec<Activity>> {
-        let rows = sqlx::query_as::<_, (i64, String)>(
-            "SELECT at, data FROM streaming_activities WHERE session_id = ? AND kind = ? \
-             ORDER BY id DESC LIMIT ?",
-        )
-        .bind(id.as_str())
-        .bind(kind.as_str())
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| store_error("read activities", e))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .run("read activities", |conn| {
+                conn.prepare_cached(
+                    "SELECT at, data FROM streaming_activities WHERE session_id = ? \
+                     AND kind = ? ORDER BY id DESC LIMIT ?",
+                )?
+                .query_map(params![id.as_str(), kind.as_str(), limit], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .await?;
         rows.into_iter()
             .map(|(at, data)| {
                 Ok(Activity {
@@ -391,75 +600,80 @@ impl SessionStore for SqliteStore {
 
     async fn set_viewer_count(&self, id: &SessionId, viewers: u64) -> Result<StreamSession> {
         let viewers = to_i64("viewerCount", viewers)?;
-        let row = sqlx::query_as::<_, SessionRow>(
-            "UPDATE streaming_sessions SET viewer_count = ?, \
-             peak_viewer_count = MAX(peak_viewer_count, ?), version = version + 1 \
-             WHERE id = ? AND status NOT IN ('ended', 'error') \
-             RETURNING data, version, viewer_count, peak_viewer_count, decisions_logged, \
-             events_recorded",
-        )
-        .bind(viewers)
-        .bind(viewers)
-        .bind(id.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| store_error("set the viewer count", e))?;
+        let row = self
+            .update_returning(
+                "set the viewer count",
+                "UPDATE streaming_sessions SET viewer_count = ?1, \
+                 peak_viewer_count = MAX(peak_viewer_count, ?1), version = version + 1 \
+                 WHERE id = ?2 AND status NOT IN ('ended', 'error') \
+                 RETURNING data, version, viewer_count, peak_viewer_count, decisions_logged, \
+                 events_recorded",
+                &[Value::Integer(viewers), Value::Text(id.as_str().to_owned())],
+                id.as_str(),
+            )
+            .await?;
         match row {
-            Some(row) => decode_session(row),
-            None => Err(self.missing_or(id.as_str(), "session is over").await),
+            Ok(row) => decode_session(row),
+            Err(missing) => Err(missing.into_error("session is over")),
         }
     }
 
     async fn claim_event(&self, event_id: &str, now_ms: i64) -> Result<bool> {
-        let inserted = sqlx::query(
-            "INSERT INTO streaming_processed_events (event_id, claimed_at) VALUES (?, ?) \
-             ON CONFLICT (event_id) DO NOTHING",
-        )
-        .bind(event_id)
-        .bind(now_ms)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| store_error("claim an event", e))?
-        .rows_affected();
+        let inserted = self
+            .run("claim an event", |conn| {
+                conn.prepare_cached(
+                    "INSERT INTO streaming_processed_events (event_id, claimed_at) \
+                     VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING",
+                )?
+                .execute(params![event_id, now_ms])
+            })
+            .await?;
         Ok(inserted == 1)
     }
 
     async fn release_event(&self, event_id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM streaming_processed_events WHERE event_id = ?")
-            .bind(event_id)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| store_error("release an event", e))?;
+        self.run("release an event", |conn| {
+            conn.prepare_cached("DELETE FROM streaming_processed_events WHERE event_id = ?")?
+                .execute([event_id])
+        })
+        .await?;
         Ok(())
     }
 
     async fn put_credential(&self, credential: &PlatformCredential) -> Result<()> {
         let data = serde_json::to_string(credential)
             .map_err(|e| store_error_msg(format!("could not encode a credential: {e}")))?;
-        sqlx::query(
-            "INSERT INTO streaming_credentials (stream_type, entity_id, updated_at, data) \
-             VALUES (?, ?, ?, ?) ON CONFLICT (stream_type, entity_id) \
-             DO UPDATE SET updated_at = excluded.updated_at, data = excluded.data",
-        )
-        .bind(credential.entity.stream_type.as_str())
-        .bind(&credential.entity.entity_id)
-        .bind(credential.updated_at)
-        .bind(&data)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| store_error("store a credential", e))?;
+        self.run("store a credential", |conn| {
+            conn.prepare_cached(
+                "INSERT INTO streaming_credentials (stream_type, entity_id, updated_at, data) \
+                 VALUES (?, ?, ?, ?) ON CONFLICT (stream_type, entity_id) \
+                 DO UPDATE SET updated_at = excluded.updated_at, data = excluded.data",
+            )?
+            .execute(params![
+                credential.entity.stream_type.as_str(),
+                credential.entity.entity_id,
+                credential.updated_at,
+                data,
+            ])
+        })
+        .await?;
         Ok(())
     }
 
     async fn get_credential(&self, entity: &Entity) -> Result<Option<PlatformCredential>> {
-        let data = sqlx::query_scalar::<_, String>(
-            "SELECT data FROM streaming_credentials WHERE stream_type = ? AND entity_id = ?",
-        )
-        .bind(entity.stream_type.as_str())
-        .bind(&entity.entity_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| store_error("read a credential", e))?;
+        let data = self
+            .run("read a credential", |conn| {
+                conn.prepare_cached(
+                    "SELECT data FROM streaming_credentials WHERE stream_type = ? \
+                     AND entity_id = ?",
+                )?
+                .query_row(
+                    params![entity.stream_type.as_str(), entity.entity_id],
+                    |r| r.get::<_, String>(0),
+                )
+                .optional()
+            })
+            .await?;
         data.map(|data| {
             serde_json::from_str(&data)
                 .map_err(|e| store_error_msg(format!("a stored credential is not valid JSON: {e}")))
@@ -468,20 +682,14 @@ impl SessionStore for SqliteStore {
     }
 
     async fn delete_credential(&self, entity: &Entity) -> Result<bool> {
-        let deleted = sqlx::query(
-            "DELETE FROM streaming_credentials WHERE stream_type = ? AND entity_id = ?",
-        )
-        .bind(entity.stream_type.as_str())
-        .bind(&entity.entity_id)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| store_error("delete a credential", e))?
-        .rows_affected();
+        let deleted = self
+            .run("delete a credential", |conn| {
+                conn.prepare_cached(
+                    "DELETE FROM streaming_credentials WHERE stream_type = ? AND entity_id = ?",
+                )?
+                .execute(params![entity.stream_type.as_str(), entity.entity_id])
+            })
+            .await?;
         Ok(deleted > 0)
     }
-}
-
-/// A [`sql::store_error`] for this backend.
-fn store_error(op: &str, err: sqlx::Error) -> Error {
-    sql::store_error("SQLite", op, err)
 }
