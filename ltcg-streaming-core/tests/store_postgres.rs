@@ -238,3 +238,50 @@ async fn feeds_keep_the_newest_thousand_and_counters_keep_counting() {
     assert_eq!(got.version, 1_006);
     drop_store(store).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finding_a_session_by_egress_reads_the_egress_index() {
+    let Some(url) = test_url("finding_a_session_by_egress_reads_the_egress_index") else {
+        return;
+    };
+    let store = fresh_store(&url).await;
+    for n in 0..2_000 {
+        let Insert::Created(mut session) = store
+            .insert_session(&sample_session(&agent(&format!("egress_{n}")), 1_000 + n))
+            .await
+            .unwrap()
+        else {
+            panic!("not created");
+        };
+        session.egress_id = Some(format!("EG_{n}"));
+        store.update_session(&session).await.unwrap();
+    }
+    // The plan a prepared statement falls back to after a few executions (generic plan).
+    let mut conn = store.pool().acquire().await.unwrap();
+    sqlx::query("SET plan_cache_mode = force_generic_plan")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query(
+        "PREPARE by_egress(text) AS SELECT data::text FROM streaming_sessions \
+         WHERE egress_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    let plan: Vec<String> = sqlx::query_scalar("EXPLAIN EXECUTE by_egress('EG_7')")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("streaming_sessions_egress") && !plan.contains("Filter"),
+        "find_by_egress scans instead of seeking:\n{plan}"
+    );
+    assert_eq!(
+        store.find_by_egress("EG_7").await.unwrap().map(|s| s.egress_id),
+        Some(Some("EG_7".to_owned()))
+    );
+    drop(conn);
+    drop_store(store).await;
+}
