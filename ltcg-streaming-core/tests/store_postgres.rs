@@ -279,7 +279,11 @@ async fn finding_a_session_by_egress_reads_the_egress_index() {
         "find_by_egress scans instead of seeking:\n{plan}"
     );
     assert_eq!(
-        store.find_by_egress("EG_7").await.unwrap().map(|s| s.egress_id),
+        store
+            .find_by_egress("EG_7")
+            .await
+            .unwrap()
+            .map(|s| s.egress_id),
         Some(Some("EG_7".to_owned()))
     );
     drop(conn);
