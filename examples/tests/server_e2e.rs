@@ -1,163 +1,26 @@
 //! The reference server end to end, as a process: the seed's API over HTTP, `LocalEgress`
 //! pushing a real stream into nginx-rtmp on 127.0.0.1 (read back with `ffprobe`), sessions
 //! surviving a restart, graceful shutdown, and the overlay rendered by headless Chromium.
+//!
+//! Secret leak scan (issue 8): every server here runs with `RUST_LOG=trace`; its whole
+//! output and every HTTP response the tests receive are kept, and when the server is dropped
+//! they are searched for every secret the test gave it (API keys, the encryption key, the JWT
+//! and LiveKit secrets, every stream key, hence every unredacted RTMP URL).
 
 #[path = "../../ltcg-streaming-core/tests/support/nginx_rtmp.rs"]
 mod nginx_rtmp;
+#[path = "support/server.rs"]
+mod server;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nginx_rtmp::*;
 use serde_json::{json, Value};
-
-const INTERNAL_KEY: &str = "e2e-internal-key-0123456789";
-const ENC_KEY: &str = "6457ed47ba47dc9dccb72b09f27843b717aed4fcb909b4a7472fff3c46733e23";
-
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    fn start(db: &Path, port: u16) -> Self {
-        Self::start_with(db, port, &[])
-    }
-
-    fn start_with(db: &Path, port: u16, extra: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ltcg-streaming-server"));
-        command
-            .env("LTCG_BIND", format!("127.0.0.1:{port}"))
-            .env("LTCG_DATABASE", db)
-            .env("LTCG_INTERNAL_KEY", INTERNAL_KEY)
-            .env("STREAM_KEY_ENCRYPTION_KEY", ENC_KEY)
-            .env("STREAMING_JWT_SECRET", "e2e-overlay-secret")
-            .env_remove("LIVEKIT_URL")
-            .env_remove("LIVEKIT_API_KEY")
-            .env_remove("LIVEKIT_API_SECRET")
-            .env_remove("NEXT_PUBLIC_APP_URL")
-            .env_remove("LTCG_EGRESS")
-            .envs(extra.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let child = command.spawn().unwrap();
-        let server = Self { child, port };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while server.request("GET", "/healthz", None, None).0 != 200 {
-            assert!(Instant::now() < deadline, "server did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        server
-    }
-
-    /// A minimal HTTP/1.1 client: (status, JSON body).
-    fn request(
-        &self,
-        method: &str,
-        path: &str,
-        key: Option<&str>,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let auth =
-            key.map(|k| format!("Authorization: Bearer {k}\r\nContent-Type: application/json\r\n"));
-        self.raw_request(
-            method,
-            path,
-            auth.as_deref(),
-            &body.map(|b| b.to_string()).unwrap_or_default(),
-        )
-    }
-
-    /// POSTs `body` to the LiveKit webhook endpoint the way LiveKit does.
-    fn webhook(&self, body: &str, authorization: &str) -> (u16, Value) {
-        let headers =
-            format!("Authorization: {authorization}\r\nContent-Type: application/webhook+json\r\n");
-        self.raw_request("POST", "/api/webhooks/livekit", Some(&headers), body)
-    }
-
-    /// One HTTP/1.1 request with extra header lines: (status, JSON body).
-    fn raw_request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: Option<&str>,
-        body: &str,
-    ) -> (u16, Value) {
-        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return (0, Value::Null);
-        };
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        let headers = headers.unwrap_or("Content-Type: application/json\r\n");
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut raw = String::new();
-        let _ = stream.read_to_string(&mut raw);
-        let status = raw
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let json = raw
-            .split_once("\r\n\r\n")
-            .and_then(|(_, b)| serde_json::from_str(b).ok())
-            .unwrap_or(Value::Null);
-        (status, json)
-    }
-
-    fn status(&self, sid: &str) -> Value {
-        self.request(
-            "GET",
-            &format!("/api/streaming/status?sessionId={sid}"),
-            Some(INTERNAL_KEY),
-            None,
-        )
-        .1
-    }
-
-    fn wait_status(&self, sid: &str, want: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.status(sid)["status"] != want {
-            assert!(
-                Instant::now() < deadline,
-                "status {} never became {want}",
-                self.status(sid)["status"]
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    /// SIGTERM, then the exit status.
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "server did not shut down");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use server::*;
 
 fn tools() -> bool {
     if !have("ffmpeg") || !have("ffprobe") {
@@ -179,6 +42,7 @@ fn custom_stream_through_http_to_nginx_rtmp() {
     let port = free_port();
     let server = Server::start(&db, port);
     let key = format!("e2ekey{port}");
+    server.watch_secret(&key);
     let (status, started) = server.request(
         "POST",
         "/api/streaming/start",
@@ -213,6 +77,7 @@ fn custom_stream_through_http_to_nginx_rtmp() {
     // Graceful shutdown, and the session is still there after a restart.
     assert!(server.terminate().success());
     let again = Server::start(&db, port);
+    again.watch_secret(&key);
     let after = again.status(&sid);
     assert_eq!(
         (after["status"].as_str(), after["duration"].as_i64()),
@@ -463,9 +328,6 @@ fn overlay_renders_decisions_and_events_in_headless_chromium() {
     );
 }
 
-const LIVEKIT_KEY: &str = "APIe2eLiveKit";
-const LIVEKIT_SECRET: &str = "e2e-livekit-secret-0123456789abcdef";
-
 /// The `Authorization` header the real `livekit-server-sdk` makes for `body` (installed by
 /// `npm ci` in `examples/e2e`), or `None` when it is not installed (outside CI).
 fn sign_with_livekit_sdk(body: &str, secret: &str) -> Option<String> {
@@ -596,4 +458,14 @@ fn development_mode_refuses_to_listen_beyond_loopback() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("refusing to listen on 0.0.0.0"), "{stderr}");
     assert!(!dir.path().join("dev.db").exists(), "nothing created");
+}
+
+#[test]
+#[should_panic(expected = "a secret leaked into the server log")]
+fn the_leak_scan_finds_a_watched_value_in_the_log() {
+    // The scan itself must be able to fail: the startup banner is printed, so watching a
+    // piece of it as if it were a secret makes the scan panic when the server is dropped.
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("scan.db"), free_port());
+    server.watch_secret("ltcg-streaming-server listening on");
 }

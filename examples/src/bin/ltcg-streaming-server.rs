@@ -11,7 +11,8 @@
 //! | `LTCG_DATABASE` | `ltcg-streaming.db` | SQLite file (sessions survive restarts) |
 //! | `LTCG_INTERNAL_KEY` | – | bearer key of trusted server-side callers |
 //! | `LTCG_AGENT_KEYS` | – | `key=agentId,key2=agentId2`: agent API keys |
-//! | `LTCG_RECONCILE_SECS` | `60` | reconciler period |
+//! | `LTCG_RECONCILE_SECS` | `60` | reconciler period (at least 5) |
+//! | `LTCG_REQUEST_TIMEOUT_SECS` | `30` | longest request, body upload included (then 408) |
 //! | `LTCG_EGRESS` | `livekit` with `LIVEKIT_*`, else `local` | `livekit`, `local` (ffmpeg) or `memory` (in process, renders nothing: LiveKit webhooks alone move sessions) |
 //! | `STREAM_KEY_ENCRYPTION_KEY`, `STREAMING_JWT_SECRET`, `LIVEKIT_*`, `NEXT_PUBLIC_APP_URL` | | as in the core's `StreamingConfig::from_env` |
 //!
@@ -28,7 +29,7 @@ use std::time::Duration;
 use ltcg_streaming_core::egress::{
     EgressBackend, LiveKitEgress, LiveKitEgressOptions, LocalEgress, LocalEgressOptions,
 };
-use ltcg_streaming_core::http::{router, ApiAuth};
+use ltcg_streaming_core::http::{router_with, ApiAuth, RouterOptions, REQUEST_TIMEOUT};
 use ltcg_streaming_core::store::SqliteStore;
 use ltcg_streaming_core::vault::generate_key_hex;
 use ltcg_streaming_core::{Actor, KeyVault, MemoryEgress, StreamingConfig, StreamingService};
@@ -139,7 +140,13 @@ async fn main() -> Result<(), BoxError> {
             "  WARNING: development mode: no API keys, every request is trusted; loopback only"
         );
     }
-    axum::serve(listener, router(service, auth))
+    let options = RouterOptions {
+        request_timeout: env("LTCG_REQUEST_TIMEOUT_SECS")
+            .and_then(|s| s.parse().ok())
+            .filter(|&secs: &u64| secs > 0)
+            .map_or(REQUEST_TIMEOUT, Duration::from_secs),
+    };
+    axum::serve(listener, router_with(service, auth, options))
         .with_graceful_shutdown(shutdown())
         .await?;
     println!("ltcg-streaming-server stopped");

@@ -57,8 +57,30 @@ struct AppState {
     auth: ApiAuth,
 }
 
-/// The seed's REST API for `service`, authenticated by `auth`.
+/// Settings of [`router_with`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterOptions {
+    /// How long one request (reading its body included) may take before it is answered
+    /// 408; bounds slow-body (slowloris-style) requests. Default [`REQUEST_TIMEOUT`].
+    pub request_timeout: Duration,
+}
+
+impl Default for RouterOptions {
+    fn default() -> Self {
+        Self {
+            request_timeout: REQUEST_TIMEOUT,
+        }
+    }
+}
+
+/// The seed's REST API for `service`, authenticated by `auth`, with default
+/// [`RouterOptions`].
 pub fn router(service: StreamingService, auth: ApiAuth) -> Router {
+    router_with(service, auth, RouterOptions::default())
+}
+
+/// The seed's REST API for `service`, authenticated by `auth`, with `options`.
+pub fn router_with(service: StreamingService, auth: ApiAuth, options: RouterOptions) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     routes::routes()
         .with_state(AppState { service, auth })
@@ -76,7 +98,7 @@ pub fn router(service: StreamingService, auth: ApiAuth) -> Router {
         .layer(SetRequestIdLayer::new(request_id, NextRequestId::default()))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+            options.request_timeout,
         ))
 }
 

@@ -22,7 +22,7 @@
 //! Scripting: every call is recorded ([`FakeLiveKit::calls`], [`FakeLiveKit::start_requests`],
 //! ...); [`FakeLiveKit::fail_next`] queues a Twirp error per method and
 //! [`FakeLiveKit::fail_next_http`] a raw HTTP answer; [`FakeLiveKit::set_delay`] slows a
-//! method down; [`FakeLiveKit::set_page_size`] paginates ListEgress;
+//! method down (before it takes effect, [`FakeLiveKit::set_delay_after`] after); [`FakeLiveKit::set_page_size`] paginates ListEgress;
 //! [`FakeLiveKit::set_status`] moves an egress (e.g. to ACTIVE) and
 //! [`FakeLiveKit::add_egress`] creates one nobody asked for.
 #![allow(dead_code, unreachable_pub)]
@@ -186,6 +186,7 @@ struct FakeState {
     calls: Vec<RecordedCall>,
     failures: HashMap<TwirpMethod, VecDeque<Injection>>,
     delays: HashMap<TwirpMethod, Duration>,
+    delays_after: HashMap<TwirpMethod, Duration>,
     page_size: Option<usize>,
 }
 
@@ -392,9 +393,17 @@ impl FakeLiveKit {
         self.shared.lock().delays.insert(method, delay);
     }
 
+    /// Holds the answer of `method` for `delay` after it took effect (e.g. the egress
+    /// exists but its caller has not heard back yet).
+    pub fn set_delay_after(&self, method: TwirpMethod, delay: Duration) {
+        self.shared.lock().delays_after.insert(method, delay);
+    }
+
     /// Removes every delay.
     pub fn clear_delays(&self) {
-        self.shared.lock().delays.clear();
+        let mut state = self.shared.lock();
+        state.delays.clear();
+        state.delays_after.clear();
     }
 
     /// ListEgress answers at most `page_size` egresses per page, with a `next_page_token`
@@ -637,8 +646,15 @@ async fn handle(
         tokio::time::sleep(delay).await;
     }
     let response = answer(&shared, method, authorization, content_type, request);
-    if let Some(call) = shared.lock().calls.get_mut(index) {
-        call.status = Some(response.status().as_u16());
+    let delay_after = {
+        let mut state = shared.lock();
+        if let Some(call) = state.calls.get_mut(index) {
+            call.status = Some(response.status().as_u16());
+        }
+        state.delays_after.get(&method).copied()
+    };
+    if let Some(delay) = delay_after {
+        tokio::time::sleep(delay).await;
     }
     response
 }

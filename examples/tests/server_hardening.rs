@@ -1,0 +1,386 @@
+//! The reference server under crashes and abuse (issue 8), as a real process on 127.0.0.1:
+//!
+//! - **Crash recovery**: the server is killed with SIGKILL in the middle of a start (the
+//!   session row written, the LiveKit `StartWebEgress` call in flight: before it took effect,
+//!   or after the egress exists but before the answer arrived), then restarted on the same
+//!   SQLite file; the reconciler must leave exactly one consistent outcome: the session is
+//!   neither lost nor stuck in `initializing`, and no egress runs that is not its session's.
+//! - **Slow bodies**: a request whose body trickles in is answered 408 at the configured
+//!   request timeout, and the server keeps serving others meanwhile.
+//! - **Bursts**: 10,000 requests from one agent in a burst are mostly answered 429 with
+//!   `Retry-After`; other callers are served during and after it, and the server's resident
+//!   memory stays bounded.
+//!
+//! LiveKit is the in-process Twirp fake of the core's tests (real protocol messages).
+
+#[path = "../../ltcg-streaming-core/tests/support/livekit_twirp.rs"]
+mod livekit_twirp;
+#[path = "../../ltcg-streaming-core/tests/support/nginx_rtmp.rs"]
+mod nginx_rtmp;
+#[path = "support/server.rs"]
+mod server;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use livekit_twirp::{FakeLiveKit, ProtoEgressStatus, TwirpMethod};
+use nginx_rtmp::free_port;
+use serde_json::{json, Value};
+use server::*;
+
+/// A fake LiveKit on its own runtime (which keeps serving while the test blocks).
+fn fake_livekit() -> (tokio::runtime::Runtime, FakeLiveKit) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let fake = rt.block_on(FakeLiveKit::start_with(LIVEKIT_KEY, LIVEKIT_SECRET));
+    (rt, fake)
+}
+
+/// A server using `fake` for egress, with a 10 s start timeout (the least allowed) and a 5 s
+/// reconciler.
+fn server_on(db: &std::path::Path, port: u16, fake: &FakeLiveKit) -> Server {
+    Server::start_with(
+        db,
+        port,
+        &[
+            ("LTCG_EGRESS", "livekit"),
+            ("LIVEKIT_URL", &fake.url()),
+            ("LIVEKIT_API_KEY", LIVEKIT_KEY),
+            ("LIVEKIT_API_SECRET", LIVEKIT_SECRET),
+            ("NEXT_PUBLIC_APP_URL", "http://127.0.0.1:3999"),
+            ("STREAMING_START_TIMEOUT_SECS", "10"),
+            ("LTCG_RECONCILE_SECS", "5"),
+        ],
+    )
+}
+
+/// Starts a stream in a background thread (its answer never comes: the server is killed).
+fn start_in_background(port: u16, agent: &str) {
+    let body = json!({"agentId": agent, "platform": "twitch", "streamKey": STREAM_KEY}).to_string();
+    std::thread::spawn(move || {
+        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = write!(
+                stream,
+                "POST /api/streaming/start HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+                 Authorization: Bearer {INTERNAL_KEY}\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let mut sink = String::new();
+            let _ = stream.read_to_string(&mut sink);
+        }
+    });
+}
+
+const STREAM_KEY: &str = "live_987654321_crashrecoverykey";
+
+fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The agent's sessions, newest first, as the restarted server lists them.
+fn sessions_of(server: &Server, agent: &str) -> Vec<Value> {
+    let (status, list) = server.request(
+        "GET",
+        &format!("/api/streaming/sessions?streamType=agent&entityId={agent}"),
+        Some(INTERNAL_KEY),
+        None,
+    );
+    assert_eq!(status, 200, "{list}");
+    list["sessions"].as_array().cloned().unwrap_or_default()
+}
+
+/// The overlay page URLs of the egresses the fake runs (starting or active).
+fn running_egresses(fake: &FakeLiveKit) -> Vec<String> {
+    use livekit_protocol::egress_info::Request;
+    fake.egresses()
+        .into_iter()
+        .filter(|e| {
+            e.status == ProtoEgressStatus::EgressStarting as i32
+                || e.status == ProtoEgressStatus::EgressActive as i32
+        })
+        .map(|e| match e.request {
+            Some(Request::Web(web)) => web.url,
+            other => format!("not a web egress: {other:?}"),
+        })
+        .collect()
+}
+
+fn is_active(status: &Value) -> bool {
+    matches!(
+        status["status"].as_str(),
+        Some("initializing" | "pending" | "live")
+    )
+}
+
+/// Kills the server mid-start as `arrange` sets the fake up, restarts it and checks the
+/// reconciler's outcome; returns the final session.
+fn crash_mid_start(agent: &str, arrange: impl Fn(&FakeLiveKit)) -> (Value, Vec<String>) {
+    // Returns the final status and the overlay URLs of the egresses still running.
+    let (_rt, fake) = fake_livekit();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crash.db");
+    let port = free_port();
+    arrange(&fake);
+    let mut server = server_on(&db, port, &fake);
+    server.watch_secret(STREAM_KEY);
+    start_in_background(port, agent);
+    wait_until("the egress call is in flight", 20, || {
+        fake.call_count(TwirpMethod::StartWebEgress) == 1
+    });
+    server.kill();
+    drop(server);
+    // LiveKit finishes what it was asked to do, whoever is left to hear the answer.
+    std::thread::sleep(Duration::from_millis(1_500));
+    fake.clear_delays();
+
+    let again = server_on(&db, port, &fake);
+    again.watch_secret(STREAM_KEY);
+    let sessions = sessions_of(&again, agent);
+    assert_eq!(
+        sessions.len(),
+        1,
+        "the session written before the crash is lost: {sessions:?}"
+    );
+    let sid = sessions[0]["sessionId"].as_str().unwrap().to_owned();
+    // The reconciler (every 5 s) settles it: never left initializing, no stray egress.
+    wait_until("the reconciler settles the session", 45, || {
+        let status = again.status(&sid);
+        let running = running_egresses(&fake);
+        let settled = status["status"] != "initializing";
+        // Every running egress renders this session; an active session has exactly one.
+        let ours = running
+            .iter()
+            .all(|url| url.contains(&format!("sessionId={sid}")));
+        let count_ok = if is_active(&status) {
+            running.len() == 1
+        } else {
+            running.is_empty()
+        };
+        settled && ours && count_ok
+    });
+    let status = again.status(&sid);
+    let running = running_egresses(&fake);
+    assert!(running.iter().all(|url| url.contains(&sid)), "{running:?}");
+    (status, running)
+}
+
+#[test]
+fn a_crash_before_the_egress_exists_ends_the_session_and_starts_nothing() {
+    let (status, running) = crash_mid_start("agent_crash_before", |fake| {
+        // The call reaches LiveKit, which then refuses it: no egress is ever created.
+        fake.set_delay(TwirpMethod::StartWebEgress, Duration::from_millis(800));
+        fake.fail_next(TwirpMethod::StartWebEgress, "unavailable", "node draining");
+    });
+    assert_eq!(status["status"], "error", "{status}");
+    assert!(running.is_empty(), "egresses left running: {running:?}");
+}
+
+#[test]
+fn a_crash_after_the_egress_started_adopts_it_exactly_once() {
+    let (status, running) = crash_mid_start("agent_crash_after", |fake| {
+        // LiveKit creates the egress, but its answer is held until the server is dead.
+        fake.set_delay_after(TwirpMethod::StartWebEgress, Duration::from_secs(30));
+    });
+    // The reconciler adopted the egress LiveKit started for the session (found by the
+    // session id in its overlay URL): one session, one egress, linked.
+    assert!(is_active(&status), "{status}");
+    assert_ne!(status["status"], "initializing", "{status}");
+    assert_eq!(running.len(), 1, "{running:?}");
+}
+
+#[test]
+fn a_crash_while_livekit_is_still_deciding_leaves_one_outcome() {
+    // The request is slower than the crash: LiveKit creates the egress after the server died.
+    let (status, running) = crash_mid_start("agent_crash_during", |fake| {
+        fake.set_delay(TwirpMethod::StartWebEgress, Duration::from_millis(800));
+    });
+    match status["status"].as_str() {
+        // Adopted: its egress is the one running.
+        Some("pending" | "live") => assert_eq!(running.len(), 1, "{running:?}"),
+        // Or timed out first, and then the late egress was stopped as an orphan.
+        Some("error" | "ended") => assert!(running.is_empty(), "{running:?}"),
+        other => panic!("unexpected outcome {other:?}: {status}"),
+    }
+}
+
+/// Sends headers and the first bytes of a body, then trickles the rest; the raw answer.
+fn slow_body(port: u16, timeout_secs: u64) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(timeout_secs + 20)))
+        .unwrap();
+    let body =
+        json!({"agentId": "agent_slow", "platform": "twitch", "streamKey": "live_slowloris_key"})
+            .to_string();
+    write!(
+        stream,
+        "POST /api/streaming/start HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Authorization: Bearer {INTERNAL_KEY}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{}",
+        body.len(),
+        &body[..5]
+    )
+    .unwrap();
+    // One byte a second, never finishing within the timeout.
+    let trickle = std::thread::spawn({
+        let mut stream = stream.try_clone().unwrap();
+        let rest = body[5..].to_owned();
+        move || {
+            for byte in rest.bytes() {
+                std::thread::sleep(Duration::from_secs(1));
+                if stream.write_all(&[byte]).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    drop(trickle);
+    answer
+}
+
+#[test]
+fn slow_bodies_time_out_with_408_while_others_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start_with(
+        &dir.path().join("slow.db"),
+        port,
+        &[
+            ("LTCG_EGRESS", "memory"),
+            ("LTCG_REQUEST_TIMEOUT_SECS", "2"),
+        ],
+    );
+    let slow: Vec<_> = (0..4)
+        .map(|_| std::thread::spawn(move || slow_body(port, 2)))
+        .collect();
+    // While four slow uploads hold connections, other requests are answered.
+    std::thread::sleep(Duration::from_millis(500));
+    for _ in 0..20 {
+        assert_eq!(server.request("GET", "/healthz", None, None).0, 200);
+    }
+    for handle in slow {
+        let answer = handle.join().unwrap();
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    }
+    // Nothing was started by the abandoned uploads.
+    assert!(sessions_of(&server, "agent_slow").is_empty());
+}
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+/// `count` keep-alive requests on one connection; the status of each.
+fn pipeline(port: u16, count: usize, request: &str) -> Vec<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut statuses = Vec::with_capacity(count);
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    for _ in 0..count {
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut head = String::new();
+        let mut content_length = 0usize;
+        loop {
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut reader, &mut line).unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                content_length = v.trim().parse().unwrap();
+            }
+            head.push_str(&line);
+        }
+        let mut body = vec![0; content_length];
+        reader.read_exact(&mut body).unwrap();
+        if head.starts_with("HTTP/1.1 429") {
+            assert!(head.to_ascii_lowercase().contains("retry-after:"), "{head}");
+        }
+        statuses.push(
+            head.split(' ')
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0),
+        );
+    }
+    statuses
+}
+
+#[test]
+fn a_burst_of_ten_thousand_requests_is_limited_and_the_server_stays_responsive() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let agent_key = "burst-agent-key-0123456789";
+    let server = Server::start_with(
+        &dir.path().join("burst.db"),
+        port,
+        &[
+            ("LTCG_EGRESS", "memory"),
+            ("LTCG_AGENT_KEYS", &format!("{agent_key}=agent_burst")),
+        ],
+    );
+    server.watch_secret(agent_key);
+    let before = rss_kib(server.pid());
+    let status = format!(
+        "GET /api/streaming/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {agent_key}\r\n\r\n"
+    );
+    let bursts: Vec<_> = (0..4)
+        .map(|_| {
+            let status = status.clone();
+            std::thread::spawn(move || pipeline(port, 2_500, &status))
+        })
+        .collect();
+    // Another caller is served while the burst runs.
+    let mut others = 0;
+    while !bursts.iter().all(|b| b.is_finished()) {
+        assert_eq!(
+            server
+                .request("GET", "/api/streaming/sessions", Some(INTERNAL_KEY), None)
+                .0,
+            200
+        );
+        others += 1;
+    }
+    let statuses: Vec<u16> = bursts.into_iter().flat_map(|b| b.join().unwrap()).collect();
+    assert_eq!(statuses.len(), 10_000);
+    let limited = statuses.iter().filter(|&&s| s == 429).count();
+    let served = statuses.iter().filter(|&&s| s == 200).count();
+    assert_eq!(limited + served, 10_000, "only 200 and 429 expected");
+    assert!(limited >= 9_000, "only {limited} of 10,000 were limited");
+    assert!(served >= 1, "the agent was never served");
+    assert!(others >= 1);
+    // Still responsive afterwards, for everyone else.
+    assert_eq!(server.request("GET", "/healthz", None, None).0, 200);
+    assert_eq!(
+        server
+            .request("GET", "/api/streaming/sessions", Some(INTERNAL_KEY), None)
+            .0,
+        200
+    );
+    // Memory stays bounded: the burst leaves no per-request state behind.
+    let after = rss_kib(server.pid());
+    assert!(
+        after < before + 64 * 1024,
+        "resident memory grew from {before} KiB to {after} KiB"
+    );
+}

@@ -1,0 +1,248 @@
+//! The reference server as a child process, for the end-to-end tests: start it on a port
+//! with a SQLite file, talk HTTP/1.1 to it, and scan everything it printed and answered for
+//! leaked secrets when it is dropped.
+//!
+//! Every server runs with `RUST_LOG=trace`; its stdout and stderr go to `<db>.<port>.log`,
+//! every raw HTTP response is kept, and on drop both are searched for every secret the test
+//! gave it (API keys, the encryption key, the JWT and LiveKit secrets, and each stream key,
+//! hence each unredacted RTMP URL).
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The internal API key of every test server.
+pub const INTERNAL_KEY: &str = "e2e-internal-key-0123456789";
+/// `STREAM_KEY_ENCRYPTION_KEY` of every test server.
+pub const ENC_KEY: &str = "6457ed47ba47dc9dccb72b09f27843b717aed4fcb909b4a7472fff3c46733e23";
+/// LiveKit API key for tests that configure LiveKit.
+pub const LIVEKIT_KEY: &str = "APIe2eLiveKit";
+/// LiveKit API secret for tests that configure LiveKit.
+pub const LIVEKIT_SECRET: &str = "e2e-livekit-secret-0123456789abcdef";
+
+/// Secrets every server of this file is given.
+pub const BASE_SECRETS: &[&str] = &[
+    INTERNAL_KEY,
+    ENC_KEY,
+    "e2e-overlay-secret",
+    LIVEKIT_SECRET,
+    // Stream keys used below.
+    "overlaykey1",
+    "live_123456789_abcdefghijklmnop",
+];
+
+pub struct Server {
+    child: Child,
+    /// The port it listens on.
+    pub port: u16,
+    /// Where the server's stdout and stderr go.
+    log: PathBuf,
+    /// Every raw HTTP response received from this server.
+    transcript: Mutex<String>,
+    /// Values that must never appear in the log or a response.
+    secrets: Mutex<Vec<String>>,
+}
+
+impl Server {
+    pub fn start(db: &Path, port: u16) -> Self {
+        Self::start_with(db, port, &[])
+    }
+
+    pub fn start_with(db: &Path, port: u16, extra: &[(&str, &str)]) -> Self {
+        let log = PathBuf::from(format!("{}.{port}.log", db.display()));
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        let err = out.try_clone().unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ltcg-streaming-server"));
+        command
+            .env("RUST_LOG", "trace")
+            .env("LTCG_BIND", format!("127.0.0.1:{port}"))
+            .env("LTCG_DATABASE", db)
+            .env("LTCG_INTERNAL_KEY", INTERNAL_KEY)
+            .env("STREAM_KEY_ENCRYPTION_KEY", ENC_KEY)
+            .env("STREAMING_JWT_SECRET", "e2e-overlay-secret")
+            .env_remove("LIVEKIT_URL")
+            .env_remove("LIVEKIT_API_KEY")
+            .env_remove("LIVEKIT_API_SECRET")
+            .env_remove("NEXT_PUBLIC_APP_URL")
+            .env_remove("LTCG_EGRESS")
+            .envs(extra.iter().copied())
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err));
+        let child = command.spawn().unwrap();
+        let mut secrets: Vec<String> = BASE_SECRETS.iter().map(|s| s.to_string()).collect();
+        secrets.extend(
+            extra
+                .iter()
+                .filter(|(name, _)| name.ends_with("SECRET") || name.ends_with("KEYS"))
+                .map(|(_, value)| value.to_string()),
+        );
+        let server = Self {
+            child,
+            port,
+            log,
+            transcript: Mutex::new(String::new()),
+            secrets: Mutex::new(secrets),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while server.request("GET", "/healthz", None, None).0 != 200 {
+            assert!(Instant::now() < deadline, "server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    /// A minimal HTTP/1.1 client: (status, JSON body).
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let auth =
+            key.map(|k| format!("Authorization: Bearer {k}\r\nContent-Type: application/json\r\n"));
+        self.raw_request(
+            method,
+            path,
+            auth.as_deref(),
+            &body.map(|b| b.to_string()).unwrap_or_default(),
+        )
+    }
+
+    /// POSTs `body` to the LiveKit webhook endpoint the way LiveKit does.
+    pub fn webhook(&self, body: &str, authorization: &str) -> (u16, Value) {
+        let headers =
+            format!("Authorization: {authorization}\r\nContent-Type: application/webhook+json\r\n");
+        self.raw_request("POST", "/api/webhooks/livekit", Some(&headers), body)
+    }
+
+    /// One HTTP/1.1 request with extra header lines: (status, JSON body).
+    pub fn raw_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: Option<&str>,
+        body: &str,
+    ) -> (u16, Value) {
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return (0, Value::Null);
+        };
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let headers = headers.unwrap_or("Content-Type: application/json\r\n");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut raw = String::new();
+        let _ = stream.read_to_string(&mut raw);
+        self.transcript.lock().unwrap().push_str(&raw);
+        let status = raw
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let json = raw
+            .split_once("\r\n\r\n")
+            .and_then(|(_, b)| serde_json::from_str(b).ok())
+            .unwrap_or(Value::Null);
+        (status, json)
+    }
+
+    pub fn status(&self, sid: &str) -> Value {
+        self.request(
+            "GET",
+            &format!("/api/streaming/status?sessionId={sid}"),
+            Some(INTERNAL_KEY),
+            None,
+        )
+        .1
+    }
+
+    pub fn wait_status(&self, sid: &str, want: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.status(sid)["status"] != want {
+            assert!(
+                Instant::now() < deadline,
+                "status {} never became {want}",
+                self.status(sid)["status"]
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server did not shut down");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Server {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: no shutdown, no flushing; the process is gone when this returns.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Adds a value (a stream key) the leak scan looks for.
+    pub fn watch_secret(&self, secret: &str) {
+        self.secrets.lock().unwrap().push(secret.to_owned());
+    }
+
+    /// Fails when a watched secret appears in the server's output or a response.
+    pub fn scan_for_leaks(&self) {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let transcript = self.transcript.lock().unwrap();
+        assert!(
+            log.lines().count() > 5,
+            "the trace log is nearly empty; is RUST_LOG honoured?"
+        );
+        for secret in self.secrets.lock().unwrap().iter() {
+            for (what, text) in [("server log", &log), ("HTTP responses", &*transcript)] {
+                if let Some(at) = text.find(secret.as_str()) {
+                    let line = text[..at].lines().count();
+                    panic!("a secret leaked into the {what} (line {line})");
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if !std::thread::panicking() {
+            self.scan_for_leaks();
+        }
+    }
+}
