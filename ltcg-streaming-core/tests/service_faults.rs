@@ -353,3 +353,77 @@ async fn webhook_before_the_egress_id_is_saved_matches_by_session_id() {
     assert_eq!(s.egress_id.as_deref(), Some("EG_mem00000001"));
     assert_eq!(s.started_at, Some(T0));
 }
+
+#[tokio::test]
+async fn backend_errors_quoting_rtmp_urls_are_stored_redacted() {
+    // A third-party backend whose errors quote the full output URL (key included).
+    let memory = Arc::new(MemoryEgress::new());
+    let mut mock = mock_over(&memory);
+    mock.expect_start().times(1).returning(|req| {
+        Err(Error::Egress {
+            retryable: false,
+            message: format!("cannot push to {}", req.outputs[0].expose_secret()),
+        })
+    });
+    let m = memory.clone();
+    mock.expect_start()
+        .returning(move |req| block_on(m.start(req)));
+    mock.expect_update_outputs().returning(|_, add, _| {
+        Err(Error::Egress {
+            retryable: false,
+            message: format!("refused output {}", add[0].expose_secret()),
+        })
+    });
+    let h = harness_with(mock, memory.clone());
+    h.service
+        .start_stream(&Actor::Internal, agent_start("a1"))
+        .await
+        .unwrap_err();
+    let page = h
+        .store
+        .list_sessions(&SessionQuery::default())
+        .await
+        .unwrap();
+    let failed = page.sessions[0].error_message.clone().unwrap();
+    assert!(failed.contains("rtmps://live.twitch.tv/app/{"), "{failed}");
+    assert!(!failed.contains(TWITCH_KEY), "{failed}");
+
+    let started = h
+        .service
+        .start_stream(&Actor::Internal, agent_start("a1"))
+        .await
+        .unwrap();
+    let extra_key = "live_extra_destination_key_0123";
+    h.service
+        .update_destinations(
+            &Actor::Internal,
+            ltcg_streaming_core::service::UpdateDestinationsRequest {
+                session_id: started.session_id.clone(),
+                add: vec![ltcg_streaming_core::service::DestinationInput {
+                    platform: ltcg_streaming_core::Platform::Kick,
+                    stream_key: SecretString::from(extra_key),
+                    custom_rtmp_url: None,
+                }],
+                remove: vec![],
+            },
+        )
+        .await
+        .unwrap_err();
+    let session = h
+        .store
+        .get_session(&started.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = serde_json::to_string(&session).unwrap();
+    assert!(!stored.contains(extra_key), "{stored}");
+    let failed = session
+        .destinations
+        .iter()
+        .find_map(|d| d.error_message.clone())
+        .unwrap();
+    assert!(
+        failed.starts_with("egress error: refused output rtmps://"),
+        "{failed}"
+    );
+}

@@ -113,9 +113,11 @@ impl StreamingService {
             .update_outputs(&egress_id, &add_secrets, &remove_urls)
             .await;
         if let Err(e) = &result {
+            // Whatever the backend, a stored error never quotes a stream key.
+            let message = crate::platform::redact_urls_in_text(&e.to_string());
             for d in &mut added {
                 d.status = DestinationStatus::Failed;
-                d.error_message = Some(e.to_string());
+                d.error_message = Some(message.clone());
             }
         }
         let succeeded = result.is_ok();

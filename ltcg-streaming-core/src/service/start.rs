@@ -165,8 +165,9 @@ impl StreamingService {
                 }
             }
             Ok(Err(e)) if !e.is_retryable() => {
+                // Whatever the backend, a stored error never quotes a stream key.
                 let failed = SessionEvent::StartFailed {
-                    message: e.to_string(),
+                    message: crate::platform::redact_urls_in_text(&e.to_string()),
                 };
                 self.apply(&session.id, &failed, None).await?;
                 Err(e)
