@@ -113,6 +113,30 @@ impl StreamingService {
             return Ok(());
         };
         outcome.session_id = Some(session.id.clone());
+        // An egress reaches ENDING, COMPLETE or LIMIT_REACHED only through ACTIVE, and these
+        // events carry its `startedAt`: if the ACTIVE event was lost or is still on its way,
+        // go live at that time first, so the session ends as it would have in order.
+        let mut went_live = false;
+        let session = match went_live_at_ms(event, status) {
+            Some(started)
+                if session.status.is_active()
+                    && session.started_at.is_none()
+                    && session
+                        .egress_id
+                        .as_deref()
+                        .is_none_or(|own| own == egress_id) =>
+            {
+                let active = SessionEvent::Egress {
+                    egress_id: egress_id.clone(),
+                    status: EgressStatus::Active,
+                    error: None,
+                };
+                let t = self.apply_to(session, &active, Some(started)).await?;
+                went_live = t.changed;
+                t.session
+            }
+            _ => session,
+        };
         let at = event_time_ms(event, status);
         // An egress's error text may quote its output URLs: never store or log a key.
         let change = SessionEvent::Egress {
@@ -124,8 +148,12 @@ impl StreamingService {
                 .map(crate::platform::redact_urls_in_text),
         };
         let t = self.apply_to(session, &change, at).await?;
-        outcome.applied = t.changed;
-        outcome.note = t.ignored.map(str::to_owned);
+        outcome.applied = t.changed || went_live;
+        outcome.note = if outcome.applied {
+            None
+        } else {
+            t.ignored.map(str::to_owned)
+        };
         Ok(())
     }
 
@@ -155,6 +183,16 @@ impl StreamingService {
         url.strip_prefix(self.inner.config.app_url.as_str())
             .is_some_and(|rest| rest.starts_with("/stream/overlay?"))
     }
+}
+
+/// When an ENDING, COMPLETE or LIMIT_REACHED egress went ACTIVE, from its `startedAt`,
+/// in Unix ms.
+fn went_live_at_ms(event: &EgressEvent, status: EgressStatus) -> Option<i64> {
+    let after_active = matches!(
+        status,
+        EgressStatus::Ending | EgressStatus::Complete | EgressStatus::LimitReached
+    );
+    (after_active && event.started_at_ns > 0).then_some(event.started_at_ns / 1_000_000)
 }
 
 /// When the egress says it started (ACTIVE) or ended, in Unix ms; `None` = now.

@@ -1,0 +1,1174 @@
+//! Hardening: abuse of the HTTP router (issue 8, part of point 5), in process through
+//! `tower::ServiceExt::oneshot`, with an internal key and agent keys.
+//!
+//! What the tests prove:
+//! 1. A body one byte over the limit (64 KiB for JSON routes, 1 MiB for LiveKit webhooks)
+//!    is refused with 413 and the `{error, code}` shape on every route that takes a body,
+//!    and nothing is written; the same body at exactly the limit is accepted (so the
+//!    bodies are otherwise valid and the limit is exact); an endless chunked body without
+//!    `Content-Length` is refused after reading little more than the limit.
+//! 2. Deeply nested JSON (100,000 levels of `[` or `{"a":`, tens of thousands of levels at
+//!    the top, 10,000 levels inside `overlayConfig`, `parameters`, `metadata`, other
+//!    routes' fields and signed webhooks) is a 4xx whose error names the problem (the size
+//!    limit, the recursion limit with the field, or the first field whose value has the
+//!    wrong type), with no panic, no stack overflow and nothing written. Deep nesting under
+//!    an *unknown* field is skipped without recursion and the request is judged on its
+//!    known fields.
+//! 3. Invalid UTF-8 in bodies (raw 0xff bytes, a BOM, lone surrogate escapes), in query
+//!    strings (percent-encoded invalid bytes and surrogates) and in header values is a 4xx
+//!    (or, for a header the API does not read, ignored), never a panic, nothing written.
+//! 4. Stream keys and custom RTMP URLs with CR/LF, LF, NUL, spaces, tabs and Unicode line
+//!    separators are 400 `INVALID_INPUT` naming the field (`streamKey`, `customRtmpUrl`,
+//!    `destinations[i].…`, `add[i].…`) on start, destination updates and stored platform
+//!    credentials, nothing is stored, and the error never echoes the key or URL; surrounding
+//!    whitespace is trimmed (DESIGN §4) so no control character reaches the egress;
+//!    `%0d%0a` is printable text that is passed on verbatim, never decoded.
+//! 5. A burst of 10,000 start requests from one agent key is answered 429 with
+//!    `Retry-After` for nearly all of them, another agent and the internal key are served
+//!    normally during and after the burst, and the sessions created stay within the
+//!    per-entity start limit.
+//!
+//! No wall-clock time is asserted; the burst's bounds allow for the limiter's refill over
+//! however long the burst took.
+
+#[path = "support/harness.rs"]
+mod harness;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
+use axum::Router;
+use futures::StreamExt as _;
+use harness::*;
+use ltcg_streaming_core::http::{router, ApiAuth, MAX_JSON_BODY, MAX_WEBHOOK_BODY};
+use ltcg_streaming_core::service::RateLimitConfig;
+use ltcg_streaming_core::store::SessionQuery;
+use ltcg_streaming_core::{
+    Actor, Clock, EgressBackend as _, Entity, MemoryStore, SessionId, SessionStatus,
+};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+const INTERNAL_KEY: &str = "internal-key-0123456789";
+const AGENT_KEY: &str = "ltcg_agent_key_0123456789";
+const OTHER_AGENT_KEY: &str = "ltcg_other_agent_key_987654";
+
+fn app(h: &Harness) -> Router {
+    let auth = ApiAuth::new()
+        .with_internal_key(INTERNAL_KEY)
+        .unwrap()
+        .with_agent_key(AGENT_KEY, "agent_7")
+        .unwrap()
+        .with_agent_key(OTHER_AGENT_KEY, "agent_9")
+        .unwrap();
+    router(h.service.clone(), auth)
+}
+
+/// A response, its JSON body (`Null` when not JSON) and its raw text.
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    json: Value,
+    text: String,
+}
+
+async fn send(app: &Router, req: Request<Body>) -> Reply {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+    Reply {
+        status,
+        headers,
+        json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+fn request(method: Method, uri: &str, key: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json");
+    if let Some(key) = key {
+        req = req.header("authorization", format!("Bearer {key}"));
+    }
+    req.body(body.into()).unwrap()
+}
+
+async fn post(app: &Router, uri: &str, key: &str, body: impl Into<Body>) -> Reply {
+    send(app, request(Method::POST, uri, Some(key), body)).await
+}
+
+/// Asserts the error contract: `status`, exactly `{error, code}`, and `code`.
+fn assert_error(reply: &Reply, status: StatusCode, code: &str, ctx: &str) {
+    assert_eq!(reply.status, status, "{ctx}: {}", reply.text);
+    let obj = reply
+        .json
+        .as_object()
+        .unwrap_or_else(|| panic!("{ctx}: not a JSON object: {}", reply.text));
+    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["code", "error"], "{ctx}: {}", reply.text);
+    assert_eq!(reply.json["code"], code, "{ctx}");
+    assert!(
+        !reply.json["error"].as_str().unwrap_or_default().is_empty(),
+        "{ctx}"
+    );
+}
+
+fn error_text(reply: &Reply) -> &str {
+    reply.json["error"].as_str().unwrap_or_default()
+}
+
+/// Everything the API can write: every session, every credential of the entities the
+/// tests use, how many egresses were started.
+async fn snapshot(h: &Harness) -> String {
+    let sessions = h
+        .store
+        .list_sessions(&SessionQuery {
+            limit: 500,
+            ..SessionQuery::default()
+        })
+        .await
+        .unwrap();
+    let mut out = serde_json::to_string(&sessions.sessions).unwrap();
+    for entity in [
+        Entity::agent("agent_7").unwrap(),
+        Entity::agent("agent_8").unwrap(),
+        Entity::agent("agent_9").unwrap(),
+    ] {
+        let credential = h.store.get_credential(&entity).await.unwrap();
+        out.push_str(&format!("\n{entity}: {credential:?}"));
+    }
+    out.push_str(&format!("\negresses started: {}", h.egress.started()));
+    out
+}
+
+/// `value` with a `padding` field that makes its JSON exactly `total` bytes.
+fn padded(mut value: Value, total: usize) -> String {
+    value["padding"] = "".into();
+    let base = value.to_string().len();
+    assert!(base <= total, "{base} > {total}");
+    value["padding"] = "x".repeat(total - base).into();
+    let text = value.to_string();
+    assert_eq!(text.len(), total);
+    text
+}
+
+/// A started agent_7 session and its egress id.
+async fn started_session(h: &Harness) -> (SessionId, String) {
+    let started = h
+        .service
+        .start_stream(&Actor::Internal, {
+            let mut req = agent_start("agent_7");
+            req.stream_title = Some("Hardening".into());
+            req
+        })
+        .await
+        .unwrap();
+    let egress = h
+        .store
+        .get_session(&started.session_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .egress_id
+        .unwrap();
+    (started.session_id, egress)
+}
+
+/// One route taking a body, and a body it would accept.
+struct BodyRoute {
+    method: Method,
+    uri: &'static str,
+    limit: usize,
+    body: Value,
+}
+
+fn body_routes(sid: &SessionId, egress_id: &str) -> Vec<BodyRoute> {
+    let json_route = |method: Method, uri: &'static str, body: Value| BodyRoute {
+        method,
+        uri,
+        limit: MAX_JSON_BODY,
+        body,
+    };
+    vec![
+        json_route(
+            Method::POST,
+            "/api/streaming/start",
+            json!({"agentId": "agent_8", "streamType": "agent", "platform": "twitch", "streamKey": TWITCH_KEY}),
+        ),
+        json_route(
+            Method::POST,
+            "/api/streaming/link-game",
+            json!({"sessionId": sid, "lobbyId": "lobby_9"}),
+        ),
+        json_route(
+            Method::POST,
+            "/api/agents/decisions",
+            json!({"sessionId": sid, "gameId": "g1", "turnNumber": 1, "phase": "main", "action": "attack", "reasoning": "open board"}),
+        ),
+        json_route(
+            Method::POST,
+            "/api/agents/events",
+            json!({"sessionId": sid, "gameId": "g1", "turnNumber": 1, "eventType": "card_played", "description": "a card"}),
+        ),
+        json_route(
+            Method::POST,
+            "/api/streaming/destinations",
+            json!({"sessionId": sid, "addDestinations": [{"platform": "kick", "streamKey": "kick-key-123"}]}),
+        ),
+        json_route(
+            Method::PUT,
+            "/api/streaming/platforms",
+            json!({"agentId": "agent_9", "platform": "custom", "streamKey": "stored-key-99", "customRtmpUrl": "rtmp://127.0.0.1:1935/live"}),
+        ),
+        BodyRoute {
+            method: Method::POST,
+            uri: "/api/webhooks/livekit",
+            limit: MAX_WEBHOOK_BODY,
+            body: json!({"event": "egress_updated", "id": "EV_padded000001", "createdAt": "1795478000",
+                "egressInfo": {"egressId": egress_id, "status": "EGRESS_ACTIVE", "startedAt": "1795478001000000000"}}),
+        },
+        // Last: it ends the session the others need.
+        json_route(
+            Method::POST,
+            "/api/streaming/stop",
+            json!({"sessionId": sid, "reason": "manual"}),
+        ),
+    ]
+}
+
+/// The request for `route` with `body`: the internal key, or LiveKit's signature.
+fn route_request(h: &Harness, route: &BodyRoute, body: String) -> Request<Body> {
+    if route.uri == "/api/webhooks/livekit" {
+        let auth = sign_webhook(&body, h.clock.now_secs());
+        Request::builder()
+            .method(route.method.clone())
+            .uri(route.uri)
+            .header("content-type", "application/webhook+json")
+            .header("authorization", auth)
+            .body(body.into())
+            .unwrap()
+    } else {
+        request(route.method.clone(), route.uri, Some(INTERNAL_KEY), body)
+    }
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413_on_every_route_and_write_nothing() {
+    let h = Harness::new();
+    let app = app(&h);
+    let (sid, egress) = started_session(&h).await;
+    let routes = body_routes(&sid, &egress);
+    let before = snapshot(&h).await;
+    for route in &routes {
+        let ctx = format!("{} {}", route.method, route.uri);
+        let body = padded(route.body.clone(), route.limit + 1);
+        let reply = send(&app, route_request(&h, route, body)).await;
+        assert_error(&reply, StatusCode::PAYLOAD_TOO_LARGE, "INVALID_INPUT", &ctx);
+        assert!(
+            error_text(&reply).contains(&format!("larger than {} bytes", route.limit)),
+            "{ctx}: {}",
+            reply.text
+        );
+        assert_eq!(snapshot(&h).await, before, "{ctx}: nothing written");
+    }
+    // The same bodies at exactly the limit are accepted and do their work: the 413s above
+    // were about size alone.
+    for route in &routes {
+        let ctx = format!("{} {} at the limit", route.method, route.uri);
+        let body = padded(route.body.clone(), route.limit);
+        let reply = send(&app, route_request(&h, route, body)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{ctx}: {}", reply.text);
+        if route.uri == "/api/webhooks/livekit" {
+            assert_eq!(reply.json["applied"], true, "{ctx}: {}", reply.text);
+        }
+    }
+    let session = h.store.get_session(&sid).await.unwrap().unwrap();
+    assert_eq!(session.status, SessionStatus::Ended);
+    assert_eq!((session.decisions_logged, session.events_recorded), (1, 1));
+    assert_eq!(session.current_lobby_id.as_deref(), Some("lobby_9"));
+    assert_eq!(session.destinations.len(), 2);
+    assert!(h
+        .store
+        .active_session(&Entity::agent("agent_8").unwrap())
+        .await
+        .unwrap()
+        .is_some());
+    assert!(h
+        .store
+        .get_credential(&Entity::agent("agent_9").unwrap())
+        .await
+        .unwrap()
+        .is_some());
+}
+
+#[tokio::test]
+async fn endless_chunked_bodies_are_cut_off_near_the_limit() {
+    let h = Harness::new();
+    let app = app(&h);
+    let (sid, egress) = started_session(&h).await;
+    let before = snapshot(&h).await;
+    const CHUNK: usize = 16 * 1024;
+    for route in body_routes(&sid, &egress) {
+        let ctx = format!("{} {}", route.method, route.uri);
+        // A body without Content-Length that would go on for 64 MiB; count what is read.
+        let pulled = Arc::new(AtomicUsize::new(0));
+        let counter = pulled.clone();
+        let chunks = futures::stream::iter(0..4096).map(move |i| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let chunk = if i == 0 {
+                let mut first = b"{\"padding\":\"".to_vec();
+                first.resize(CHUNK, b'x');
+                first
+            } else {
+                vec![b'x'; CHUNK]
+            };
+            Ok::<_, std::io::Error>(Bytes::from(chunk))
+        });
+        // (For the webhook, the signature covers an empty body: the size check comes first.)
+        let mut req = route_request(&h, &route, String::new());
+        *req.body_mut() = Body::from_stream(chunks);
+        let reply = send(&app, req).await;
+        assert_error(&reply, StatusCode::PAYLOAD_TOO_LARGE, "INVALID_INPUT", &ctx);
+        let read = pulled.load(Ordering::SeqCst) * CHUNK;
+        assert!(
+            read <= route.limit + 2 * CHUNK,
+            "{ctx}: read {read} bytes for a {} byte limit",
+            route.limit
+        );
+        assert_eq!(snapshot(&h).await, before, "{ctx}: nothing written");
+    }
+}
+
+/// `depth` opening brackets of `open`, `inner`, and the matching closers.
+fn nested(open: &str, close: &str, depth: usize, inner: &str) -> String {
+    let mut s = String::with_capacity(depth * (open.len() + close.len()) + inner.len());
+    for _ in 0..depth {
+        s.push_str(open);
+    }
+    s.push_str(inner);
+    for _ in 0..depth {
+        s.push_str(close);
+    }
+    s
+}
+
+#[tokio::test]
+async fn deeply_nested_json_is_a_clear_4xx_without_recursion() {
+    let h = Harness::new();
+    let app = app(&h);
+    let (sid, egress) = started_session(&h).await;
+    let before = snapshot(&h).await;
+    let start = "/api/streaming/start";
+
+    // 100,000 levels do not even fit in a JSON body: refused by size before parsing.
+    for body in [
+        "[".repeat(100_000),
+        nested("[", "]", 100_000, ""),
+        nested("{\"a\":", "}", 100_000, "1"),
+    ] {
+        let reply = post(&app, start, INTERNAL_KEY, body).await;
+        assert_error(
+            &reply,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "INVALID_INPUT",
+            "100k levels",
+        );
+    }
+    // Tens of thousands of levels within the size limit: the parser's recursion limit
+    // answers, naming the problem, long before the stack is at risk.
+    for (name, body) in [
+        ("60k [", "[".repeat(60_000)),
+        ("30k []", nested("[", "]", 30_000, "")),
+        (
+            "3k {\"streamTitle\":[",
+            nested("{\"streamTitle\":[", "]}", 3_000, ""),
+        ),
+    ] {
+        let reply = post(&app, start, INTERNAL_KEY, body).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_INPUT", name);
+        let text = error_text(&reply);
+        // A JSON array is read positionally by serde's struct decoder, so the first
+        // element (`streamType`) is what fails; an object fails at its first field.
+        let expected = if name.contains("streamTitle") {
+            "invalid streamTitle: invalid type: sequence, expected a string at line 1"
+        } else {
+            "invalid [0]: expected value at line 1 column 2"
+        };
+        assert!(text.starts_with(expected), "{name}: {text}");
+    }
+    // 10,000 levels inside a real field: refused at that field, by name.
+    let deep_array = nested("[", "]", 10_000, "");
+    let deep_object = nested("{\"a\":", "}", 10_000, "1");
+    for (name, field, body) in [
+        (
+            "overlayConfig as a deep array",
+            "overlayConfig",
+            format!(
+                r#"{{"agentId":"agent_8","platform":"twitch","streamKey":"{TWITCH_KEY}","overlayConfig":{deep_array}}}"#
+            ),
+        ),
+        (
+            "overlayConfig with a deep unknown member",
+            "overlayConfig",
+            format!(
+                r#"{{"agentId":"agent_8","platform":"twitch","streamKey":"{TWITCH_KEY}","overlayConfig":{deep_object}}}"#
+            ),
+        ),
+        (
+            "overlayConfig.theme as a deep array",
+            "overlayConfig.theme",
+            format!(
+                r#"{{"agentId":"agent_8","platform":"twitch","streamKey":"{TWITCH_KEY}","overlayConfig":{{"theme":{deep_array}}}}}"#
+            ),
+        ),
+        (
+            "overlayConfig.profilePictureUrl as a deep object",
+            "overlayConfig.profilePictureUrl",
+            format!(
+                r#"{{"agentId":"agent_8","platform":"twitch","streamKey":"{TWITCH_KEY}","overlayConfig":{{"profilePictureUrl":{deep_object}}}}}"#
+            ),
+        ),
+    ] {
+        let reply = post(&app, start, INTERNAL_KEY, body).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_INPUT", name);
+        assert!(
+            error_text(&reply).starts_with(&format!("invalid {field}")),
+            "{name}: {}",
+            reply.text
+        );
+    }
+    // Free-form JSON fields (decision parameters, event metadata) hit the recursion limit.
+    for (uri, field, body) in [
+        (
+            "/api/agents/decisions",
+            "parameters",
+            format!(
+                r#"{{"sessionId":"{sid}","gameId":"g1","turnNumber":1,"phase":"main","action":"attack","reasoning":"r","parameters":{deep_array}}}"#
+            ),
+        ),
+        (
+            "/api/agents/decisions",
+            "parameters",
+            format!(
+                r#"{{"sessionId":"{sid}","gameId":"g1","turnNumber":1,"phase":"main","action":"attack","reasoning":"r","parameters":{deep_object}}}"#
+            ),
+        ),
+        (
+            "/api/agents/events",
+            "metadata",
+            format!(
+                r#"{{"sessionId":"{sid}","gameId":"g1","turnNumber":1,"eventType":"card_played","description":"d","metadata":{deep_object}}}"#
+            ),
+        ),
+    ] {
+        let reply = post(&app, uri, INTERNAL_KEY, body).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_INPUT", uri);
+        let text = error_text(&reply);
+        assert!(
+            text.starts_with(&format!("invalid {field}")) && text.contains("recursion limit"),
+            "{uri}: {text}"
+        );
+    }
+    // Other routes, 10,000 levels where a session id or string is expected.
+    for uri in [
+        "/api/streaming/stop",
+        "/api/streaming/link-game",
+        "/api/streaming/destinations",
+    ] {
+        let body = format!(r#"{{"sessionId":{deep_array}}}"#);
+        let reply = post(&app, uri, INTERNAL_KEY, body).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_INPUT", uri);
+        assert!(
+            error_text(&reply).starts_with("invalid sessionId"),
+            "{uri}: {}",
+            reply.text
+        );
+    }
+    let reply = send(
+        &app,
+        request(
+            Method::PUT,
+            "/api/streaming/platforms",
+            Some(INTERNAL_KEY),
+            format!(r#"{{"agentId":"agent_9","platform":"custom","streamKey":{deep_object}}}"#),
+        ),
+    )
+    .await;
+    assert_error(
+        &reply,
+        StatusCode::BAD_REQUEST,
+        "INVALID_INPUT",
+        "platforms",
+    );
+    // LiveKit webhooks: unsigned ones are refused before the body is parsed; signed ones
+    // with deep nesting (up to the 1 MiB limit) are input errors.
+    let deep_webhook = [
+        "[".repeat(500_000),
+        nested("[", "]", 500_000, ""),
+        format!(
+            r#"{{"event":"egress_updated","id":"EV_deep00000001","egressInfo":{{"egressId":"{egress}","web":{{"url":{}}}}}}}"#,
+            nested("[", "]", 10_000, "")
+        ),
+        format!(
+            r#"{{"event":"egress_updated","id":"EV_deep00000002","egressInfo":{}}}"#,
+            nested("[", "]", 10_000, "")
+        ),
+    ];
+    for body in &deep_webhook {
+        let unsigned = Request::builder()
+            .method(Method::POST)
+            .uri("/api/webhooks/livekit")
+            .body(Body::from(body.clone()))
+            .unwrap();
+        assert_error(
+            &send(&app, unsigned).await,
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "unsigned deep webhook",
+        );
+        let signed = Request::builder()
+            .method(Method::POST)
+            .uri("/api/webhooks/livekit")
+            .header("authorization", sign_webhook(body, h.clock.now_secs()))
+            .body(Body::from(body.clone()))
+            .unwrap();
+        let reply = send(&app, signed).await;
+        assert_error(
+            &reply,
+            StatusCode::BAD_REQUEST,
+            "INVALID_INPUT",
+            "signed deep webhook",
+        );
+        assert!(
+            error_text(&reply).contains("not a LiveKit webhook event"),
+            "{}",
+            reply.text
+        );
+    }
+    assert_eq!(snapshot(&h).await, before, "nothing written");
+
+    // Deep nesting under a field the API does not know is skipped by serde_json's
+    // iterative skipper (no recursion, no stack) and the request is judged on its known
+    // fields; the 64 KiB limit bounds the work.
+    let body = format!(
+        r#"{{"agentId":"agent_8","platform":"twitch","streamKey":"{TWITCH_KEY}","unknownField":{}}}"#,
+        nested("{\"a\":[", "]}", 7_000, "")
+    );
+    assert!(body.len() < MAX_JSON_BODY);
+    let reply = post(&app, start, INTERNAL_KEY, body).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json["status"], "pending");
+}
+
+#[tokio::test]
+async fn invalid_utf8_anywhere_is_a_4xx_and_writes_nothing() {
+    let h = Harness::new();
+    let app = app(&h);
+    let (sid, _) = started_session(&h).await;
+    let before = snapshot(&h).await;
+    let start = "/api/streaming/start";
+
+    // Raw invalid bytes inside and outside JSON strings, a BOM, lone surrogate escapes.
+    let bodies: Vec<(&str, Vec<u8>)> = vec![
+        ("0xff in a string", b"{\"agentId\":\"agent_8\",\"platform\":\"twitch\",\"streamKey\":\"live_\xff\xfe_SECRETKEY\"}".to_vec()),
+        ("0xc3 0x28 in a string", b"{\"agentId\":\"agent_8\",\"platform\":\"twitch\",\"streamKey\":\"live_\xc3\x28_SECRETKEY\"}".to_vec()),
+        ("overlong encoding", b"{\"agentId\":\"agent_8\",\"platform\":\"twitch\",\"streamTitle\":\"\xc0\xafetc\",\"streamKey\":\"live_SECRETKEY\"}".to_vec()),
+        ("encoded surrogate", b"{\"agentId\":\"agent_8\",\"platform\":\"twitch\",\"streamKey\":\"live_\xed\xa0\x80_SECRETKEY\"}".to_vec()),
+        ("0xff outside strings", b"{\"agentId\":\"agent_8\",\xff\"platform\":\"twitch\"}".to_vec()),
+        ("trailing 0xff", b"{\"agentId\":\"agent_8\",\"platform\":\"twitch\",\"streamKey\":\"live_SECRETKEY\"}\xff".to_vec()),
+        ("BOM", b"\xef\xbb\xbf{\"agentId\":\"agent_8\",\"platform\":\"twitch\",\"streamKey\":\"live_SECRETKEY\"}".to_vec()),
+        ("lone leading surrogate", br#"{"agentId":"agent_8","platform":"twitch","streamKey":"live_\ud800_SECRETKEY"}"#.to_vec()),
+        ("lone trailing surrogate", br#"{"agentId":"agent_8","platform":"twitch","streamKey":"live_\udc00_SECRETKEY"}"#.to_vec()),
+        ("leading surrogate then letter", br#"{"agentId":"agent_8","platform":"twitch","streamKey":"live_\ud800\u0041_SECRETKEY"}"#.to_vec()),
+        ("surrogate in a title", br#"{"agentId":"agent_8","platform":"twitch","streamKey":"live_SECRETKEY","streamTitle":"\udfff"}"#.to_vec()),
+        ("only garbage", vec![0xff; 512]),
+    ];
+    for (name, body) in &bodies {
+        let reply = post(&app, start, INTERNAL_KEY, body.clone()).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_INPUT", name);
+        assert!(
+            !reply.text.contains("SECRETKEY"),
+            "{name}: echoes the key: {}",
+            reply.text
+        );
+    }
+    // Every other body route, with garbage and with a lone surrogate where an id goes.
+    for uri in [
+        "/api/streaming/stop",
+        "/api/streaming/link-game",
+        "/api/streaming/destinations",
+        "/api/agents/decisions",
+        "/api/agents/events",
+    ] {
+        for body in [
+            vec![0xffu8, 0xfe, 0xfd],
+            br#"{"sessionId":"\ud800"}"#.to_vec(),
+        ] {
+            let reply = post(&app, uri, INTERNAL_KEY, body).await;
+            assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_INPUT", uri);
+        }
+    }
+    let reply = send(
+        &app,
+        request(
+            Method::PUT,
+            "/api/streaming/platforms",
+            Some(INTERNAL_KEY),
+            b"{\"agentId\":\"agent_9\",\"platform\":\"custom\",\"streamKey\":\"k\xff\"}".to_vec(),
+        ),
+    )
+    .await;
+    assert_error(
+        &reply,
+        StatusCode::BAD_REQUEST,
+        "INVALID_INPUT",
+        "platforms",
+    );
+    // A signed webhook whose body is not UTF-8.
+    let body = b"{\"event\":\"egress_updated\",\"id\":\"EV_\xff\"}".to_vec();
+    let auth = {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let sum = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&body));
+        let claims = json!({"sha256": sum, "iss": API_KEY, "exp": h.clock.now_secs() + 300, "nbf": h.clock.now_secs()});
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(API_SECRET.as_bytes()),
+        )
+        .unwrap()
+    };
+    let reply = send(
+        &app,
+        Request::builder()
+            .method(Method::POST)
+            .uri("/api/webhooks/livekit")
+            .header("authorization", auth)
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    assert_error(
+        &reply,
+        StatusCode::BAD_REQUEST,
+        "INVALID_INPUT",
+        "non-UTF-8 webhook",
+    );
+
+    // Query strings: percent-encoded invalid bytes and encoded surrogates.
+    for (uri, field) in [
+        (
+            "/api/streaming/status?sessionId=%ff%fe".to_owned(),
+            "sessionId",
+        ),
+        (
+            "/api/streaming/status?sessionId=ses_%ED%A0%80".to_owned(),
+            "sessionId",
+        ),
+        (
+            "/api/streaming/status?sessionId=%C0%AF".to_owned(),
+            "sessionId",
+        ),
+        ("/api/streaming/sessions?streamType=%ff".to_owned(), "query"),
+        (
+            "/api/streaming/sessions?status=live%ED%A0%80".to_owned(),
+            "query",
+        ),
+        (
+            "/api/streaming/sessions?streamType=agent&entityId=%ff".to_owned(),
+            "agentId",
+        ),
+        (
+            "/api/streaming/platforms?agentId=%ED%A0%80".to_owned(),
+            "agentId",
+        ),
+        (
+            format!("/api/streaming/status?sessionId={sid}%ff"),
+            "sessionId",
+        ),
+    ] {
+        let reply = send(
+            &app,
+            request(Method::GET, &uri, Some(INTERNAL_KEY), Body::empty()),
+        )
+        .await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, "INVALID_INPUT", &uri);
+        assert!(
+            error_text(&reply).starts_with(&format!("invalid {field}")),
+            "{uri}: {}",
+            reply.text
+        );
+    }
+    for uri in [
+        format!("/stream/overlay?sessionId={sid}&token=%ff%fe"),
+        "/stream/overlay?sessionId=%ED%A0%80&token=abc".to_owned(),
+    ] {
+        let reply = send(
+            &app,
+            Request::builder().uri(&uri).body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert!(
+            !reply.text.contains("Hardening"),
+            "{uri}: no data without a valid token"
+        );
+        let events = uri.replacen("/stream/overlay?", "/stream/overlay/events?", 1);
+        let reply = send(
+            &app,
+            Request::builder().uri(&events).body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_error(&reply, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", &events);
+    }
+
+    // Header values with bytes that are not UTF-8 (HTTP allows obs-text): no credentials.
+    let garbage = |prefix: &[u8]| {
+        let mut v = prefix.to_vec();
+        v.extend_from_slice(b"\xff\xfe\x80");
+        v.extend_from_slice(INTERNAL_KEY.as_bytes());
+        HeaderValue::from_bytes(&v).unwrap()
+    };
+    for (name, value) in [
+        ("authorization", garbage(b"Bearer ")),
+        ("authorization", garbage(b"")),
+        ("x-api-key", garbage(b"")),
+        ("x-internal-auth", garbage(b"")),
+    ] {
+        let mut req = request(
+            Method::GET,
+            &format!("/api/streaming/status?sessionId={sid}"),
+            None,
+            Body::empty(),
+        );
+        req.headers_mut().insert(name, value);
+        let reply = send(&app, req).await;
+        assert_error(&reply, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", name);
+        let mut req = request(
+            Method::POST,
+            start,
+            None,
+            Body::from(
+                r#"{"agentId":"agent_8","platform":"twitch","streamKey":"live_abcdefghijk"}"#,
+            ),
+        );
+        req.headers_mut().insert(name, garbage(b"Bearer "));
+        assert_error(
+            &send(&app, req).await,
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            name,
+        );
+    }
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/webhooks/livekit")
+        .body(Body::from(r#"{"event":"egress_updated"}"#))
+        .unwrap();
+    req.headers_mut().insert("authorization", garbage(b""));
+    assert_error(
+        &send(&app, req).await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+        "webhook auth",
+    );
+    // Headers the API does not read may hold anything; the request is served normally.
+    let mut req = request(
+        Method::GET,
+        &format!("/api/streaming/status?sessionId={sid}"),
+        Some(INTERNAL_KEY),
+        Body::empty(),
+    );
+    req.headers_mut().insert(
+        "x-request-id",
+        HeaderValue::from_bytes(b"\xff\xfe").unwrap(),
+    );
+    req.headers_mut()
+        .insert("user-agent", HeaderValue::from_bytes(b"\xc3\x28").unwrap());
+    req.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_bytes(b"application/\xff").unwrap(),
+    );
+    let reply = send(&app, req).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json["sessionId"], sid.as_str());
+
+    assert_eq!(snapshot(&h).await, before, "nothing written");
+}
+
+/// Stream keys that smuggle line breaks, NULs, spaces or Unicode separators (the marker
+/// `INJ3CT` must never be echoed).
+const BAD_KEYS: [&str; 9] = [
+    "live_INJ3CT\r\nX-Injected: 1",
+    "live_INJ3CT\nX-Injected:1",
+    "live_INJ3CT\rX-Injected:1",
+    "live_INJ3CT\u{0}tail",
+    "live_INJ3CT tail",
+    "live_INJ3CT\ttail",
+    "live_INJ3CT\u{2028}tail",
+    "live_INJ3CT\u{2029}tail",
+    "live_INJ3CT\u{85}tail",
+];
+
+/// Custom ingest URLs doing the same, in the host or the path.
+const BAD_URLS: [&str; 9] = [
+    "rtmp://ingest.inj3ct.example/live\r\nX-Injected: 1",
+    "rtmp://ingest.inj3ct.example/li\nve",
+    "rtmp://ingest.inj3ct.example/live\u{0}",
+    "rtmp://ingest.inj3ct.example/live app",
+    "rtmp://ingest.inj3ct.example/live\tapp",
+    "rtmp://ingest.inj3ct.example/live\u{2028}app",
+    "rtmp://ingest.inj3ct.example/live\u{85}app",
+    "rtmp://ingest.inj3ct.example%0d%0aX-Injected:1/live",
+    "rtmp://ingest.inj3ct.example\r\n/live",
+];
+
+fn assert_names_field_without_echo(reply: &Reply, field: &str, ctx: &str) {
+    assert_error(reply, StatusCode::BAD_REQUEST, "INVALID_INPUT", ctx);
+    assert!(
+        error_text(reply).starts_with(&format!("invalid {field}:")),
+        "{ctx}: expected the field {field}: {}",
+        reply.text
+    );
+    let lower = reply.text.to_lowercase();
+    for marker in ["inj3ct", "x-injected", "tail"] {
+        assert!(
+            !lower.contains(marker),
+            "{ctx}: echoes the value: {}",
+            reply.text
+        );
+    }
+}
+
+#[tokio::test]
+async fn header_injection_in_keys_and_urls_is_refused_by_field() {
+    let h = Harness::new();
+    let app = app(&h);
+    let (sid, _) = started_session(&h).await;
+    let before = snapshot(&h).await;
+    let start = "/api/streaming/start";
+    let good_url = "rtmp://127.0.0.1:1935/live";
+
+    for key in BAD_KEYS {
+        let ctx = format!("key {key:?}");
+        // The primary key.
+        let reply = post(
+            &app,
+            start,
+            INTERNAL_KEY,
+            json!({"agentId": "agent_8", "platform": "twitch", "streamKey": key}).to_string(),
+        )
+        .await;
+        assert_names_field_without_echo(&reply, "streamKey", &ctx);
+        // A simulcast destination's key.
+        let body = json!({"agentId": "agent_8", "platform": "twitch", "streamKey": TWITCH_KEY,
+            "destinations": [{"platform": "kick", "streamKey": "kick-key-123"}, {"platform": "custom", "streamKey": key, "customRtmpUrl": good_url}]});
+        let reply = post(&app, start, INTERNAL_KEY, body.to_string()).await;
+        assert_names_field_without_echo(&reply, "destinations[1].streamKey", &ctx);
+        // Added to a running stream.
+        let body = json!({"sessionId": sid, "addDestinations": [{"platform": "youtube", "streamKey": key}]});
+        let reply = post(
+            &app,
+            "/api/streaming/destinations",
+            INTERNAL_KEY,
+            body.to_string(),
+        )
+        .await;
+        assert_names_field_without_echo(&reply, "add[0].streamKey", &ctx);
+        // Stored credentials, by an agent for itself and by the internal key.
+        for auth in [OTHER_AGENT_KEY, INTERNAL_KEY] {
+            let body = json!({"agentId": "agent_9", "platform": "custom", "streamKey": key, "customRtmpUrl": good_url});
+            let reply = send(
+                &app,
+                request(
+                    Method::PUT,
+                    "/api/streaming/platforms",
+                    Some(auth),
+                    body.to_string(),
+                ),
+            )
+            .await;
+            assert_names_field_without_echo(&reply, "streamKey", &ctx);
+        }
+    }
+    for url in BAD_URLS {
+        let ctx = format!("url {url:?}");
+        let body = json!({"agentId": "agent_8", "platform": "custom", "streamKey": "good-key-1", "customRtmpUrl": url});
+        let reply = post(&app, start, INTERNAL_KEY, body.to_string()).await;
+        assert_names_field_without_echo(&reply, "customRtmpUrl", &ctx);
+        // As an override of a platform with a default ingest.
+        let body = json!({"agentId": "agent_8", "platform": "twitch", "streamKey": TWITCH_KEY, "customRtmpUrl": url});
+        let reply = post(&app, start, INTERNAL_KEY, body.to_string()).await;
+        assert_names_field_without_echo(&reply, "customRtmpUrl", &ctx);
+        let body = json!({"agentId": "agent_8", "platform": "twitch", "streamKey": TWITCH_KEY,
+            "destinations": [{"platform": "custom", "streamKey": "good-key-2", "customRtmpUrl": url}]});
+        let reply = post(&app, start, INTERNAL_KEY, body.to_string()).await;
+        assert_names_field_without_echo(&reply, "destinations[0].customRtmpUrl", &ctx);
+        let body = json!({"sessionId": sid, "addDestinations": [{"platform": "custom", "streamKey": "good-key-3", "customRtmpUrl": url}]});
+        let reply = post(
+            &app,
+            "/api/streaming/destinations",
+            INTERNAL_KEY,
+            body.to_string(),
+        )
+        .await;
+        assert_names_field_without_echo(&reply, "add[0].customRtmpUrl", &ctx);
+        let body = json!({"platform": "custom", "streamKey": "good-key-4", "customRtmpUrl": url});
+        let reply = send(
+            &app,
+            request(
+                Method::PUT,
+                "/api/streaming/platforms",
+                Some(OTHER_AGENT_KEY),
+                body.to_string(),
+            ),
+        )
+        .await;
+        assert_names_field_without_echo(&reply, "customRtmpUrl", &ctx);
+    }
+    // There is no POST on the credentials route (it is PUT): nothing is stored that way.
+    let body = json!({"platform": "custom", "streamKey": BAD_KEYS[0], "customRtmpUrl": good_url});
+    let reply = post(
+        &app,
+        "/api/streaming/platforms",
+        OTHER_AGENT_KEY,
+        body.to_string(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(!reply.text.contains("INJ3CT"));
+    assert_eq!(snapshot(&h).await, before, "nothing written");
+
+    // Line breaks around a key are whitespace and trimmed (DESIGN §4): accepted, and the
+    // URL handed to the egress has no control character in it.
+    let reply = post(&app, start, INTERNAL_KEY, json!({"agentId": "agent_8", "platform": "twitch", "streamKey": "\r\n live_trimmed_key_123 \r\n"}).to_string()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let id: SessionId = reply.json["sessionId"].as_str().unwrap().parse().unwrap();
+    let session = h.store.get_session(&id).await.unwrap().unwrap();
+    let url = h
+        .vault
+        .decrypt_key(&session.destinations[0].encrypted_url)
+        .unwrap();
+    assert_eq!(
+        url.expose_secret(),
+        "rtmps://live.twitch.tv/app/live_trimmed_key_123"
+    );
+    // `%0d%0a` is printable text (DESIGN §4 allows printable ASCII in keys and URL paths):
+    // it is carried verbatim, never decoded into a line break.
+    let body = json!({"agentId": "agent_9", "platform": "custom", "streamKey": "key%0d%0aX-Injected:1", "customRtmpUrl": "rtmp://127.0.0.1:1935/live%0d%0a"});
+    let reply = post(&app, start, OTHER_AGENT_KEY, body.to_string()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert!(
+        !reply.text.contains("%0d%0a"),
+        "the response never shows the key or URL"
+    );
+    let id: SessionId = reply.json["sessionId"].as_str().unwrap().parse().unwrap();
+    let session = h.store.get_session(&id).await.unwrap().unwrap();
+    let url = h
+        .vault
+        .decrypt_key(&session.destinations[0].encrypted_url)
+        .unwrap();
+    assert_eq!(
+        url.expose_secret(),
+        "rtmp://127.0.0.1:1935/live%0d%0a/key%0d%0aX-Injected:1"
+    );
+    assert!(!url.expose_secret().chars().any(char::is_control));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_from_one_agent_is_limited_without_starving_others() {
+    let limits = RateLimitConfig::default();
+    let h = Harness::with(Arc::new(MemoryStore::new()), limits);
+    let app = app(&h);
+    const BURST: usize = 10_000;
+    const WAVE: usize = 200;
+    let start_body =
+        json!({"platform": "twitch", "streamKey": TWITCH_KEY, "forceRestart": true}).to_string();
+    let began = Instant::now();
+    let mut ok = 0usize;
+    let mut limited = 0usize;
+    let mut conflicts = 0usize;
+    let mut other_agent_served = 0usize;
+    let mut internal_served = 0usize;
+    for wave in 0..BURST / WAVE {
+        let replies = futures::future::join_all((0..WAVE).map(|_| {
+            let app = app.clone();
+            let body = start_body.clone();
+            tokio::spawn(async move {
+                send(
+                    &app,
+                    request(Method::POST, "/api/streaming/start", Some(AGENT_KEY), body),
+                )
+                .await
+            })
+        }))
+        .await;
+        for reply in replies {
+            let reply = reply.unwrap();
+            match reply.status {
+                StatusCode::OK => ok += 1,
+                StatusCode::TOO_MANY_REQUESTS => {
+                    limited += 1;
+                    assert_error(
+                        &reply,
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "RATE_LIMITED",
+                        "burst",
+                    );
+                    let retry_after: u64 = reply
+                        .headers
+                        .get("retry-after")
+                        .expect("429 without Retry-After")
+                        .to_str()
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+                }
+                // Two starts let through together race: the later one replaces the
+                // earlier session (forceRestart) before its egress is recorded, and the
+                // earlier caller is told so. Both passed the start limiter.
+                StatusCode::CONFLICT => {
+                    assert_error(&reply, StatusCode::CONFLICT, "CONFLICT", "burst");
+                    conflicts += 1;
+                }
+                other => panic!("unexpected {other}: {}", reply.text),
+            }
+        }
+        // Others during the burst: another agent (its own bucket) and the internal key.
+        let reply = send(
+            &app,
+            request(
+                Method::GET,
+                "/api/streaming/sessions",
+                Some(OTHER_AGENT_KEY),
+                Body::empty(),
+            ),
+        )
+        .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "agent_9 during wave {wave}: {}",
+            reply.text
+        );
+        other_agent_served += 1;
+        let reply = send(
+            &app,
+            request(
+                Method::GET,
+                "/api/streaming/sessions?streamType=agent&entityId=agent_7",
+                Some(INTERNAL_KEY),
+                Body::empty(),
+            ),
+        )
+        .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "internal during wave {wave}: {}",
+            reply.text
+        );
+        internal_served += 1;
+    }
+    let elapsed = began.elapsed().as_secs_f64();
+    assert_eq!(ok + limited + conflicts, BURST);
+    assert_eq!(
+        (other_agent_served, internal_served),
+        (BURST / WAVE, BURST / WAVE)
+    );
+
+    // Limits: per-actor calls (burst 60, 120/min) and per-entity starts (burst 3, 6/min),
+    // plus whatever the buckets refilled while the burst ran.
+    let refill = |per_minute: u32| (elapsed * f64::from(per_minute) / 60.0).ceil() as usize;
+    let max_calls = limits.call_burst as usize + refill(limits.calls_per_minute);
+    let max_starts = limits.start_burst as usize + refill(limits.starts_per_minute);
+    assert!(
+        limited >= BURST - max_calls,
+        "only {limited} of {BURST} limited"
+    );
+    assert!(
+        limited > BURST * 9 / 10,
+        "most of the burst is limited: {limited}"
+    );
+    assert!(ok >= 1, "the first start gets through");
+    assert!(
+        ok + conflicts <= max_starts,
+        "{ok} + {conflicts} starts passed the limiter > {max_starts}"
+    );
+    let agent_7 = h
+        .store
+        .list_sessions(&SessionQuery {
+            entity: Some(Entity::agent("agent_7").unwrap()),
+            limit: 500,
+            ..SessionQuery::default()
+        })
+        .await
+        .unwrap()
+        .sessions;
+    assert!(
+        (ok..=max_starts).contains(&agent_7.len()),
+        "{} sessions for {ok} accepted starts, at most {max_starts}",
+        agent_7.len()
+    );
+    let active: Vec<_> = agent_7.iter().filter(|s| s.status.is_active()).collect();
+    assert_eq!(active.len(), 1, "one active session per entity");
+    // Every session created started one egress; only the active one's is still running.
+    assert_eq!(h.egress.started() as usize, agent_7.len());
+    let running = h.egress.list_active().await.unwrap();
+    assert_eq!(
+        running
+            .iter()
+            .map(|e| e.egress_id.as_str())
+            .collect::<Vec<_>>(),
+        [active[0].egress_id.as_deref().unwrap()]
+    );
+
+    // After the burst: the other agent and the internal key still start streams.
+    let reply = post(
+        &app,
+        "/api/streaming/start",
+        OTHER_AGENT_KEY,
+        json!({"platform": "twitch", "streamKey": TWITCH_KEY}).to_string(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json["reused"], false);
+    let reply = post(
+        &app,
+        "/api/streaming/start",
+        INTERNAL_KEY,
+        json!({"agentId": "agent_42", "platform": "twitch", "streamKey": TWITCH_KEY}).to_string(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let reply = send(
+        &app,
+        request(
+            Method::GET,
+            "/api/streaming/sessions?active=true",
+            Some(INTERNAL_KEY),
+            Body::empty(),
+        ),
+    )
+    .await;
+    assert_eq!(
+        reply.json["count"], 3,
+        "agent_7, agent_9 and agent_42 each stream once"
+    );
+    // The limited agent itself is still refused right after its burst.
+    let reply = post(&app, "/api/streaming/start", AGENT_KEY, start_body).await;
+    assert_error(
+        &reply,
+        StatusCode::TOO_MANY_REQUESTS,
+        "RATE_LIMITED",
+        "after the burst",
+    );
+}
