@@ -5,8 +5,9 @@
 //!   or after the egress exists but before the answer arrived), then restarted on the same
 //!   SQLite file; the reconciler must leave exactly one consistent outcome: the session is
 //!   neither lost nor stuck in `initializing`, and no egress runs that is not its session's.
-//! - **Slow bodies**: a request whose body trickles in is answered 408 at the configured
-//!   request timeout, and the server keeps serving others meanwhile.
+//! - **Slow bodies and headers**: a request whose body trickles in is answered 408 at the
+//!   configured request timeout; a connection that never finishes its headers is closed at the
+//!   header timeout; the server keeps serving others meanwhile.
 //! - **Bursts**: 10,000 requests from one agent in a burst are mostly answered 429 with
 //!   `Retry-After`; other callers are served during and after it, and the server's resident
 //!   memory stays bounded.
@@ -383,4 +384,59 @@ fn a_burst_of_ten_thousand_requests_is_limited_and_the_server_stays_responsive()
         after < before + 64 * 1024,
         "resident memory grew from {before} KiB to {after} KiB"
     );
+}
+
+/// Opens a connection that sends its request headers one byte every 200 ms, forever;
+/// returns what the server answered once it hung up.
+fn slow_headers(port: u16) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let head = "POST /api/streaming/start HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+        if writer.write_all(head.as_bytes()).is_err() {
+            return;
+        }
+        loop {
+            std::thread::sleep(Duration::from_millis(200));
+            if writer.write_all(b"a").is_err() {
+                break;
+            }
+        }
+    });
+    let mut answer = String::new();
+    match stream.read_to_string(&mut answer) {
+        Ok(_) => answer,
+        // A reset after the server closed is also a hang-up.
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => answer,
+        Err(e) => panic!("the server kept a never-ending header open: {e}"),
+    }
+}
+
+#[test]
+fn connections_that_never_finish_their_headers_are_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start_with(
+        &dir.path().join("headers.db"),
+        port,
+        &[("LTCG_EGRESS", "memory"), ("LTCG_HEADER_TIMEOUT_SECS", "1")],
+    );
+    let slow: Vec<_> = (0..8)
+        .map(|_| std::thread::spawn(move || slow_headers(port)))
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..20 {
+        assert_eq!(server.request("GET", "/healthz", None, None).0, 200);
+    }
+    for handle in slow {
+        let answer = handle.join().unwrap();
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+            "{answer}"
+        );
+    }
+    assert!(sessions_of(&server, "agent_slow").is_empty());
 }

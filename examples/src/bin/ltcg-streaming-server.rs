@@ -13,6 +13,7 @@
 //! | `LTCG_AGENT_KEYS` | – | `key=agentId,key2=agentId2`: agent API keys |
 //! | `LTCG_RECONCILE_SECS` | `60` | reconciler period (at least 5) |
 //! | `LTCG_REQUEST_TIMEOUT_SECS` | `30` | longest request, body upload included (then 408) |
+//! | `LTCG_HEADER_TIMEOUT_SECS` | `10` | time a connection has to send a request's headers (then it is closed) |
 //! | `LTCG_EGRESS` | `livekit` with `LIVEKIT_*`, else `local` | `livekit`, `local` (ffmpeg) or `memory` (in process, renders nothing: LiveKit webhooks alone move sessions) |
 //! | `STREAM_KEY_ENCRYPTION_KEY`, `STREAMING_JWT_SECRET`, `LIVEKIT_*`, `NEXT_PUBLIC_APP_URL` | | as in the core's `StreamingConfig::from_env` |
 //!
@@ -146,9 +147,16 @@ async fn main() -> Result<(), BoxError> {
             .filter(|&secs: &u64| secs > 0)
             .map_or(REQUEST_TIMEOUT, Duration::from_secs),
     };
-    axum::serve(listener, router_with(service, auth, options))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    let header_timeout = env("LTCG_HEADER_TIMEOUT_SECS")
+        .and_then(|s| s.parse().ok())
+        .filter(|&secs: &u64| secs > 0)
+        .map_or(HEADER_TIMEOUT, Duration::from_secs);
+    serve(
+        listener,
+        router_with(service, auth, options),
+        header_timeout,
+    )
+    .await;
     println!("ltcg-streaming-server stopped");
     Ok(())
 }
@@ -233,6 +241,54 @@ fn spawn_reconciler(service: StreamingService, period_secs: u64) {
             }
         }
     });
+}
+
+/// Default of `LTCG_HEADER_TIMEOUT_SECS`.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long open requests may finish after a shutdown signal.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves `app` over HTTP/1.1 until SIGTERM or Ctrl-C, then lets open requests finish (for at
+/// most [`DRAIN_TIMEOUT`]). Unlike `axum::serve`, a connection that does not send its request
+/// headers within `header_timeout` (slowloris) is closed.
+async fn serve(listener: tokio::net::TcpListener, app: axum::Router, header_timeout: Duration) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let stop = shutdown();
+    tokio::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still open after the drain timeout");
+    }
 }
 
 async fn shutdown() {
