@@ -1,5 +1,6 @@
 //! Races through the whole service on every store backend: concurrent starts for one
-//! entity, concurrent duplicate webhooks, and a webhook racing a stop.
+//! entity, concurrent duplicate webhooks, a webhook racing a stop; and the pruning of old
+//! webhook event ids.
 //!
 //! PostgreSQL runs when `LTCG_TEST_POSTGRES_URL` is set (the test script starts a
 //! throw-away cluster); in CI (`CI=true`) a missing URL fails instead of skipping.
@@ -179,6 +180,62 @@ async fn webhook_racing_a_stop_ends_consistently(store: Arc<dyn SessionStore>) {
     }
 }
 
+/// Webhook event ids are remembered for a day, then forgotten by the reconciler; a recent
+/// id still de-duplicates after the pass.
+async fn old_event_ids_are_pruned_by_reconcile(store: Arc<dyn SessionStore>) {
+    let h = Harness::with(store.clone(), RateLimitConfig::disabled());
+    let started = h
+        .service
+        .start_stream(&Actor::Internal, agent_start("pruned"))
+        .await
+        .unwrap();
+    let egress = {
+        use ltcg_streaming_core::EgressBackend;
+        h.egress.list_active().await.unwrap()[0].egress_id.clone()
+    };
+    let old = h
+        .webhook("EV_old", "egress_started", &egress, None, None)
+        .await
+        .unwrap();
+    assert_eq!(old.session_id.as_ref(), Some(&started.session_id));
+    h.clock
+        .advance_ms(ltcg_streaming_core::service::EVENT_ID_RETENTION_MS + 1_000);
+    let recent = h
+        .webhook(
+            "EV_recent",
+            "egress_updated",
+            &egress,
+            Some("EGRESS_ACTIVE"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(recent.applied);
+    let report = h.service.reconcile(&Actor::Internal).await.unwrap();
+    assert!(report.errors.is_empty(), "{report:?}");
+    let now = {
+        use ltcg_streaming_core::Clock;
+        h.clock.now_ms()
+    };
+    // The old id was forgotten (a fresh claim wins); the recent one is still claimed.
+    assert!(store.claim_event("EV_old", now).await.unwrap());
+    assert!(!store.claim_event("EV_recent", now).await.unwrap());
+    let again = h
+        .webhook(
+            "EV_recent",
+            "egress_updated",
+            &egress,
+            Some("EGRESS_ACTIVE"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(again.duplicate);
+    // Nothing else is pruned by a second pass.
+    assert_eq!(store.prune_events(now - 1).await.unwrap(), 0);
+    assert_eq!(store.prune_events(now + 1).await.unwrap(), 2);
+}
+
 macro_rules! race_tests {
     ($module:ident, $make:expr) => {
         mod $module {
@@ -195,6 +252,13 @@ macro_rules! race_tests {
             async fn duplicate_webhooks() {
                 if let Some(store) = $make.await {
                     duplicate_webhooks_apply_once(store).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn old_event_ids_are_pruned() {
+                if let Some(store) = $make.await {
+                    old_event_ids_are_pruned_by_reconcile(store).await;
                 }
             }
 

@@ -29,6 +29,7 @@ pub use self::actor::Actor;
 pub use self::limits::RateLimitConfig;
 use self::limits::RateLimits;
 pub use self::overlay::OverlaySnapshot;
+pub use self::reconcile::EVENT_ID_RETENTION_MS;
 pub use self::types::*;
 use crate::clock::{Clock, SystemClock};
 use crate::config::StreamingConfig;

@@ -12,6 +12,9 @@ use crate::store::SessionQuery;
 /// A session whose egress is missing from a listing is declared lost only when it has not
 /// changed for this long (the listing may predate its egress).
 const VANISH_GRACE_MS: i64 = 60_000;
+/// How long a claimed webhook event id is remembered (LiveKit retries a delivery for minutes,
+/// not days); older ids are pruned by [`StreamingService::reconcile`].
+pub const EVENT_ID_RETENTION_MS: i64 = 24 * 60 * 60 * 1_000;
 
 impl StreamingService {
     /// One reconciliation pass (internal callers only):
@@ -21,7 +24,8 @@ impl StreamingService {
     ///    change is applied;
     /// 2. sessions stuck starting past the start timeout become `error` (egress stopped);
     /// 3. live sessions past the maximum duration end (egress stopped);
-    /// 4. sessions whose egress no longer exists end.
+    /// 4. sessions whose egress no longer exists end;
+    /// 5. webhook event ids claimed more than [`EVENT_ID_RETENTION_MS`] ago are forgotten.
     ///
     /// Egresses that do not render our overlay are never touched.
     pub async fn reconcile(&self, actor: &Actor) -> Result<ReconcileReport> {
@@ -59,6 +63,18 @@ impl StreamingService {
             {
                 report.errors.push(format!("session {}: {e}", session.id));
             }
+        }
+        match self
+            .inner
+            .store
+            .prune_events(listed_at.saturating_sub(EVENT_ID_RETENTION_MS))
+            .await
+        {
+            Ok(0) => {}
+            Ok(pruned) => tracing::debug!(pruned, "forgot old webhook event ids"),
+            Err(e) => report
+                .errors
+                .push(format!("pruning webhook event ids: {e}")),
         }
         if !report.stopped_egresses.is_empty() || !report.errors.is_empty() {
             tracing::info!(?report, "reconciled");

@@ -1,6 +1,6 @@
 //! [`MemoryStore`]: everything in process memory, behind one lock.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use tokio::sync::RwLock;
@@ -21,7 +21,8 @@ struct State {
     active: HashMap<Entity, SessionId>,
     by_egress: HashMap<String, SessionId>,
     feeds: HashMap<(SessionId, ActivityKind), Vec<Activity>>,
-    events: HashSet<String>,
+    /// Claimed event ids and when they were claimed.
+    events: HashMap<String, i64>,
     credentials: HashMap<Entity, PlatformCredential>,
 }
 
@@ -194,13 +195,25 @@ impl SessionStore for MemoryStore {
         Ok(session.clone())
     }
 
-    async fn claim_event(&self, event_id: &str, _now_ms: i64) -> Result<bool> {
-        Ok(self.state.write().await.events.insert(event_id.to_owned()))
+    async fn claim_event(&self, event_id: &str, now_ms: i64) -> Result<bool> {
+        let mut state = self.state.write().await;
+        if state.events.contains_key(event_id) {
+            return Ok(false);
+        }
+        state.events.insert(event_id.to_owned(), now_ms);
+        Ok(true)
     }
 
     async fn release_event(&self, event_id: &str) -> Result<()> {
         self.state.write().await.events.remove(event_id);
         Ok(())
+    }
+
+    async fn prune_events(&self, claimed_before_ms: i64) -> Result<u64> {
+        let mut state = self.state.write().await;
+        let before = state.events.len();
+        state.events.retain(|_, at| *at >= claimed_before_ms);
+        Ok((before - state.events.len()) as u64)
     }
 
     async fn put_credential(&self, credential: &PlatformCredential) -> Result<()> {

@@ -209,6 +209,14 @@ pub trait SessionStore: Send + Sync + Debug {
     /// Releases a claimed event id (its processing failed; a retry may claim it again).
     async fn release_event(&self, event_id: &str) -> Result<()>;
 
+    /// Forgets event ids claimed before `claimed_before_ms` (LiveKit's retries of them are
+    /// long over) and returns how many. The built-in stores implement it; the default keeps
+    /// everything and returns 0. [`crate::StreamingService::reconcile`] calls it.
+    async fn prune_events(&self, claimed_before_ms: i64) -> Result<u64> {
+        let _ = claimed_before_ms;
+        Ok(0)
+    }
+
     /// Creates or replaces the entity's credentials.
     async fn put_credential(&self, credential: &PlatformCredential) -> Result<()>;
 
@@ -255,6 +263,9 @@ macro_rules! forward_session_store {
             }
             async fn release_event(&self, event_id: &str) -> Result<()> {
                 (**self).release_event(event_id).await
+            }
+            async fn prune_events(&self, claimed_before_ms: i64) -> Result<u64> {
+                (**self).prune_events(claimed_before_ms).await
             }
             async fn put_credential(&self, credential: &PlatformCredential) -> Result<()> {
                 (**self).put_credential(credential).await

@@ -501,6 +501,16 @@ impl SessionStore for PostgresStore {
         Ok(())
     }
 
+    async fn prune_events(&self, claimed_before_ms: i64) -> Result<u64> {
+        let pruned = sqlx::query("DELETE FROM streaming_processed_events WHERE claimed_at < $1")
+            .bind(claimed_before_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| store_error("prune events", e))?
+            .rows_affected();
+        Ok(pruned)
+    }
+
     async fn put_credential(&self, credential: &PlatformCredential) -> Result<()> {
         let data = serde_json::to_string(credential)
             .map_err(|e| store_error_msg(format!("could not encode a credential: {e}")))?;

@@ -640,6 +640,16 @@ impl SessionStore for SqliteStore {
         Ok(())
     }
 
+    async fn prune_events(&self, claimed_before_ms: i64) -> Result<u64> {
+        let pruned = self
+            .run("prune events", |conn| {
+                conn.prepare_cached("DELETE FROM streaming_processed_events WHERE claimed_at < ?")?
+                    .execute([claimed_before_ms])
+            })
+            .await?;
+        Ok(pruned as u64)
+    }
+
     async fn put_credential(&self, credential: &PlatformCredential) -> Result<()> {
         let data = serde_json::to_string(credential)
             .map_err(|e| store_error_msg(format!("could not encode a credential: {e}")))?;
