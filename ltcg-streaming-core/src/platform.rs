@@ -373,10 +373,12 @@ fn with_stream_key(base: &str, key: &str) -> String {
         .skip(1)
         .filter(|s| !s.is_empty())
         .collect();
-    if path_segments.len() >= 2 && path_segments.last() == Some(&key) {
-        return base.to_owned();
-    }
     let head = head.trim_end_matches('/');
+    if path_segments.len() >= 2 && path_segments.last() == Some(&key) {
+        // Already there; a `/` left after it (`.../app/key/?q`) would make the key a middle
+        // segment, which `redact_url` does not hide.
+        return format!("{head}{tail}");
+    }
     let mut out = String::with_capacity(base.len() + key.len() + 1);
     out.push_str(head);
     out.push('/');
@@ -583,6 +585,24 @@ mod tests {
             with_stream_key("rtmp://h/live/k#x", "k"),
             "rtmp://h/live/k#x"
         );
+        assert_eq!(
+            with_stream_key("rtmp://h/live/k//?x", "k"),
+            "rtmp://h/live/k?x"
+        );
+    }
+
+    #[test]
+    fn a_key_already_in_the_url_before_a_slash_is_still_redacted() {
+        // Found by the rtmp_url fuzz target: the key stayed a middle segment, unredacted.
+        let key = "live_secret_key_123";
+        let url = build_rtmp_url(
+            Platform::Custom,
+            key,
+            Some(&format!("rtmp://h/app/{key}/?x=1")),
+        )
+        .unwrap();
+        assert_eq!(url.expose_secret(), format!("rtmp://h/app/{key}?x=1"));
+        assert_eq!(url.redacted(), "rtmp://h/app/{liv...123}?{...}");
     }
 
     #[test]
