@@ -53,7 +53,7 @@ const API_SECRET: &str = "fuzz-livekit-secret-0123456789";
 const INTERNAL_KEY: &str = "internal-key-0123456789";
 const AGENT_KEY: &str = "ltcg_agent_key_0123456789";
 const AGENT: &str = "agent_7";
-/// The key of the set-up session: it must never come back in a response.
+/// The stream keys of the set-up session and stored credentials: never in an answer.
 const SETUP_KEY: &str = "live_fuzzsetup_9f8e7d6c5b4a3210";
 const STORED_KEY: &str = "stored_fuzzsetup_0a1b2c3d4e5f";
 const T0_MS: i64 = 1_795_478_000_000;
@@ -223,7 +223,8 @@ fuzz_target!(|data: &[u8]| {
             serde_json::from_slice::<serde_json::Value>(&bytes).is_ok(),
             "{path} answered {status} with a non-JSON body: {text}"
         );
-        // (Unless the request itself carried it: ids such as `lobbyId` are echoed.)
+        // No answer shows the set-up stream keys, unless the request itself carried them
+        // (ids such as `lobbyId` are echoed, and libFuzzer learns the keys from comparisons).
         for secret in [SETUP_KEY, STORED_KEY] {
             if !sent.contains(secret) {
                 assert!(
