@@ -170,14 +170,7 @@ async fn started_session(h: &Harness) -> (SessionId, String) {
         })
         .await
         .unwrap();
-    let egress = h
-        .store
-        .get_session(&started.session_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .egress_id
-        .unwrap();
+    let egress = h.egress_of(&started.session_id).await;
     (started.session_id, egress)
 }
 

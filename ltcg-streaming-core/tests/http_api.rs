@@ -443,14 +443,7 @@ async fn livekit_webhooks_with_their_content_type() {
     .await;
     let sid: ltcg_streaming_core::SessionId =
         started["sessionId"].as_str().unwrap().parse().unwrap();
-    let eg = h
-        .store
-        .get_session(&sid)
-        .await
-        .unwrap()
-        .unwrap()
-        .egress_id
-        .unwrap();
+    let eg = h.egress_of(&sid).await;
     let body = egress_body(
         "EV_http",
         "egress_updated",

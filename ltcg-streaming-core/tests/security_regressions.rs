@@ -298,14 +298,7 @@ async fn webhook_tokens_without_a_matching_sha256_claim_are_rejected() {
         .start_stream(&Actor::Internal, agent_start("a1"))
         .await
         .unwrap();
-    let eg = h
-        .store
-        .get_session(&s.session_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .egress_id
-        .unwrap();
+    let eg = h.egress_of(&s.session_id).await;
     let body = egress_body(
         "EV_sha",
         "egress_updated",

@@ -289,14 +289,7 @@ async fn webhook_failure_and_limit_end_states() {
         .start_stream(&agent("a2"), agent_start("a2"))
         .await
         .unwrap();
-    let eg = h
-        .store
-        .get_session(&b.session_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .egress_id
-        .unwrap();
+    let eg = h.egress_of(&b.session_id).await;
     h.webhook("EV_a", "egress_updated", &eg, Some("EGRESS_ACTIVE"), None)
         .await
         .unwrap();
@@ -330,14 +323,7 @@ async fn webhooks_are_deduplicated_and_unknown_egresses_ignored() {
         .start_stream(&agent("a1"), agent_start("a1"))
         .await
         .unwrap();
-    let eg = h
-        .store
-        .get_session(&a.session_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .egress_id
-        .unwrap();
+    let eg = h.egress_of(&a.session_id).await;
     let first = h
         .webhook(
             "EV_same",
@@ -414,14 +400,7 @@ async fn forged_and_stale_webhooks_are_rejected_and_change_nothing() {
         .start_stream(&agent("a1"), agent_start("a1"))
         .await
         .unwrap();
-    let eg = h
-        .store
-        .get_session(&a.session_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .egress_id
-        .unwrap();
+    let eg = h.egress_of(&a.session_id).await;
     let before = h.store.get_session(&a.session_id).await.unwrap();
     let body = egress_body(
         "EV_f",
@@ -518,14 +497,7 @@ async fn reuse_conflict_and_force_restart() {
         (old.status, old.end_reason.as_deref()),
         (SessionStatus::Ended, Some("replaced_by_new_start"))
     );
-    let old_egress = h
-        .store
-        .get_session(&first.session_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .egress_id
-        .unwrap();
+    let old_egress = h.egress_of(&first.session_id).await;
     assert_eq!(
         h.egress.status(&old_egress),
         Some(EgressStatus::Aborted),
@@ -1032,14 +1004,7 @@ async fn egress_error_texts_are_stored_redacted() {
         .start_stream(&agent("a1"), agent_start("a1"))
         .await
         .unwrap();
-    let eg = h
-        .store
-        .get_session(&s.session_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .egress_id
-        .unwrap();
+    let eg = h.egress_of(&s.session_id).await;
     let leaky = format!("could not connect to rtmps://live.twitch.tv/app/{TWITCH_KEY}: refused");
     let body = egress_body(
         "EV_leak",

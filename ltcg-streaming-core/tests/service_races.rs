@@ -95,14 +95,7 @@ async fn webhook_racing_a_stop_ends_consistently(store: Arc<dyn SessionStore>) {
             .start_stream(&Actor::Internal, agent_start(&agent))
             .await
             .unwrap();
-        let eg = h
-            .store
-            .get_session(&s.session_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .egress_id
-            .unwrap();
+        let eg = h.egress_of(&s.session_id).await;
         h.egress.set_status(&eg, EgressStatus::Active).unwrap();
         h.webhook(
             &format!("EV_live{round}"),

@@ -26,14 +26,7 @@ async fn stops_orphans_but_never_foreign_egresses() {
         .start_stream(&Actor::Internal, agent_start("a1"))
         .await
         .unwrap();
-    let our_egress = h
-        .store
-        .get_session(&ours.session_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .egress_id
-        .unwrap();
+    let our_egress = h.egress_of(&ours.session_id).await;
     // An egress rendering our overlay for a session that does not exist (left by a crash).
     let orphan_url = format!(
         "{APP_URL}/stream/overlay?sessionId={}&token=t",
@@ -52,14 +45,7 @@ async fn stops_orphans_but_never_foreign_egresses() {
         .start_stream(&Actor::Internal, agent_start("a2"))
         .await
         .unwrap();
-    let ended_egress = h
-        .store
-        .get_session(&ended.session_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .egress_id
-        .unwrap();
+    let ended_egress = h.egress_of(&ended.session_id).await;
     let mut s = h
         .store
         .get_session(&ended.session_id)
@@ -122,14 +108,7 @@ async fn missed_active_webhook_is_caught_up() {
         .start_stream(&Actor::Internal, agent_start("a1"))
         .await
         .unwrap();
-    let eg = h
-        .store
-        .get_session(&s.session_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .egress_id
-        .unwrap();
+    let eg = h.egress_of(&s.session_id).await;
     h.egress.set_status(&eg, EgressStatus::Active).unwrap();
     let report = h.service.reconcile(&Actor::Internal).await.unwrap();
     assert_eq!(report.caught_up, std::slice::from_ref(&s.session_id));
@@ -151,14 +130,7 @@ async fn stuck_starts_time_out_and_stop_their_egress() {
         .start_stream(&Actor::Internal, agent_start("a1"))
         .await
         .unwrap();
-    let eg = h
-        .store
-        .get_session(&s.session_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .egress_id
-        .unwrap();
+    let eg = h.egress_of(&s.session_id).await;
     h.clock.advance_ms(4 * 60_000);
     assert!(h
         .service
@@ -188,14 +160,7 @@ async fn max_duration_ends_live_sessions_and_stops_the_egress() {
         .start_stream(&Actor::Internal, agent_start("a1"))
         .await
         .unwrap();
-    let eg = h
-        .store
-        .get_session(&s.session_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .egress_id
-        .unwrap();
+    let eg = h.egress_of(&s.session_id).await;
     h.egress.set_status(&eg, EgressStatus::Active).unwrap();
     h.webhook("EV_a", "egress_updated", &eg, Some("EGRESS_ACTIVE"), None)
         .await
@@ -243,14 +208,7 @@ async fn vanished_egress_ends_the_session_after_a_grace_period() {
         .start_stream(&Actor::Internal, agent_start("a1"))
         .await
         .unwrap();
-    let eg = h
-        .store
-        .get_session(&s.session_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .egress_id
-        .unwrap();
+    let eg = h.egress_of(&s.session_id).await;
     h.egress.set_status(&eg, EgressStatus::Active).unwrap();
     h.webhook("EV_a", "egress_updated", &eg, Some("EGRESS_ACTIVE"), None)
         .await

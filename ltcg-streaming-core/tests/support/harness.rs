@@ -84,6 +84,17 @@ impl Harness {
         }
     }
 
+    /// The egress id stored for a session (the session must exist and have one).
+    pub async fn egress_of(&self, id: &ltcg_streaming_core::SessionId) -> String {
+        self.store
+            .get_session(id)
+            .await
+            .unwrap()
+            .expect("session exists")
+            .egress_id
+            .expect("session has an egress")
+    }
+
     /// Signs and delivers an egress webhook as LiveKit would.
     pub async fn webhook(
         &self,
