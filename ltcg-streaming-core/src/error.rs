@@ -216,6 +216,41 @@ impl Error {
         }
     }
 
+    /// The error a host language's code (a store written in Python or JavaScript) reports
+    /// with `code`, `message` and, for `INVALID_INPUT`, `field`; `None` for a code that is
+    /// not one of `codes`, or unknown. A message carrying this library's own prefix (an
+    /// error of ours passed through) keeps only its reason.
+    pub fn from_code(
+        code: &str,
+        codes: &[ErrorCode],
+        message: &str,
+        field: Option<&str>,
+    ) -> Option<Self> {
+        let code = *codes.iter().find(|c| c.as_str() == code)?;
+        let strip = |prefix: &str| message.strip_prefix(prefix).unwrap_or(message).to_owned();
+        Some(match code {
+            ErrorCode::InvalidInput => {
+                let field = field.filter(|f| !f.is_empty()).unwrap_or("input");
+                Error::invalid(field, strip(&format!("invalid {field}: ")))
+            }
+            ErrorCode::Unauthorized => Error::unauthorized(strip("unauthorized: ")),
+            ErrorCode::Forbidden => Error::forbidden(strip("forbidden: ")),
+            ErrorCode::NotFound => {
+                Error::not_found(message.strip_suffix(" not found").unwrap_or(message))
+            }
+            ErrorCode::Conflict => Error::conflict(strip("conflict: ")),
+            ErrorCode::Crypto => Error::crypto(strip("crypto error: ")),
+            ErrorCode::Store => Error::Store {
+                message: strip("store error: "),
+            },
+            ErrorCode::Egress => Error::Egress {
+                retryable: false,
+                message: strip("egress error: "),
+            },
+            ErrorCode::RateLimited | ErrorCode::Config | ErrorCode::External => return None,
+        })
+    }
+
     /// An [`Error::Unauthorized`].
     pub fn unauthorized(reason: impl Into<String>) -> Self {
         Error::Unauthorized {
@@ -321,6 +356,28 @@ mod tests {
             assert_eq!(err.code().as_str(), code);
             assert_eq!(err.code().http_status(), status);
         }
+    }
+
+    #[test]
+    fn host_errors_map_back_by_code() {
+        let codes = &ErrorCode::ALL;
+        let err = Error::from_code("CONFLICT", codes, "conflict: stale version", None).unwrap();
+        assert_eq!(err.to_string(), "conflict: stale version");
+        let err = Error::from_code("NOT_FOUND", codes, "session not found", None).unwrap();
+        assert_eq!(err.to_string(), "session not found");
+        let err = Error::from_code(
+            "INVALID_INPUT",
+            codes,
+            "invalid cursor: bad",
+            Some("cursor"),
+        )
+        .unwrap();
+        assert_eq!(err.to_string(), "invalid cursor: bad");
+        let err = Error::from_code("STORE", codes, "disk full", None).unwrap();
+        assert!(err.is_retryable());
+        assert!(Error::from_code("CONFLICT", &[ErrorCode::Store], "x", None).is_none());
+        assert!(Error::from_code("NOPE", codes, "x", None).is_none());
+        assert!(Error::from_code("CONFIG", codes, "x", None).is_none());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod egress;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod json;
 pub mod platform;
 pub mod service;
 pub mod session;

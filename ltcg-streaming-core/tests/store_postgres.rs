@@ -84,6 +84,7 @@ postgres_conformance!(
     activity_feed_and_counters,
     viewer_counts_keep_the_peak,
     event_claims,
+    event_ids_are_pruned,
     credentials,
     concurrent_inserts_have_one_winner,
     concurrent_updates_lose_nothing,

@@ -70,6 +70,9 @@ impl SessionStore for TempSqlite {
     async fn release_event(&self, event_id: &str) -> Result<()> {
         self.store.release_event(event_id).await
     }
+    async fn prune_events(&self, claimed_before_ms: i64) -> Result<u64> {
+        self.store.prune_events(claimed_before_ms).await
+    }
     async fn put_credential(&self, credential: &PlatformCredential) -> Result<()> {
         self.store.put_credential(credential).await
     }

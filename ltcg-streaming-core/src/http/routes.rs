@@ -58,8 +58,7 @@ impl FromRequestParts<AppState> for Caller {
 
 /// Decodes the query string into `T`; errors name the parameter.
 fn query<T: DeserializeOwned>(raw: Option<String>) -> ApiResult<T> {
-    let raw = raw.unwrap_or_default();
-    serde_urlencoded::from_str(&raw).map_err(|e| ApiError(Error::invalid("query", e.to_string())))
+    Ok(crate::json::query(raw.as_deref().unwrap_or_default())?)
 }
 
 async fn healthz() -> Json<Value> {
@@ -148,7 +147,7 @@ async fn link_game(
     Ok(Json(json!({
         "success": true,
         "message": "Game linked to streaming session",
-        "sessionId": session.id,
+        "sessionId": session.session_id,
         "lobbyId": lobby,
     }))
     .into_response())

@@ -2,7 +2,9 @@
 
 use serde_json::{json, Value};
 
-use super::{Actor, DecisionInput, EventInput, RecordedActivity, StreamingService};
+use super::{
+    Actor, DecisionInput, EventInput, RecordedActivity, SessionStatusView, StreamingService,
+};
 use crate::error::{Error, Result};
 use crate::session::{
     validate_id, Activity, ActivityKind, Entity, SessionId, StreamSession, StreamType,
@@ -24,7 +26,7 @@ impl StreamingService {
         actor: &Actor,
         session_id: &SessionId,
         lobby_id: Option<&str>,
-    ) -> Result<StreamSession> {
+    ) -> Result<SessionStatusView> {
         self.inner.limits.call(actor)?;
         if let Some(lobby) = lobby_id {
             validate_id("lobbyId", lobby)?;
@@ -39,6 +41,7 @@ impl StreamingService {
             Ok(())
         })
         .await
+        .map(|s| self.view(&s))
     }
 
     /// Records an agent decision into its (active) session: shown on the overlay and
@@ -133,10 +136,15 @@ impl StreamingService {
         actor: &Actor,
         session_id: &SessionId,
         viewers: u64,
-    ) -> Result<StreamSession> {
+    ) -> Result<SessionStatusView> {
         self.inner.limits.call(actor)?;
         actor.authorize(&self.load(session_id).await?)?;
-        self.inner.store.set_viewer_count(session_id, viewers).await
+        let session = self
+            .inner
+            .store
+            .set_viewer_count(session_id, viewers)
+            .await?;
+        Ok(self.view(&session))
     }
 
     /// The newest decisions or events of a session (at most 100), newest first, for its

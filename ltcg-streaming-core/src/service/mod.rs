@@ -12,11 +12,13 @@
 
 mod activity;
 mod actor;
+mod calls;
 mod destinations;
 mod limits;
 mod overlay;
 mod platforms;
 mod reconcile;
+mod settings;
 mod start;
 mod stop;
 mod types;
@@ -26,10 +28,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use self::actor::Actor;
+pub use self::calls::{ServiceMethod, DEFAULT_RECENT_ACTIVITY, MAX_RECENT_ACTIVITY};
 pub use self::limits::RateLimitConfig;
 use self::limits::RateLimits;
 pub use self::overlay::OverlaySnapshot;
 pub use self::reconcile::EVENT_ID_RETENTION_MS;
+pub use self::settings::{EncodingSetting, RateLimitOverrides, RateLimitSetting, ServiceSettings};
 pub use self::types::*;
 use crate::clock::{Clock, SystemClock};
 use crate::config::StreamingConfig;
@@ -161,6 +165,11 @@ impl StreamingService {
 
     fn now(&self) -> i64 {
         self.inner.clock.now_ms()
+    }
+
+    /// The public view of `session` now, by the service's clock.
+    fn view(&self, session: &StreamSession) -> SessionStatusView {
+        SessionStatusView::of(session, self.now())
     }
 
     /// Reads a session or fails with `NOT_FOUND`.

@@ -119,7 +119,7 @@ impl StreamingService {
             return Ok(outcome(
                 false,
                 "already_active_linked_to_lobby",
-                Some(linked.id),
+                Some(linked.session_id),
             ));
         }
         let Some(cred) = self.inner.store.get_credential(&entity).await? else {

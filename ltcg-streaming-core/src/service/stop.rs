@@ -94,7 +94,7 @@ impl StreamingService {
     ) -> Result<SessionStatusView> {
         self.inner.limits.call(actor)?;
         let session = self.load(session_id).await?;
-        Ok(SessionStatusView::of(&session, self.now()))
+        Ok(self.view(&session))
     }
 
     /// Sessions, newest first, one page at a time. Users and agents see only their own.

@@ -432,7 +432,7 @@ pub struct CredentialTarget {
 
 /// `PUT /api/streaming/platforms`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", from = "ConfigurePlatformFields")]
 pub struct ConfigurePlatformRequest {
     /// Whose credentials.
     #[serde(flatten)]
@@ -448,6 +448,39 @@ pub struct ConfigurePlatformRequest {
     /// Start automatically when the agent's game starts (default false).
     #[serde(default)]
     pub auto_start: Option<bool>,
+}
+
+/// [`ConfigurePlatformRequest`] as it is read: every field at the top level, so unknown
+/// fields are seen (a flattened struct would swallow them).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfigurePlatformFields {
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    agent_id: Option<String>,
+    platform: Platform,
+    #[serde(default)]
+    stream_key: Option<SecretString>,
+    #[serde(default)]
+    custom_rtmp_url: Option<IngestUrl>,
+    #[serde(default)]
+    auto_start: Option<bool>,
+}
+
+impl From<ConfigurePlatformFields> for ConfigurePlatformRequest {
+    fn from(f: ConfigurePlatformFields) -> Self {
+        Self {
+            target: CredentialTarget {
+                user_id: f.user_id,
+                agent_id: f.agent_id,
+            },
+            platform: f.platform,
+            stream_key: f.stream_key,
+            custom_rtmp_url: f.custom_rtmp_url,
+            auto_start: f.auto_start,
+        }
+    }
 }
 
 /// Stored credentials as shown to callers: never the key or its ciphertext.

@@ -466,6 +466,33 @@ pub async fn event_claims(store: &dyn SessionStore) -> CheckResult {
     Ok(())
 }
 
+/// Pruning forgets ids claimed before the cutoff (they can be claimed again) and keeps the
+/// others.
+pub async fn event_ids_are_pruned(store: &dyn SessionStore) -> CheckResult {
+    for (id, at) in [("EV_old_1", 1_000), ("EV_old_2", 2_000), ("EV_new", 5_000)] {
+        ensure!(
+            call!("claim_event", store.claim_event(id, at)),
+            "claim of {id} refused"
+        );
+    }
+    let pruned = call!("prune_events", store.prune_events(3_000));
+    ensure!(
+        pruned == 2,
+        "prune_events(3000) forgot {pruned} ids, expected 2"
+    );
+    ensure!(
+        call!("claim_event", store.claim_event("EV_old_1", 6_000)),
+        "a pruned id cannot be claimed again"
+    );
+    ensure!(
+        !call!("claim_event", store.claim_event("EV_new", 6_000)),
+        "an id claimed after the cutoff was forgotten"
+    );
+    let again = call!("prune_events", store.prune_events(3_000));
+    ensure!(again == 0, "a second prune forgot {again} more ids");
+    Ok(())
+}
+
 /// Credentials are stored per entity, replaced, and deleted.
 pub async fn credentials(store: &dyn SessionStore) -> CheckResult {
     let e = agent("c1");
@@ -644,6 +671,9 @@ pub const CHECKS: &[Check] = &[
         Box::pin(viewer_counts_keep_the_peak(s))
     }),
     ("event_claims", |s| Box::pin(event_claims(s))),
+    ("event_ids_are_pruned", |s| {
+        Box::pin(event_ids_are_pruned(s))
+    }),
     ("credentials", |s| Box::pin(credentials(s))),
     ("concurrent_inserts_have_one_winner", |s| {
         Box::pin(concurrent_inserts_have_one_winner(s))
@@ -685,7 +715,7 @@ macro_rules! session_store_conformance {
         $crate::session_store_conformance!(@tests $make;
             insert_and_get, round_trip_all_fields, one_active_session_per_entity,
             update_is_compare_and_swap, find_by_egress, list_pages_and_filters,
-            activity_feed_and_counters, viewer_counts_keep_the_peak, event_claims, credentials,
+            activity_feed_and_counters, viewer_counts_keep_the_peak, event_claims, event_ids_are_pruned, credentials,
             concurrent_inserts_have_one_winner, concurrent_updates_lose_nothing,
             concurrent_claims_have_one_winner, concurrent_activities_are_all_counted);
     };

@@ -3,7 +3,8 @@
 //!
 //! [`SessionStore`] is an object-safe async trait (`Arc<dyn SessionStore>`). Backends:
 //! [`MemoryStore`] (always), `SqliteStore` (feature `sqlite`), `PostgresStore` (feature
-//! `postgres`); the bindings add stores written in Python and JavaScript. Every backend must
+//! `postgres`), and [`host::HostStore`], through which the bindings accept stores written in
+//! Python and JavaScript. Every backend must
 //! pass the [`conformance`] suite (feature `conformance`).
 //!
 //! Contract highlights (the suite checks each):
@@ -16,6 +17,7 @@
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+pub mod host;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;

@@ -1,0 +1,409 @@
+//! [`HostStore`]: the one [`SessionStore`] over a store written in a host language (Python,
+//! JavaScript, ...).
+//!
+//! A binding implements only [`HostCall`]: "call method M of the host object with these JSON
+//! arguments and give me its JSON result". Everything else is here, once: the method table
+//! with each method's snake_case and camelCase name, the JSON shape of every argument and
+//! result (the core's camelCase serde shapes), and what the host's errors mean.
+//!
+//! | method | arguments | result |
+//! |---|---|---|
+//! | `insert_session` / `insertSession` | `session` | `{ created, session }` |
+//! | `get_session` / `getSession` | `sessionId` | `session \| null` |
+//! | `find_by_egress` / `findByEgress` | `egressId` | `session \| null` |
+//! | `active_session` / `activeSession` | `entity` | `session \| null` |
+//! | `update_session` / `updateSession` | `session` | `session` |
+//! | `list_sessions` / `listSessions` | `query` (`entity`, `status`, `activeOnly`, `cursor`, `limit`) | `{ sessions, nextCursor }` |
+//! | `record_activity` / `recordActivity` | `sessionId, activity` | `session` |
+//! | `recent_activity` / `recentActivity` | `sessionId, kind, limit` | `activity[]` |
+//! | `set_viewer_count` / `setViewerCount` | `sessionId, viewers` | `session` |
+//! | `claim_event` / `claimEvent` | `eventId, nowMs` | `boolean` |
+//! | `release_event` / `releaseEvent` | `eventId` | anything |
+//! | `prune_events` / `pruneEvents` (optional) | `claimedBeforeMs` | number of ids forgotten |
+//! | `put_credential` / `putCredential` | `credential` | anything |
+//! | `get_credential` / `getCredential` | `entity` | `credential \| null` |
+//! | `delete_credential` / `deleteCredential` | `entity` | `boolean` |
+//!
+//! A host method reports the contract's outcomes by raising an error whose code is one of
+//! [`HOST_ERROR_CODES`] (`CONFLICT` for a stale `version` or a terminal session,
+//! `NOT_FOUND`, `INVALID_INPUT` for a bad cursor, `STORE` when its backing store failed);
+//! the binding turns such an error into the core's with [`Error::from_code`]. Any other
+//! failure travels as [`Error::External`] with the host's own exception as its source. A
+//! result of the wrong shape is `EXTERNAL` naming the method and the field.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::{Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
+use crate::error::{Error, ErrorCode, Result};
+use crate::json;
+use crate::session::{Activity, ActivityKind, Entity, SessionId, StreamSession};
+
+/// The error codes a host store may raise to report an outcome of the contract.
+pub const HOST_ERROR_CODES: [ErrorCode; 4] = [
+    ErrorCode::Conflict,
+    ErrorCode::NotFound,
+    ErrorCode::InvalidInput,
+    ErrorCode::Store,
+];
+
+/// The methods of a store, as a host object names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StoreMethod {
+    /// [`SessionStore::insert_session`]
+    InsertSession,
+    /// [`SessionStore::get_session`]
+    GetSession,
+    /// [`SessionStore::find_by_egress`]
+    FindByEgress,
+    /// [`SessionStore::active_session`]
+    ActiveSession,
+    /// [`SessionStore::update_session`]
+    UpdateSession,
+    /// [`SessionStore::list_sessions`]
+    ListSessions,
+    /// [`SessionStore::record_activity`]
+    RecordActivity,
+    /// [`SessionStore::recent_activity`]
+    RecentActivity,
+    /// [`SessionStore::set_viewer_count`]
+    SetViewerCount,
+    /// [`SessionStore::claim_event`]
+    ClaimEvent,
+    /// [`SessionStore::release_event`]
+    ReleaseEvent,
+    /// [`SessionStore::prune_events`] (optional: without it, event ids are kept)
+    PruneEvents,
+    /// [`SessionStore::put_credential`]
+    PutCredential,
+    /// [`SessionStore::get_credential`]
+    GetCredential,
+    /// [`SessionStore::delete_credential`]
+    DeleteCredential,
+}
+
+impl StoreMethod {
+    /// Every method, in declaration order.
+    pub const ALL: [StoreMethod; 15] = [
+        StoreMethod::InsertSession,
+        StoreMethod::GetSession,
+        StoreMethod::FindByEgress,
+        StoreMethod::ActiveSession,
+        StoreMethod::UpdateSession,
+        StoreMethod::ListSessions,
+        StoreMethod::RecordActivity,
+        StoreMethod::RecentActivity,
+        StoreMethod::SetViewerCount,
+        StoreMethod::ClaimEvent,
+        StoreMethod::ReleaseEvent,
+        StoreMethod::PruneEvents,
+        StoreMethod::PutCredential,
+        StoreMethod::GetCredential,
+        StoreMethod::DeleteCredential,
+    ];
+
+    /// The Python name, e.g. `insert_session`.
+    pub const fn snake_name(self) -> &'static str {
+        self.names().0
+    }
+
+    /// The JavaScript name, e.g. `insertSession`.
+    pub const fn camel_name(self) -> &'static str {
+        self.names().1
+    }
+
+    /// Whether a host store must have it (only `prune_events` is optional).
+    pub const fn required(self) -> bool {
+        !matches!(self, StoreMethod::PruneEvents)
+    }
+
+    const fn names(self) -> (&'static str, &'static str) {
+        match self {
+            StoreMethod::InsertSession => ("insert_session", "insertSession"),
+            StoreMethod::GetSession => ("get_session", "getSession"),
+            StoreMethod::FindByEgress => ("find_by_egress", "findByEgress"),
+            StoreMethod::ActiveSession => ("active_session", "activeSession"),
+            StoreMethod::UpdateSession => ("update_session", "updateSession"),
+            StoreMethod::ListSessions => ("list_sessions", "listSessions"),
+            StoreMethod::RecordActivity => ("record_activity", "recordActivity"),
+            StoreMethod::RecentActivity => ("recent_activity", "recentActivity"),
+            StoreMethod::SetViewerCount => ("set_viewer_count", "setViewerCount"),
+            StoreMethod::ClaimEvent => ("claim_event", "claimEvent"),
+            StoreMethod::ReleaseEvent => ("release_event", "releaseEvent"),
+            StoreMethod::PruneEvents => ("prune_events", "pruneEvents"),
+            StoreMethod::PutCredential => ("put_credential", "putCredential"),
+            StoreMethod::GetCredential => ("get_credential", "getCredential"),
+            StoreMethod::DeleteCredential => ("delete_credential", "deleteCredential"),
+        }
+    }
+}
+
+/// What a binding implements: calls into the host object.
+#[async_trait]
+pub trait HostCall: Send + Sync {
+    /// Calls `method` of the host object with `args` (JSON values in the core's shapes) and
+    /// returns its JSON result. A host error with one of [`HOST_ERROR_CODES`] is returned as
+    /// [`Error::from_code`] makes it; any other failure as [`Error::External`].
+    async fn call(&self, method: StoreMethod, args: Vec<Value>) -> Result<Value>;
+}
+
+/// A [`SessionStore`] over a host object. See the module docs for the protocol.
+pub struct HostStore {
+    host: Box<dyn HostCall>,
+    name: String,
+    prunes: bool,
+}
+
+impl fmt::Debug for HostStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HostStore({})", self.name)
+    }
+}
+
+/// What `insert_session` returns.
+#[derive(Deserialize)]
+struct Inserted {
+    created: bool,
+    session: StreamSession,
+}
+
+impl HostStore {
+    /// A store over `host`, an object called `name` (its class, for messages) whose methods
+    /// `has` says exist. [`Error::InvalidInput`] (field `store`) names every required method
+    /// it lacks, by `method_name` (the host language's spelling).
+    pub fn new(
+        host: impl HostCall + 'static,
+        name: impl Into<String>,
+        has: impl Fn(StoreMethod) -> bool,
+        method_name: impl Fn(StoreMethod) -> &'static str,
+    ) -> Result<Self> {
+        let name = name.into();
+        let missing: Vec<&str> = StoreMethod::ALL
+            .into_iter()
+            .filter(|m| m.required() && !has(*m))
+            .map(&method_name)
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::invalid(
+                "store",
+                format!(
+                    "{name} is not a session store: it lacks {}",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        Ok(Self {
+            prunes: has(StoreMethod::PruneEvents),
+            host: Box::new(host),
+            name,
+        })
+    }
+
+    /// Calls `method` and reads its result as a `T` (extra fields are tolerated).
+    async fn call<T: DeserializeOwned>(&self, method: StoreMethod, args: Vec<Value>) -> Result<T> {
+        let value = self.host.call(method, args).await?;
+        json::value_lenient(method.snake_name(), value).map_err(|err| {
+            let detail = match &err {
+                Error::InvalidInput { field, reason } => format!(" at {field}: {reason}"),
+                other => format!(": {other}"),
+            };
+            Error::External {
+                message: format!(
+                    "{}.{} returned an invalid value{detail}",
+                    self.name,
+                    method.snake_name()
+                ),
+                source: Arc::new(err),
+            }
+        })
+    }
+
+    /// Calls `method` for its effect only.
+    async fn call_unit(&self, method: StoreMethod, args: Vec<Value>) -> Result<()> {
+        self.host.call(method, args).await.map(drop)
+    }
+}
+
+/// `value` as a JSON argument.
+fn arg<T: Serialize>(value: &T) -> Result<Value> {
+    json::to_value(value)
+}
+
+#[async_trait]
+impl SessionStore for HostStore {
+    async fn insert_session(&self, session: &StreamSession) -> Result<Insert> {
+        let out: Inserted = self
+            .call(StoreMethod::InsertSession, vec![arg(session)?])
+            .await?;
+        Ok(if out.created {
+            Insert::Created(out.session)
+        } else {
+            Insert::Existing(out.session)
+        })
+    }
+
+    async fn get_session(&self, id: &SessionId) -> Result<Option<StreamSession>> {
+        self.call(StoreMethod::GetSession, vec![arg(id)?]).await
+    }
+
+    async fn find_by_egress(&self, egress_id: &str) -> Result<Option<StreamSession>> {
+        self.call(StoreMethod::FindByEgress, vec![egress_id.into()])
+            .await
+    }
+
+    async fn active_session(&self, entity: &Entity) -> Result<Option<StreamSession>> {
+        self.call(StoreMethod::ActiveSession, vec![arg(entity)?])
+            .await
+    }
+
+    async fn update_session(&self, session: &StreamSession) -> Result<StreamSession> {
+        self.call(StoreMethod::UpdateSession, vec![arg(session)?])
+            .await
+    }
+
+    async fn list_sessions(&self, query: &SessionQuery) -> Result<SessionPage> {
+        let query = json!({
+            "entity": arg(&query.entity)?,
+            "status": arg(&query.status)?,
+            "activeOnly": query.active_only,
+            "cursor": query.cursor,
+            "limit": query.page_size(),
+        });
+        self.call(StoreMethod::ListSessions, vec![query]).await
+    }
+
+    async fn record_activity(&self, id: &SessionId, activity: &Activity) -> Result<StreamSession> {
+        let args = vec![arg(id)?, arg(activity)?];
+        self.call(StoreMethod::RecordActivity, args).await
+    }
+
+    async fn recent_activity(
+        &self,
+        id: &SessionId,
+        kind: ActivityKind,
+        limit: usize,
+    ) -> Result<Vec<Activity>> {
+        let args = vec![arg(id)?, kind.as_str().into(), limit.into()];
+        self.call(StoreMethod::RecentActivity, args).await
+    }
+
+    async fn set_viewer_count(&self, id: &SessionId, viewers: u64) -> Result<StreamSession> {
+        let args = vec![arg(id)?, viewers.into()];
+        self.call(StoreMethod::SetViewerCount, args).await
+    }
+
+    async fn claim_event(&self, event_id: &str, now_ms: i64) -> Result<bool> {
+        let args = vec![event_id.into(), now_ms.into()];
+        self.call(StoreMethod::ClaimEvent, args).await
+    }
+
+    async fn release_event(&self, event_id: &str) -> Result<()> {
+        self.call_unit(StoreMethod::ReleaseEvent, vec![event_id.into()])
+            .await
+    }
+
+    async fn prune_events(&self, claimed_before_ms: i64) -> Result<u64> {
+        if !self.prunes {
+            return Ok(0);
+        }
+        self.call(StoreMethod::PruneEvents, vec![claimed_before_ms.into()])
+            .await
+    }
+
+    async fn put_credential(&self, credential: &PlatformCredential) -> Result<()> {
+        self.call_unit(StoreMethod::PutCredential, vec![arg(credential)?])
+            .await
+    }
+
+    async fn get_credential(&self, entity: &Entity) -> Result<Option<PlatformCredential>> {
+        self.call(StoreMethod::GetCredential, vec![arg(entity)?])
+            .await
+    }
+
+    async fn delete_credential(&self, entity: &Entity) -> Result<bool> {
+        self.call(StoreMethod::DeleteCredential, vec![arg(entity)?])
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_method_has_both_names() {
+        let mut seen = std::collections::HashSet::new();
+        for m in StoreMethod::ALL {
+            assert!(seen.insert(m.snake_name()));
+            assert!(seen.insert(m.camel_name()));
+            assert!(m
+                .snake_name()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_'));
+            assert!(!m.camel_name().contains('_'));
+        }
+        assert_eq!(seen.len(), 30);
+        assert_eq!(StoreMethod::ALL.iter().filter(|m| !m.required()).count(), 1);
+    }
+
+    struct Nothing;
+
+    #[async_trait]
+    impl HostCall for Nothing {
+        async fn call(&self, _: StoreMethod, _: Vec<Value>) -> Result<Value> {
+            Ok(Value::Null)
+        }
+    }
+
+    #[test]
+    fn a_host_object_lacking_methods_is_refused_naming_them() {
+        let err = HostStore::new(
+            Nothing,
+            "DictStore",
+            |m| m != StoreMethod::GetSession && m != StoreMethod::ClaimEvent,
+            StoreMethod::snake_name,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid store: DictStore is not a session store: it lacks get_session, claim_event"
+        );
+        let without_prune = HostStore::new(
+            Nothing,
+            "S",
+            |m| m != StoreMethod::PruneEvents,
+            StoreMethod::camel_name,
+        );
+        assert!(without_prune.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_result_of_the_wrong_shape_names_method_and_field() {
+        struct Bad;
+        #[async_trait]
+        impl HostCall for Bad {
+            async fn call(&self, _: StoreMethod, _: Vec<Value>) -> Result<Value> {
+                Ok(json!({"created": "yes", "session": {}}))
+            }
+        }
+        let store = HostStore::new(Bad, "Bad", |_| true, StoreMethod::snake_name).unwrap();
+        let entity = Entity {
+            stream_type: crate::session::StreamType::Agent,
+            entity_id: "agent_shape".into(),
+        };
+        let session = crate::store::conformance::sample_session(&entity, 1);
+        let err = store.insert_session(&session).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::External);
+        assert!(
+            err.to_string()
+                .starts_with("Bad.insert_session returned an invalid value at created"),
+            "{err}"
+        );
+    }
+}
