@@ -1,20 +1,14 @@
 //! Python values ↔ JSON values, and requests from a mapping plus keyword arguments.
 //!
-//! Results are the core's serde output turned into plain `dict`/`list`/`str`/`int`/`float`/
-//! `bool`/`None`, with the seed's camelCase keys. Requests go the other way and are
-//! deserialized by the core's own types, so their validation and field names apply.
+//! Results are the core's JSON turned into plain `dict`/`list`/`str`/`int`/`float`/`bool`/
+//! `None`, with the product's camelCase keys. Requests go the other way as JSON and are read
+//! by the core's one JSON boundary, so its validation and field names apply.
 
-use std::collections::HashMap;
-
-use ltcg_streaming_core::Error;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
-
-use crate::errors::to_py_err;
 
 /// Deepest nesting accepted from Python (guards against self-referencing containers).
 const MAX_DEPTH: usize = 64;
@@ -145,7 +139,7 @@ fn object<'py>(
 }
 
 /// `stream_key` → `streamKey`.
-fn camel_case(snake: &str) -> String {
+pub(crate) fn camel_case(snake: &str) -> String {
     let mut out = String::with_capacity(snake.len());
     let mut upper = false;
     for c in snake.chars() {
@@ -161,51 +155,29 @@ fn camel_case(snake: &str) -> String {
     out
 }
 
-/// A request of type `T` from an optional mapping with the seed's camelCase keys and keyword
-/// arguments in snake_case (turned camelCase). An unknown keyword is a `TypeError`; unknown
-/// or invalid fields are `InvalidInputError`s naming the field.
-pub(crate) fn request<T: DeserializeOwned>(
-    request: Option<&Bound<'_, PyAny>>,
-    kwargs: Option<&Bound<'_, PyDict>>,
-) -> PyResult<T> {
-    let (fields, keywords) = gather(request, kwargs)?;
-    parse(Value::Object(fields), true).map_err(|e| refuse(e, &keywords))
-}
-
-/// [`request`] for types with flattened fields, whose unknown keys serde does not report: a
-/// key missing from the parsed request serialized back is unknown.
-pub(crate) fn flattened_request<T: DeserializeOwned + Serialize>(
-    request: Option<&Bound<'_, PyAny>>,
-    kwargs: Option<&Bound<'_, PyDict>>,
-) -> PyResult<T> {
-    let (fields, keywords) = gather(request, kwargs)?;
-    let keys: Vec<String> = fields.keys().cloned().collect();
-    let parsed: T = parse(Value::Object(fields), true).map_err(|e| refuse(e, &keywords))?;
-    if let Ok(Value::Object(known)) = serde_json::to_value(&parsed) {
-        if let Some(field) = keys.into_iter().find(|k| !known.contains_key(k)) {
-            let unknown = Invalid {
-                field,
-                reason: "is not a known field".into(),
-                unknown: true,
-            };
-            return Err(refuse(unknown, &keywords));
-        }
+/// `value` with the keys of every object turned camelCase (options written in snake_case).
+pub(crate) fn camel_case_keys(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (camel_case(&k), camel_case_keys(v)))
+                .collect(),
+        ),
+        other => other,
     }
-    Ok(parsed)
 }
 
-/// The fields of a request (keyword arguments renamed camelCase), and which keyword each
-/// renamed key came from.
-fn gather(
+/// A request from an optional mapping with the product's camelCase keys plus keyword
+/// arguments in snake_case (turned camelCase), as one JSON object for the core.
+pub(crate) fn request_object(
     request: Option<&Bound<'_, PyAny>>,
     kwargs: Option<&Bound<'_, PyDict>>,
-) -> PyResult<(Map<String, Value>, HashMap<String, String>)> {
+) -> PyResult<Value> {
     let mut fields = match request.map(from_py).transpose()? {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(map)) => map,
-        Some(_) => return Err(PyTypeError::new_err("the request must be a dict")),
+        Some(other) => return Ok(other),
     };
-    let mut keywords = HashMap::new();
     for (name, value) in kwargs.into_iter().flat_map(|k| k.iter()) {
         let name: String = name.extract()?;
         let key = camel_case(&name);
@@ -214,114 +186,7 @@ fn gather(
                 "{key} is given both in the request and as the keyword argument {name}"
             )));
         }
-        fields.insert(key.clone(), from_py(&value)?);
-        keywords.insert(key, name);
+        fields.insert(key, from_py(&value)?);
     }
-    Ok((fields, keywords))
-}
-
-/// The exception for an invalid request: a `TypeError` for an unknown keyword argument, an
-/// `InvalidInputError` otherwise.
-fn refuse(e: Invalid, keywords: &HashMap<String, String>) -> PyErr {
-    match keywords.get(&e.field) {
-        Some(name) if e.unknown => {
-            PyTypeError::new_err(format!("unexpected keyword argument '{name}'"))
-        }
-        _ if e.field.is_empty() => to_py_err(Error::invalid("request", e.reason)),
-        _ => to_py_err(Error::invalid(e.field, e.reason)),
-    }
-}
-
-/// Why a JSON value is not a `T`.
-#[derive(Debug)]
-pub(crate) struct Invalid {
-    /// Where, e.g. `destinations[0].platform` (empty: the value as a whole).
-    pub(crate) field: String,
-    /// What is wrong, without echoing the value.
-    pub(crate) reason: String,
-    /// Whether the field is unknown to `T`.
-    pub(crate) unknown: bool,
-}
-
-/// Deserializes `value` with the core's types; with `refuse_unknown`, fields `T` does not
-/// know are refused.
-pub(crate) fn parse<T: DeserializeOwned>(value: Value, refuse_unknown: bool) -> Result<T, Invalid> {
-    let mut unknown = Vec::new();
-    let mut on_ignored = |path: serde_ignored::Path<'_>| unknown.push(ignored_path(&path));
-    let deserializer = serde_ignored::Deserializer::new(value, &mut on_ignored);
-    let parsed: T = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let (field, reason, unknown) = describe(&path, &e.into_inner().to_string());
-        Invalid {
-            field,
-            reason,
-            unknown,
-        }
-    })?;
-    match unknown.into_iter().next().filter(|_| refuse_unknown) {
-        None => Ok(parsed),
-        Some(field) => Err(Invalid {
-            field,
-            reason: "is not a known field".into(),
-            unknown: true,
-        }),
-    }
-}
-
-/// A serde_ignored path as `a.b[0].c`.
-fn ignored_path(path: &serde_ignored::Path<'_>) -> String {
-    use serde_ignored::Path;
-    match path {
-        Path::Root => String::new(),
-        Path::Seq { parent, index } => format!("{}[{index}]", ignored_path(parent)),
-        Path::Map { parent, key } => join(&ignored_path(parent), key),
-        Path::Some { parent }
-        | Path::NewtypeStruct { parent }
-        | Path::NewtypeVariant { parent } => ignored_path(parent),
-    }
-}
-
-/// `parent.key` (just `key` at the root, just `parent` for an empty key).
-pub(crate) fn join(parent: &str, key: &str) -> String {
-    if key.is_empty() {
-        return parent.to_owned();
-    }
-    if parent.is_empty() || parent == "." {
-        key.to_owned()
-    } else {
-        format!("{parent}.{key}")
-    }
-}
-
-/// The field, a reason that never echoes the offending value, and whether the field is
-/// unknown, from a serde message at `path`.
-fn describe(path: &str, message: &str) -> (String, String, bool) {
-    let quoted = |s: &str| s.split('`').nth(1).map(str::to_owned);
-    if let Some(name) = message.strip_prefix("missing field ").and_then(quoted) {
-        return (join(path, &name), "is required".into(), false);
-    }
-    if let Some(name) = message.strip_prefix("unknown field ").and_then(quoted) {
-        // The path already ends at the unknown key.
-        let field = if path == name || path.ends_with(&format!(".{name}")) {
-            path.to_owned()
-        } else {
-            join(path, &name)
-        };
-        return (field, "is not a known field".into(), true);
-    }
-    let field = if path == "." { "" } else { path }.to_owned();
-    for prefix in ["invalid type: ", "invalid value: ", "unknown variant "] {
-        if let Some((_, expected)) = message
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.split_once(", expected "))
-        {
-            return (field, format!("must be {expected}"), false);
-        }
-    }
-    // A core error raised while deserializing: "invalid <name>: <reason>".
-    let reason = match message.strip_prefix("invalid ") {
-        Some(rest) => rest.split_once(": ").map_or(rest, |(_, reason)| reason),
-        None => message,
-    };
-    (field, reason.to_owned(), false)
+    Ok(Value::Object(fields))
 }

@@ -1,79 +1,26 @@
 //! `StreamingService`: the core lifecycle, one awaitable per call.
 //!
-//! Arguments are converted while the GIL is held; the core call then runs on the shared tokio
-//! runtime without it, and the result comes back as plain dicts with camelCase keys. Errors
-//! (including invalid requests) are raised when the call is awaited.
+//! Each method gathers its arguments as JSON while the GIL is held and hands them to the
+//! core's [`StreamingService::call_json`], which parses them (errors are raised when the call
+//! is awaited), runs the call on the shared tokio runtime without the GIL, and returns the
+//! public view, which arrives as plain dicts with camelCase keys.
 
-use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
-use ltcg_streaming_core::service::{
-    ConfigurePlatformRequest, CredentialTarget, DecisionInput, EventInput, ListSessionsRequest,
-    RateLimitConfig, StartStreamRequest, StopStreamRequest, UpdateDestinationsRequest,
-};
-use ltcg_streaming_core::session::ActivityKind;
-use ltcg_streaming_core::{Error, KeyVault, ServiceOptions, SessionId, StreamingService};
+use ltcg_streaming_core::service::{ServiceMethod, ServiceSettings};
+use ltcg_streaming_core::{Actor, Error, KeyVault, StreamingService};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict};
-use serde::{Deserialize, Serialize};
+use pyo3::types::PyDict;
 use serde_json::Value;
 
 use crate::actor::PyActor;
 use crate::config::PyStreamingConfig;
-use crate::convert::{flattened_request, from_py, join, json, parse, request};
+use crate::convert::{camel_case_keys, from_py, request_object, Json};
 use crate::crypto::{body_bytes, PyStreamKeyVault, PyWebhookVerifier};
 use crate::egress::egress_backend;
 use crate::errors::OrRaise;
-use crate::runtime::{self, Outcome};
+use crate::runtime::{self, Failure};
 use crate::stores::session_store;
-
-/// Custom rate limits (`0` per minute disables a limit; missing keys keep the defaults).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RateLimits {
-    calls_per_minute: Option<u32>,
-    call_burst: Option<u32>,
-    starts_per_minute: Option<u32>,
-    start_burst: Option<u32>,
-}
-
-/// `rate_limits=`: `True` (defaults), `False` (none) or a dict of [`RateLimits`].
-fn rate_limits(value: &Bound<'_, PyAny>) -> PyResult<RateLimitConfig> {
-    let defaults = RateLimitConfig::default();
-    if let Ok(enabled) = value.cast::<PyBool>() {
-        return Ok(if enabled.is_true() {
-            defaults
-        } else {
-            RateLimitConfig::disabled()
-        });
-    }
-    let limits: RateLimits = parse(from_py(value)?, true)
-        .map_err(|e| Error::invalid(join("rate_limits", &e.field), e.reason))
-        .or_raise()?;
-    Ok(RateLimitConfig {
-        calls_per_minute: limits.calls_per_minute.unwrap_or(defaults.calls_per_minute),
-        call_burst: limits.call_burst.unwrap_or(defaults.call_burst),
-        starts_per_minute: limits
-            .starts_per_minute
-            .unwrap_or(defaults.starts_per_minute),
-        start_burst: limits.start_burst.unwrap_or(defaults.start_burst),
-    })
-}
-
-/// A session id argument (an invalid one is raised when the call is awaited).
-fn session_id(id: &str) -> PyResult<SessionId> {
-    SessionId::parse(id).or_raise()
-}
-
-/// Runs `future` on the shared runtime; its value reaches Python as plain dicts and lists.
-fn run<'py, T, F>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
-where
-    T: Serialize + Send + 'static,
-    F: Future<Output = Outcome<T>> + Send + 'static,
-{
-    runtime::spawn(py, async move { Ok(json(future.await?)?) })
-}
 
 /// The streaming service: start, observe and stop streams. Every method returns an awaitable.
 #[pyclass(name = "StreamingService", module = "ltcg_streaming", frozen)]
@@ -81,55 +28,98 @@ pub(crate) struct PyStreamingService {
     service: StreamingService,
 }
 
+/// A plain argument as JSON; a value that is not JSON is an `InvalidInputError` naming it,
+/// raised when the call is awaited.
+fn arg(name: &str, value: Option<&Bound<'_, PyAny>>) -> Result<Value, Error> {
+    value
+        .map(from_py)
+        .transpose()
+        .map(Option::unwrap_or_default)
+        .map_err(|_| {
+            Error::invalid(
+                name,
+                "must be a JSON value (str, int, float, bool, None, dict or list)",
+            )
+        })
+}
+
+impl PyStreamingService {
+    /// Runs `method` with `args` (an argument that could not be read fails the awaitable).
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        actor: &PyActor,
+        method: ServiceMethod,
+        args: Result<Vec<Value>, Failure>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (service, actor): (StreamingService, Actor) = (self.service.clone(), actor.0.clone());
+        runtime::spawn(py, async move {
+            Ok(Json(service.call_json(&actor, method, args?).await?))
+        })
+    }
+
+    /// [`Self::call`] with one request object from a mapping and keyword arguments.
+    fn call_request<'py>(
+        &self,
+        py: Python<'py>,
+        actor: &PyActor,
+        method: ServiceMethod,
+        request: Option<&Bound<'py, PyAny>>,
+        fields: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = request_object(request, fields)
+            .map(|r| vec![r])
+            .map_err(Failure::Py);
+        self.call(py, actor, method, args)
+    }
+
+    /// [`Self::call`] with plain positional arguments, named for errors.
+    fn call_args<'py>(
+        &self,
+        py: Python<'py>,
+        actor: &PyActor,
+        method: ServiceMethod,
+        args: &[(&str, Option<&Bound<'py, PyAny>>)],
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = args
+            .iter()
+            .map(|(name, value)| arg(name, *value))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Failure::Core);
+        self.call(py, actor, method, args)
+    }
+}
+
 #[pymethods]
 impl PyStreamingService {
     /// A service over `store` (ours, or any object with the `SessionStore` protocol's async
     /// methods) and `egress`. The vault defaults to the configuration's keys; the webhook
-    /// verifier to its LiveKit credentials.
+    /// verifier to its LiveKit credentials. `options` are the service's options in
+    /// snake_case (`rate_limits`, `egress_start_timeout_ms`, `encoding`), the same as the
+    /// Node binding's `options` object.
     #[new]
-    #[pyo3(signature = (
-        config,
-        store,
-        egress,
-        *,
-        vault=None,
-        rate_limits=None,
-        egress_start_timeout=30.0,
-        webhook_verifier=None,
-    ))]
+    #[pyo3(signature = (config, store, egress, *, vault=None, webhook_verifier=None, **options))]
     fn new(
         config: PyRef<'_, PyStreamingConfig>,
         store: &Bound<'_, PyAny>,
         egress: &Bound<'_, PyAny>,
         vault: Option<PyRef<'_, PyStreamKeyVault>>,
-        rate_limits: Option<&Bound<'_, PyAny>>,
-        egress_start_timeout: f64,
         webhook_verifier: Option<PyRef<'_, PyWebhookVerifier>>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let config = config.config.clone();
         let vault: Arc<dyn KeyVault> = match vault {
             Some(v) => v.vault.clone(),
             None => Arc::new(config.vault().or_raise()?),
         };
-        let egress_start_timeout = Duration::try_from_secs_f64(egress_start_timeout)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                Error::invalid(
-                    "egress_start_timeout",
-                    "must be a positive number of seconds",
-                )
-            })
-            .or_raise()?;
-        let options = ServiceOptions {
-            rate_limits: match rate_limits {
-                Some(value) => self::rate_limits(value)?,
-                None => RateLimitConfig::default(),
-            },
-            egress_start_timeout,
-            webhook_verifier: webhook_verifier.map(|v| v.verifier.clone()),
-            ..ServiceOptions::default()
+        let options = match options {
+            Some(options) => camel_case_keys(from_py(options)?),
+            None => Value::Null,
         };
+        let mut options = ServiceSettings::from_json(options)
+            .and_then(ServiceSettings::into_options)
+            .or_raise()?;
+        options.webhook_verifier = webhook_verifier.map(|v| v.verifier.clone());
         let service = StreamingService::with_options(
             config,
             session_store(store)?,
@@ -150,12 +140,7 @@ impl PyStreamingService {
         request: Option<&Bound<'py, PyAny>>,
         fields: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (service, actor) = (self.service.clone(), actor.0.clone());
-        let req = self::request::<StartStreamRequest>(request, fields);
-        run(
-            py,
-            async move { Ok(service.start_stream(&actor, req?).await?) },
-        )
+        self.call_request(py, &actor, ServiceMethod::StartStream, request, fields)
     }
 
     /// Stops a session (`sessionId`) or an agent's active sessions (`agentId`); with neither,
@@ -168,12 +153,7 @@ impl PyStreamingService {
         request: Option<&Bound<'py, PyAny>>,
         fields: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (service, actor) = (self.service.clone(), actor.0.clone());
-        let req = self::request::<StopStreamRequest>(request, fields);
-        run(
-            py,
-            async move { Ok(service.stop_stream(&actor, req?).await?) },
-        )
+        self.call_request(py, &actor, ServiceMethod::StopStream, request, fields)
     }
 
     /// The public status of a session.
@@ -181,17 +161,10 @@ impl PyStreamingService {
         &self,
         py: Python<'py>,
         actor: PyRef<'_, PyActor>,
-        session_id: &str,
+        session_id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (service, actor, id) = (
-            self.service.clone(),
-            actor.0.clone(),
-            self::session_id(session_id),
-        );
-        run(
-            py,
-            async move { Ok(service.get_status(&actor, &id?).await?) },
-        )
+        let args = [("sessionId", Some(session_id))];
+        self.call_args(py, &actor, ServiceMethod::GetStatus, &args)
     }
 
     /// Sessions, newest first, one page at a time (users and agents see their own).
@@ -203,12 +176,7 @@ impl PyStreamingService {
         request: Option<&Bound<'py, PyAny>>,
         fields: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (service, actor) = (self.service.clone(), actor.0.clone());
-        let req = self::request::<ListSessionsRequest>(request, fields);
-        run(
-            py,
-            async move { Ok(service.list_sessions(&actor, req?).await?) },
-        )
+        self.call_request(py, &actor, ServiceMethod::ListSessions, request, fields)
     }
 
     /// Handles a LiveKit webhook: the raw body (`bytes` or `str`) and its `Authorization`
@@ -220,8 +188,9 @@ impl PyStreamingService {
         authorization: String,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (service, body) = (self.service.clone(), body_bytes(body)?);
-        run(py, async move {
-            Ok(service.handle_webhook(&body, &authorization).await?)
+        runtime::spawn(py, async move {
+            let outcome = service.handle_webhook(&body, &authorization).await?;
+            Ok(Json(ltcg_streaming_core::json::to_value(&outcome)?))
         })
     }
 
@@ -234,31 +203,25 @@ impl PyStreamingService {
         request: Option<&Bound<'py, PyAny>>,
         fields: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (service, actor) = (self.service.clone(), actor.0.clone());
-        let req = self::request::<UpdateDestinationsRequest>(request, fields);
-        run(py, async move {
-            Ok(service.update_destinations(&actor, req?).await?)
-        })
+        self.call_request(
+            py,
+            &actor,
+            ServiceMethod::UpdateDestinations,
+            request,
+            fields,
+        )
     }
 
-    /// Shows `lobby_id` on the session's overlay (`None` clears it); returns the session.
+    /// Shows `lobby_id` on the session's overlay (`None` clears it); returns the status.
     fn link_lobby<'py>(
         &self,
         py: Python<'py>,
         actor: PyRef<'_, PyActor>,
-        session_id: &str,
-        lobby_id: Option<String>,
+        session_id: &Bound<'py, PyAny>,
+        lobby_id: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (service, actor, id) = (
-            self.service.clone(),
-            actor.0.clone(),
-            self::session_id(session_id),
-        );
-        run(py, async move {
-            Ok(service
-                .link_lobby(&actor, &id?, lobby_id.as_deref())
-                .await?)
-        })
+        let args = [("sessionId", Some(session_id)), ("lobbyId", lobby_id)];
+        self.call_args(py, &actor, ServiceMethod::LinkLobby, &args)
     }
 
     /// Records an agent decision (shown on the overlay, counted in `decisionsLogged`).
@@ -270,11 +233,7 @@ impl PyStreamingService {
         request: Option<&Bound<'py, PyAny>>,
         fields: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (service, actor) = (self.service.clone(), actor.0.clone());
-        let req = self::request::<DecisionInput>(request, fields);
-        run(py, async move {
-            Ok(service.record_decision(&actor, req?).await?)
-        })
+        self.call_request(py, &actor, ServiceMethod::RecordDecision, request, fields)
     }
 
     /// Records a game event (shown in the ticker, counted in `eventsRecorded`).
@@ -286,53 +245,38 @@ impl PyStreamingService {
         request: Option<&Bound<'py, PyAny>>,
         fields: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (service, actor) = (self.service.clone(), actor.0.clone());
-        let req = self::request::<EventInput>(request, fields);
-        run(
-            py,
-            async move { Ok(service.record_event(&actor, req?).await?) },
-        )
+        self.call_request(py, &actor, ServiceMethod::RecordEvent, request, fields)
     }
 
-    /// Sets the current viewer count (the peak is kept); returns the session.
+    /// Sets the current viewer count (the peak is kept); returns the status.
     fn update_viewer_count<'py>(
         &self,
         py: Python<'py>,
         actor: PyRef<'_, PyActor>,
-        session_id: &str,
-        viewers: u64,
+        session_id: &Bound<'py, PyAny>,
+        viewers: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (service, actor, id) = (
-            self.service.clone(),
-            actor.0.clone(),
-            self::session_id(session_id),
-        );
-        run(py, async move {
-            Ok(service.update_viewer_count(&actor, &id?, viewers).await?)
-        })
+        let args = [("sessionId", Some(session_id)), ("viewers", Some(viewers))];
+        self.call_args(py, &actor, ServiceMethod::UpdateViewerCount, &args)
     }
 
-    /// The newest decisions or events (`kind`) of a session, newest first (at most 100).
-    #[pyo3(signature = (actor, session_id, kind, limit=20))]
+    /// The newest decisions or events (`kind`) of a session, newest first (default 20, at
+    /// most 100).
+    #[pyo3(signature = (actor, session_id, kind, limit=None))]
     fn recent_activity<'py>(
         &self,
         py: Python<'py>,
         actor: PyRef<'_, PyActor>,
-        session_id: &str,
-        kind: &str,
-        limit: usize,
+        session_id: &Bound<'py, PyAny>,
+        kind: &Bound<'py, PyAny>,
+        limit: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (service, actor, id) = (
-            self.service.clone(),
-            actor.0.clone(),
-            self::session_id(session_id),
-        );
-        let kind = parse::<ActivityKind>(Value::from(kind), true)
-            .map_err(|_| Error::invalid("kind", "must be \"decision\" or \"event\""))
-            .or_raise();
-        run(py, async move {
-            Ok(service.recent_activity(&actor, &id?, kind?, limit).await?)
-        })
+        let args = [
+            ("sessionId", Some(session_id)),
+            ("kind", Some(kind)),
+            ("limit", limit),
+        ];
+        self.call_args(py, &actor, ServiceMethod::RecentActivity, &args)
     }
 
     /// The overlay page URL of a session, with a fresh access token.
@@ -340,29 +284,25 @@ impl PyStreamingService {
         &self,
         py: Python<'py>,
         actor: PyRef<'_, PyActor>,
-        session_id: &str,
+        session_id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (service, actor, id) = (
-            self.service.clone(),
-            actor.0.clone(),
-            self::session_id(session_id),
-        );
-        run(
-            py,
-            async move { Ok(service.overlay_url(&actor, &id?).await?) },
-        )
+        let args = [("sessionId", Some(session_id))];
+        self.call_args(py, &actor, ServiceMethod::OverlayUrl, &args)
     }
 
     /// What the overlay page shows, for the bearer of the session's overlay `token`.
     fn overlay_snapshot<'py>(
         &self,
         py: Python<'py>,
-        session_id: &str,
+        session_id: &Bound<'py, PyAny>,
         token: String,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (service, id) = (self.service.clone(), self::session_id(session_id));
-        run(py, async move {
-            Ok(service.overlay_snapshot(&id?, &token).await?)
+        let service = self.service.clone();
+        let id = arg("sessionId", Some(session_id));
+        runtime::spawn(py, async move {
+            let id = ltcg_streaming_core::json::value("sessionId", id?)?;
+            let snapshot = service.overlay_snapshot(&id, &token).await?;
+            Ok(Json(ltcg_streaming_core::json::to_value(&snapshot)?))
         })
     }
 
@@ -375,11 +315,13 @@ impl PyStreamingService {
         request: Option<&Bound<'py, PyAny>>,
         fields: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (service, actor) = (self.service.clone(), actor.0.clone());
-        let req = flattened_request::<ConfigurePlatformRequest>(request, fields);
-        run(py, async move {
-            Ok(service.configure_platform(&actor, req?).await?)
-        })
+        self.call_request(
+            py,
+            &actor,
+            ServiceMethod::ConfigurePlatform,
+            request,
+            fields,
+        )
     }
 
     /// The stored credentials of the caller (or of `userId` / `agentId` for internal
@@ -392,11 +334,13 @@ impl PyStreamingService {
         request: Option<&Bound<'py, PyAny>>,
         fields: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (service, actor) = (self.service.clone(), actor.0.clone());
-        let target = self::request::<CredentialTarget>(request, fields);
-        run(py, async move {
-            Ok(service.get_platform_config(&actor, &target?).await?)
-        })
+        self.call_request(
+            py,
+            &actor,
+            ServiceMethod::GetPlatformConfig,
+            request,
+            fields,
+        )
     }
 
     /// Deletes stored credentials; `True` if there were any.
@@ -408,11 +352,13 @@ impl PyStreamingService {
         request: Option<&Bound<'py, PyAny>>,
         fields: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (service, actor) = (self.service.clone(), actor.0.clone());
-        let target = self::request::<CredentialTarget>(request, fields);
-        run(py, async move {
-            Ok(service.delete_platform_config(&actor, &target?).await?)
-        })
+        self.call_request(
+            py,
+            &actor,
+            ServiceMethod::DeletePlatformConfig,
+            request,
+            fields,
+        )
     }
 
     /// A game started for `agent_id` in `lobby_id`: auto-starts its stream from stored
@@ -421,15 +367,11 @@ impl PyStreamingService {
         &self,
         py: Python<'py>,
         actor: PyRef<'_, PyActor>,
-        agent_id: String,
-        lobby_id: String,
+        agent_id: &Bound<'py, PyAny>,
+        lobby_id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (service, actor) = (self.service.clone(), actor.0.clone());
-        run(py, async move {
-            Ok(service
-                .on_game_started(&actor, &agent_id, &lobby_id)
-                .await?)
-        })
+        let args = [("agentId", Some(agent_id)), ("lobbyId", Some(lobby_id))];
+        self.call_args(py, &actor, ServiceMethod::OnGameStarted, &args)
     }
 
     /// One reconciliation pass (internal callers): adopts, catches up, times out and stops.
@@ -438,8 +380,7 @@ impl PyStreamingService {
         py: Python<'py>,
         actor: PyRef<'_, PyActor>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (service, actor) = (self.service.clone(), actor.0.clone());
-        run(py, async move { Ok(service.reconcile(&actor).await?) })
+        self.call_args(py, &actor, ServiceMethod::Reconcile, &[])
     }
 
     fn __repr__(&self) -> String {

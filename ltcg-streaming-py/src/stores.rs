@@ -7,7 +7,7 @@ use ltcg_streaming_core::store::{PostgresStore, SqliteStore};
 use ltcg_streaming_core::{MemoryStore, SessionStore};
 use pyo3::prelude::*;
 
-use crate::host_store::PythonStore;
+use crate::host_store::python_store;
 use crate::runtime::spawn;
 
 /// Sessions in process memory: fast, exact, gone when the process exits.
@@ -129,5 +129,5 @@ pub(crate) fn session_store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn SessionS
     if let Ok(s) = obj.cast::<PyPostgresStore>() {
         return Ok(s.get().store.clone());
     }
-    Ok(Arc::new(PythonStore::new(obj)?))
+    Ok(Arc::new(python_store(obj)?))
 }

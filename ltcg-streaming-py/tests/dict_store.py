@@ -38,7 +38,7 @@ class DictStore:
         self.active: Dict[EntityKey, str] = {}
         self.by_egress: Dict[str, str] = {}
         self.feeds: Dict[Tuple[str, str], List[Activity]] = {}
-        self.events: Set[str] = set()
+        self.events: Dict[str, int] = {}
         self.credentials: Dict[EntityKey, PlatformCredential] = {}
         self.lock = asyncio.Lock()
 
@@ -108,7 +108,7 @@ class DictStore:
         if query["cursor"] is not None:
             at, _, session_id = query["cursor"].partition(".")
             if not at.lstrip("-").isdigit() or not session_id:
-                raise InvalidInputError("cursor is not a cursor returned by this store")
+                raise InvalidInputError("is not a cursor returned by this store", field="cursor")
             after = (int(at), session_id)
         entity, status = query["entity"], query["status"]
         matching = sorted(
@@ -162,11 +162,17 @@ class DictStore:
             await asyncio.sleep(0)
             if event_id in self.events:
                 return False
-            self.events.add(event_id)
+            self.events[event_id] = now_ms
             return True
 
     async def release_event(self, event_id: str) -> None:
-        self.events.discard(event_id)
+        self.events.pop(event_id, None)
+
+    async def prune_events(self, claimed_before_ms: int) -> int:
+        old = [e for e, at in self.events.items() if at < claimed_before_ms]
+        for event_id in old:
+            del self.events[event_id]
+        return len(old)
 
     async def put_credential(self, credential: PlatformCredential) -> None:
         self.credentials[key(credential)] = copy.deepcopy(credential)

@@ -37,14 +37,20 @@ def test_one_subclass_per_code(code: str) -> None:
     assert cls.__module__ == "ltcg_streaming" and cls.__name__ == class_name(code)
 
 
-def test_exactly_the_generated_classes_are_exported() -> None:
-    generated = {
-        name
-        for name in dir(ltcg_streaming._ltcg_streaming)
-        if name.endswith("Error") and name != "StreamingError"
-    }
-    assert generated == {class_name(c) for c in CODES}
-    assert set(exceptions.__all__) == generated | {"StreamingError"}
+def test_exactly_one_class_per_core_code_is_exported() -> None:
+    assert list(exceptions.BY_CODE) == list(ltcg_streaming._ltcg_streaming.ERROR_CODES)
+    classes = {class_name(c) for c in ltcg_streaming._ltcg_streaming.ERROR_CODES}
+    assert set(exceptions.__all__) == classes | {"StreamingError"}
+
+
+def test_exceptions_made_in_python_carry_the_documented_attributes() -> None:
+    bad = ltcg_streaming.InvalidInputError("bad", field="cursor")
+    assert (bad.code, bad.field, bad.retryable, str(bad)) == ("INVALID_INPUT", "cursor", False, "bad")
+    assert ltcg_streaming.ConflictError("x").retryable is False
+    assert ltcg_streaming.StoreError("disk full").retryable is True
+    limited = ltcg_streaming.RateLimitedError("slow down", retry_after_ms=1500)
+    assert (limited.retry_after_ms, limited.retryable) == (1500, True)
+    assert ltcg_streaming.ConfigError("missing", var="LIVEKIT_URL").var == "LIVEKIT_URL"
 
 
 def test_raised_errors_carry_their_data() -> None:

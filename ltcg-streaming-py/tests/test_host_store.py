@@ -10,6 +10,8 @@ import pytest
 from ltcg_streaming import (
     Actor,
     ConflictError,
+    ExternalError,
+    InvalidInputError,
     MemoryEgress,
     NotFoundError,
     SessionStore,
@@ -77,8 +79,9 @@ def test_dict_store_satisfies_the_protocol() -> None:
 def test_objects_without_the_store_methods_are_refused(
     make_service: Callable[..., StreamingService],
 ) -> None:
-    with pytest.raises(TypeError, match="lacks .*get_session"):
+    with pytest.raises(InvalidInputError, match="lacks .*get_session") as caught:
         make_service(object())
+    assert caught.value.field == "store"
 
 
 async def test_service_runs_on_a_python_store(make_service: Callable[..., StreamingService]) -> None:
@@ -186,11 +189,11 @@ class WrongShape(DictStore):
         return {"sessionId": session_id}
 
 
-async def test_invalid_return_values_are_type_errors(
+async def test_invalid_return_values_are_external_errors_naming_the_field(
     make_service: Callable[..., StreamingService],
 ) -> None:
     service = make_service(WrongShape())
-    with pytest.raises(TypeError, match=r"WrongShape\.get_session returned an invalid value"):
+    with pytest.raises(ExternalError, match=r"WrongShape\.get_session returned an invalid value at platform"):
         await service.get_status(Actor.internal(), "ses_x")
 
 

@@ -6,7 +6,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Literal, Optional, Union, final
 
-from typing_extensions import Self
+from typing_extensions import Self, Unpack
 
 from .protocols import SessionStore
 from .types import (
@@ -21,14 +21,13 @@ from .types import (
     OverlayConfig,
     OverlaySnapshot,
     PlatformConfigView,
-    RateLimits,
+    ServiceOptions,
     ReconcileReport,
     RecordedActivity,
     SessionList,
     SessionView,
     StartStreamResponse,
     StopStreamResponse,
-    StreamSession,
     StreamType,
     UpdateDestinationsResponse,
     WebhookOutcome,
@@ -36,18 +35,7 @@ from .types import (
 
 __all__ = [
     "__version__",
-    "StreamingError",
-    "InvalidInputError",
-    "UnauthorizedError",
-    "ForbiddenError",
-    "NotFoundError",
-    "ConflictError",
-    "RateLimitedError",
-    "CryptoError",
-    "EgressError",
-    "StoreError",
-    "ConfigError",
-    "ExternalError",
+    "ERROR_CODES",
     "Actor",
     "StreamingConfig",
     "StreamKeyVault",
@@ -69,52 +57,8 @@ __all__ = [
 
 __version__: str
 
-# --- Exceptions (one class per error code of the core) ----------------------------------------
-
-class StreamingError(Exception):
-    """Base class of every ltcg_streaming error; ``code`` is the stable error code."""
-
-    code: str
-    retryable: bool
-
-class InvalidInputError(StreamingError):
-    """``INVALID_INPUT``: a value is missing or malformed; ``field`` names it."""
-
-    field: str
-
-class UnauthorizedError(StreamingError):
-    """``UNAUTHORIZED``: bad signature, expired token, no credentials."""
-
-class ForbiddenError(StreamingError):
-    """``FORBIDDEN``: the caller may not do this."""
-
-class NotFoundError(StreamingError):
-    """``NOT_FOUND``."""
-
-class ConflictError(StreamingError):
-    """``CONFLICT``: clashes with the current state."""
-
-class RateLimitedError(StreamingError):
-    """``RATE_LIMITED``: try again after ``retry_after`` seconds."""
-
-    retry_after: float
-
-class CryptoError(StreamingError):
-    """``CRYPTO``: wrong key, tampered or malformed ciphertext."""
-
-class EgressError(StreamingError):
-    """``EGRESS``: the egress backend refused or failed (see ``retryable``)."""
-
-class StoreError(StreamingError):
-    """``STORE``: the session store failed."""
-
-class ConfigError(StreamingError):
-    """``CONFIG``: a configuration variable (``var``) is missing or invalid."""
-
-    var: str
-
-class ExternalError(StreamingError):
-    """``EXTERNAL``: code supplied by the host application failed."""
+# The stable error codes, in the core's order (the classes are in ``ltcg_streaming.exceptions``).
+ERROR_CODES: list[str]
 
 # --- Pure helpers ------------------------------------------------------------------------------
 
@@ -289,9 +233,8 @@ class StreamingService:
         egress: _Egress,
         *,
         vault: Optional[StreamKeyVault] = None,
-        rate_limits: Union[bool, RateLimits, None] = None,
-        egress_start_timeout: float = 30.0,
         webhook_verifier: Optional[WebhookVerifier] = None,
+        **options: Unpack[ServiceOptions],
     ) -> Self: ...
     def start_stream(
         self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
@@ -311,7 +254,7 @@ class StreamingService:
     ) -> Future[UpdateDestinationsResponse]: ...
     def link_lobby(
         self, actor: Actor, session_id: str, lobby_id: Optional[str]
-    ) -> Future[StreamSession]: ...
+    ) -> Future[SessionView]: ...
     def record_decision(
         self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
     ) -> Future[RecordedActivity]: ...
@@ -320,9 +263,9 @@ class StreamingService:
     ) -> Future[RecordedActivity]: ...
     def update_viewer_count(
         self, actor: Actor, session_id: str, viewers: int
-    ) -> Future[StreamSession]: ...
+    ) -> Future[SessionView]: ...
     def recent_activity(
-        self, actor: Actor, session_id: str, kind: ActivityKind, limit: int = 20
+        self, actor: Actor, session_id: str, kind: ActivityKind, limit: Optional[int] = None
     ) -> Future[list[Activity]]: ...
     def overlay_url(self, actor: Actor, session_id: str) -> Future[str]: ...
     def overlay_snapshot(self, session_id: str, token: str) -> Future[OverlaySnapshot]: ...

@@ -98,6 +98,12 @@ class SessionStore(Protocol):
         """Makes a claimed event id claimable again."""
         ...
 
+    async def prune_events(self, claimed_before_ms: int) -> int:
+        """Forgets event ids claimed before ``claimed_before_ms`` (Unix ms) and returns how
+        many. Optional at run time (without it, event ids are kept forever), required by the
+        conformance suite."""
+        ...
+
     async def put_credential(self, credential: PlatformCredential) -> None:
         """Creates or replaces the entity's credentials."""
         ...

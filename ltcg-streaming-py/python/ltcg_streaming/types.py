@@ -6,7 +6,7 @@ time the values are plain ``dict`` objects. Keys marked optional are left out wh
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Literal, Optional, TypedDict
+from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
 
 Platform = Literal["twitch", "youtube", "kick", "facebook", "custom", "retake", "x", "pumpfun"]
 StreamType = Literal["user", "agent"]
@@ -195,10 +195,32 @@ class ConfigurePlatformRequest(_ConfigurePlatformRequest, CredentialTarget, tota
 class RateLimits(TypedDict, total=False):
     """``StreamingService(rate_limits=...)``; 0 per minute disables a limit."""
 
-    callsPerMinute: int
-    callBurst: int
-    startsPerMinute: int
-    startBurst: int
+    calls_per_minute: int
+    call_burst: int
+    starts_per_minute: int
+    start_burst: int
+
+
+class EncodingSettings(TypedDict):
+    """Explicit egress encoding (``encoding=`` of :class:`ServiceOptions`)."""
+
+    width: int
+    height: int
+    framerate: int
+    video_bitrate_kbps: int
+    audio_bitrate_kbps: int
+    key_frame_interval_secs: float
+
+
+class ServiceOptions(TypedDict, total=False):
+    """Keyword options of ``StreamingService(...)``: the same options as the Node binding's
+    ``options`` object, in snake_case."""
+
+    rate_limits: Union[bool, RateLimits]
+    #: Longest wait for the egress start call, in milliseconds (default 30000).
+    egress_start_timeout_ms: int
+    #: A preset name such as ``"H264_720P_30"`` or explicit settings (default 1080p30).
+    encoding: Union[str, EncodingSettings]
 
 
 # --- Results ---------------------------------------------------------------------------------
