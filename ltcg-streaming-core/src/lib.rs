@@ -27,13 +27,13 @@ pub use crate::error::{Error, ErrorCode, Result};
 pub use crate::platform::{build_rtmp_url, redact_url, IngestUrl, Platform, RtmpUrl};
 pub use crate::service::{Actor, ServiceOptions, StreamingService};
 pub use crate::session::{
-    transition, Entity, OverlayConfig, OverlayConfigPatch, SessionEvent, SessionId, SessionStats,
-    SessionStatus, StreamSession, StreamType, Transition,
+    transition, EgressStatus, Entity, OverlayConfig, OverlayConfigPatch, SessionEvent, SessionId,
+    SessionStats, SessionStatus, StreamSession, StreamType, Transition,
 };
 pub use crate::store::{MemoryStore, SessionStore};
 pub use crate::token::{OverlayClaims, OverlayTokens};
 pub use crate::vault::{AesGcmVault, KeyVault, SecretString};
-pub use crate::webhook::{EgressEvent, EgressStatus, WebhookVerifier};
+pub use crate::webhook::{EgressEvent, WebhookVerifier};
 
 /// The repository README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -35,8 +35,8 @@ use super::{EgressBackend, EgressRequest, EgressSummary};
 use crate::config::LiveKitConfig;
 use crate::error::{Error, Result};
 use crate::platform::{redact_identifier, redact_url, redact_urls_in_text};
+use crate::session::EgressStatus;
 use crate::vault::SecretString;
-use crate::webhook::EgressStatus;
 
 /// Most `ListEgress` pages followed by one [`EgressBackend::list_active`] call.
 const MAX_LIST_PAGES: usize = 10_000;

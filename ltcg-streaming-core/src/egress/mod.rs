@@ -28,9 +28,8 @@ pub use self::livekit::{LiveKitEgress, LiveKitEgressOptions};
 pub use self::local::{LocalEgress, LocalEgressOptions};
 pub use self::memory::MemoryEgress;
 use crate::error::Result;
-use crate::session::SessionId;
+use crate::session::{EgressStatus, SessionId};
 use crate::vault::SecretString;
-use crate::webhook::EgressStatus;
 
 /// What to render and where to push it.
 #[derive(Debug, Clone)]

@@ -2,8 +2,8 @@
 
 use super::{StreamingService, WebhookOutcome};
 use crate::error::{Error, Result};
-use crate::session::{SessionEvent, SessionId, StreamSession};
-use crate::webhook::{EgressEvent, EgressStatus};
+use crate::session::{EgressStatus, SessionEvent, SessionId, StreamSession};
+use crate::webhook::EgressEvent;
 
 impl StreamingService {
     /// Handles a LiveKit webhook: `raw_body` exactly as received and the `Authorization`

@@ -4,8 +4,8 @@
 //! `startedAt` is set once; stats are computed once, when the session becomes terminal.
 //! The function never performs I/O; it tells the caller which egress to stop.
 
+use super::egress_status::EgressStatus;
 use super::model::{SessionStatus, StreamSession};
-use crate::webhook::EgressStatus;
 
 /// Something that happened to a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
