@@ -11,6 +11,7 @@ pub mod egress;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod overlay_url;
 pub mod platform;
 pub mod service;
 pub mod session;
@@ -24,6 +25,7 @@ pub use crate::config::{LiveKitConfig, StreamingConfig};
 pub use crate::cost::{estimate_cost, estimate_cost_with, CostEstimate, CostRates};
 pub use crate::egress::{EgressBackend, MemoryEgress};
 pub use crate::error::{Error, ErrorCode, Result};
+pub use crate::overlay_url::OverlayUrl;
 pub use crate::platform::{build_rtmp_url, redact_url, IngestUrl, Platform, RtmpUrl};
 pub use crate::service::{Actor, ServiceOptions, StreamingService};
 pub use crate::session::{

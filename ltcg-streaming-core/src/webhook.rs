@@ -21,6 +21,7 @@ use subtle::ConstantTimeEq;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
+use crate::overlay_url::session_id_in_url;
 pub use crate::session::EgressStatus;
 use crate::token::describe_jwt_error;
 
@@ -99,9 +100,7 @@ impl EgressEvent {
 
     /// The `sessionId` query parameter of the web egress URL, if any.
     pub fn session_id_from_url(&self) -> Option<&str> {
-        self.web_url
-            .as_deref()
-            .and_then(crate::egress::session_id_in_url)
+        self.web_url.as_deref().and_then(session_id_in_url)
     }
 
     /// Parses a protojson `WebhookEvent` body (camelCase or snake_case; unknown fields

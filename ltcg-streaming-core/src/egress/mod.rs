@@ -28,6 +28,7 @@ pub use self::livekit::{LiveKitEgress, LiveKitEgressOptions};
 pub use self::local::{LocalEgress, LocalEgressOptions};
 pub use self::memory::MemoryEgress;
 use crate::error::Result;
+pub use crate::overlay_url::session_id_in_url;
 use crate::session::{EgressStatus, SessionId};
 use crate::vault::SecretString;
 
@@ -64,15 +65,6 @@ impl EgressSummary {
     pub fn session_id(&self) -> Option<&str> {
         self.web_url.as_deref().and_then(session_id_in_url)
     }
-}
-
-/// The non-empty `sessionId` query parameter of `url`.
-pub fn session_id_in_url(url: &str) -> Option<&str> {
-    let query = url.split_once('?')?.1.split('#').next()?;
-    query
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("sessionId="))
-        .filter(|id| !id.is_empty())
 }
 
 /// Starts, changes, stops and lists egresses.

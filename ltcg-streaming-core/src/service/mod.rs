@@ -35,6 +35,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::StreamingConfig;
 use crate::egress::{EgressBackend, EncodingSettings};
 use crate::error::{Error, ErrorCode, Result};
+use crate::overlay_url::OverlayUrl;
 use crate::session::{transition, SessionEvent, SessionId, StreamSession, Transition};
 use crate::store::{SessionQuery, SessionStore};
 use crate::token::OverlayTokens;
@@ -255,15 +256,16 @@ impl StreamingService {
     }
 
     /// The overlay page URL of a session, with a fresh access token.
-    fn overlay_url_for(&self, session: &StreamSession) -> Result<String> {
+    fn overlay_url_for(&self, session: &StreamSession) -> Result<OverlayUrl> {
         let token = self.inner.tokens.issue(
             session.id.as_str(),
             session.entity.stream_type,
             &session.entity.entity_id,
         )?;
-        Ok(format!(
-            "{}/stream/overlay?sessionId={}&token={}",
-            self.inner.config.app_url, session.id, token
+        Ok(OverlayUrl::new(
+            &self.inner.config.app_url,
+            &session.id,
+            &token,
         ))
     }
 
@@ -273,7 +275,7 @@ impl StreamingService {
         self.inner.limits.call(actor)?;
         let session = self.load(session_id).await?;
         actor.authorize(&session)?;
-        self.overlay_url_for(&session)
+        self.overlay_url_for(&session).map(OverlayUrl::into_string)
     }
 
     /// Every session matching `query`, across all pages.

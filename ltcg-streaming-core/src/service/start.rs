@@ -134,7 +134,7 @@ impl StreamingService {
             success: true,
             session_id: session.id.clone(),
             status,
-            overlay_url: overlay_url.clone(),
+            overlay_url: overlay_url.as_str().to_owned(),
             message: message.to_owned(),
             reused: false,
         };
@@ -253,7 +253,7 @@ impl StreamingService {
         };
         Ok(StartStreamResponse {
             success: true,
-            overlay_url: self.overlay_url_for(&session)?,
+            overlay_url: self.overlay_url_for(&session)?.into_string(),
             session_id: session.id,
             status: session.status,
             message: "Stream already active".into(),

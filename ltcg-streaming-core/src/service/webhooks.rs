@@ -2,7 +2,8 @@
 
 use super::{StreamingService, WebhookOutcome};
 use crate::error::{Error, Result};
-use crate::session::{EgressStatus, SessionEvent, SessionId, StreamSession};
+use crate::overlay_url::OverlayUrl;
+use crate::session::{EgressStatus, SessionEvent, StreamSession};
 use crate::webhook::EgressEvent;
 
 impl StreamingService {
@@ -167,12 +168,8 @@ impl StreamingService {
         if let Some(session) = self.inner.store.find_by_egress(egress_id).await? {
             return Ok(Some(session));
         }
-        let Some(url) = web_url.filter(|u| self.is_our_overlay(u)) else {
-            return Ok(None);
-        };
-        let Some(id) =
-            crate::egress::session_id_in_url(url).and_then(|id| SessionId::parse(id).ok())
-        else {
+        let app_url = &self.inner.config.app_url;
+        let Some(id) = web_url.and_then(|url| OverlayUrl::session_id_if_ours(app_url, url)) else {
             return Ok(None);
         };
         self.inner.store.get_session(&id).await
@@ -180,8 +177,7 @@ impl StreamingService {
 
     /// Whether `url` is an overlay page of this deployment.
     pub(crate) fn is_our_overlay(&self, url: &str) -> bool {
-        url.strip_prefix(self.inner.config.app_url.as_str())
-            .is_some_and(|rest| rest.starts_with("/stream/overlay?"))
+        OverlayUrl::is_ours(&self.inner.config.app_url, url)
     }
 }
 
