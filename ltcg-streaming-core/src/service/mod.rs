@@ -14,6 +14,7 @@ mod activity;
 mod actor;
 mod destinations;
 mod limits;
+mod matching;
 mod overlay;
 mod platforms;
 mod reconcile;
