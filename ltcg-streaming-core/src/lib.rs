@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod overlay_url;
 pub mod platform;
+pub mod redact;
 pub mod service;
 pub mod session;
 pub mod store;
@@ -26,7 +27,8 @@ pub use crate::cost::{estimate_cost, estimate_cost_with, CostEstimate, CostRates
 pub use crate::egress::{EgressBackend, MemoryEgress};
 pub use crate::error::{Error, ErrorCode, Result};
 pub use crate::overlay_url::OverlayUrl;
-pub use crate::platform::{build_rtmp_url, redact_url, IngestUrl, Platform, RtmpUrl};
+pub use crate::platform::{build_rtmp_url, IngestUrl, Platform, RtmpUrl};
+pub use crate::redact::redact_url;
 pub use crate::service::{Actor, ServiceOptions, StreamingService};
 pub use crate::session::{
     transition, EgressStatus, Entity, OverlayConfig, OverlayConfigPatch, SessionEvent, SessionId,

@@ -22,6 +22,7 @@ use subtle::ConstantTimeEq;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::overlay_url::session_id_in_url;
+use crate::redact::REDACTED;
 pub use crate::session::EgressStatus;
 use crate::token::describe_jwt_error;
 
@@ -190,7 +191,7 @@ impl fmt::Debug for WebhookVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebhookVerifier")
             .field("api_key", &self.api_key)
-            .field("api_secret", &crate::vault::REDACTED)
+            .field("api_secret", &REDACTED)
             .field("leeway_secs", &self.leeway_secs)
             .finish()
     }

@@ -24,7 +24,7 @@ use tokio::sync::{broadcast, oneshot};
 
 use super::{EgressBackend, EgressRequest, EgressSummary};
 use crate::error::{Error, Result};
-use crate::platform::redact_urls_in_text;
+use crate::redact::redact_urls_in_text;
 use crate::session::EgressStatus;
 use crate::vault::SecretString;
 use crate::webhook::EgressEvent;

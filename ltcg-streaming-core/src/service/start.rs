@@ -167,7 +167,7 @@ impl StreamingService {
             Ok(Err(e)) if !e.is_retryable() => {
                 // Whatever the backend, a stored error never quotes a stream key.
                 let failed = SessionEvent::StartFailed {
-                    message: crate::platform::redact_urls_in_text(&e.to_string()),
+                    message: crate::redact::redact_urls_in_text(&e.to_string()),
                 };
                 self.apply(&session.id, &failed, None).await?;
                 Err(e)

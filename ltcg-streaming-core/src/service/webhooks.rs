@@ -145,7 +145,7 @@ impl StreamingService {
             error: event
                 .error
                 .as_deref()
-                .map(crate::platform::redact_urls_in_text),
+                .map(crate::redact::redact_urls_in_text),
         };
         let t = self.apply_to(session, &change, at).await?;
         outcome.applied = t.changed || went_live;
