@@ -7,8 +7,8 @@
 //! [`from_store_exception`].
 //!
 //! The coroutines run on the event loop of the awaiting caller (pyo3-async-runtimes' task
-//! locals), so a Python store works only through the async API (DESIGN §9; a blocking call on
-//! the loop's own thread would wait for itself).
+//! locals), so a Python store works only through the async API: a blocking call on the
+//! loop's own thread would wait for itself.
 
 use std::fmt;
 use std::future::Future;

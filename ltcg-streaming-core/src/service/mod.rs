@@ -1,10 +1,10 @@
 //! [`StreamingService`]: the lifecycle of streams, from a start request to accurate stats.
 //!
 //! Built from a [`StreamingConfig`], a [`SessionStore`], an [`EgressBackend`] and a
-//! [`KeyVault`]. Every call takes an [`Actor`] and enforces DESIGN §8: users and agents touch
-//! only their own sessions and credentials, stream keys come only from the request or the
-//! caller's own stored credentials, ciphertexts are decrypted only for internal callers, and
-//! the overlay base URL comes only from configuration.
+//! [`KeyVault`]. Every call takes an [`Actor`] and enforces these rules: users and agents
+//! touch only their own sessions and credentials, stream keys come only from the request or
+//! the caller's own stored credentials, ciphertexts are decrypted only for internal callers,
+//! and the overlay base URL comes only from configuration.
 //!
 //! Correctness under retries and races rests on three things: the store's one-active-session
 //! insert, compare-and-swap updates (every state change goes through [`crate::transition`]
