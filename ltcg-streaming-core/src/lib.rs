@@ -12,7 +12,9 @@ pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod json;
+pub mod overlay_url;
 pub mod platform;
+pub mod redact;
 pub mod service;
 pub mod session;
 pub mod store;
@@ -25,16 +27,18 @@ pub use crate::config::{LiveKitConfig, StreamingConfig};
 pub use crate::cost::{estimate_cost, estimate_cost_with, CostEstimate, CostRates};
 pub use crate::egress::{EgressBackend, MemoryEgress};
 pub use crate::error::{Error, ErrorCode, Result};
-pub use crate::platform::{build_rtmp_url, redact_url, IngestUrl, Platform, RtmpUrl};
+pub use crate::overlay_url::OverlayUrl;
+pub use crate::platform::{build_rtmp_url, IngestUrl, Platform, RtmpUrl};
+pub use crate::redact::redact_url;
 pub use crate::service::{Actor, ServiceOptions, StreamingService};
 pub use crate::session::{
-    transition, Entity, OverlayConfig, OverlayConfigPatch, SessionEvent, SessionId, SessionStats,
-    SessionStatus, StreamSession, StreamType, Transition,
+    transition, EgressStatus, Entity, OverlayConfig, OverlayConfigPatch, SessionEvent, SessionId,
+    SessionStats, SessionStatus, StreamSession, StreamType, Transition,
 };
 pub use crate::store::{MemoryStore, SessionStore};
 pub use crate::token::{OverlayClaims, OverlayTokens};
 pub use crate::vault::{AesGcmVault, KeyVault, SecretString};
-pub use crate::webhook::{EgressEvent, EgressStatus, WebhookVerifier};
+pub use crate::webhook::{EgressEvent, WebhookVerifier};
 
 /// The repository README's examples, compiled and run as doctests.
 #[cfg(doctest)]

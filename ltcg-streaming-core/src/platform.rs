@@ -1,4 +1,5 @@
-//! Streaming platforms, RTMP(S) ingest URLs and their redaction.
+//! Streaming platforms and RTMP(S) ingest URLs. Their redaction lives in [`crate::redact`];
+//! [`redact_url`], [`redact_identifier`] and [`redact_urls_in_text`] are re-exported here.
 //!
 //! [`build_rtmp_url`] joins a platform's ingest base (or a validated custom URL) with a
 //! stream key. The result is an [`RtmpUrl`], which holds a secret: its `Debug` and `Display`
@@ -11,6 +12,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
+use crate::redact::split_rtmp_scheme;
+pub use crate::redact::{redact_identifier, redact_url, redact_urls_in_text};
 use crate::vault::SecretString;
 
 /// Longest stream key accepted, in bytes.
@@ -285,7 +288,7 @@ pub fn validate_ingest_url(url: &str) -> Result<String> {
         return Err(bad("must not contain whitespace or control characters"));
     }
     let (scheme, rest) =
-        split_scheme(url).ok_or_else(|| bad("must start with rtmp:// or rtmps://"))?;
+        split_rtmp_scheme(url).ok_or_else(|| bad("must start with rtmp:// or rtmps://"))?;
     let rest = rest.trim_end_matches('/');
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, after) = rest.split_at(authority_end);
@@ -300,18 +303,6 @@ pub fn validate_ingest_url(url: &str) -> Result<String> {
         ));
     }
     Ok(format!("{scheme}://{rest}"))
-}
-
-/// Splits `rtmp://` / `rtmps://` (any case) off the front; returns the lower-case scheme.
-fn split_scheme(url: &str) -> Option<(&'static str, &str)> {
-    let (scheme, rest) = url.split_once("://")?;
-    if scheme.eq_ignore_ascii_case("rtmp") {
-        Some(("rtmp", rest))
-    } else if scheme.eq_ignore_ascii_case("rtmps") {
-        Some(("rtmps", rest))
-    } else {
-        None
-    }
 }
 
 /// Checks `host[:port]` (or `[v6]:port`).
@@ -387,137 +378,6 @@ fn with_stream_key(base: &str, key: &str) -> String {
     out
 }
 
-/// Redacts a stream key the LiveKit way: `{abc...xyz}` keeps 3 characters at each end when
-/// the key has at least 9, 2 for at least 6, 1 for at least 3, none otherwise.
-///
-/// ```
-/// use ltcg_streaming_core::platform::redact_identifier;
-/// assert_eq!(redact_identifier("live_123456789_abcdefghijklmnop"), "{liv...nop}");
-/// assert_eq!(redact_identifier("abcdef"), "{ab...ef}");
-/// assert_eq!(redact_identifier("ab"), "{...}");
-/// ```
-pub fn redact_identifier(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    let keep = (1..=3).rev().find(|i| chars.len() >= i * 3).unwrap_or(0);
-    let prefix: String = chars[..keep].iter().collect();
-    let suffix: String = chars[chars.len() - keep..].iter().collect();
-    format!("{{{prefix}...{suffix}}}")
-}
-
-/// Redacts the stream key of an ingest URL for logs: the last path segment after the
-/// application segment becomes [`redact_identifier`] of it, and any query or fragment
-/// becomes `{...}`. A string that is not an `rtmp(s)://host/...` URL is redacted whole.
-///
-/// ```
-/// use ltcg_streaming_core::redact_url;
-/// assert_eq!(
-///     redact_url("rtmps://live.twitch.tv/app/live_123456789_abcdefghijklmnop"),
-///     "rtmps://live.twitch.tv/app/{liv...nop}"
-/// );
-/// assert_eq!(redact_url("rtmp://example.com/live"), "rtmp://example.com/live");
-/// ```
-pub fn redact_url(url: &str) -> String {
-    let Some((_, rest)) = split_scheme(url) else {
-        return "{...}".to_owned();
-    };
-    let scheme_len = url.len() - rest.len();
-    let tail_start = rest.find(['?', '#']).unwrap_or(rest.len());
-    let (path_part, tail) = rest.split_at(tail_start);
-    let mut out = String::with_capacity(url.len());
-    out.push_str(&url[..scheme_len]);
-    match path_part.split('/').filter(|s| !s.is_empty()).count() {
-        // host only, or host + application: nothing secret in the path.
-        0..=2 => out.push_str(path_part),
-        _ => {
-            let (head, key) = path_part.rsplit_once('/').unwrap_or(("", path_part));
-            out.push_str(head);
-            out.push('/');
-            out.push_str(&redact_identifier(key));
-        }
-    }
-    if let Some(marker) = tail.chars().next() {
-        out.push(marker);
-        out.push_str("{...}");
-    }
-    out
-}
-
-/// Redacts every `rtmp://` / `rtmps://` URL (scheme in any case) inside free text, such as
-/// an error message from LiveKit, with [`redact_url`]. A URL runs to the next whitespace,
-/// control character, quote, backtick, `<` or `>`; trailing `.`, `,`, `;`, `:`, `!`, `)`
-/// and `]` are kept as text. A URL that is already redacted (`.../{abc...xyz}`) is kept.
-///
-/// ```
-/// use ltcg_streaming_core::platform::redact_urls_in_text;
-/// assert_eq!(
-///     redact_urls_in_text(
-///         "cannot push to \"rtmps://live.twitch.tv/app/live_123456789_abcdefghijklmnop\"."
-///     ),
-///     "cannot push to \"rtmps://live.twitch.tv/app/{liv...nop}\"."
-/// );
-/// assert_eq!(redact_urls_in_text("no URL here"), "no URL here");
-/// ```
-pub fn redact_urls_in_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = find_rtmp_scheme(rest) {
-        out.push_str(&rest[..start]);
-        let candidate = &rest[start..];
-        let end = candidate
-            .find(|c: char| {
-                c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '`' | '<' | '>')
-            })
-            .unwrap_or(candidate.len());
-        let url = candidate[..end].trim_end_matches(['.', ',', ';', ':', '!', ')', ']']);
-        if is_redacted_url(url) {
-            out.push_str(url);
-        } else {
-            out.push_str(&redact_url(url));
-        }
-        out.push_str(&candidate[url.len()..end]);
-        rest = &candidate[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Byte offset of the first `rtmp://` or `rtmps://` (ASCII case ignored) in `text`.
-fn find_rtmp_scheme(text: &str) -> Option<usize> {
-    let starts_with = |i: usize, prefix: &str| {
-        text.get(i..i + prefix.len())
-            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
-    };
-    text.char_indices()
-        .filter(|(_, c)| matches!(c, 'r' | 'R'))
-        .map(|(i, _)| i)
-        .find(|&i| starts_with(i, "rtmp://") || starts_with(i, "rtmps://"))
-}
-
-/// Whether `url` already is in [`redact_url`]'s output form: its last path segment is a
-/// [`redact_identifier`] result and any query or fragment is `{...}`.
-fn is_redacted_url(url: &str) -> bool {
-    let Some((_, rest)) = split_scheme(url) else {
-        return false;
-    };
-    let tail_start = rest.find(['?', '#']).unwrap_or(rest.len());
-    let (path_part, tail) = rest.split_at(tail_start);
-    if !(tail.is_empty() || tail[1..] == *"{...}") {
-        return false;
-    }
-    let Some((_, key)) = path_part.rsplit_once('/') else {
-        return false;
-    };
-    let Some((prefix, suffix)) = key
-        .strip_prefix('{')
-        .and_then(|k| k.strip_suffix('}'))
-        .and_then(|k| k.split_once("..."))
-    else {
-        return false;
-    };
-    let (p, s) = (prefix.chars().count(), suffix.chars().count());
-    p == s && p <= 3 && !prefix.contains(['{', '}', '.']) && !suffix.contains(['{', '}', '.'])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -553,29 +413,6 @@ mod tests {
     }
 
     #[test]
-    fn redaction_lengths_follow_livekit() {
-        assert_eq!(redact_identifier("abcdefghi"), "{abc...ghi}");
-        assert_eq!(redact_identifier("abcdefgh"), "{ab...gh}");
-        assert_eq!(redact_identifier("abcde"), "{a...e}");
-        assert_eq!(redact_identifier("abc"), "{a...c}");
-        assert_eq!(redact_identifier(""), "{...}");
-        assert_eq!(redact_identifier("ключ-🔑-key"), "{клю...key}");
-    }
-
-    #[test]
-    fn redact_url_hides_keys_queries_and_junk() {
-        assert_eq!(
-            redact_url("rtmp://h:1935/live/app/secretkey1?token=abc"),
-            "rtmp://h:1935/live/app/{sec...ey1}?{...}"
-        );
-        assert_eq!(redact_url("https://evil/secret"), "{...}");
-        assert_eq!(
-            redact_url("RTMPS://h/app/abcdefghi"),
-            "RTMPS://h/app/{abc...ghi}"
-        );
-    }
-
-    #[test]
     fn appends_before_query() {
         assert_eq!(
             with_stream_key("rtmp://h/live?token=1", "k"),
@@ -603,40 +440,5 @@ mod tests {
         .unwrap();
         assert_eq!(url.expose_secret(), format!("rtmp://h/app/{key}?x=1"));
         assert_eq!(url.redacted(), "rtmp://h/app/{liv...123}?{...}");
-    }
-
-    #[test]
-    fn redact_urls_in_text_hides_every_key() {
-        let key = "live_123456789_abcdefghijklmnop";
-        let text = format!(
-            "twirp error: invalid_argument: outputs rtmps://live.twitch.tv/app/{key}, \
-             RTMP://h:1935/live/other-secret-key?auth=pw and 'rtmp://x/app/{key}'."
-        );
-        let redacted = redact_urls_in_text(&text);
-        assert_eq!(
-            redacted,
-            "twirp error: invalid_argument: outputs rtmps://live.twitch.tv/app/{liv...nop}, \
-             RTMP://h:1935/live/{oth...key}?{...} and 'rtmp://x/app/{liv...nop}'."
-        );
-        assert!(!redacted.contains(key));
-        assert!(!redacted.contains("other-secret-key"));
-        assert!(!redacted.contains("pw"));
-        // Already redacted URLs (as LiveKit echoes them) and URL-free text stay as they are.
-        let echoed = "stream rtmps://live.twitch.tv/app/{liv...nop} failed";
-        assert_eq!(redact_urls_in_text(echoed), echoed);
-        assert_eq!(
-            redact_urls_in_text("rtmp://h/app/{sec...ey1}?{...}"),
-            "rtmp://h/app/{sec...ey1}?{...}"
-        );
-        assert_eq!(
-            redact_urls_in_text("plain ünïcode text"),
-            "plain ünïcode text"
-        );
-        assert_eq!(
-            redact_urls_in_text("ends with rtmp://"),
-            "ends with rtmp://"
-        );
-        // A fake redaction that would reveal more is redacted again.
-        assert!(!redact_urls_in_text("rtmp://h/app/{abcd...wxyz}").contains("abcd"));
     }
 }

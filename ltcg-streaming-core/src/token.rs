@@ -17,6 +17,7 @@ use sha2::Sha256;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
+use crate::redact::REDACTED;
 use crate::session::StreamType;
 
 /// The `type` claim of an overlay token.
@@ -71,7 +72,7 @@ pub struct OverlayTokens {
 impl fmt::Debug for OverlayTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OverlayTokens")
-            .field("secret", &crate::vault::REDACTED)
+            .field("secret", &REDACTED)
             .field("ttl_secs", &self.ttl_secs)
             .finish()
     }

@@ -4,6 +4,9 @@
 //! prefix, though one is accepted): HS256 with the API secret, `iss` = API key, `exp`, and a
 //! `sha256` claim = base64(SHA-256(raw body)). The body is protojson (camelCase, int64 as
 //! strings, zero values left out) and is decoded with the real `livekit-protocol` types.
+//!
+//! [`EgressStatus`] lives in [`crate::session`] (re-exported here); its protobuf conversion,
+//! [`EgressStatus::from_proto`], is here with the other protobuf decoding.
 
 use std::fmt;
 use std::sync::Arc;
@@ -18,6 +21,9 @@ use subtle::ConstantTimeEq;
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
+use crate::overlay_url::session_id_in_url;
+use crate::redact::REDACTED;
+pub use crate::session::EgressStatus;
 use crate::token::describe_jwt_error;
 
 /// Default clock leeway for webhook tokens, in seconds.
@@ -25,58 +31,7 @@ pub const DEFAULT_WEBHOOK_LEEWAY_SECS: u64 = 10;
 /// Largest webhook body accepted, in bytes.
 pub const MAX_WEBHOOK_BODY_BYTES: usize = 1024 * 1024;
 
-/// Status of a LiveKit egress (`livekit.EgressStatus`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum EgressStatus {
-    /// `EGRESS_STARTING` (also what a missing status means).
-    #[serde(rename = "EGRESS_STARTING")]
-    Starting,
-    /// `EGRESS_ACTIVE`
-    #[serde(rename = "EGRESS_ACTIVE")]
-    Active,
-    /// `EGRESS_ENDING`
-    #[serde(rename = "EGRESS_ENDING")]
-    Ending,
-    /// `EGRESS_COMPLETE`
-    #[serde(rename = "EGRESS_COMPLETE")]
-    Complete,
-    /// `EGRESS_FAILED`
-    #[serde(rename = "EGRESS_FAILED")]
-    Failed,
-    /// `EGRESS_ABORTED`
-    #[serde(rename = "EGRESS_ABORTED")]
-    Aborted,
-    /// `EGRESS_LIMIT_REACHED`
-    #[serde(rename = "EGRESS_LIMIT_REACHED")]
-    LimitReached,
-}
-
 impl EgressStatus {
-    /// The protobuf enum name, e.g. `"EGRESS_ACTIVE"`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            EgressStatus::Starting => "EGRESS_STARTING",
-            EgressStatus::Active => "EGRESS_ACTIVE",
-            EgressStatus::Ending => "EGRESS_ENDING",
-            EgressStatus::Complete => "EGRESS_COMPLETE",
-            EgressStatus::Failed => "EGRESS_FAILED",
-            EgressStatus::Aborted => "EGRESS_ABORTED",
-            EgressStatus::LimitReached => "EGRESS_LIMIT_REACHED",
-        }
-    }
-
-    /// Whether the egress has finished (complete, failed, aborted or limit reached).
-    pub const fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            EgressStatus::Complete
-                | EgressStatus::Failed
-                | EgressStatus::Aborted
-                | EgressStatus::LimitReached
-        )
-    }
-
     /// From the protobuf number; unknown numbers give `None`.
     pub fn from_proto(value: i32) -> Option<Self> {
         Some(match proto::EgressStatus::try_from(value).ok()? {
@@ -88,12 +43,6 @@ impl EgressStatus {
             proto::EgressStatus::EgressAborted => EgressStatus::Aborted,
             proto::EgressStatus::EgressLimitReached => EgressStatus::LimitReached,
         })
-    }
-}
-
-impl fmt::Display for EgressStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -152,9 +101,7 @@ impl EgressEvent {
 
     /// The `sessionId` query parameter of the web egress URL, if any.
     pub fn session_id_from_url(&self) -> Option<&str> {
-        self.web_url
-            .as_deref()
-            .and_then(crate::egress::session_id_in_url)
+        self.web_url.as_deref().and_then(session_id_in_url)
     }
 
     /// Parses a protojson `WebhookEvent` body (camelCase or snake_case; unknown fields
@@ -244,7 +191,7 @@ impl fmt::Debug for WebhookVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebhookVerifier")
             .field("api_key", &self.api_key)
-            .field("api_secret", &crate::vault::REDACTED)
+            .field("api_secret", &REDACTED)
             .field("leeway_secs", &self.leeway_secs)
             .finish()
     }

@@ -34,18 +34,14 @@ use reqwest::Url;
 use super::{EgressBackend, EgressRequest, EgressSummary};
 use crate::config::LiveKitConfig;
 use crate::error::{Error, Result};
-use crate::platform::{redact_identifier, redact_url, redact_urls_in_text};
+use crate::redact::{Scrubber, REDACTED};
+use crate::session::EgressStatus;
 use crate::vault::SecretString;
-use crate::webhook::EgressStatus;
 
 /// Most `ListEgress` pages followed by one [`EgressBackend::list_active`] call.
 const MAX_LIST_PAGES: usize = 10_000;
 /// Lifetime of the access token minted for each `ListEgress` call.
 const TOKEN_TTL: Duration = Duration::from_secs(10 * 60);
-/// Longest server message kept in an error, in characters.
-const MAX_MESSAGE_CHARS: usize = 300;
-/// Shortest stream key or query value that is searched for and redacted in messages.
-const MIN_SCRUBBED_LEN: usize = 4;
 /// `User-Agent` of the hand-written `ListEgress` call.
 const USER_AGENT_VALUE: &str = concat!("ltcg-streaming/", env!("CARGO_PKG_VERSION"));
 
@@ -107,7 +103,7 @@ impl fmt::Debug for LiveKitEgressOptions {
         f.debug_struct("LiveKitEgressOptions")
             .field("url", &self.url)
             .field("api_key", &self.api_key)
-            .field("api_secret", &crate::vault::REDACTED)
+            .field("api_secret", &REDACTED)
             .field("request_timeout", &self.request_timeout)
             .finish()
     }
@@ -218,7 +214,7 @@ impl LiveKitEgress {
     /// Secrets that must not appear in an error message.
     fn scrubber(&self, page_url: Option<&str>, urls: &[SecretString]) -> Scrubber {
         let mut scrubber = Scrubber::default();
-        scrubber.add(self.api_secret.expose_secret(), "[redacted]".to_owned());
+        scrubber.add(self.api_secret.expose_secret(), REDACTED.to_owned());
         for url in urls.iter().map(SecretString::expose_secret) {
             scrubber.add_rtmp_url(url);
         }
@@ -612,144 +608,6 @@ fn service_error(method: &str, err: ServiceError, timeout: Duration, scrubber: &
     }
 }
 
-/// Removes known secrets from server messages before they become error messages.
-#[derive(Default)]
-struct Scrubber {
-    /// (needle, replacement), longest needle first once [`Scrubber::scrub`] runs.
-    needles: Vec<(String, String)>,
-}
-
-impl Scrubber {
-    fn add(&mut self, needle: &str, replacement: String) {
-        if !needle.is_empty() && !self.needles.iter().any(|(n, _)| n == needle) {
-            self.needles.push((needle.to_owned(), replacement));
-        }
-    }
-
-    /// An output URL and its stream key (its last path segment).
-    fn add_rtmp_url(&mut self, url: &str) {
-        self.add(url, redact_url(url));
-        let path = url.split(['?', '#']).next().unwrap_or_default();
-        if let Some((_, key)) = path.trim_end_matches('/').rsplit_once('/') {
-            if key.chars().count() >= MIN_SCRUBBED_LEN {
-                self.add(key, redact_identifier(key));
-            }
-        }
-        if let Some((_, query)) = url.split_once(['?', '#']) {
-            self.add_query(query);
-        }
-    }
-
-    /// The page URL: it is kept up to its query, which carries the overlay token.
-    fn add_page_url(&mut self, url: &str) {
-        if let Some((base, query)) = url.split_once(['?', '#']) {
-            self.add(url, format!("{base}?{{...}}"));
-            self.add_query(query);
-        }
-    }
-
-    fn add_query(&mut self, query: &str) {
-        self.add(query, "{...}".to_owned());
-        for pair in query.split(['&', '#', ';']) {
-            let value = pair.split_once('=').map_or(pair, |(_, v)| v);
-            if value.chars().count() >= MIN_SCRUBBED_LEN {
-                self.add(value, "{...}".to_owned());
-            }
-        }
-    }
-
-    /// The text with every known secret, RTMP URL, URL query and JWT redacted, shortened.
-    fn scrub(&self, text: &str) -> String {
-        let mut needles: Vec<&(String, String)> = self.needles.iter().collect();
-        needles.sort_by_key(|(needle, _)| std::cmp::Reverse(needle.len()));
-        let mut out = text.to_owned();
-        for (needle, replacement) in needles {
-            if out.contains(needle.as_str()) {
-                out = out.replace(needle.as_str(), replacement);
-            }
-        }
-        let out = redact_jwts(&redact_http_queries(&redact_urls_in_text(&out)));
-        let mut chars = out.chars();
-        let mut short: String = chars.by_ref().take(MAX_MESSAGE_CHARS).collect();
-        if chars.next().is_some() {
-            short.push('…');
-        }
-        short.trim().to_owned()
-    }
-}
-
-/// Replaces the query and fragment of every `http://` / `https://` URL in `text` with
-/// `{...}` (page URLs carry their access token there).
-fn redact_http_queries(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = find_ignore_case(rest, "http") {
-        let after = &rest[start..];
-        let scheme_len = ["https://", "http://"]
-            .iter()
-            .find(|p| {
-                after
-                    .get(..p.len())
-                    .is_some_and(|s| s.eq_ignore_ascii_case(p))
-            })
-            .map(|p| p.len());
-        let Some(scheme_len) = scheme_len else {
-            out.push_str(&rest[..start + 4]);
-            rest = &rest[start + 4..];
-            continue;
-        };
-        out.push_str(&rest[..start]);
-        let end = after
-            .find(|c: char| {
-                c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '`' | '<' | '>')
-            })
-            .unwrap_or(after.len());
-        let url = &after[..end];
-        match url[scheme_len..].find(['?', '#']) {
-            Some(i) => {
-                let cut = scheme_len + i;
-                out.push_str(&url[..=cut]);
-                out.push_str("{...}");
-            }
-            None => out.push_str(url),
-        }
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Replaces anything shaped like a JWT (`eyJ…` with two dots) with `{jwt}`.
-fn redact_jwts(text: &str) -> String {
-    let is_b64 = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("eyJ") {
-        let after = &rest[start..];
-        let end = after
-            .find(|c: char| !(is_b64(c) || c == '.'))
-            .unwrap_or(after.len());
-        let candidate = &after[..end];
-        out.push_str(&rest[..start]);
-        if candidate.matches('.').count() >= 2 {
-            out.push_str("{jwt}");
-        } else {
-            out.push_str(candidate);
-        }
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Byte offset of the first ASCII-case-insensitive occurrence of `needle` (ASCII).
-fn find_ignore_case(text: &str, needle: &str) -> Option<usize> {
-    text.char_indices().map(|(i, _)| i).find(|&i| {
-        text.get(i..i + needle.len())
-            .is_some_and(|s| s.eq_ignore_ascii_case(needle))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -770,37 +628,6 @@ mod tests {
         assert!(ok("ftp://x").is_err());
         assert!(ok("x.livekit.cloud").is_err());
         assert!(ok("https://user:pw@x.example").is_err());
-    }
-
-    #[test]
-    fn scrubber_hides_keys_tokens_and_secrets() {
-        let mut scrubber = Scrubber::default();
-        scrubber.add("super-secret-api", "[redacted]".into());
-        scrubber.add_rtmp_url("rtmps://live.twitch.tv/app/live_123456789_abcdefghijklmnop");
-        scrubber.add_page_url("https://app.test/stream/overlay?sessionId=s1&token=abc.def.ghi");
-        let text = "bad url rtmps://live.twitch.tv/app/live_123456789_abcdefghijklmnop, key \
-                    live_123456789_abcdefghijklmnop, page https://app.test/stream/overlay?\
-                    sessionId=s1&token=abc.def.ghi token abc.def.ghi secret super-secret-api \
-                    other https://x.test/p?token=zzz eyJhbGciOiJIUzI1NiJ9.eyJ4IjoxfQ.c2ln";
-        let out = scrubber.scrub(text);
-        for secret in [
-            "live_123456789_abcdefghijklmnop",
-            "abc.def.ghi",
-            "super-secret-api",
-            "zzz",
-            "eyJhbGciOiJIUzI1NiJ9",
-        ] {
-            assert!(!out.contains(secret), "{secret} in {out}");
-        }
-        assert!(
-            out.contains("rtmps://live.twitch.tv/app/{liv...nop}"),
-            "{out}"
-        );
-        assert!(
-            out.contains("https://app.test/stream/overlay?{...}"),
-            "{out}"
-        );
-        assert_eq!(scrubber.scrub(&"x".repeat(1000)).chars().count(), 301);
     }
 
     #[test]

@@ -24,9 +24,10 @@ use tokio::sync::{broadcast, oneshot};
 
 use super::{EgressBackend, EgressRequest, EgressSummary};
 use crate::error::{Error, Result};
-use crate::platform::redact_urls_in_text;
+use crate::redact::redact_urls_in_text;
+use crate::session::EgressStatus;
 use crate::vault::SecretString;
-use crate::webhook::{EgressEvent, EgressStatus};
+use crate::webhook::EgressEvent;
 
 /// How long a stopping ffmpeg may take to finish before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(5);

@@ -8,9 +8,9 @@ use async_trait::async_trait;
 
 use super::{EgressBackend, EgressRequest, EgressSummary};
 use crate::error::{Error, Result};
-use crate::platform::redact_url;
+use crate::redact::redact_url;
+use crate::session::EgressStatus;
 use crate::vault::SecretString;
-use crate::webhook::EgressStatus;
 
 #[derive(Debug)]
 struct Entry {

@@ -28,9 +28,9 @@ pub use self::livekit::{LiveKitEgress, LiveKitEgressOptions};
 pub use self::local::{LocalEgress, LocalEgressOptions};
 pub use self::memory::MemoryEgress;
 use crate::error::Result;
-use crate::session::SessionId;
+pub use crate::overlay_url::session_id_in_url;
+use crate::session::{EgressStatus, SessionId};
 use crate::vault::SecretString;
-use crate::webhook::EgressStatus;
 
 /// What to render and where to push it.
 #[derive(Debug, Clone)]
@@ -65,15 +65,6 @@ impl EgressSummary {
     pub fn session_id(&self) -> Option<&str> {
         self.web_url.as_deref().and_then(session_id_in_url)
     }
-}
-
-/// The non-empty `sessionId` query parameter of `url`.
-pub fn session_id_in_url(url: &str) -> Option<&str> {
-    let query = url.split_once('?')?.1.split('#').next()?;
-    query
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("sessionId="))
-        .filter(|id| !id.is_empty())
 }
 
 /// Starts, changes, stops and lists egresses.

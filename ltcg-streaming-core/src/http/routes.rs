@@ -14,6 +14,7 @@ use super::body::{read_limited, JsonBody};
 use super::error::{ApiError, ApiResult};
 use super::{AppState, MAX_WEBHOOK_BODY};
 use crate::error::Error;
+use crate::overlay_url::OverlayUrl;
 use crate::service::{
     Actor, ConfigurePlatformRequest, CredentialTarget, DecisionInput, EventInput,
     ListSessionsRequest, StartStreamRequest, StopStreamRequest, UpdateDestinationsRequest,
@@ -38,7 +39,7 @@ pub(super) fn routes() -> Router<AppState> {
                 .delete(delete_platform),
         )
         .route("/api/webhooks/livekit", post(webhook))
-        .route("/stream/overlay", get(super::overlay::page))
+        .route(OverlayUrl::PATH, get(super::overlay::page))
         .route("/stream/overlay.js", get(super::overlay::script))
         .route("/stream/overlay.css", get(super::overlay::style))
         .route("/stream/overlay/events", get(super::overlay::events))

@@ -5,7 +5,8 @@ use std::fmt;
 use crate::error::{Error, Result};
 use crate::session::{validate_id, Entity, StreamSession, StreamType};
 
-/// The authenticated caller of a service method (DESIGN §8).
+/// The authenticated caller of a service method. Internal callers may do everything; users
+/// and agents act only for themselves ([`Actor::authorize`], [`Actor::require_internal`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Actor {
     /// Trusted server-side code (the app's own backend, cron jobs): may do everything.

@@ -114,7 +114,7 @@ impl StreamingService {
             .await;
         if let Err(e) = &result {
             // Whatever the backend, a stored error never quotes a stream key.
-            let message = crate::platform::redact_urls_in_text(&e.to_string());
+            let message = crate::redact::redact_urls_in_text(&e.to_string());
             for d in &mut added {
                 d.status = DestinationStatus::Failed;
                 d.error_message = Some(message.clone());

@@ -1,10 +1,10 @@
 //! [`StreamingService`]: the lifecycle of streams, from a start request to accurate stats.
 //!
 //! Built from a [`StreamingConfig`], a [`SessionStore`], an [`EgressBackend`] and a
-//! [`KeyVault`]. Every call takes an [`Actor`] and enforces DESIGN §8: users and agents touch
-//! only their own sessions and credentials, stream keys come only from the request or the
-//! caller's own stored credentials, ciphertexts are decrypted only for internal callers, and
-//! the overlay base URL comes only from configuration.
+//! [`KeyVault`]. Every call takes an [`Actor`] and enforces these rules: users and agents
+//! touch only their own sessions and credentials, stream keys come only from the request or
+//! the caller's own stored credentials, ciphertexts are decrypted only for internal callers,
+//! and the overlay base URL comes only from configuration.
 //!
 //! Correctness under retries and races rests on three things: the store's one-active-session
 //! insert, compare-and-swap updates (every state change goes through [`crate::transition`]
@@ -15,6 +15,7 @@ mod actor;
 mod calls;
 mod destinations;
 mod limits;
+mod matching;
 mod overlay;
 mod platforms;
 mod reconcile;
@@ -39,6 +40,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::StreamingConfig;
 use crate::egress::{EgressBackend, EncodingSettings};
 use crate::error::{Error, ErrorCode, Result};
+use crate::overlay_url::OverlayUrl;
 use crate::session::{transition, SessionEvent, SessionId, StreamSession, Transition};
 use crate::store::{SessionQuery, SessionStore};
 use crate::token::OverlayTokens;
@@ -264,15 +266,16 @@ impl StreamingService {
     }
 
     /// The overlay page URL of a session, with a fresh access token.
-    fn overlay_url_for(&self, session: &StreamSession) -> Result<String> {
+    fn overlay_url_for(&self, session: &StreamSession) -> Result<OverlayUrl> {
         let token = self.inner.tokens.issue(
             session.id.as_str(),
             session.entity.stream_type,
             &session.entity.entity_id,
         )?;
-        Ok(format!(
-            "{}/stream/overlay?sessionId={}&token={}",
-            self.inner.config.app_url, session.id, token
+        Ok(OverlayUrl::new(
+            &self.inner.config.app_url,
+            &session.id,
+            &token,
         ))
     }
 
@@ -282,7 +285,7 @@ impl StreamingService {
         self.inner.limits.call(actor)?;
         let session = self.load(session_id).await?;
         actor.authorize(&session)?;
-        self.overlay_url_for(&session)
+        self.overlay_url_for(&session).map(OverlayUrl::into_string)
     }
 
     /// Every session matching `query`, across all pages.

@@ -134,7 +134,7 @@ impl StreamingService {
             success: true,
             session_id: session.id.clone(),
             status,
-            overlay_url: overlay_url.clone(),
+            overlay_url: overlay_url.as_str().to_owned(),
             message: message.to_owned(),
             reused: false,
         };
@@ -167,7 +167,7 @@ impl StreamingService {
             Ok(Err(e)) if !e.is_retryable() => {
                 // Whatever the backend, a stored error never quotes a stream key.
                 let failed = SessionEvent::StartFailed {
-                    message: crate::platform::redact_urls_in_text(&e.to_string()),
+                    message: crate::redact::redact_urls_in_text(&e.to_string()),
                 };
                 self.apply(&session.id, &failed, None).await?;
                 Err(e)
@@ -253,7 +253,7 @@ impl StreamingService {
         };
         Ok(StartStreamResponse {
             success: true,
-            overlay_url: self.overlay_url_for(&session)?,
+            overlay_url: self.overlay_url_for(&session)?.into_string(),
             session_id: session.id,
             status: session.status,
             message: "Stream already active".into(),

@@ -2,8 +2,8 @@
 
 use super::{StreamingService, WebhookOutcome};
 use crate::error::{Error, Result};
-use crate::session::{SessionEvent, SessionId, StreamSession};
-use crate::webhook::{EgressEvent, EgressStatus};
+use crate::session::{EgressStatus, SessionEvent, StreamSession};
+use crate::webhook::EgressEvent;
 
 impl StreamingService {
     /// Handles a LiveKit webhook: `raw_body` exactly as received and the `Authorization`
@@ -145,7 +145,7 @@ impl StreamingService {
             error: event
                 .error
                 .as_deref()
-                .map(crate::platform::redact_urls_in_text),
+                .map(crate::redact::redact_urls_in_text),
         };
         let t = self.apply_to(session, &change, at).await?;
         outcome.applied = t.changed || went_live;
@@ -155,33 +155,6 @@ impl StreamingService {
             t.ignored.map(str::to_owned)
         };
         Ok(())
-    }
-
-    /// The session of an egress: by egress id, or (before the id is saved) by the
-    /// `sessionId` in the URL of our own overlay page.
-    pub(crate) async fn session_for_egress(
-        &self,
-        egress_id: &str,
-        web_url: Option<&str>,
-    ) -> Result<Option<StreamSession>> {
-        if let Some(session) = self.inner.store.find_by_egress(egress_id).await? {
-            return Ok(Some(session));
-        }
-        let Some(url) = web_url.filter(|u| self.is_our_overlay(u)) else {
-            return Ok(None);
-        };
-        let Some(id) =
-            crate::egress::session_id_in_url(url).and_then(|id| SessionId::parse(id).ok())
-        else {
-            return Ok(None);
-        };
-        self.inner.store.get_session(&id).await
-    }
-
-    /// Whether `url` is an overlay page of this deployment.
-    pub(crate) fn is_our_overlay(&self, url: &str) -> bool {
-        url.strip_prefix(self.inner.config.app_url.as_str())
-            .is_some_and(|rest| rest.starts_with("/stream/overlay?"))
     }
 }
 

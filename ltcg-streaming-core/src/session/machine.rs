@@ -1,11 +1,12 @@
 //! The session state machine as a pure function: `(session, event, now) -> transition`.
 //!
-//! Rules (DESIGN §3): `ended` and `error` are absorbing; a status never moves backwards;
-//! `startedAt` is set once; stats are computed once, when the session becomes terminal.
-//! The function never performs I/O; it tells the caller which egress to stop.
+//! Rules: a status only moves forward along `initializing → pending → live → ended | error`
+//! (steps may be skipped); `ended` and `error` are absorbing; `startedAt` is set once; stats
+//! are computed once, when the session becomes terminal. The function never performs I/O;
+//! it tells the caller which egress to stop.
 
+use super::egress_status::EgressStatus;
 use super::model::{SessionStatus, StreamSession};
-use crate::webhook::EgressStatus;
 
 /// Something that happened to a session.
 #[derive(Debug, Clone, PartialEq, Eq)]

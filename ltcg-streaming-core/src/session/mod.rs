@@ -1,13 +1,15 @@
-//! Sessions: the data model, overlay settings and the pure state machine.
+//! Sessions: the data model, overlay settings, egress statuses and the pure state machine.
 
 mod activity;
 mod destination;
+mod egress_status;
 mod machine;
 mod model;
 mod overlay;
 
 pub use self::activity::{Activity, ActivityKind};
 pub use self::destination::{Destination, DestinationStatus};
+pub use self::egress_status::EgressStatus;
 pub use self::machine::{end_reason, transition, SessionEvent, Transition};
 pub use self::model::{
     validate_id, Entity, NewSession, SessionId, SessionStats, SessionStatus, StreamSession,

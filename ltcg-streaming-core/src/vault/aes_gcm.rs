@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 
 use super::{KeyVault, SecretString};
 use crate::error::{Error, Result};
+use crate::redact::REDACTED;
 
 /// AES-256-GCM with the 16-byte IV the product writes.
 type Gcm16 = AesGcm<Aes256, U16>;
@@ -70,7 +71,7 @@ pub struct AesGcmVault {
 impl fmt::Debug for AesGcmVault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AesGcmVault")
-            .field("key", &super::REDACTED)
+            .field("key", &REDACTED)
             .field("previous_keys", &self.previous.len())
             .finish()
     }

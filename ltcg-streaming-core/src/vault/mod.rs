@@ -13,8 +13,9 @@ use async_trait::async_trait;
 
 pub(crate) use self::aes_gcm::parse_key_hex;
 pub use self::aes_gcm::{generate_key_hex, AesGcmVault};
-pub use self::secret::{SecretString, REDACTED};
+pub use self::secret::SecretString;
 use crate::error::Result;
+pub use crate::redact::REDACTED;
 
 /// Encrypts stream keys for storage and decrypts them for use.
 ///

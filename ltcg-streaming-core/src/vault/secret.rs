@@ -6,8 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-/// What `Debug`, `Display` and `Serialize` print instead of a secret.
-pub const REDACTED: &str = "[redacted]";
+use crate::redact::REDACTED;
 
 /// A secret string (stream key, API secret): zeroized on drop; `Debug`, `Display` and
 /// `Serialize` print `[redacted]`. Read it with [`SecretString::expose_secret`].
