@@ -253,6 +253,11 @@ export interface SessionStore {
   claimEvent(eventId: string, nowMs: number): MaybePromise<boolean>
   /** Makes a claimed event id claimable again. */
   releaseEvent(eventId: string): MaybePromise<unknown>
+  /**
+   * Forgets event ids claimed before `claimedBeforeMs` (Unix ms) and returns how many.
+   * Optional at run time (without it, ids are kept), required by the conformance suite.
+   */
+  pruneEvents?(claimedBeforeMs: number): MaybePromise<number>
   /** Creates or replaces the entity's credentials. */
   putCredential(credential: PlatformCredential): MaybePromise<unknown>
   getCredential(entity: Entity): MaybePromise<PlatformCredential | null | undefined>
@@ -267,6 +272,34 @@ export interface StreamingServiceParts {
   /** Default: a vault on the configuration's encryption keys. */
   vault?: StreamKeyVault
   options?: ServiceOptions
+}
+
+/**
+ * Rate limits over the defaults (120 calls per minute with bursts of 60 per user or agent;
+ * 6 starts per minute with bursts of 3 per streamed entity). `0` per minute disables a limit.
+ */
+export interface RateLimitOptions {
+  /** Calls per minute per user or agent (internal callers are exempt). */
+  callsPerMinute?: number
+  /** Calls allowed in a burst. */
+  callBurst?: number
+  /** Stream starts per minute per streamed user or agent. */
+  startsPerMinute?: number
+  /** Starts allowed in a burst. */
+  startBurst?: number
+}
+
+/** Tunables of a `StreamingService`: the same options as the Python binding's keywords. */
+export interface ServiceOptions {
+  /** Rate limits; `false` disables them, `true` or omitted keeps the defaults. */
+  rateLimits?: RateLimitOptions | boolean
+  /**
+   * Longest wait for the egress start call before the start counts as uncertain, in
+   * milliseconds (default 30000).
+   */
+  egressStartTimeoutMs?: number
+  /** Egress encoding: a preset name or explicit settings (default 1080p30). */
+  encoding?: EncodingPreset | EncodingSettings
 }
 
 /** Video and audio encoding of the egress (always H.264 + AAC). */

@@ -20,7 +20,7 @@ async function load() {
 test('the example ConvexSessionStore conforms and runs a service', async () => {
   const { ConvexSessionStore, ConvexTables } = await load()
   const { checks, failures } = await testing.runSessionStoreConformance(() => new ConvexSessionStore())
-  assert.equal(checks.length, 14)
+  assert.equal(checks.length, 15)
   assert.deepEqual(failures, [])
 
   const tables = new ConvexTables()

@@ -12,7 +12,8 @@ const { Actor } = streaming
 
 async function conformance(makeStore) {
   const { checks, failures } = await testing.runSessionStoreConformance(makeStore)
-  assert.equal(checks.length, 14)
+  assert.equal(checks.length, 15)
+  assert.ok(checks.includes('event_ids_are_pruned'))
   assert.ok(checks.includes('concurrent_inserts_have_one_winner'))
   assert.ok(checks.includes('concurrent_updates_lose_nothing'))
   assert.deepEqual(failures, [])
@@ -95,15 +96,15 @@ test('a store answering with the wrong shape rejects with EXTERNAL naming the me
   const { service } = makeService({ store })
   store.getSession = () => ({ sessionId: 'ses_1', status: 'bogus' })
   let error = await rejectsWith(service.getStatus(Actor.internal(), 'ses_1'), 'EXTERNAL')
-  assert.match(error.message, /getSession\(\) returned an invalid value/)
+  assert.match(error.message, /JS store\.getSession returned an invalid value at status/)
 
   store.insertSession = () => undefined
   error = await rejectsWith(service.startStream(Actor.agent('a2'), { platform: 'twitch', streamKey: 'k' }), 'EXTERNAL')
-  assert.match(error.message, /insertSession\(\) returned an invalid value/)
+  assert.match(error.message, /JS store\.insertSession returned an invalid value: must be an object with created and session/)
 
   store.listSessions = () => ({ sessions: [{ sessionId: 7 }] })
   error = await rejectsWith(service.listSessions(Actor.internal()), 'EXTERNAL')
-  assert.match(error.message, /listSessions\(\) returned an invalid value: invalid sessions\[0\]/)
+  assert.match(error.message, /JS store\.listSessions returned an invalid value at sessions\[0\]/)
 })
 
 test('a store error with a store code keeps it: STORE is retryable, CONFLICT reaches the caller', async () => {
@@ -114,7 +115,7 @@ test('a store error with a store code keeps it: STORE is retryable, CONFLICT rea
   }
   const error = await rejectsWith(service.getStatus(Actor.internal(), 'ses_1'), 'STORE')
   assert.equal(error.retryable, true)
-  assert.match(error.message, /getSession\(\): database unavailable/)
+  assert.match(error.message, /JS store\.getSession: database unavailable/)
 
   const fresh = new MapStore()
   const second = makeService({ store: fresh }).service
@@ -132,7 +133,7 @@ test('an object missing a store method is refused at construction, naming it', (
   assert.throws(() => makeService({ store }), (error) => {
     assert.equal(error.code, 'INVALID_INPUT')
     assert.equal(error.field, 'store')
-    assert.match(error.message, /claimEvent\(\)/)
+    assert.match(error.message, /lacks claimEvent/)
     return true
   })
   assert.throws(() => makeService({ store: 'not a store' }), { code: 'INVALID_INPUT', field: 'store' })

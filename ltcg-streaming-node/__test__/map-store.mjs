@@ -16,7 +16,7 @@ const copy = (value) => structuredClone(value)
 export class MapStore {
   sessions = new Map()
   activities = new Map()
-  events = new Set()
+  events = new Map()
   credentials = new Map()
 
   #active(entity) {
@@ -121,14 +121,25 @@ export class MapStore {
     return copy(session)
   }
 
-  claimEvent(eventId) {
+  claimEvent(eventId, nowMs) {
     if (this.events.has(eventId)) return false
-    this.events.add(eventId)
+    this.events.set(eventId, nowMs)
     return true
   }
 
   releaseEvent(eventId) {
     this.events.delete(eventId)
+  }
+
+  pruneEvents(claimedBeforeMs) {
+    let pruned = 0
+    for (const [eventId, claimedAt] of this.events) {
+      if (claimedAt < claimedBeforeMs) {
+        this.events.delete(eventId)
+        pruned += 1
+      }
+    }
+    return pruned
   }
 
   putCredential(credential) {

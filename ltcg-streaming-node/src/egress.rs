@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::config::StreamingConfig;
 use crate::error::OrThrow;
-use crate::json::{parse, whole_number};
+use crate::json::whole_number;
 
 /// An egress backend that keeps egresses in memory and renders nothing: `start` returns
 /// `EG_mem…` ids in status `EGRESS_STARTING`, `setStatus` moves them as LiveKit would.
@@ -40,7 +40,7 @@ impl MemoryEgress {
     /// `NOT_FOUND` for an unknown egress.
     #[napi(ts_args_type = "egressId: string, status: EgressStatus")]
     pub fn set_status(&self, env: &Env, egress_id: String, status: String) -> Result<()> {
-        parse::<EgressStatus>("status", Value::String(status))
+        ltcg_streaming_core::json::value::<EgressStatus>("status", Value::String(status))
             .and_then(|status| self.inner.set_status(&egress_id, status))
             .or_throw(env)
     }

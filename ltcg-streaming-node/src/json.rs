@@ -1,30 +1,12 @@
-//! JavaScript values travel as JSON through the core's own serde types, so bad input gets
-//! the core's `INVALID_INPUT` naming the field.
+//! JavaScript values travel as JSON and are read by the core's one JSON boundary
+//! (`ltcg_streaming_core::json`); this module only adapts numbers to JavaScript's one number
+//! type and turns results into JavaScript values.
 
 use std::sync::Arc;
 
 use ltcg_streaming_core::{Error, Result};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Number, Value};
-
-/// Reads `value` as a `T`; errors name the offending field (`destinations[0].platform`), or
-/// `what` when the value as a whole is wrong.
-pub(crate) fn parse<T: DeserializeOwned>(what: &str, mut value: Value) -> Result<T> {
-    restore_integers(&mut value);
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let field = if path == "." { what.to_owned() } else { path };
-        let reason = err.inner().to_string();
-        // Custom deserializers (platform, sessionId) already say "invalid <field>: ...".
-        let last = field.rsplit(['.', ']']).next().unwrap_or_default();
-        let reason = reason
-            .strip_prefix(&format!("invalid {last}: "))
-            .map(str::to_owned)
-            .unwrap_or(reason);
-        Error::invalid(field, reason)
-    })
-}
 
 /// Largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
@@ -32,7 +14,7 @@ const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 /// JavaScript has one number type, and whole numbers beyond 32 bits arrive as floats
 /// (`1795483417533.0`); turns every whole float in the safe-integer range back into an
 /// integer, so it reads as the core's `i64`/`u64` fields.
-fn restore_integers(value: &mut Value) {
+pub(crate) fn from_js_numbers(value: &mut Value) {
     match value {
         Value::Number(n) => {
             if let Some(f) = n.as_f64() {
@@ -41,8 +23,8 @@ fn restore_integers(value: &mut Value) {
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(restore_integers),
-        Value::Object(map) => map.values_mut().for_each(restore_integers),
+        Value::Array(items) => items.iter_mut().for_each(from_js_numbers),
+        Value::Object(map) => map.values_mut().for_each(from_js_numbers),
         _ => {}
     }
 }
@@ -54,12 +36,12 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<Value> {
         message: format!("could not convert a result to JSON: {err}"),
         source: Arc::new(err),
     })?;
-    approximate_large_integers(&mut json);
+    to_js_numbers(&mut json);
     Ok(json)
 }
 
 /// Turns integers outside ±`MAX_SAFE_INTEGER` (e.g. Unix nanoseconds) into floats.
-fn approximate_large_integers(value: &mut Value) {
+pub(crate) fn to_js_numbers(value: &mut Value) {
     match value {
         Value::Number(n) => {
             if let Some(f) = n
@@ -71,8 +53,8 @@ fn approximate_large_integers(value: &mut Value) {
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(approximate_large_integers),
-        Value::Object(map) => map.values_mut().for_each(approximate_large_integers),
+        Value::Array(items) => items.iter_mut().for_each(to_js_numbers),
+        Value::Object(map) => map.values_mut().for_each(to_js_numbers),
         _ => {}
     }
 }

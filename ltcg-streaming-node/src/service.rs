@@ -1,18 +1,10 @@
 //! [`StreamingService`]: the stream lifecycle.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use ltcg_streaming_core::egress::{EncodingPreset, EncodingSettings};
-use ltcg_streaming_core::service::{
-    ConfigurePlatformRequest, CredentialTarget, DecisionInput, EventInput, ListSessionsRequest,
-    RateLimitConfig, SessionStatusView, StartStreamRequest, StopStreamRequest,
-    UpdateDestinationsRequest,
-};
-use ltcg_streaming_core::session::ActivityKind;
+use ltcg_streaming_core::service::{ServiceMethod, ServiceSettings};
 use ltcg_streaming_core::{
-    Clock, EgressBackend, Error, KeyVault, ServiceOptions as CoreServiceOptions, SessionId,
-    SessionStore, StreamingService as CoreService, SystemClock,
+    EgressBackend, Error, KeyVault, SessionId, SessionStore, StreamingService as CoreService,
 };
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -23,77 +15,10 @@ use crate::config::StreamingConfig;
 use crate::crypto::StreamKeyVault;
 use crate::egress::{LiveKitEgress, MemoryEgress};
 use crate::error::{js_error, OrThrow};
-use crate::host_store::JsSessionStore;
-use crate::json::{parse, to_json, whole_number};
+use crate::host_store::js_store;
+use crate::json::{from_js_numbers, to_js_numbers, to_json};
 use crate::store::{MemoryStore, PostgresStore, SqliteStore};
 use crate::task::spawn;
-
-/// Activities one `recentActivity` call returns by default (as in the Python binding).
-const DEFAULT_RECENT_ACTIVITY: f64 = 20.0;
-/// Most activities one `recentActivity` call returns (the core's cap).
-const MAX_RECENT_ACTIVITY: u64 = 100;
-
-/// Rate limits over the defaults (120 calls per minute with bursts of 60 per user or agent;
-/// 6 starts per minute with bursts of 3 per streamed entity). `0` per minute disables a limit.
-#[derive(Debug)]
-#[napi(object)]
-pub struct RateLimitOptions {
-    /// Calls per minute per user or agent (internal callers are exempt).
-    pub calls_per_minute: Option<u32>,
-    /// Calls allowed in a burst.
-    pub call_burst: Option<u32>,
-    /// Stream starts per minute per streamed user or agent.
-    pub starts_per_minute: Option<u32>,
-    /// Starts allowed in a burst.
-    pub start_burst: Option<u32>,
-}
-
-/// Tunables of a `StreamingService`.
-#[derive(Debug)]
-#[napi(object)]
-pub struct ServiceOptions {
-    /// Rate limits; `false` disables them, `true` or omitted keeps the defaults.
-    #[napi(ts_type = "RateLimitOptions | boolean")]
-    pub rate_limits: Option<Either<bool, RateLimitOptions>>,
-    /// Longest wait for the egress start call before the start counts as uncertain, in
-    /// milliseconds (default 30000).
-    pub egress_start_timeout_ms: Option<f64>,
-    /// Egress encoding: a preset name or explicit settings (default 1080p30).
-    #[napi(ts_type = "EncodingPreset | EncodingSettings")]
-    pub encoding: Option<Value>,
-}
-
-impl ServiceOptions {
-    /// The core options these stand for.
-    fn to_core(&self) -> ltcg_streaming_core::Result<CoreServiceOptions> {
-        let mut options = CoreServiceOptions::default();
-        match &self.rate_limits {
-            None | Some(Either::A(true)) => {}
-            Some(Either::A(false)) => options.rate_limits = RateLimitConfig::disabled(),
-            Some(Either::B(limits)) => {
-                let limit = &mut options.rate_limits;
-                limit.calls_per_minute = limits.calls_per_minute.unwrap_or(limit.calls_per_minute);
-                limit.call_burst = limits.call_burst.unwrap_or(limit.call_burst);
-                limit.starts_per_minute =
-                    limits.starts_per_minute.unwrap_or(limit.starts_per_minute);
-                limit.start_burst = limits.start_burst.unwrap_or(limit.start_burst);
-            }
-        }
-        if let Some(ms) = self.egress_start_timeout_ms {
-            let ms = whole_number("egressStartTimeoutMs", ms, u32::MAX.into())?;
-            options.egress_start_timeout = Duration::from_millis(ms);
-        }
-        options.encoding = match &self.encoding {
-            None => EncodingSettings::default(),
-            Some(Value::String(preset)) => EncodingSettings::preset(parse::<EncodingPreset>(
-                "encoding",
-                Value::String(preset.clone()),
-            )?),
-            Some(settings) => parse("encoding", settings.clone())?,
-        };
-        Ok(options)
-    }
-}
 
 /// A store argument: one of ours, or a JavaScript object with the store's methods.
 type StoreArg<'env> = Either4<
@@ -156,8 +81,10 @@ pub struct StreamingService {
 #[napi]
 impl StreamingService {
     /// A service on `config` with its parts. The vault defaults to the configuration's
-    /// encryption keys. Throws `INVALID_INPUT` naming a missing or malformed part and
-    /// `CONFIG` for unusable configuration.
+    /// encryption keys; `options` are the service's options (`rateLimits`,
+    /// `egressStartTimeoutMs`, `encoding`), the same as the Python binding's keywords. Throws
+    /// `INVALID_INPUT` naming a missing or malformed part and `CONFIG` for unusable
+    /// configuration.
     #[napi(
         constructor,
         ts_args_type = "config: StreamingConfig, parts: StreamingServiceParts"
@@ -172,7 +99,7 @@ impl StreamingService {
             Either4::A(store) => store.inner.clone(),
             Either4::B(store) => store.inner.clone(),
             Either4::C(store) => store.inner.clone(),
-            Either4::D(object) => Arc::new(JsSessionStore::new(env, object)?),
+            Either4::D(object) => Arc::new(js_store(env, object)?),
         };
         let egress: Arc<dyn EgressBackend> = match required::<EgressArg>(
             env,
@@ -185,17 +112,18 @@ impl StreamingService {
         };
         let vault: Option<ClassInstance<StreamKeyVault>> =
             part(env, &parts, "vault", "a StreamKeyVault")?;
-        let options: Option<ServiceOptions> =
-            part(env, &parts, "options", "an object of ServiceOptions")?;
         let vault: Arc<dyn KeyVault> = match vault {
             Some(vault) => vault.inner.clone(),
             None => Arc::new(config.inner.vault().or_throw(env)?),
         };
-        let options = options
-            .map(|o| o.to_core())
-            .transpose()
-            .or_throw(env)?
-            .unwrap_or_default();
+        let options: Option<Unknown> = part(env, &parts, "options", "an object")?;
+        let options = match options {
+            Some(options) => json_arg(env, "options", options).or_throw(env)?,
+            None => Value::Null,
+        };
+        let options = ServiceSettings::from_json(options)
+            .and_then(ServiceSettings::into_options)
+            .or_throw(env)?;
         CoreService::with_options(config.inner.clone(), store, egress, vault, options)
             .map(|inner| Self { inner })
             .or_throw(env)
@@ -211,14 +139,15 @@ impl StreamingService {
     pub fn start_stream<'env>(
         &self,
         env: &'env Env,
-        actor: &Actor,
-        request: Value,
+        actor: ActorArg<'env>,
+        request: Unknown<'env>,
     ) -> Result<PromiseRaw<'env, Value>> {
-        let (service, actor) = (self.inner.clone(), actor.inner.clone());
-        spawn(env, async move {
-            let request: StartStreamRequest = parse("request", request)?;
-            to_json(&service.start_stream(&actor, request).await?)
-        })
+        self.call(
+            env,
+            ServiceMethod::StartStream,
+            actor,
+            [("request", request)],
+        )
     }
 
     /// Stops a session (`sessionId`), an agent's sessions (`agentId`) or, with neither, the
@@ -230,29 +159,34 @@ impl StreamingService {
     pub fn stop_stream<'env>(
         &self,
         env: &'env Env,
-        actor: &Actor,
-        request: Value,
+        actor: ActorArg<'env>,
+        request: Unknown<'env>,
     ) -> Result<PromiseRaw<'env, Value>> {
-        let (service, actor) = (self.inner.clone(), actor.inner.clone());
-        spawn(env, async move {
-            let request: StopStreamRequest = parse("request", request)?;
-            to_json(&service.stop_stream(&actor, request).await?)
-        })
+        self.call(
+            env,
+            ServiceMethod::StopStream,
+            actor,
+            [("request", request)],
+        )
     }
 
     /// The public status of a session (nothing secret).
-    #[napi(ts_return_type = "Promise<SessionStatusView>")]
+    #[napi(
+        ts_args_type = "actor: Actor, sessionId: string",
+        ts_return_type = "Promise<SessionStatusView>"
+    )]
     pub fn get_status<'env>(
         &self,
         env: &'env Env,
-        actor: &Actor,
-        session_id: String,
+        actor: ActorArg<'env>,
+        session_id: Unknown<'env>,
     ) -> Result<PromiseRaw<'env, Value>> {
-        let (service, actor) = (self.inner.clone(), actor.inner.clone());
-        spawn(env, async move {
-            let id = SessionId::parse(&session_id)?;
-            to_json(&service.get_status(&actor, &id).await?)
-        })
+        self.call(
+            env,
+            ServiceMethod::GetStatus,
+            actor,
+            [("sessionId", session_id)],
+        )
     }
 
     /// Sessions, newest first, one page at a time; users and agents see only their own.
@@ -263,17 +197,15 @@ impl StreamingService {
     pub fn list_sessions<'env>(
         &self,
         env: &'env Env,
-        actor: &Actor,
-        request: Option<Value>,
+        actor: ActorArg<'env>,
+        request: Unknown<'env>,
     ) -> Result<PromiseRaw<'env, Value>> {
-        let (service, actor) = (self.inner.clone(), actor.inner.clone());
-        spawn(env, async move {
-            let request: ListSessionsRequest = match request {
-                Some(request) => parse("request", request)?,
-                None => ListSessionsRequest::default(),
-            };
-            to_json(&service.list_sessions(&actor, request).await?)
-        })
+        self.call(
+            env,
+            ServiceMethod::ListSessions,
+            actor,
+            [("request", request)],
+        )
     }
 
     /// Handles a LiveKit webhook: the raw body exactly as received (`await req.text()`) and
@@ -309,14 +241,11 @@ impl StreamingService {
     pub fn update_destinations<'env>(
         &self,
         env: &'env Env,
-        actor: &Actor,
-        request: Value,
+        actor: ActorArg<'env>,
+        request: Unknown<'env>,
     ) -> Result<PromiseRaw<'env, Value>> {
-        let (service, actor) = (self.inner.clone(), actor.inner.clone());
-        spawn(env, async move {
-            let request: UpdateDestinationsRequest = parse("request", request)?;
-            to_json(&service.update_destinations(&actor, request).await?)
-        })
+        let args = [("request", request)];
+        self.call(env, ServiceMethod::UpdateDestinations, actor, args)
     }
 
     /// Shows `lobbyId` on the session's overlay (`null` clears it).
@@ -327,16 +256,12 @@ impl StreamingService {
     pub fn link_lobby<'env>(
         &self,
         env: &'env Env,
-        actor: &Actor,
-        session_id: String,
-        lobby_id: Option<String>,
+        actor: ActorArg<'env>,
+        session_id: Unknown<'env>,
+        lobby_id: Unknown<'env>,
     ) -> Result<PromiseRaw<'env, Value>> {
-        let (service, actor) = (self.inner.clone(), actor.inner.clone());
-        spawn(env, async move {
-            let id = SessionId::parse(&session_id)?;
-            let session = service.link_lobby(&actor, &id, lobby_id.as_deref()).await?;
-            to_json(&SessionStatusView::of(&session, SystemClock.now_ms()))
-        })
+        let args = [("sessionId", session_id), ("lobbyId", lobby_id)];
+        self.call(env, ServiceMethod::LinkLobby, actor, args)
     }
 
     /// Records an agent decision into its active session (shown on the overlay, counted into
@@ -348,14 +273,15 @@ impl StreamingService {
     pub fn record_decision<'env>(
         &self,
         env: &'env Env,
-        actor: &Actor,
-        input: Value,
+        actor: ActorArg<'env>,
+        input: Unknown<'env>,
     ) -> Result<PromiseRaw<'env, Value>> {
-        let (service, actor) = (self.inner.clone(), actor.inner.clone());
-        spawn(env, async move {
-            let input: DecisionInput = parse("input", input)?;
-            to_json(&service.record_decision(&actor, input).await?)
-        })
+        self.call(
+            env,
+            ServiceMethod::RecordDecision,
+            actor,
+            [("input", input)],
+        )
     }
 
     /// Records a game event for the overlay's ticker (counted into `eventsRecorded`).
@@ -366,32 +292,26 @@ impl StreamingService {
     pub fn record_event<'env>(
         &self,
         env: &'env Env,
-        actor: &Actor,
-        input: Value,
+        actor: ActorArg<'env>,
+        input: Unknown<'env>,
     ) -> Result<PromiseRaw<'env, Value>> {
-        let (service, actor) = (self.inner.clone(), actor.inner.clone());
-        spawn(env, async move {
-            let input: EventInput = parse("input", input)?;
-            to_json(&service.record_event(&actor, input).await?)
-        })
+        self.call(env, ServiceMethod::RecordEvent, actor, [("input", input)])
     }
 
     /// Sets the current viewer count (the peak is kept).
-    #[napi(ts_return_type = "Promise<SessionStatusView>")]
+    #[napi(
+        ts_args_type = "actor: Actor, sessionId: string, viewers: number",
+        ts_return_type = "Promise<SessionStatusView>"
+    )]
     pub fn update_viewer_count<'env>(
         &self,
         env: &'env Env,
-        actor: &Actor,
-        session_id: String,
-        viewers: f64,
+        actor: ActorArg<'env>,
+        session_id: Unknown<'env>,
+        viewers: Unknown<'env>,
     ) -> Result<PromiseRaw<'env, Value>> {
-        let (service, actor) = (self.inner.clone(), actor.inner.clone());
-        spawn(env, async move {
-            let id = SessionId::parse(&session_id)?;
-            let viewers = whole_number("viewers", viewers, 1 << 53)?;
-            let session = service.update_viewer_count(&actor, &id, viewers).await?;
-            to_json(&SessionStatusView::of(&session, SystemClock.now_ms()))
-        })
+        let args = [("sessionId", session_id), ("viewers", viewers)];
+        self.call(env, ServiceMethod::UpdateViewerCount, actor, args)
     }
 
     /// The newest decisions or events of a session (at most `limit`: default 20, maximum
@@ -403,53 +323,55 @@ impl StreamingService {
     pub fn recent_activity<'env>(
         &self,
         env: &'env Env,
-        actor: &Actor,
-        session_id: String,
-        kind: String,
-        limit: Option<f64>,
+        actor: ActorArg<'env>,
+        session_id: Unknown<'env>,
+        kind: Unknown<'env>,
+        limit: Unknown<'env>,
     ) -> Result<PromiseRaw<'env, Value>> {
-        let (service, actor) = (self.inner.clone(), actor.inner.clone());
-        spawn(env, async move {
-            let id = SessionId::parse(&session_id)?;
-            let kind: ActivityKind = parse("kind", Value::String(kind))?;
-            let limit = limit.unwrap_or(DEFAULT_RECENT_ACTIVITY);
-            let limit = whole_number("limit", limit, MAX_RECENT_ACTIVITY)?;
-            to_json(
-                &service
-                    .recent_activity(&actor, &id, kind, limit as usize)
-                    .await?,
-            )
-        })
+        let args = [("sessionId", session_id), ("kind", kind), ("limit", limit)];
+        self.call(env, ServiceMethod::RecentActivity, actor, args)
     }
 
     /// The overlay page URL of a session with a fresh access token.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(
+        ts_args_type = "actor: Actor, sessionId: string",
+        ts_return_type = "Promise<string>"
+    )]
     pub fn overlay_url<'env>(
         &self,
         env: &'env Env,
-        actor: &Actor,
-        session_id: String,
-    ) -> Result<PromiseRaw<'env, String>> {
-        let (service, actor) = (self.inner.clone(), actor.inner.clone());
-        spawn(env, async move {
-            let id = SessionId::parse(&session_id)?;
-            service.overlay_url(&actor, &id).await
-        })
+        actor: ActorArg<'env>,
+        session_id: Unknown<'env>,
+    ) -> Result<PromiseRaw<'env, Value>> {
+        self.call(
+            env,
+            ServiceMethod::OverlayUrl,
+            actor,
+            [("sessionId", session_id)],
+        )
     }
 
     /// What the overlay page shows (public session fields, recent decisions and events as its
     /// settings ask), for the bearer of the session's overlay `token`: rejects with
     /// `UNAUTHORIZED` for a token that is invalid, expired or for another session.
-    #[napi(ts_return_type = "Promise<OverlaySnapshot>")]
+    #[napi(
+        ts_args_type = "sessionId: string, token: string",
+        ts_return_type = "Promise<OverlaySnapshot>"
+    )]
     pub fn overlay_snapshot<'env>(
         &self,
         env: &'env Env,
-        session_id: String,
-        token: String,
+        session_id: Unknown<'env>,
+        token: Unknown<'env>,
     ) -> Result<PromiseRaw<'env, Value>> {
         let service = self.inner.clone();
+        let args = (
+            json_arg(env, "sessionId", session_id),
+            json_arg(env, "token", token),
+        );
         spawn(env, async move {
-            let id = SessionId::parse(&session_id)?;
+            let id: SessionId = ltcg_streaming_core::json::value("sessionId", args.0?)?;
+            let token: String = ltcg_streaming_core::json::value("token", args.1?)?;
             to_json(&service.overlay_snapshot(&id, &token).await?)
         })
     }
@@ -480,14 +402,11 @@ impl StreamingService {
     pub fn configure_platform<'env>(
         &self,
         env: &'env Env,
-        actor: &Actor,
-        request: Value,
+        actor: ActorArg<'env>,
+        request: Unknown<'env>,
     ) -> Result<PromiseRaw<'env, Value>> {
-        let (service, actor) = (self.inner.clone(), actor.inner.clone());
-        spawn(env, async move {
-            let request: ConfigurePlatformRequest = parse("request", request)?;
-            to_json(&service.configure_platform(&actor, request).await?)
-        })
+        let args = [("request", request)];
+        self.call(env, ServiceMethod::ConfigurePlatform, actor, args)
     }
 
     /// The stored credentials (never the key or its ciphertext). Users and agents may omit
@@ -499,14 +418,15 @@ impl StreamingService {
     pub fn get_platform_config<'env>(
         &self,
         env: &'env Env,
-        actor: &Actor,
-        target: Option<Value>,
+        actor: ActorArg<'env>,
+        target: Unknown<'env>,
     ) -> Result<PromiseRaw<'env, Value>> {
-        let (service, actor) = (self.inner.clone(), actor.inner.clone());
-        spawn(env, async move {
-            let target = credential_target(target)?;
-            to_json(&service.get_platform_config(&actor, &target).await?)
-        })
+        self.call(
+            env,
+            ServiceMethod::GetPlatformConfig,
+            actor,
+            [("target", target)],
+        )
     }
 
     /// Deletes the stored credentials; resolves to whether there were any.
@@ -517,56 +437,97 @@ impl StreamingService {
     pub fn delete_platform_config<'env>(
         &self,
         env: &'env Env,
-        actor: &Actor,
-        target: Option<Value>,
-    ) -> Result<PromiseRaw<'env, bool>> {
-        let (service, actor) = (self.inner.clone(), actor.inner.clone());
-        spawn(env, async move {
-            let target = credential_target(target)?;
-            service.delete_platform_config(&actor, &target).await
-        })
+        actor: ActorArg<'env>,
+        target: Unknown<'env>,
+    ) -> Result<PromiseRaw<'env, Value>> {
+        let args = [("target", target)];
+        self.call(env, ServiceMethod::DeletePlatformConfig, actor, args)
     }
 
     /// A game started for `agentId` in `lobbyId`: starts its stream from stored credentials
     /// when `autoStart` is on, or links the lobby to its active session.
-    #[napi(ts_return_type = "Promise<AutoStartOutcome>")]
+    #[napi(
+        ts_args_type = "actor: Actor, agentId: string, lobbyId: string",
+        ts_return_type = "Promise<AutoStartOutcome>"
+    )]
     pub fn on_game_started<'env>(
         &self,
         env: &'env Env,
-        actor: &Actor,
-        agent_id: String,
-        lobby_id: String,
+        actor: ActorArg<'env>,
+        agent_id: Unknown<'env>,
+        lobby_id: Unknown<'env>,
     ) -> Result<PromiseRaw<'env, Value>> {
-        let (service, actor) = (self.inner.clone(), actor.inner.clone());
-        spawn(env, async move {
-            to_json(
-                &service
-                    .on_game_started(&actor, &agent_id, &lobby_id)
-                    .await?,
-            )
-        })
+        let args = [("agentId", agent_id), ("lobbyId", lobby_id)];
+        self.call(env, ServiceMethod::OnGameStarted, actor, args)
     }
 
     /// Settles sessions and egresses that disagree (missed webhooks, uncertain starts,
     /// timeouts, the maximum duration); internal callers only. Run it every minute or so.
-    #[napi(ts_return_type = "Promise<ReconcileReport>")]
+    #[napi(
+        ts_args_type = "actor: Actor",
+        ts_return_type = "Promise<ReconcileReport>"
+    )]
     pub fn reconcile<'env>(
         &self,
         env: &'env Env,
-        actor: &Actor,
+        actor: ActorArg<'env>,
     ) -> Result<PromiseRaw<'env, Value>> {
-        let (service, actor) = (self.inner.clone(), actor.inner.clone());
-        spawn(
-            env,
-            async move { to_json(&service.reconcile(&actor).await?) },
-        )
+        self.call(env, ServiceMethod::Reconcile, actor, [])
     }
 }
 
-/// A credential target from an optional JavaScript object.
-fn credential_target(target: Option<Value>) -> ltcg_streaming_core::Result<CredentialTarget> {
-    match target {
-        Some(target) => parse("target", target),
-        None => Ok(CredentialTarget::default()),
+/// An actor argument: an `Actor`, or anything else (refused with `INVALID_INPUT`, by
+/// rejecting the Promise).
+type ActorArg<'env> = Either<ClassInstance<'env, Actor>, Unknown<'env>>;
+
+impl StreamingService {
+    /// Runs `method` with JSON arguments read from `args` on the JavaScript thread; any bad
+    /// argument (the actor included) rejects the Promise with `INVALID_INPUT` naming it:
+    /// nothing throws synchronously.
+    fn call<'env, const N: usize>(
+        &self,
+        env: &'env Env,
+        method: ServiceMethod,
+        actor: ActorArg<'env>,
+        args: [(&str, Unknown<'env>); N],
+    ) -> Result<PromiseRaw<'env, Value>> {
+        let service = self.inner.clone();
+        let actor = match actor {
+            Either::A(actor) => Ok(actor.inner.clone()),
+            Either::B(_) => Err(Error::invalid(
+                "actor",
+                "must be an Actor (Actor.internal(), Actor.user(id) or Actor.agent(id))",
+            )),
+        };
+        let args: ltcg_streaming_core::Result<Vec<Value>> = args
+            .into_iter()
+            .map(|(name, value)| json_arg(env, name, value))
+            .collect();
+        spawn(env, async move {
+            let mut out = service.call_json(&actor?, method, args?).await?;
+            to_js_numbers(&mut out);
+            Ok(out)
+        })
     }
+}
+
+/// A JavaScript argument as JSON (`undefined` reads as `null`); a value JSON cannot hold (a
+/// function, a symbol, a BigInt) is `INVALID_INPUT` naming `name`.
+fn json_arg(env: &Env, name: &str, value: Unknown) -> ltcg_streaming_core::Result<Value> {
+    let unusable = || {
+        Error::invalid(
+            name,
+            "must be a JSON value (no functions, symbols or BigInts)",
+        )
+    };
+    match value.get_type().map_err(|_| unusable())? {
+        ValueType::Undefined | ValueType::Null => return Ok(Value::Null),
+        ValueType::Function | ValueType::Symbol | ValueType::BigInt | ValueType::External => {
+            return Err(unusable())
+        }
+        _ => {}
+    }
+    let mut json: Value = env.from_js_value(value).map_err(|_| unusable())?;
+    from_js_numbers(&mut json);
+    Ok(json)
 }

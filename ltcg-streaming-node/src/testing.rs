@@ -5,7 +5,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::{json, Value};
 
-use crate::host_store::JsSessionStore;
+use crate::host_store::js_store;
 use crate::task::spawn;
 
 /// Runs every check of the core's store conformance suite (`CHECKS`, as `run_all` does)
@@ -22,7 +22,7 @@ pub fn run_session_store_conformance<'env>(
 ) -> Result<PromiseRaw<'env, Value>> {
     let stores = CHECKS
         .iter()
-        .map(|_| JsSessionStore::new(env, make_store.call(())?))
+        .map(|_| js_store(env, make_store.call(())?))
         .collect::<Result<Vec<_>>>()?;
     spawn(env, async move {
         let mut failures = Vec::new();

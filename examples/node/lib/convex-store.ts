@@ -158,6 +158,17 @@ export class ConvexSessionStore implements SessionStore {
     this.db.streamingProcessedEvents.delete(eventId)
   }
 
+  async pruneEvents(claimedBeforeMs: number): Promise<number> {
+    let pruned = 0
+    for (const [eventId, claimedAt] of this.db.streamingProcessedEvents) {
+      if (claimedAt < claimedBeforeMs) {
+        this.db.streamingProcessedEvents.delete(eventId)
+        pruned += 1
+      }
+    }
+    return pruned
+  }
+
   async putCredential(credential: PlatformCredential): Promise<void> {
     this.db.streamingPlatforms.set(key(credential), copy(credential))
   }

@@ -157,6 +157,7 @@ pub trait HostCall: Send + Sync {
 pub struct HostStore {
     host: Box<dyn HostCall>,
     name: String,
+    method_name: fn(StoreMethod) -> &'static str,
     prunes: bool,
 }
 
@@ -168,6 +169,7 @@ impl fmt::Debug for HostStore {
 
 /// What `insert_session` returns.
 #[derive(Deserialize)]
+#[serde(expecting = "an object with created and session")]
 struct Inserted {
     created: bool,
     session: StreamSession,
@@ -181,13 +183,13 @@ impl HostStore {
         host: impl HostCall + 'static,
         name: impl Into<String>,
         has: impl Fn(StoreMethod) -> bool,
-        method_name: impl Fn(StoreMethod) -> &'static str,
+        method_name: fn(StoreMethod) -> &'static str,
     ) -> Result<Self> {
         let name = name.into();
         let missing: Vec<&str> = StoreMethod::ALL
             .into_iter()
             .filter(|m| m.required() && !has(*m))
-            .map(&method_name)
+            .map(method_name)
             .collect();
         if !missing.is_empty() {
             return Err(Error::invalid(
@@ -202,22 +204,38 @@ impl HostStore {
             prunes: has(StoreMethod::PruneEvents),
             host: Box::new(host),
             name,
+            method_name,
+        })
+    }
+
+    /// `Store.method`, in the host language's spelling.
+    fn qualified(&self, method: StoreMethod) -> String {
+        format!("{}.{}", self.name, (self.method_name)(method))
+    }
+
+    /// Calls `method` on the host; a `STORE` failure says which method failed.
+    async fn raw(&self, method: StoreMethod, args: Vec<Value>) -> Result<Value> {
+        self.host.call(method, args).await.map_err(|e| match e {
+            Error::Store { message } => Error::Store {
+                message: format!("{}: {message}", self.qualified(method)),
+            },
+            other => other,
         })
     }
 
     /// Calls `method` and reads its result as a `T` (extra fields are tolerated).
     async fn call<T: DeserializeOwned>(&self, method: StoreMethod, args: Vec<Value>) -> Result<T> {
-        let value = self.host.call(method, args).await?;
-        json::value_lenient(method.snake_name(), value).map_err(|err| {
+        let value = self.raw(method, args).await?;
+        json::value_lenient("result", value).map_err(|err| {
             let detail = match &err {
+                Error::InvalidInput { field, reason } if field == "result" => format!(": {reason}"),
                 Error::InvalidInput { field, reason } => format!(" at {field}: {reason}"),
                 other => format!(": {other}"),
             };
             Error::External {
                 message: format!(
-                    "{}.{} returned an invalid value{detail}",
-                    self.name,
-                    method.snake_name()
+                    "{} returned an invalid value{detail}",
+                    self.qualified(method)
                 ),
                 source: Arc::new(err),
             }
@@ -226,7 +244,7 @@ impl HostStore {
 
     /// Calls `method` for its effect only.
     async fn call_unit(&self, method: StoreMethod, args: Vec<Value>) -> Result<()> {
-        self.host.call(method, args).await.map(drop)
+        self.raw(method, args).await.map(drop)
     }
 }
 
