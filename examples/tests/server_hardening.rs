@@ -14,21 +14,17 @@
 //!
 //! LiveKit is the in-process Twirp fake of the core's tests (real protocol messages).
 
-#[path = "../../ltcg-streaming-core/tests/support/livekit_twirp.rs"]
-mod livekit_twirp;
-#[path = "../../ltcg-streaming-core/tests/support/nginx_rtmp.rs"]
-mod nginx_rtmp;
-#[path = "support/server.rs"]
-mod server;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use livekit_twirp::{FakeLiveKit, ProtoEgressStatus, TwirpMethod};
-use nginx_rtmp::free_port;
+use ltcg_streaming_test_support::livekit_twirp::{FakeLiveKit, ProtoEgressStatus, TwirpMethod};
+use ltcg_streaming_test_support::nginx_rtmp::free_port;
+use ltcg_streaming_test_support::server::*;
 use serde_json::{json, Value};
-use server::*;
+
+/// The reference server binary.
+const SERVER: &str = env!("CARGO_BIN_EXE_ltcg-streaming-server");
 
 /// A fake LiveKit on its own runtime (which keeps serving while the test blocks).
 fn fake_livekit() -> (tokio::runtime::Runtime, FakeLiveKit) {
@@ -45,6 +41,7 @@ fn fake_livekit() -> (tokio::runtime::Runtime, FakeLiveKit) {
 /// reconciler.
 fn server_on(db: &std::path::Path, port: u16, fake: &FakeLiveKit) -> Server {
     Server::start_with(
+        SERVER,
         db,
         port,
         &[
@@ -85,18 +82,6 @@ fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting until {what}");
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-/// The agent's sessions, newest first, as the restarted server lists them.
-fn sessions_of(server: &Server, agent: &str) -> Vec<Value> {
-    let (status, list) = server.request(
-        "GET",
-        &format!("/api/streaming/sessions?streamType=agent&entityId={agent}"),
-        Some(INTERNAL_KEY),
-        None,
-    );
-    assert_eq!(status, 200, "{list}");
-    list["sessions"].as_array().cloned().unwrap_or_default()
 }
 
 /// The overlay page URLs of the egresses the fake runs (starting or active).
@@ -145,7 +130,7 @@ fn crash_mid_start(agent: &str, arrange: impl Fn(&FakeLiveKit)) -> (Value, Vec<S
 
     let again = server_on(&db, port, &fake);
     again.watch_secret(STREAM_KEY);
-    let sessions = sessions_of(&again, agent);
+    let sessions = again.sessions_of(agent);
     assert_eq!(
         sessions.len(),
         1,
@@ -255,6 +240,7 @@ fn slow_bodies_time_out_with_408_while_others_are_served() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let server = Server::start_with(
+        SERVER,
         &dir.path().join("slow.db"),
         port,
         &[
@@ -275,7 +261,7 @@ fn slow_bodies_time_out_with_408_while_others_are_served() {
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     }
     // Nothing was started by the abandoned uploads.
-    assert!(sessions_of(&server, "agent_slow").is_empty());
+    assert!(server.sessions_of("agent_slow").is_empty());
 }
 
 /// Resident memory of a process, in KiB.
@@ -333,6 +319,7 @@ fn a_burst_of_ten_thousand_requests_is_limited_and_the_server_stays_responsive()
     let port = free_port();
     let agent_key = "burst-agent-key-0123456789";
     let server = Server::start_with(
+        SERVER,
         &dir.path().join("burst.db"),
         port,
         &[
@@ -420,6 +407,7 @@ fn connections_that_never_finish_their_headers_are_closed() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let server = Server::start_with(
+        SERVER,
         &dir.path().join("headers.db"),
         port,
         &[("LTCG_EGRESS", "memory"), ("LTCG_HEADER_TIMEOUT_SECS", "1")],
@@ -438,5 +426,5 @@ fn connections_that_never_finish_their_headers_are_closed() {
             "{answer}"
         );
     }
-    assert!(sessions_of(&server, "agent_slow").is_empty());
+    assert!(server.sessions_of("agent_slow").is_empty());
 }

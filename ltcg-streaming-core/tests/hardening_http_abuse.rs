@@ -31,122 +31,22 @@
 //! No wall-clock time is asserted; the burst's bounds allow for the limiter's refill over
 //! however long the burst took.
 
-#[path = "support/harness.rs"]
-mod harness;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::{to_bytes, Body, Bytes};
-use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
-use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, Method, Request, StatusCode};
 use futures::StreamExt as _;
-use harness::*;
-use ltcg_streaming_core::http::{router, ApiAuth, MAX_JSON_BODY, MAX_WEBHOOK_BODY};
+use ltcg_streaming_core::http::{MAX_JSON_BODY, MAX_WEBHOOK_BODY};
 use ltcg_streaming_core::service::RateLimitConfig;
 use ltcg_streaming_core::store::SessionQuery;
 use ltcg_streaming_core::{
-    Actor, Clock, EgressBackend as _, Entity, MemoryStore, SessionId, SessionStatus,
+    Clock, EgressBackend as _, Entity, MemoryStore, SessionId, SessionStatus,
 };
+use ltcg_streaming_test_support::harness::*;
+use ltcg_streaming_test_support::http::*;
 use serde_json::{json, Value};
-use tower::ServiceExt;
-
-const INTERNAL_KEY: &str = "internal-key-0123456789";
-const AGENT_KEY: &str = "ltcg_agent_key_0123456789";
-const OTHER_AGENT_KEY: &str = "ltcg_other_agent_key_987654";
-
-fn app(h: &Harness) -> Router {
-    let auth = ApiAuth::new()
-        .with_internal_key(INTERNAL_KEY)
-        .unwrap()
-        .with_agent_key(AGENT_KEY, "agent_7")
-        .unwrap()
-        .with_agent_key(OTHER_AGENT_KEY, "agent_9")
-        .unwrap();
-    router(h.service.clone(), auth)
-}
-
-/// A response, its JSON body (`Null` when not JSON) and its raw text.
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    json: Value,
-    text: String,
-}
-
-async fn send(app: &Router, req: Request<Body>) -> Reply {
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    Reply {
-        status,
-        headers,
-        json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-fn request(method: Method, uri: &str, key: Option<&str>, body: impl Into<Body>) -> Request<Body> {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json");
-    if let Some(key) = key {
-        req = req.header("authorization", format!("Bearer {key}"));
-    }
-    req.body(body.into()).unwrap()
-}
-
-async fn post(app: &Router, uri: &str, key: &str, body: impl Into<Body>) -> Reply {
-    send(app, request(Method::POST, uri, Some(key), body)).await
-}
-
-/// Asserts the error contract: `status`, exactly `{error, code}`, and `code`.
-fn assert_error(reply: &Reply, status: StatusCode, code: &str, ctx: &str) {
-    assert_eq!(reply.status, status, "{ctx}: {}", reply.text);
-    let obj = reply
-        .json
-        .as_object()
-        .unwrap_or_else(|| panic!("{ctx}: not a JSON object: {}", reply.text));
-    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    assert_eq!(keys, ["code", "error"], "{ctx}: {}", reply.text);
-    assert_eq!(reply.json["code"], code, "{ctx}");
-    assert!(
-        !reply.json["error"].as_str().unwrap_or_default().is_empty(),
-        "{ctx}"
-    );
-}
-
-fn error_text(reply: &Reply) -> &str {
-    reply.json["error"].as_str().unwrap_or_default()
-}
-
-/// Everything the API can write: every session, every credential of the entities the
-/// tests use, how many egresses were started.
-async fn snapshot(h: &Harness) -> String {
-    let sessions = h
-        .store
-        .list_sessions(&SessionQuery {
-            limit: 500,
-            ..SessionQuery::default()
-        })
-        .await
-        .unwrap();
-    let mut out = serde_json::to_string(&sessions.sessions).unwrap();
-    for entity in [
-        Entity::agent("agent_7").unwrap(),
-        Entity::agent("agent_8").unwrap(),
-        Entity::agent("agent_9").unwrap(),
-    ] {
-        let credential = h.store.get_credential(&entity).await.unwrap();
-        out.push_str(&format!("\n{entity}: {credential:?}"));
-    }
-    out.push_str(&format!("\negresses started: {}", h.egress.started()));
-    out
-}
 
 /// `value` with a `padding` field that makes its JSON exactly `total` bytes.
 fn padded(mut value: Value, total: usize) -> String {
@@ -157,21 +57,6 @@ fn padded(mut value: Value, total: usize) -> String {
     let text = value.to_string();
     assert_eq!(text.len(), total);
     text
-}
-
-/// A started agent_7 session and its egress id.
-async fn started_session(h: &Harness) -> (SessionId, String) {
-    let started = h
-        .service
-        .start_stream(&Actor::Internal, {
-            let mut req = agent_start("agent_7");
-            req.stream_title = Some("Hardening".into());
-            req
-        })
-        .await
-        .unwrap();
-    let egress = h.egress_of(&started.session_id).await;
-    (started.session_id, egress)
 }
 
 /// One route taking a body, and a body it would accept.
@@ -710,7 +595,7 @@ async fn invalid_utf8_anywhere_is_a_4xx_and_writes_nothing() {
         .await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{uri}");
         assert!(
-            !reply.text.contains("Hardening"),
+            !reply.text.contains(SESSION_TITLE),
             "{uri}: no data without a valid token"
         );
         let events = uri.replacen("/stream/overlay?", "/stream/overlay/events?", 1);

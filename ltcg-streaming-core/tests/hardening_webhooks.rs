@@ -37,14 +37,10 @@
 //!
 //! No wall-clock time is asserted: every time comes from the manual clock or the events.
 
-#[path = "support/harness.rs"]
-mod harness;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use harness::*;
 use ltcg_streaming_core::egress::{EgressBackend, EgressRequest, EgressSummary};
 use ltcg_streaming_core::service::{
     DecisionInput, EventInput, RateLimitConfig, ReconcileReport, StopStreamRequest, WebhookOutcome,
@@ -55,6 +51,7 @@ use ltcg_streaming_core::{
     Actor, Clock, EgressEvent, EgressStatus, Entity, MemoryEgress, MemoryStore, SecretString,
     SessionId, SessionStatus,
 };
+use ltcg_streaming_test_support::harness::*;
 use serde_json::{json, Value};
 
 /// When the egress really went active (the `startedAt` LiveKit reports), Unix ms.

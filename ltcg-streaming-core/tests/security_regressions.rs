@@ -4,24 +4,15 @@
 //! another actor's session (#14), failed destination additions (#15), the `autoStart`
 //! default (#17) and malformed session ids (#18).
 
-#[path = "support/harness.rs"]
-mod harness;
-#[path = "support/livekit_twirp.rs"]
-mod livekit_twirp;
-
 use std::sync::Arc;
 
-use axum::body::{to_bytes, Body};
+use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
-use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use harness::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use livekit_twirp::{FakeLiveKit, TwirpMethod};
 use ltcg_streaming_core::config::LiveKitConfig;
 use ltcg_streaming_core::egress::{EgressBackend, LiveKitEgress, LiveKitEgressOptions};
-use ltcg_streaming_core::http::{router, ApiAuth};
 use ltcg_streaming_core::service::{
     ConfigurePlatformRequest, CredentialTarget, DestinationInput, EventInput, RateLimitConfig,
     StartStreamRequest, StopStreamRequest, UpdateDestinationsRequest,
@@ -31,58 +22,12 @@ use ltcg_streaming_core::{
     Actor, AesGcmVault, Error, ErrorCode, MemoryStore, Platform, SecretString, ServiceOptions,
     SessionId, SessionStatus, StreamingConfig, StreamingService,
 };
+use ltcg_streaming_test_support::harness::*;
+use ltcg_streaming_test_support::http::{app, auth, call, Reply, AGENT_KEY, INTERNAL_KEY};
+use ltcg_streaming_test_support::livekit_twirp::{FakeLiveKit, TwirpMethod};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
-
-const INTERNAL_KEY: &str = "Internal-Key-AbCdEf-0123456789";
-const AGENT_KEY: &str = "ltcg_Agent_Key_XyZ_0123456789";
-
-fn auth() -> ApiAuth {
-    ApiAuth::new()
-        .with_internal_key(INTERNAL_KEY)
-        .unwrap()
-        .with_agent_key(AGENT_KEY, "agent_7")
-        .unwrap()
-}
-
-fn app(h: &Harness) -> Router {
-    router(h.service.clone(), auth())
-}
-
-/// One request through the router; the JSON answer (or `null`).
-async fn call(
-    app: &Router,
-    method: Method,
-    uri: &str,
-    key: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(key) = key {
-        req = req.header("authorization", format!("Bearer {key}"));
-    }
-    let body = match body {
-        Some(v) => {
-            req = req.header("content-type", "application/json");
-            Body::from(v.to_string())
-        }
-        None => Body::empty(),
-    };
-    let resp = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
-    let status = resp.status();
-    let bytes = to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
-fn expect_code<T: std::fmt::Debug>(r: Result<T, Error>, code: ErrorCode) -> Error {
-    let err = r.expect_err("must be refused");
-    assert_eq!(err.code(), code, "{err}");
-    err
-}
 
 /// How a key is put into a header's value.
 type Present = fn(&str) -> String;
@@ -167,7 +112,9 @@ async fn api_keys_must_match_exactly_in_every_header() {
     let h = Harness::new();
     let app = app(&h);
     for wrong in near_misses(AGENT_KEY) {
-        let (status, body) = call(
+        let Reply {
+            status, json: body, ..
+        } = call(
             &app,
             Method::GET,
             "/api/streaming/sessions",
@@ -181,7 +128,7 @@ async fn api_keys_must_match_exactly_in_every_header() {
             "{wrong:?}"
         );
     }
-    let (status, _) = call(
+    let Reply { status, .. } = call(
         &app,
         Method::GET,
         "/api/streaming/sessions",
@@ -433,7 +380,9 @@ async fn record_event_into_another_actors_session_is_forbidden() {
         assert_eq!(err.code(), ErrorCode::Forbidden, "{what}: {err}");
     }
     // Over HTTP with an agent key bound to another agent.
-    let (status, body) = call(
+    let Reply {
+        status, json: body, ..
+    } = call(
         &app(&h),
         Method::POST,
         "/api/agents/events",
@@ -653,7 +602,9 @@ async fn auto_start_defaults_to_false_when_not_given() {
 
     // Over HTTP, for agent_7.
     let app = app(&h);
-    let (status, view) = call(
+    let Reply {
+        status, json: view, ..
+    } = call(
         &app,
         Method::PUT,
         "/api/streaming/platforms",
@@ -672,7 +623,7 @@ async fn auto_start_defaults_to_false_when_not_given() {
     assert_eq!(h.egress.started(), 0);
 
     // Only an explicit `true` turns it on.
-    let (_, view) = call(
+    let Reply { json: view, .. } = call(
         &app,
         Method::PUT,
         "/api/streaming/platforms",
@@ -688,7 +639,7 @@ async fn auto_start_defaults_to_false_when_not_given() {
         .unwrap();
     assert!(outcome.started, "{outcome:?}");
     // A later save without the field keeps the stored value.
-    let (_, view) = call(
+    let Reply { json: view, .. } = call(
         &app,
         Method::PUT,
         "/api/streaming/platforms",
@@ -754,7 +705,9 @@ async fn malformed_session_ids_are_400_over_http() {
         .map(|(_, encoded)| (*encoded).to_owned())
         .chain([too_long.clone()]);
     for encoded in queries {
-        let (status, body) = call(
+        let Reply {
+            status, json: body, ..
+        } = call(
             &app,
             Method::GET,
             &format!("/api/streaming/status?sessionId={encoded}"),
@@ -794,7 +747,11 @@ async fn malformed_session_ids_are_400_over_http() {
         {
             let mut body = base.clone();
             body["sessionId"] = bad.into();
-            let (status, answer) = call(&app, Method::POST, uri, k, Some(body)).await;
+            let Reply {
+                status,
+                json: answer,
+                ..
+            } = call(&app, Method::POST, uri, k, Some(body)).await;
             assert_eq!(
                 (status, answer["code"].as_str()),
                 (StatusCode::BAD_REQUEST, Some("INVALID_INPUT")),
@@ -814,7 +771,9 @@ async fn malformed_session_ids_are_400_over_http() {
     let resp = app.clone().oneshot(req).await.unwrap();
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     // A well-formed unknown id: 404.
-    let (status, body) = call(
+    let Reply {
+        status, json: body, ..
+    } = call(
         &app,
         Method::GET,
         "/api/streaming/status?sessionId=ses_unknown",

@@ -1,10 +1,6 @@
 //! DESIGN §8, one test per rule: who may see, stop and change what, where keys may come
 //! from and go to, and that the overlay base URL is configuration only.
 
-#[path = "support/harness.rs"]
-mod harness;
-
-use harness::*;
 use ltcg_streaming_core::service::{
     ConfigurePlatformRequest, CredentialTarget, DecisionInput, ListSessionsRequest,
     RateLimitConfig, StartStreamRequest, StopStreamRequest, UpdateDestinationsRequest,
@@ -14,6 +10,7 @@ use ltcg_streaming_core::store::SessionQuery;
 use ltcg_streaming_core::{
     Actor, Error, ErrorCode, MemoryStore, Platform, SecretString, SessionStatus, StreamType,
 };
+use ltcg_streaming_test_support::harness::*;
 
 fn user(id: &str) -> Actor {
     Actor::user(id).unwrap()

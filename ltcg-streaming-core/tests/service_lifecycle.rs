@@ -1,10 +1,6 @@
 //! `StreamingService` end to end on real in-process parts: start → webhooks → activity →
 //! stop, reuse and conflicts, simulcast, stored credentials, auto-start, listing.
 
-#[path = "support/harness.rs"]
-mod harness;
-
-use harness::*;
 use ltcg_streaming_core::service::{
     ConfigurePlatformRequest, CredentialTarget, DecisionInput, DestinationInput, EventInput,
     ListSessionsRequest, StartStreamRequest, StopStreamRequest, UpdateDestinationsRequest,
@@ -15,6 +11,7 @@ use ltcg_streaming_core::{
     Actor, EgressStatus, ErrorCode, OverlayTokens, Platform, SecretString, SessionId,
     SessionStatus, StreamType,
 };
+use ltcg_streaming_test_support::harness::*;
 
 fn agent(id: &str) -> Actor {
     Actor::agent(id).unwrap()

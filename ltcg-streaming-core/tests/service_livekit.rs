@@ -2,15 +2,11 @@
 //! endpoint (real protocol messages, checked tokens): start, webhooks, simulcast change,
 //! reconcile across pages, stop.
 
-#[path = "support/livekit_twirp.rs"]
-mod livekit_twirp;
-
 use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use livekit_twirp::{FakeLiveKit, ProtoEgressStatus, TwirpMethod};
 use ltcg_streaming_core::config::LiveKitConfig;
 use ltcg_streaming_core::egress::{LiveKitEgress, LiveKitEgressOptions};
 use ltcg_streaming_core::service::{
@@ -21,6 +17,7 @@ use ltcg_streaming_core::{
     Actor, AesGcmVault, MemoryStore, Platform, SecretString, ServiceOptions, SessionStatus,
     StreamingConfig, StreamingService,
 };
+use ltcg_streaming_test_support::livekit_twirp::{FakeLiveKit, ProtoEgressStatus, TwirpMethod};
 use sha2::{Digest, Sha256};
 
 const APP_URL: &str = "https://lunchtable.test";
