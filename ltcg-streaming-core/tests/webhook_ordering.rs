@@ -1,4 +1,4 @@
-//! Hardening: lost, duplicated and reordered LiveKit webhooks (issue 8, point 3).
+//! Lost, duplicated and reordered LiveKit webhooks always lead to the same session.
 //!
 //! One real session's egress webhook sequence, as LiveKit sends it for a web egress that
 //! renders our overlay and ends normally:
@@ -68,7 +68,7 @@ const DELIVER_AT_MS: i64 = ENDED_AT_MS + 1_500;
 /// One reconciler pass, more than its 60 s grace period after any webhook.
 const RECONCILE_AT_MS: i64 = DELIVER_AT_MS + 120_000;
 
-const AGENT: &str = "agent_hardening";
+const AGENT: &str = "agent_webhook_order";
 const DECISIONS: u64 = 2;
 const EVENTS: u64 = 1;
 const PEAK_VIEWERS: u64 = 19;
