@@ -1,13 +1,14 @@
 //! The seed's REST API (`http` feature): authentication, every route, the error contract
-//! (`{error, code}` with 400/401/403/404/409/413/429), webhooks with LiveKit's content type.
+//! (`{error, code}` with 400/401/403/404/409/413/429), webhooks with LiveKit's content type,
+//! and API keys that must match exactly.
 
 use std::sync::Arc;
 
 use axum::body::{to_bytes, Body};
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use ltcg_streaming_core::http::{router, ApiAuth};
 use ltcg_streaming_core::service::RateLimitConfig;
-use ltcg_streaming_core::MemoryStore;
+use ltcg_streaming_core::{Actor, ErrorCode, MemoryStore};
 use ltcg_streaming_test_support::harness::*;
 use ltcg_streaming_test_support::http::{app, auth, call, Reply, AGENT_KEY, INTERNAL_KEY};
 use serde_json::{json, Value};
@@ -667,4 +668,113 @@ async fn user_tokens_resolve_through_the_hook() {
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// How a key is put into a header's value.
+type Present = fn(&str) -> String;
+
+fn swap_case(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_uppercase() {
+                c.to_ascii_lowercase()
+            } else {
+                c.to_ascii_uppercase()
+            }
+        })
+        .collect()
+}
+
+/// Near misses of `key`: last character changed, a prefix, the key plus a suffix, the key in
+/// another case (all-upper, all-lower, swapped).
+fn near_misses(key: &str) -> Vec<String> {
+    let mut last_changed = key.to_owned();
+    let last = last_changed.pop().unwrap();
+    last_changed.push(if last == '9' { '8' } else { '9' });
+    let variants = vec![
+        last_changed,
+        key[..key.len() - 1].to_owned(),
+        key[..key.len() / 2].to_owned(),
+        format!("{key}0"),
+        format!("{key}-extra"),
+        key.to_ascii_uppercase(),
+        key.to_ascii_lowercase(),
+        swap_case(key),
+    ];
+    for v in &variants {
+        assert_ne!(v, key, "each variant differs from the key");
+    }
+    variants
+}
+
+/// API keys match exactly (compared in constant time), in every header that carries one.
+#[tokio::test]
+async fn api_keys_must_match_exactly_in_every_header() {
+    let auth = auth();
+    let headers = |name: &'static str, value: String| {
+        let mut h = HeaderMap::new();
+        h.insert(name, HeaderValue::from_str(&value).unwrap());
+        h
+    };
+    let presentations: [(&'static str, Present); 3] = [
+        ("authorization", |k| format!("Bearer {k}")),
+        ("x-api-key", str::to_owned),
+        ("x-internal-auth", str::to_owned),
+    ];
+    for (name, present) in presentations {
+        // The right keys are accepted (surrounding spaces are trimmed).
+        assert_eq!(
+            auth.authenticate(&headers(name, present(INTERNAL_KEY)))
+                .await
+                .unwrap(),
+            Actor::Internal,
+            "{name}"
+        );
+        assert_eq!(
+            auth.authenticate(&headers(name, format!(" {} ", present(AGENT_KEY))))
+                .await
+                .unwrap(),
+            Actor::Agent("agent_7".into()),
+            "{name}"
+        );
+        // Anything else is refused.
+        for key in [INTERNAL_KEY, AGENT_KEY] {
+            for wrong in near_misses(key) {
+                let err = auth
+                    .authenticate(&headers(name, present(&wrong)))
+                    .await
+                    .expect_err(&format!("{name}: {wrong:?} must be refused"));
+                assert_eq!(err.code(), ErrorCode::Unauthorized, "{name}: {wrong:?}");
+            }
+        }
+    }
+    // Over HTTP: 401 for a near miss, 200 for the key.
+    let h = Harness::new();
+    let app = app(&h);
+    for wrong in near_misses(AGENT_KEY) {
+        let Reply {
+            status, json: body, ..
+        } = call(
+            &app,
+            Method::GET,
+            "/api/streaming/sessions",
+            Some(&wrong),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("UNAUTHORIZED")),
+            "{wrong:?}"
+        );
+    }
+    let Reply { status, .. } = call(
+        &app,
+        Method::GET,
+        "/api/streaming/sessions",
+        Some(AGENT_KEY),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
 }

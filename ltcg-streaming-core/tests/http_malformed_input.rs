@@ -14,15 +14,20 @@
 //!   `destinations[i].…`, `add[i].…`) on start, destination updates and stored platform
 //!   credentials, nothing is stored, and the error never echoes the key or URL; whitespace
 //!   around a key is trimmed, so no control character reaches the egress; `%0d%0a` is
-//!   printable text that is passed on verbatim, never decoded.
+//!   printable text that is passed on verbatim, never decoded;
+//! - malformed session ids (spaces, path segments, query syntax, non-ASCII, line breaks,
+//!   empty, too long) are 400 `INVALID_INPUT` naming `sessionId` in queries and in the JSON of
+//!   every route that takes one, and the service's own parsers refuse them the same way.
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, Request, StatusCode};
 use ltcg_streaming_core::http::MAX_JSON_BODY;
-use ltcg_streaming_core::{Clock, SessionId};
+use ltcg_streaming_core::service::StopStreamRequest;
+use ltcg_streaming_core::{Actor, Clock, Error, ErrorCode, SessionId};
 use ltcg_streaming_test_support::harness::*;
 use ltcg_streaming_test_support::http::*;
-use serde_json::json;
+use serde_json::{json, Value};
+use tower::ServiceExt;
 
 /// `depth` opening brackets of `open`, `inner`, and the matching closers.
 fn nested(open: &str, close: &str, depth: usize, inner: &str) -> String {
@@ -658,4 +663,141 @@ async fn header_injection_in_keys_and_urls_is_refused_by_field() {
         "rtmp://127.0.0.1:1935/live%0d%0a/key%0d%0aX-Injected:1"
     );
     assert!(!url.expose_secret().chars().any(char::is_control));
+}
+
+/// Malformed ids, as they appear decoded and URL-encoded in a query string.
+const MALFORMED: [(&str, &str); 6] = [
+    ("a b", "a%20b"),
+    ("../etc/passwd", "..%2Fetc%2Fpasswd"),
+    ("ses_1&token=x", "ses_1%26token%3Dx"),
+    ("ses_é", "ses_%C3%A9"),
+    ("ses_1\n", "ses_1%0A"),
+    ("", ""),
+];
+
+fn assert_session_id_error(err: &Error) {
+    assert_eq!(err.code(), ErrorCode::InvalidInput, "{err}");
+    match err {
+        Error::InvalidInput { field, .. } => assert_eq!(field, "sessionId"),
+        other => panic!("not an input error: {other}"),
+    }
+}
+
+/// The service's own parsers refuse the same ids, with the field named.
+#[tokio::test]
+async fn malformed_session_ids_are_input_errors_in_the_service() {
+    let too_long = "s".repeat(129);
+    for bad in MALFORMED
+        .iter()
+        .map(|(raw, _)| *raw)
+        .chain([too_long.as_str()])
+    {
+        assert_session_id_error(&SessionId::parse(bad).unwrap_err());
+        assert_session_id_error(&bad.parse::<SessionId>().unwrap_err());
+        // Request types the service and the bindings decode refuse it too.
+        let err = serde_json::from_value::<StopStreamRequest>(json!({ "sessionId": bad }))
+            .expect_err(bad);
+        assert!(err.to_string().contains("sessionId"), "{bad:?}: {err}");
+    }
+    // A well-formed id that does not exist is NOT_FOUND, not an input error.
+    let h = Harness::new();
+    let unknown = SessionId::parse("ses_unknown").unwrap();
+    expect_code(
+        h.service.get_status(&Actor::Internal, &unknown).await,
+        ErrorCode::NotFound,
+    );
+}
+
+/// A malformed session id is 400 `INVALID_INPUT` on every route, never a 500.
+#[tokio::test]
+async fn malformed_session_ids_are_400_over_http() {
+    let h = Harness::new();
+    let app = app(&h);
+    let k = Some(INTERNAL_KEY);
+    let too_long = "s".repeat(129);
+    let queries = MALFORMED
+        .iter()
+        .map(|(_, encoded)| (*encoded).to_owned())
+        .chain([too_long.clone()]);
+    for encoded in queries {
+        let Reply {
+            status, json: body, ..
+        } = call(
+            &app,
+            Method::GET,
+            &format!("/api/streaming/status?sessionId={encoded}"),
+            k,
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("INVALID_INPUT")),
+            "{encoded:?}: {body}"
+        );
+        assert!(
+            body["error"].as_str().unwrap().contains("sessionId"),
+            "{body}"
+        );
+    }
+    // JSON bodies of every route that takes a session id.
+    let routes: [(&str, Value); 5] = [
+        ("/api/streaming/stop", json!({})),
+        ("/api/streaming/link-game", json!({"lobbyId": "lobby_1"})),
+        ("/api/streaming/destinations", json!({"remove": ["dst_x"]})),
+        (
+            "/api/agents/decisions",
+            json!({"gameId": "g", "turnNumber": 1, "phase": "p", "action": "a", "reasoning": "r"}),
+        ),
+        (
+            "/api/agents/events",
+            json!({"gameId": "g", "turnNumber": 1, "eventType": "card_played", "description": "d"}),
+        ),
+    ];
+    for (uri, base) in routes {
+        for bad in MALFORMED
+            .iter()
+            .map(|(raw, _)| *raw)
+            .chain([too_long.as_str()])
+        {
+            let mut body = base.clone();
+            body["sessionId"] = bad.into();
+            let Reply {
+                status,
+                json: answer,
+                ..
+            } = call(&app, Method::POST, uri, k, Some(body)).await;
+            assert_eq!(
+                (status, answer["code"].as_str()),
+                (StatusCode::BAD_REQUEST, Some("INVALID_INPUT")),
+                "{uri} {bad:?}: {answer}"
+            );
+            assert!(
+                answer["error"].as_str().unwrap().contains("sessionId"),
+                "{uri}: {answer}"
+            );
+        }
+    }
+    // The overlay page answers a malformed id with its 401 page, without data.
+    let req = Request::builder()
+        .uri("/stream/overlay?sessionId=a%20b&token=x")
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    // A well-formed unknown id: 404.
+    let Reply {
+        status, json: body, ..
+    } = call(
+        &app,
+        Method::GET,
+        "/api/streaming/status?sessionId=ses_unknown",
+        k,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("NOT_FOUND"))
+    );
 }
