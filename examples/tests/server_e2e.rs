@@ -2,7 +2,7 @@
 //! pushing a real stream into nginx-rtmp on 127.0.0.1 (read back with `ffprobe`), sessions
 //! surviving a restart, graceful shutdown, and the overlay rendered by headless Chromium.
 //!
-//! Secret leak scan (issue 8): every server here runs with `RUST_LOG=trace`; its whole
+//! Secret leak scan: every server here runs with `RUST_LOG=trace`; its whole
 //! output and every HTTP response the tests receive are kept, and when the server is dropped
 //! they are searched for every secret the test gave it (API keys, the encryption key, the JWT
 //! and LiveKit secrets, every stream key, hence every unredacted RTMP URL).
