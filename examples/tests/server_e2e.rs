@@ -2,15 +2,10 @@
 //! pushing a real stream into nginx-rtmp on 127.0.0.1 (read back with `ffprobe`), sessions
 //! surviving a restart, graceful shutdown, and the overlay rendered by headless Chromium.
 //!
-//! Secret leak scan (issue 8): every server here runs with `RUST_LOG=trace`; its whole
+//! Secret leak scan: every server here runs with `RUST_LOG=trace`; its whole
 //! output and every HTTP response the tests receive are kept, and when the server is dropped
 //! they are searched for every secret the test gave it (API keys, the encryption key, the JWT
 //! and LiveKit secrets, every stream key, hence every unredacted RTMP URL).
-
-#[path = "../../ltcg-streaming-core/tests/support/nginx_rtmp.rs"]
-mod nginx_rtmp;
-#[path = "support/server.rs"]
-mod server;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -18,9 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nginx_rtmp::*;
+use ltcg_streaming_test_support::nginx_rtmp::*;
+use ltcg_streaming_test_support::server::*;
 use serde_json::{json, Value};
-use server::*;
+
+/// The reference server binary.
+const SERVER: &str = env!("CARGO_BIN_EXE_ltcg-streaming-server");
 
 fn tools() -> bool {
     if !have("ffmpeg") || !have("ffprobe") {
@@ -40,7 +38,7 @@ fn custom_stream_through_http_to_nginx_rtmp() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("server.db");
     let port = free_port();
-    let server = Server::start(&db, port);
+    let server = Server::start(SERVER, &db, port);
     let key = format!("e2ekey{port}");
     server.watch_secret(&key);
     let (status, started) = server.request(
@@ -76,7 +74,7 @@ fn custom_stream_through_http_to_nginx_rtmp() {
 
     // Graceful shutdown, and the session is still there after a restart.
     assert!(server.terminate().success());
-    let again = Server::start(&db, port);
+    let again = Server::start(SERVER, &db, port);
     again.watch_secret(&key);
     let after = again.status(&sid);
     assert_eq!(
@@ -255,7 +253,7 @@ fn overlay_renders_decisions_and_events_in_headless_chromium() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("overlay.db"), free_port());
+    let server = Server::start(SERVER, &dir.path().join("overlay.db"), free_port());
     let (status, started) = server.request(
         "POST",
         "/api/streaming/start",
@@ -380,6 +378,7 @@ fn livekit_signed_webhooks_drive_a_session_over_http() {
     }
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_with(
+        SERVER,
         &dir.path().join("webhooks.db"),
         free_port(),
         &[
@@ -466,6 +465,6 @@ fn the_leak_scan_finds_a_watched_value_in_the_log() {
     // The scan itself must be able to fail: the startup banner is printed, so watching a
     // piece of it as if it were a secret makes the scan panic when the server is dropped.
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("scan.db"), free_port());
+    let server = Server::start(SERVER, &dir.path().join("scan.db"), free_port());
     server.watch_secret("ltcg-streaming-server listening on");
 }

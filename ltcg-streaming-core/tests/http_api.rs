@@ -1,61 +1,18 @@
 //! The seed's REST API (`http` feature): authentication, every route, the error contract
-//! (`{error, code}` with 400/401/403/404/409/413/429), webhooks with LiveKit's content type.
-
-#[path = "support/harness.rs"]
-mod harness;
+//! (`{error, code}` with 400/401/403/404/409/413/429), webhooks with LiveKit's content type,
+//! and API keys that must match exactly.
 
 use std::sync::Arc;
 
 use axum::body::{to_bytes, Body};
-use axum::http::{Method, Request, StatusCode};
-use axum::Router;
-use harness::*;
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use ltcg_streaming_core::http::{router, ApiAuth};
 use ltcg_streaming_core::service::RateLimitConfig;
-use ltcg_streaming_core::MemoryStore;
+use ltcg_streaming_core::{Actor, ErrorCode, MemoryStore};
+use ltcg_streaming_test_support::harness::*;
+use ltcg_streaming_test_support::http::{app, auth, call, Reply, AGENT_KEY, INTERNAL_KEY};
 use serde_json::{json, Value};
 use tower::ServiceExt;
-
-const INTERNAL_KEY: &str = "internal-key-0123456789";
-const AGENT_KEY: &str = "ltcg_agent_key_0123456789";
-
-fn auth() -> ApiAuth {
-    ApiAuth::new()
-        .with_internal_key(INTERNAL_KEY)
-        .unwrap()
-        .with_agent_key(AGENT_KEY, "agent_7")
-        .unwrap()
-}
-
-fn app(h: &Harness) -> Router {
-    router(h.service.clone(), auth())
-}
-
-async fn call(
-    app: &Router,
-    method: Method,
-    uri: &str,
-    key: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value, axum::http::HeaderMap) {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(key) = key {
-        req = req.header("authorization", format!("Bearer {key}"));
-    }
-    let body = match body {
-        Some(v) => {
-            req = req.header("content-type", "application/json");
-            Body::from(v.to_string())
-        }
-        None => Body::empty(),
-    };
-    let resp = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, value, headers)
-}
 
 fn start_body() -> Value {
     json!({
@@ -69,7 +26,12 @@ fn start_body() -> Value {
 #[tokio::test]
 async fn health_needs_no_credentials_and_requests_get_ids() {
     let h = Harness::new();
-    let (status, body, headers) = call(&app(&h), Method::GET, "/healthz", None, None).await;
+    let Reply {
+        status,
+        json: body,
+        headers,
+        ..
+    } = call(&app(&h), Method::GET, "/healthz", None, None).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
     assert!(headers.contains_key("x-request-id"));
 }
@@ -78,7 +40,9 @@ async fn health_needs_no_credentials_and_requests_get_ids() {
 async fn credentials_map_to_actors() {
     let h = Harness::new();
     let app = app(&h);
-    let (status, body, _) = call(
+    let Reply {
+        status, json: body, ..
+    } = call(
         &app,
         Method::POST,
         "/api/streaming/start",
@@ -88,7 +52,7 @@ async fn credentials_map_to_actors() {
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["code"], "UNAUTHORIZED");
-    let (status, _, _) = call(
+    let Reply { status, .. } = call(
         &app,
         Method::POST,
         "/api/streaming/start",
@@ -98,7 +62,9 @@ async fn credentials_map_to_actors() {
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // The agent key acts as agent_7: no agentId needed, another agent's id is refused.
-    let (status, body, _) = call(
+    let Reply {
+        status, json: body, ..
+    } = call(
         &app,
         Method::POST,
         "/api/streaming/start",
@@ -116,7 +82,9 @@ async fn credentials_map_to_actors() {
     assert_eq!(st.entity_id, "agent_7");
     let mut other = start_body();
     other["agentId"] = "agent_8".into();
-    let (status, body, _) = call(
+    let Reply {
+        status, json: body, ..
+    } = call(
         &app,
         Method::POST,
         "/api/streaming/start",
@@ -141,7 +109,7 @@ async fn credentials_map_to_actors() {
     );
     // Development mode: no credentials needed.
     let dev = router(h.service.clone(), ApiAuth::dev_mode());
-    let (status, _, _) = call(
+    let Reply { status, .. } = call(
         &dev,
         Method::GET,
         &format!("/api/streaming/status?sessionId={sid}"),
@@ -159,7 +127,11 @@ async fn the_seed_walkthrough() {
     let app = app(&h);
     let mut body = start_body();
     body["agentId"] = "agent_42".into();
-    let (status, started, _) = call(
+    let Reply {
+        status,
+        json: started,
+        ..
+    } = call(
         &app,
         Method::POST,
         "/api/streaming/start",
@@ -178,7 +150,7 @@ async fn the_seed_walkthrough() {
         .starts_with(&format!("{APP_URL}/stream/overlay?sessionId=")));
     let sid = started["sessionId"].as_str().unwrap().to_owned();
 
-    let (status, _, _) = call(
+    let Reply { status, .. } = call(
         &app,
         Method::POST,
         "/api/streaming/link-game",
@@ -188,7 +160,9 @@ async fn the_seed_walkthrough() {
     .await;
     assert_eq!(status, StatusCode::OK);
     let decision = json!({"sessionId": sid, "gameId": "g1", "turnNumber": 2, "phase": "main", "action": "attack", "reasoning": "lethal on board"});
-    let (status, rec, _) = call(
+    let Reply {
+        status, json: rec, ..
+    } = call(
         &app,
         Method::POST,
         "/api/agents/decisions",
@@ -201,7 +175,9 @@ async fn the_seed_walkthrough() {
         (StatusCode::OK, Some(1))
     );
     let event = json!({"sessionId": sid, "gameId": "g1", "turnNumber": 2, "eventType": "agent_decided", "description": "attacks"});
-    let (status, rec, _) = call(
+    let Reply {
+        status, json: rec, ..
+    } = call(
         &app,
         Method::POST,
         "/api/agents/events",
@@ -214,7 +190,9 @@ async fn the_seed_walkthrough() {
         (StatusCode::OK, Some(1))
     );
 
-    let (status, st, _) = call(
+    let Reply {
+        status, json: st, ..
+    } = call(
         &app,
         Method::GET,
         &format!("/api/streaming/status?sessionId={sid}"),
@@ -231,7 +209,9 @@ async fn the_seed_walkthrough() {
     let text = st.to_string();
     assert!(!text.contains(TWITCH_KEY) && !text.contains("token="));
 
-    let (status, list, _) = call(
+    let Reply {
+        status, json: list, ..
+    } = call(
         &app,
         Method::GET,
         "/api/streaming/sessions?active=true&limit=10",
@@ -242,7 +222,9 @@ async fn the_seed_walkthrough() {
     assert_eq!((status, list["count"].as_u64()), (StatusCode::OK, Some(1)));
 
     let add = json!({"sessionId": sid, "addDestinations": [{"platform": "kick", "streamKey": "kick-key-123"}]});
-    let (status, up, _) = call(
+    let Reply {
+        status, json: up, ..
+    } = call(
         &app,
         Method::POST,
         "/api/streaming/destinations",
@@ -253,7 +235,11 @@ async fn the_seed_walkthrough() {
     assert_eq!(status, StatusCode::OK, "{up}");
     assert_eq!(up["destinations"].as_array().unwrap().len(), 2);
 
-    let (status, stopped, _) = call(
+    let Reply {
+        status,
+        json: stopped,
+        ..
+    } = call(
         &app,
         Method::POST,
         "/api/streaming/stop",
@@ -271,7 +257,9 @@ async fn platform_credentials_round_trip() {
     let h = Harness::new();
     let app = app(&h);
     let put = json!({"platform": "custom", "streamKey": "stored-key-99", "customRtmpUrl": "rtmp://127.0.0.1:1935/live", "autoStart": true});
-    let (status, view, _) = call(
+    let Reply {
+        status, json: view, ..
+    } = call(
         &app,
         Method::PUT,
         "/api/streaming/platforms",
@@ -282,7 +270,9 @@ async fn platform_credentials_round_trip() {
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(view["hasStreamKey"], true);
     assert!(!view.to_string().contains("stored-key-99"));
-    let (status, got, _) = call(
+    let Reply {
+        status, json: got, ..
+    } = call(
         &app,
         Method::GET,
         "/api/streaming/platforms",
@@ -294,7 +284,7 @@ async fn platform_credentials_round_trip() {
         (status, got["autoStart"].as_bool()),
         (StatusCode::OK, Some(true))
     );
-    let (status, _, _) = call(
+    let Reply { status, .. } = call(
         &app,
         Method::GET,
         "/api/streaming/platforms?agentId=agent_8",
@@ -303,7 +293,9 @@ async fn platform_credentials_round_trip() {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, del, _) = call(
+    let Reply {
+        status, json: del, ..
+    } = call(
         &app,
         Method::DELETE,
         "/api/streaming/platforms",
@@ -315,7 +307,7 @@ async fn platform_credentials_round_trip() {
         (status, del["deleted"].as_bool()),
         (StatusCode::OK, Some(true))
     );
-    let (status, _, _) = call(
+    let Reply { status, .. } = call(
         &app,
         Method::GET,
         "/api/streaming/platforms",
@@ -341,7 +333,9 @@ async fn the_error_contract() {
     // 400: invalid fields are named; values are not echoed.
     let mut bad = start_body();
     bad["platform"] = "myspace".into();
-    let (status, body, _) = call(&app, Method::POST, "/api/streaming/start", k, Some(bad)).await;
+    let Reply {
+        status, json: body, ..
+    } = call(&app, Method::POST, "/api/streaming/start", k, Some(bad)).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("INVALID_INPUT"))
@@ -353,7 +347,9 @@ async fn the_error_contract() {
     assert!(!body["error"].as_str().unwrap().contains("myspace"));
     let mut bad = start_body();
     bad["streamType"] = TWITCH_KEY.into();
-    let (status, body, _) = call(&app, Method::POST, "/api/streaming/start", k, Some(bad)).await;
+    let Reply {
+        status, json: body, ..
+    } = call(&app, Method::POST, "/api/streaming/start", k, Some(bad)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
         body["error"].as_str().unwrap().contains("streamType"),
@@ -368,11 +364,13 @@ async fn the_error_contract() {
         .unwrap();
     let resp = app.clone().oneshot(req).await.unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    let (status, body, _) = call(&app, Method::GET, "/api/streaming/status", k, None).await;
+    let Reply {
+        status, json: body, ..
+    } = call(&app, Method::GET, "/api/streaming/status", k, None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"].as_str().unwrap().contains("sessionId"));
     // 404: unknown session, unknown route.
-    let (status, _, _) = call(
+    let Reply { status, .. } = call(
         &app,
         Method::GET,
         "/api/streaming/status?sessionId=ses_unknown",
@@ -381,7 +379,9 @@ async fn the_error_contract() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, body, _) = call(&app, Method::GET, "/api/nope", k, None).await;
+    let Reply {
+        status, json: body, ..
+    } = call(&app, Method::GET, "/api/nope", k, None).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("NOT_FOUND"))
@@ -397,7 +397,9 @@ async fn the_error_contract() {
     .await;
     let mut yt = start_body();
     yt["platform"] = "youtube".into();
-    let (status, body, _) = call(&app, Method::POST, "/api/streaming/start", k, Some(yt)).await;
+    let Reply {
+        status, json: body, ..
+    } = call(&app, Method::POST, "/api/streaming/start", k, Some(yt)).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::CONFLICT, Some("CONFLICT"))
@@ -405,20 +407,22 @@ async fn the_error_contract() {
     // 413: oversized body.
     let mut huge = start_body();
     huge["streamTitle"] = "x".repeat(100_000).into();
-    let (status, body, _) = call(&app, Method::POST, "/api/streaming/start", k, Some(huge)).await;
+    let Reply {
+        status, json: body, ..
+    } = call(&app, Method::POST, "/api/streaming/start", k, Some(huge)).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::PAYLOAD_TOO_LARGE, Some("INVALID_INPUT"))
     );
     // 429 with Retry-After once the burst is spent.
-    let mut last = (StatusCode::OK, Value::Null, axum::http::HeaderMap::new());
+    let mut last = Reply::default();
     for _ in 0..10 {
         last = call(&app, Method::GET, "/api/streaming/sessions", k, None).await;
     }
-    assert_eq!(last.0, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(last.1["code"], "RATE_LIMITED");
+    assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(last.json["code"], "RATE_LIMITED");
     assert!(
-        last.2
+        last.headers
             .get("retry-after")
             .unwrap()
             .to_str()
@@ -433,7 +437,7 @@ async fn the_error_contract() {
 async fn livekit_webhooks_with_their_content_type() {
     let h = Harness::new();
     let app = app(&h);
-    let (_, started, _) = call(
+    let Reply { json: started, .. } = call(
         &app,
         Method::POST,
         "/api/streaming/start",
@@ -512,7 +516,7 @@ async fn overlay_page_and_events_need_the_sessions_token() {
     use futures::StreamExt;
     let h = Harness::new();
     let app = app(&h);
-    let (_, started, _) = call(
+    let Reply { json: started, .. } = call(
         &app,
         Method::POST,
         "/api/streaming/start",
@@ -627,7 +631,11 @@ async fn user_tokens_resolve_through_the_hook() {
         auth().with_user_tokens(Arc::new(PrivyLike)),
     );
     let body = json!({"platform": "custom", "streamKey": "user-key-1", "customRtmpUrl": "rtmp://127.0.0.1:1935/live"});
-    let (status, started, _) = call(
+    let Reply {
+        status,
+        json: started,
+        ..
+    } = call(
         &app,
         Method::POST,
         "/api/streaming/start",
@@ -636,7 +644,7 @@ async fn user_tokens_resolve_through_the_hook() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{started}");
-    let (_, st, _) = call(
+    let Reply { json: st, .. } = call(
         &app,
         Method::GET,
         &format!(
@@ -651,7 +659,7 @@ async fn user_tokens_resolve_through_the_hook() {
         (st["streamType"].as_str(), st["entityId"].as_str()),
         (Some("user"), Some("alice"))
     );
-    let (status, _, _) = call(
+    let Reply { status, .. } = call(
         &app,
         Method::GET,
         "/api/streaming/sessions",
@@ -660,4 +668,113 @@ async fn user_tokens_resolve_through_the_hook() {
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// How a key is put into a header's value.
+type Present = fn(&str) -> String;
+
+fn swap_case(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_uppercase() {
+                c.to_ascii_lowercase()
+            } else {
+                c.to_ascii_uppercase()
+            }
+        })
+        .collect()
+}
+
+/// Near misses of `key`: last character changed, a prefix, the key plus a suffix, the key in
+/// another case (all-upper, all-lower, swapped).
+fn near_misses(key: &str) -> Vec<String> {
+    let mut last_changed = key.to_owned();
+    let last = last_changed.pop().unwrap();
+    last_changed.push(if last == '9' { '8' } else { '9' });
+    let variants = vec![
+        last_changed,
+        key[..key.len() - 1].to_owned(),
+        key[..key.len() / 2].to_owned(),
+        format!("{key}0"),
+        format!("{key}-extra"),
+        key.to_ascii_uppercase(),
+        key.to_ascii_lowercase(),
+        swap_case(key),
+    ];
+    for v in &variants {
+        assert_ne!(v, key, "each variant differs from the key");
+    }
+    variants
+}
+
+/// API keys match exactly (compared in constant time), in every header that carries one.
+#[tokio::test]
+async fn api_keys_must_match_exactly_in_every_header() {
+    let auth = auth();
+    let headers = |name: &'static str, value: String| {
+        let mut h = HeaderMap::new();
+        h.insert(name, HeaderValue::from_str(&value).unwrap());
+        h
+    };
+    let presentations: [(&'static str, Present); 3] = [
+        ("authorization", |k| format!("Bearer {k}")),
+        ("x-api-key", str::to_owned),
+        ("x-internal-auth", str::to_owned),
+    ];
+    for (name, present) in presentations {
+        // The right keys are accepted (surrounding spaces are trimmed).
+        assert_eq!(
+            auth.authenticate(&headers(name, present(INTERNAL_KEY)))
+                .await
+                .unwrap(),
+            Actor::Internal,
+            "{name}"
+        );
+        assert_eq!(
+            auth.authenticate(&headers(name, format!(" {} ", present(AGENT_KEY))))
+                .await
+                .unwrap(),
+            Actor::Agent("agent_7".into()),
+            "{name}"
+        );
+        // Anything else is refused.
+        for key in [INTERNAL_KEY, AGENT_KEY] {
+            for wrong in near_misses(key) {
+                let err = auth
+                    .authenticate(&headers(name, present(&wrong)))
+                    .await
+                    .expect_err(&format!("{name}: {wrong:?} must be refused"));
+                assert_eq!(err.code(), ErrorCode::Unauthorized, "{name}: {wrong:?}");
+            }
+        }
+    }
+    // Over HTTP: 401 for a near miss, 200 for the key.
+    let h = Harness::new();
+    let app = app(&h);
+    for wrong in near_misses(AGENT_KEY) {
+        let Reply {
+            status, json: body, ..
+        } = call(
+            &app,
+            Method::GET,
+            "/api/streaming/sessions",
+            Some(&wrong),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("UNAUTHORIZED")),
+            "{wrong:?}"
+        );
+    }
+    let Reply { status, .. } = call(
+        &app,
+        Method::GET,
+        "/api/streaming/sessions",
+        Some(AGENT_KEY),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
 }

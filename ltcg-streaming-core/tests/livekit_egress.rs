@@ -1,15 +1,11 @@
 //! `LiveKitEgress` against an in-process LiveKit Twirp server that decodes the real
-//! `livekit_protocol` messages and checks the bearer token (`tests/support/livekit_twirp.rs`).
+//! `livekit_protocol` messages and checks the bearer token (`ltcg_streaming_test_support::livekit_twirp`).
 #![cfg(feature = "livekit")]
-
-#[path = "support/livekit_twirp.rs"]
-mod livekit_twirp;
 
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use livekit_protocol as proto;
-use livekit_twirp::{FakeLiveKit, ProtoEgressStatus, TwirpMethod};
 use ltcg_streaming_core::config::LiveKitConfig;
 use ltcg_streaming_core::egress::{
     EgressBackend, EgressRequest, EncodingPreset, EncodingSettings, LiveKitEgress,
@@ -17,6 +13,7 @@ use ltcg_streaming_core::egress::{
 };
 use ltcg_streaming_core::session::SessionId;
 use ltcg_streaming_core::{EgressStatus, Error, ErrorCode, SecretString};
+use ltcg_streaming_test_support::livekit_twirp::{FakeLiveKit, ProtoEgressStatus, TwirpMethod};
 
 const TWITCH_KEY: &str = "live_123456789_abcdefghijklmnop";
 const YOUTUBE_KEY: &str = "abcd-efgh-ijkl-mnop-qrst";

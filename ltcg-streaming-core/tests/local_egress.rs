@@ -3,15 +3,9 @@
 //! stops with a positive duration, and no ffmpeg is left running. A dying ffmpeg becomes
 //! `error` with its (redacted) reason.
 
-#[path = "support/harness.rs"]
-mod harness;
-#[path = "support/nginx_rtmp.rs"]
-mod nginx_rtmp;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use harness::config;
 use ltcg_streaming_core::egress::{EgressBackend, LocalEgress, LocalEgressOptions};
 use ltcg_streaming_core::service::{RateLimitConfig, StartStreamRequest, StopStreamRequest};
 use ltcg_streaming_core::store::SessionStore;
@@ -19,7 +13,8 @@ use ltcg_streaming_core::{
     Actor, KeyVault, MemoryStore, Platform, SecretString, ServiceOptions, SessionId, SessionStatus,
     StreamingService,
 };
-use nginx_rtmp::*;
+use ltcg_streaming_test_support::harness::config;
+use ltcg_streaming_test_support::nginx_rtmp::*;
 
 struct Local {
     service: StreamingService,

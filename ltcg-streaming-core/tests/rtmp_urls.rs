@@ -1,5 +1,7 @@
 //! `build_rtmp_url`: the product's 11 vectors (YouTube's default corrected to its RTMPS host)
-//! and the edge cases of DESIGN §4.
+//! and the edge cases: default ingests, overrides with trailing slashes, a key already in the
+//! URL, scheme case, trimming, missing app segments, userinfo, bad hosts, ports and
+//! characters, key separators and length, and redaction in errors, `Display` and `Debug`.
 
 use ltcg_streaming_core::{build_rtmp_url, ErrorCode, Platform};
 
@@ -25,7 +27,7 @@ fn the_products_eleven_vectors() {
     assert_eq!(
         ok(Youtube, "yt-key", None),
         "rtmps://a.rtmps.youtube.com:443/live2/yt-key",
-        "DESIGN §4: YouTube's documented RTMPS ingest"
+        "YouTube's documented RTMPS ingest"
     );
     assert_eq!(
         ok(Kick, "kick-key", None),

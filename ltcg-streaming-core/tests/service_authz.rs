@@ -1,19 +1,21 @@
-//! DESIGN §8, one test per rule: who may see, stop and change what, where keys may come
-//! from and go to, and that the overlay base URL is configuration only.
+//! Authorization, one test per rule: who may see, stop and change what (events go only into
+//! the caller's own session), where keys may come from and go to, and that the overlay base
+//! URL is configuration only.
 
-#[path = "support/harness.rs"]
-mod harness;
-
-use harness::*;
+use axum::http::{Method, StatusCode};
 use ltcg_streaming_core::service::{
-    ConfigurePlatformRequest, CredentialTarget, DecisionInput, ListSessionsRequest,
+    ConfigurePlatformRequest, CredentialTarget, DecisionInput, EventInput, ListSessionsRequest,
     RateLimitConfig, StartStreamRequest, StopStreamRequest, UpdateDestinationsRequest,
 };
 use ltcg_streaming_core::session::ActivityKind;
 use ltcg_streaming_core::store::SessionQuery;
 use ltcg_streaming_core::{
-    Actor, Error, ErrorCode, MemoryStore, Platform, SecretString, SessionStatus, StreamType,
+    Actor, Error, ErrorCode, MemoryStore, Platform, SecretString, SessionId, SessionStatus,
+    StreamType,
 };
+use ltcg_streaming_test_support::harness::*;
+use ltcg_streaming_test_support::http::{app, call, Reply, AGENT_KEY};
+use serde_json::json;
 
 fn user(id: &str) -> Actor {
     Actor::user(id).unwrap()
@@ -495,4 +497,97 @@ async fn rate_limits_per_actor_and_per_entity() {
         .start_stream(&Actor::Internal, agent_start("a2"))
         .await
         .unwrap();
+}
+
+fn event_for(session_id: Option<&SessionId>, agent_id: Option<&str>) -> EventInput {
+    EventInput {
+        session_id: session_id.cloned(),
+        agent_id: agent_id.map(str::to_owned),
+        game_id: "g1".into(),
+        lobby_id: Some("lobby_1".into()),
+        turn_number: 3,
+        event_type: "card_played".into(),
+        description: "injected".into(),
+        ..Default::default()
+    }
+}
+
+/// Events go only into the caller's own session.
+#[tokio::test]
+async fn record_event_into_another_actors_session_is_forbidden() {
+    let h = Harness::new();
+    let alice = Actor::user("alice").unwrap();
+    let a1 = Actor::agent("a1").unwrap();
+    let user_session = h
+        .service
+        .start_stream(&alice, user_start("alice-key-1"))
+        .await
+        .unwrap()
+        .session_id;
+    let agent_session = h
+        .service
+        .start_stream(&a1, agent_start("a1"))
+        .await
+        .unwrap()
+        .session_id;
+    let mallory = Actor::user("mallory").unwrap();
+    let a2 = Actor::agent("a2").unwrap();
+    // Another user, another agent, and each kind into the other kind's session.
+    for (actor, input) in [
+        (&mallory, event_for(Some(&user_session), None)),
+        (&mallory, event_for(Some(&agent_session), None)),
+        (&mallory, event_for(None, Some("a1"))),
+        (&a2, event_for(Some(&agent_session), None)),
+        (&a2, event_for(Some(&user_session), None)),
+        (&a2, event_for(None, Some("a1"))),
+        (&a1, event_for(Some(&user_session), None)),
+        (&alice, event_for(Some(&agent_session), None)),
+        (&alice, event_for(None, Some("a1"))),
+    ] {
+        let what = format!("{actor} -> {:?}/{:?}", input.session_id, input.agent_id);
+        let err = h.service.record_event(actor, input).await.expect_err(&what);
+        assert_eq!(err.code(), ErrorCode::Forbidden, "{what}: {err}");
+    }
+    // Over HTTP with an agent key bound to another agent.
+    let Reply {
+        status, json: body, ..
+    } = call(
+        &app(&h),
+        Method::POST,
+        "/api/agents/events",
+        Some(AGENT_KEY),
+        Some(
+            json!({"sessionId": agent_session, "gameId": "g1", "turnNumber": 1,
+                    "eventType": "card_played", "description": "injected"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("FORBIDDEN"))
+    );
+    // Nothing was written.
+    for id in [&user_session, &agent_session] {
+        let st = h.service.get_status(&Actor::Internal, id).await.unwrap();
+        assert_eq!(st.events_recorded, 0, "{id}");
+        let feed = h
+            .service
+            .recent_activity(&Actor::Internal, id, ActivityKind::Event, 10)
+            .await
+            .unwrap();
+        assert!(feed.is_empty(), "{id}: {feed:?}");
+    }
+    // The owners can.
+    let mine = h
+        .service
+        .record_event(&alice, event_for(Some(&user_session), None))
+        .await
+        .unwrap();
+    assert_eq!((mine.session_id, mine.events_recorded), (user_session, 1));
+    let mine = h
+        .service
+        .record_event(&a1, event_for(None, None))
+        .await
+        .unwrap();
+    assert_eq!((mine.session_id, mine.events_recorded), (agent_session, 1));
 }

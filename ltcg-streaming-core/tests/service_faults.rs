@@ -1,15 +1,11 @@
 //! Fault injection (mockall): failed, uncertain and slow egress starts; a store that fails
 //! after the egress started; a webhook that arrives before the egress id is saved.
 
-#[path = "support/harness.rs"]
-mod harness;
-
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::executor::block_on;
-use harness::*;
 use ltcg_streaming_core::egress::{EgressBackend, EgressRequest, EgressSummary};
 use ltcg_streaming_core::service::RateLimitConfig;
 use ltcg_streaming_core::session::{Activity, ActivityKind, Entity, SessionId, StreamSession};
@@ -20,6 +16,7 @@ use ltcg_streaming_core::{
     Actor, EgressStatus, Error, ErrorCode, MemoryEgress, MemoryStore, Result, SecretString,
     SessionStatus, StreamingService,
 };
+use ltcg_streaming_test_support::harness::*;
 use mockall::mock;
 use mockall::predicate::eq;
 

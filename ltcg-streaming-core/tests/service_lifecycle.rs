@@ -1,20 +1,29 @@
 //! `StreamingService` end to end on real in-process parts: start → webhooks → activity →
-//! stop, reuse and conflicts, simulcast, stored credentials, auto-start, listing.
+//! stop, reuse and conflicts (a live session without an egress is replaced), forged webhooks
+//! (a token must carry the body's `sha256`), simulcast and failed destination additions,
+//! stored credentials, auto-start (off unless turned on), listing.
 
-#[path = "support/harness.rs"]
-mod harness;
-
-use harness::*;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use ltcg_streaming_core::egress::EgressBackend;
 use ltcg_streaming_core::service::{
     ConfigurePlatformRequest, CredentialTarget, DecisionInput, DestinationInput, EventInput,
     ListSessionsRequest, StartStreamRequest, StopStreamRequest, UpdateDestinationsRequest,
 };
-use ltcg_streaming_core::session::{ActivityKind, DestinationStatus};
+use ltcg_streaming_core::session::{end_reason, ActivityKind, DestinationStatus, Entity};
 use ltcg_streaming_core::store::SessionQuery;
 use ltcg_streaming_core::{
     Actor, EgressStatus, ErrorCode, OverlayTokens, Platform, SecretString, SessionId,
     SessionStatus, StreamType,
 };
+use ltcg_streaming_test_support::harness::*;
+use ltcg_streaming_test_support::http::{app, call, Reply, AGENT_KEY};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
 
 fn agent(id: &str) -> Actor {
     Actor::agent(id).unwrap()
@@ -1029,4 +1038,358 @@ async fn egress_error_texts_are_stored_redacted() {
         message.contains("rtmps://live.twitch.tv/app/{liv...nop}"),
         "{message}"
     );
+}
+
+/// A live session with no egress is not reused: a new start replaces it.
+#[tokio::test]
+async fn a_live_session_without_an_egress_is_replaced_by_a_new_start() {
+    let h = Harness::new();
+    let me = Actor::agent("a1").unwrap();
+    let first = h
+        .service
+        .start_stream(&me, agent_start("a1"))
+        .await
+        .unwrap();
+    // A healthy live session (with its egress) is reused.
+    let mut live = h
+        .store
+        .get_session(&first.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    live.status = SessionStatus::Live;
+    live.started_at = Some(T0);
+    let live = h.store.update_session(&live).await.unwrap();
+    let again = h
+        .service
+        .start_stream(&me, agent_start("a1"))
+        .await
+        .unwrap();
+    assert!(again.reused, "a live session with an egress is reused");
+    assert_eq!(again.session_id, first.session_id);
+    assert_eq!(h.egress.started(), 1);
+
+    // The same session says `live` but has lost its egress: a new start replaces it.
+    let mut lost = live;
+    lost.egress_id = None;
+    h.store.update_session(&lost).await.unwrap();
+    h.clock.advance_ms(1_000);
+    // A start for another platform is still a conflict (stop it or pass forceRestart).
+    let other_platform = StartStreamRequest {
+        platform: Some(Platform::Youtube),
+        ..agent_start("a1")
+    };
+    expect_code(
+        h.service.start_stream(&me, other_platform).await,
+        ErrorCode::Conflict,
+    );
+    let unchanged = h
+        .store
+        .get_session(&first.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(unchanged.status, SessionStatus::Live);
+    let fresh = h
+        .service
+        .start_stream(&me, agent_start("a1"))
+        .await
+        .unwrap();
+    assert!(!fresh.reused, "{fresh:?}");
+    assert_ne!(fresh.session_id, first.session_id);
+    assert_eq!(fresh.status, SessionStatus::Pending);
+    assert_eq!(h.egress.started(), 2, "a new egress was started");
+
+    let old = h
+        .store
+        .get_session(&first.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.status, SessionStatus::Ended);
+    assert_eq!(old.end_reason.as_deref(), Some(end_reason::EGRESS_LOST));
+    assert!(old.stats.is_some(), "stats frozen");
+    let new = h
+        .store
+        .get_session(&fresh.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(new.egress_id.is_some());
+    let active = h
+        .store
+        .active_session(&Entity::agent("a1").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(active.id, fresh.session_id, "exactly one active session");
+}
+
+/// An HS256 token with exactly `claims`, signed with the harness's LiveKit secret.
+fn sign_claims(claims: &Value) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(API_SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// A webhook token covers its body only through a base64 `sha256` claim of it.
+#[tokio::test]
+async fn webhook_tokens_without_a_matching_sha256_claim_are_rejected() {
+    let h = Harness::new();
+    let s = h
+        .service
+        .start_stream(&Actor::Internal, agent_start("a1"))
+        .await
+        .unwrap();
+    let eg = h.egress_of(&s.session_id).await;
+    let body = egress_body(
+        "EV_sha",
+        "egress_updated",
+        &eg,
+        Some("EGRESS_ACTIVE"),
+        None,
+        None,
+    );
+    let now = T0 / 1000;
+    let base = json!({ "iss": API_KEY, "exp": now + 300, "nbf": now });
+    let with_sha = |sha: Value| {
+        let mut claims = base.clone();
+        claims["sha256"] = sha;
+        sign_claims(&claims)
+    };
+    let other_body = body.replace("EGRESS_ACTIVE", "EGRESS_FAILED");
+    let digest = Sha256::digest(body.as_bytes());
+    let forged = [
+        ("no sha256 claim", sign_claims(&base)),
+        ("null sha256", with_sha(Value::Null)),
+        ("empty sha256", with_sha("".into())),
+        (
+            "sha256 of another body",
+            with_sha(
+                STANDARD
+                    .encode(Sha256::digest(other_body.as_bytes()))
+                    .into(),
+            ),
+        ),
+        ("hex sha256", with_sha(hex::encode(digest).into())),
+        (
+            "truncated sha256",
+            with_sha(STANDARD.encode(digest)[..20].to_owned().into()),
+        ),
+    ];
+    for (what, token) in &forged {
+        let err = h
+            .service
+            .handle_webhook(body.as_bytes(), &format!("Bearer {token}"))
+            .await
+            .expect_err(what);
+        assert_eq!(err.code(), ErrorCode::Unauthorized, "{what}: {err}");
+    }
+    // A valid token for one body does not cover another body.
+    let err = h
+        .service
+        .handle_webhook(other_body.as_bytes(), &sign_webhook(&body, now))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Unauthorized, "{err}");
+    // Over HTTP the token without the claim gets 401.
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/webhooks/livekit")
+        .header("content-type", "application/webhook+json")
+        .header("authorization", forged[0].1.as_str())
+        .body(Body::from(body.clone()))
+        .unwrap();
+    let resp = app(&h).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+
+    // Nothing changed, and the event id was not used up by the forgeries.
+    let st = h
+        .service
+        .get_status(&Actor::Internal, &s.session_id)
+        .await
+        .unwrap();
+    assert_eq!(st.status, SessionStatus::Pending);
+    let genuine = with_sha(STANDARD.encode(digest).into());
+    let outcome = h
+        .service
+        .handle_webhook(body.as_bytes(), &genuine)
+        .await
+        .unwrap();
+    assert!(outcome.applied && !outcome.duplicate, "{outcome:?}");
+    let st = h
+        .service
+        .get_status(&Actor::Internal, &s.session_id)
+        .await
+        .unwrap();
+    assert_eq!(st.status, SessionStatus::Live);
+}
+
+const KICK_KEY: &str = "sk_kick_secret_key_4242";
+const YT_KEY: &str = "yt-secret-key-123456";
+
+fn kick_destination() -> DestinationInput {
+    DestinationInput {
+        platform: Platform::Kick,
+        stream_key: SecretString::from(KICK_KEY),
+        custom_rtmp_url: None,
+    }
+}
+
+fn with_youtube(req: StartStreamRequest) -> StartStreamRequest {
+    StartStreamRequest {
+        destinations: vec![DestinationInput {
+            platform: Platform::Youtube,
+            stream_key: SecretString::from(YT_KEY),
+            custom_rtmp_url: None,
+        }],
+        ..req
+    }
+}
+
+/// A failed destination addition is recorded `failed`, with a message and no secret.
+#[tokio::test]
+async fn failed_destination_additions_are_recorded_failed_without_secrets() {
+    let h = Harness::new();
+    let me = Actor::agent("a1").unwrap();
+    let s = h
+        .service
+        .start_stream(&me, with_youtube(agent_start("a1")))
+        .await
+        .unwrap();
+    let session = h.store.get_session(&s.session_id).await.unwrap().unwrap();
+    let eg = session.egress_id.clone().unwrap();
+    let yt_id = session.destinations[1].id.clone();
+    // The egress dies behind the session's back: the update call fails.
+    h.egress.stop(&eg).await.unwrap();
+    let err = h
+        .service
+        .update_destinations(
+            &me,
+            UpdateDestinationsRequest {
+                session_id: s.session_id.clone(),
+                add: vec![kick_destination()],
+                remove: vec![yt_id.clone()],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Egress, "{err}");
+    assert!(!err.to_string().contains(KICK_KEY), "{err}");
+
+    let after = h.store.get_session(&s.session_id).await.unwrap().unwrap();
+    assert_eq!(after.destinations.len(), 3, "{:?}", after.destinations);
+    let added = &after.destinations[2];
+    assert_eq!(added.platform, Platform::Kick);
+    assert_eq!(added.status, DestinationStatus::Failed);
+    assert!(!added.primary);
+    let message = added.error_message.as_deref().unwrap();
+    assert!(message.contains("egress is not running"), "{message}");
+    assert!(!added.redacted_url.contains(KICK_KEY));
+    // The removal in the same failed request was not recorded.
+    let yt = after.destinations.iter().find(|d| d.id == yt_id).unwrap();
+    assert_eq!(yt.status, DestinationStatus::Active);
+    assert!(yt.removed_at.is_none());
+    // Nothing secret in what is stored or shown.
+    let stored = serde_json::to_string(&after).unwrap();
+    let shown =
+        serde_json::to_string(&h.service.get_status(&me, &s.session_id).await.unwrap()).unwrap();
+    for text in [&stored, &shown] {
+        assert!(
+            !text.contains(KICK_KEY) && !text.contains(YT_KEY) && !text.contains(TWITCH_KEY),
+            "{text}"
+        );
+    }
+    assert!(shown.contains("\"status\":\"failed\""), "{shown}");
+    assert!(shown.contains("egress is not running"), "{shown}");
+}
+
+/// `autoStart` is off unless explicitly turned on.
+#[tokio::test]
+async fn auto_start_defaults_to_false_when_not_given() {
+    let h = Harness::new();
+    let me = Actor::agent("a1").unwrap();
+    // The JSON shape without the field.
+    let req: ConfigurePlatformRequest =
+        serde_json::from_value(json!({"platform": "twitch", "streamKey": TWITCH_KEY})).unwrap();
+    assert_eq!(req.auto_start, None);
+    let view = h.service.configure_platform(&me, req).await.unwrap();
+    assert!(!view.auto_start);
+    let stored = h
+        .store
+        .get_credential(&Entity::agent("a1").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.auto_start);
+    assert!(
+        !h.service
+            .get_platform_config(&me, &CredentialTarget::default())
+            .await
+            .unwrap()
+            .auto_start
+    );
+    // A game start therefore does not start a stream.
+    let outcome = h
+        .service
+        .on_game_started(&Actor::Internal, "a1", "lobby_1")
+        .await
+        .unwrap();
+    assert_eq!(
+        (outcome.started, outcome.reason.as_str()),
+        (false, "autostart_disabled")
+    );
+    assert_eq!(h.egress.started(), 0);
+
+    // Over HTTP, for agent_7.
+    let app = app(&h);
+    let Reply {
+        status, json: view, ..
+    } = call(
+        &app,
+        Method::PUT,
+        "/api/streaming/platforms",
+        Some(AGENT_KEY),
+        Some(json!({"platform": "kick", "streamKey": "kick-key-123456"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["autoStart"], false);
+    let outcome = h
+        .service
+        .on_game_started(&Actor::Internal, "agent_7", "lobby_1")
+        .await
+        .unwrap();
+    assert_eq!(outcome.reason, "autostart_disabled");
+    assert_eq!(h.egress.started(), 0);
+
+    // Only an explicit `true` turns it on.
+    let Reply { json: view, .. } = call(
+        &app,
+        Method::PUT,
+        "/api/streaming/platforms",
+        Some(AGENT_KEY),
+        Some(json!({"platform": "kick", "streamKey": "kick-key-123456", "autoStart": true})),
+    )
+    .await;
+    assert_eq!(view["autoStart"], true);
+    let outcome = h
+        .service
+        .on_game_started(&Actor::Internal, "agent_7", "lobby_1")
+        .await
+        .unwrap();
+    assert!(outcome.started, "{outcome:?}");
+    // A later save without the field keeps the stored value.
+    let Reply { json: view, .. } = call(
+        &app,
+        Method::PUT,
+        "/api/streaming/platforms",
+        Some(AGENT_KEY),
+        Some(json!({"platform": "kick"})),
+    )
+    .await;
+    assert_eq!(view["autoStart"], true, "{view}");
 }

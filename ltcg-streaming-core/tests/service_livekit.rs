@@ -1,26 +1,25 @@
 //! The whole service through the real `LiveKitEgress` against an in-process LiveKit Twirp
-//! endpoint (real protocol messages, checked tokens): start, webhooks, simulcast change,
-//! reconcile across pages, stop.
-
-#[path = "support/livekit_twirp.rs"]
-mod livekit_twirp;
+//! endpoint (real protocol messages, checked tokens): start, webhooks, simulcast change (and
+//! a refused one whose error quotes the URL, stored redacted), reconcile across pages, stop.
 
 use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use livekit_twirp::{FakeLiveKit, ProtoEgressStatus, TwirpMethod};
 use ltcg_streaming_core::config::LiveKitConfig;
 use ltcg_streaming_core::egress::{LiveKitEgress, LiveKitEgressOptions};
 use ltcg_streaming_core::service::{
     DestinationInput, RateLimitConfig, StartStreamRequest, StopStreamRequest,
     UpdateDestinationsRequest,
 };
+use ltcg_streaming_core::session::DestinationStatus;
 use ltcg_streaming_core::{
-    Actor, AesGcmVault, MemoryStore, Platform, SecretString, ServiceOptions, SessionStatus,
-    StreamingConfig, StreamingService,
+    Actor, AesGcmVault, ErrorCode, MemoryStore, Platform, SecretString, ServiceOptions,
+    SessionStatus, StreamingConfig, StreamingService,
 };
+use ltcg_streaming_test_support::harness::agent_start;
+use ltcg_streaming_test_support::livekit_twirp::{FakeLiveKit, ProtoEgressStatus, TwirpMethod};
 use sha2::{Digest, Sha256};
 
 const APP_URL: &str = "https://lunchtable.test";
@@ -248,4 +247,55 @@ async fn livekit_refusing_the_start_leaves_an_error_session() {
         .await
         .unwrap();
     assert_eq!(page.sessions[0].status, SessionStatus::Error);
+}
+
+/// A Kick stream key the fake LiveKit quotes back in an error.
+const KICK_KEY: &str = "sk_kick_secret_key_4242";
+
+/// A LiveKit error that quotes an output URL is stored and returned redacted.
+#[tokio::test]
+async fn a_livekit_update_error_quoting_the_url_is_stored_redacted() {
+    let fake = FakeLiveKit::start().await;
+    let service = service(&fake).await;
+    let me = Actor::agent("a1").unwrap();
+    let s = service.start_stream(&me, agent_start("a1")).await.unwrap();
+    // LiveKit refuses the update and quotes the full output URL, key included.
+    let kick_url =
+        format!("rtmps://fa723fc1b171.global-contribute.live-video.net:443/app/{KICK_KEY}");
+    fake.fail_next(
+        TwirpMethod::UpdateStream,
+        "invalid_argument",
+        &format!("could not add output {kick_url}: key {KICK_KEY} rejected"),
+    );
+    let err = service
+        .update_destinations(
+            &me,
+            UpdateDestinationsRequest {
+                session_id: s.session_id.clone(),
+                add: vec![DestinationInput {
+                    platform: Platform::Kick,
+                    stream_key: SecretString::from(KICK_KEY),
+                    custom_rtmp_url: None,
+                }],
+                remove: vec![],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Egress, "{err}");
+    assert_eq!(fake.update_requests()[0].add_output_urls, [kick_url]);
+    let after = service
+        .store()
+        .get_session(&s.session_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let added = after.destinations.last().unwrap();
+    assert_eq!(added.status, DestinationStatus::Failed);
+    let message = added.error_message.as_deref().unwrap();
+    assert!(message.contains("invalid_argument") || message.contains("could not add output"));
+    assert!(!message.contains(KICK_KEY), "{message}");
+    let stored = serde_json::to_string(&after).unwrap();
+    assert!(!stored.contains(KICK_KEY), "{stored}");
+    assert!(!err.to_string().contains(KICK_KEY), "{err}");
 }

@@ -5,16 +5,13 @@
 //! PostgreSQL runs when `LTCG_TEST_POSTGRES_URL` is set (the test script starts a
 //! throw-away cluster); in CI (`CI=true`) a missing URL fails instead of skipping.
 
-#[path = "support/harness.rs"]
-mod harness;
-
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use harness::*;
 use ltcg_streaming_core::service::{RateLimitConfig, StopStreamRequest};
 use ltcg_streaming_core::store::{SessionQuery, SessionStore};
 use ltcg_streaming_core::{Actor, EgressStatus, Entity, MemoryStore, SessionStatus};
+use ltcg_streaming_test_support::harness::*;
 
 async fn concurrent_starts_give_one_session(store: Arc<dyn SessionStore>) {
     let h = Harness::with(store, RateLimitConfig::disabled());

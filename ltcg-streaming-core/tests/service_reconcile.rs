@@ -1,12 +1,9 @@
 //! The reconciler against the in-process egress: orphans, foreign egresses, timeouts,
 //! maximum duration, vanished egresses, missed webhooks.
 
-#[path = "support/harness.rs"]
-mod harness;
-
-use harness::*;
 use ltcg_streaming_core::egress::{EgressBackend, EgressRequest, EncodingSettings};
 use ltcg_streaming_core::{Actor, EgressStatus, SecretString, SessionId, SessionStatus};
+use ltcg_streaming_test_support::harness::*;
 
 fn request(page_url: &str) -> EgressRequest {
     EgressRequest {

@@ -1,4 +1,4 @@
-//! The session state machine (DESIGN §3): examples of each rule and a property test over
+//! The session state machine (`transition`): examples of each rule and a property test over
 //! random event sequences (webhooks in any order, duplicates, stops, timeouts).
 
 use ltcg_streaming_core::session::{end_reason, NewSession};

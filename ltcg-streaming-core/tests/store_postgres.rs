@@ -5,7 +5,7 @@
 #![cfg(feature = "postgres")]
 
 use ltcg_streaming_core::session::{Activity, ActivityKind, Entity, SessionId, StreamType};
-use ltcg_streaming_core::store::conformance::{self, sample_session, CHECKS};
+use ltcg_streaming_core::store::conformance::{sample_session, CHECKS};
 use ltcg_streaming_core::store::{Insert, PostgresStore, SessionStore};
 use ltcg_streaming_core::ErrorCode;
 
@@ -52,45 +52,20 @@ async fn drop_store(store: PostgresStore) {
     store.close().await;
 }
 
-/// One `#[tokio::test]` per conformance check, each on a fresh schema (the shape of
-/// `session_store_conformance!`, plus the skip rule and the schema clean-up).
-macro_rules! postgres_conformance {
-    ($($check:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $check() {
-                let Some(url) = test_url(stringify!($check)) else { return };
-                let store = fresh_store(&url).await;
-                let result = conformance::$check(&store).await;
-                drop_store(store).await;
-                if let Err(failure) = result {
-                    panic!("{}: {}", stringify!($check), failure);
-                }
-            }
-        )*
+// One `#[tokio::test]` per conformance check, each on a fresh schema that is dropped
+// afterwards, and skipped (or failed in CI) without a server.
+ltcg_streaming_core::session_store_conformance!(|name, check| {
+    let Some(url) = test_url(name) else { return };
+    let store = fresh_store(&url).await;
+    let result = check(&store).await;
+    drop_store(store).await;
+    if let Err(failure) = result {
+        panic!("{}: {}", name, failure);
+    }
+});
 
-        /// The checks this file runs, by name.
-        const COVERED: &[&str] = &[$(stringify!($check)),*];
-    };
-}
-
-postgres_conformance!(
-    insert_and_get,
-    round_trip_all_fields,
-    one_active_session_per_entity,
-    update_is_compare_and_swap,
-    find_by_egress,
-    list_pages_and_filters,
-    activity_feed_and_counters,
-    viewer_counts_keep_the_peak,
-    event_claims,
-    event_ids_are_pruned,
-    credentials,
-    concurrent_inserts_have_one_winner,
-    concurrent_updates_lose_nothing,
-    concurrent_claims_have_one_winner,
-    concurrent_activities_are_all_counted,
-);
+/// The checks this file runs as tests, by name.
+const COVERED: &[&str] = ltcg_streaming_core::session_store_conformance!(@names);
 
 #[test]
 fn every_conformance_check_runs_here() {
@@ -98,7 +73,7 @@ fn every_conformance_check_runs_here() {
     assert_eq!(
         COVERED,
         all.as_slice(),
-        "update the list in store_postgres.rs"
+        "the tests and CHECKS come from the list in session_store_conformance!"
     );
 }
 

@@ -3,7 +3,9 @@
 //! Each check is a plain `async fn(&dyn SessionStore) -> CheckResult` that needs a fresh,
 //! empty store. [`crate::session_store_conformance!`] expands to one `#[tokio::test]` per
 //! check; [`run_all`] runs every check against stores made by a factory (the Python and Node
-//! bindings use it for stores written in those languages).
+//! bindings use it for stores written in those languages). A new check is a function here and
+//! a name in the list inside `session_store_conformance!`, which [`CHECKS`] and every test
+//! expansion are built from.
 //!
 //! Not semver-stable: checks are added as the contract is sharpened.
 
@@ -648,46 +650,8 @@ pub async fn concurrent_activities_are_all_counted(store: &dyn SessionStore) -> 
     Ok(())
 }
 
-/// Every check, by name.
-pub const CHECKS: &[Check] = &[
-    ("insert_and_get", |s| Box::pin(insert_and_get(s))),
-    ("round_trip_all_fields", |s| {
-        Box::pin(round_trip_all_fields(s))
-    }),
-    ("one_active_session_per_entity", |s| {
-        Box::pin(one_active_session_per_entity(s))
-    }),
-    ("update_is_compare_and_swap", |s| {
-        Box::pin(update_is_compare_and_swap(s))
-    }),
-    ("find_by_egress", |s| Box::pin(find_by_egress(s))),
-    ("list_pages_and_filters", |s| {
-        Box::pin(list_pages_and_filters(s))
-    }),
-    ("activity_feed_and_counters", |s| {
-        Box::pin(activity_feed_and_counters(s))
-    }),
-    ("viewer_counts_keep_the_peak", |s| {
-        Box::pin(viewer_counts_keep_the_peak(s))
-    }),
-    ("event_claims", |s| Box::pin(event_claims(s))),
-    ("event_ids_are_pruned", |s| {
-        Box::pin(event_ids_are_pruned(s))
-    }),
-    ("credentials", |s| Box::pin(credentials(s))),
-    ("concurrent_inserts_have_one_winner", |s| {
-        Box::pin(concurrent_inserts_have_one_winner(s))
-    }),
-    ("concurrent_updates_lose_nothing", |s| {
-        Box::pin(concurrent_updates_lose_nothing(s))
-    }),
-    ("concurrent_claims_have_one_winner", |s| {
-        Box::pin(concurrent_claims_have_one_winner(s))
-    }),
-    ("concurrent_activities_are_all_counted", |s| {
-        Box::pin(concurrent_activities_are_all_counted(s))
-    }),
-];
+// `CHECKS`, built from the one list of checks in `session_store_conformance!`.
+crate::session_store_conformance!(@list checks []);
 
 /// Runs every check, each on a fresh store from `make_store`; returns `(name, failure)` for
 /// each failed check (empty when the store conforms).
@@ -706,29 +670,72 @@ where
     failures
 }
 
-/// Expands to one `#[tokio::test]` per conformance check. `$make` is an expression that is
-/// evaluated afresh for each test and yields (after `.await`) a value implementing
-/// [`SessionStore`], e.g. `async { MemoryStore::new() }`.
+/// Expands to one `#[tokio::test]` per conformance check, named after the check.
+///
+/// - `session_store_conformance!(make)`: `make` is an expression evaluated afresh for each
+///   test that yields (after `.await`) a value implementing [`SessionStore`], e.g.
+///   `async { MemoryStore::new() }`; the test fails with the check's description of what
+///   broke.
+/// - `session_store_conformance!(|name, check| { ... })`: each test runs the block with
+///   `name` bound to the check's name (`&'static str`) and `check` to the check's function
+///   (`async fn(&dyn SessionStore) -> CheckResult`), for stores that need their own set-up,
+///   clean-up or skip rule.
+/// - `session_store_conformance!(@names)`: the names of the tests either form expands to, in
+///   order (a `&'static [&'static str]`).
+///
+/// The list of checks is written once, in this macro: [`CHECKS`] is built from it too.
 #[macro_export]
 macro_rules! session_store_conformance {
-    ($make:expr) => {
-        $crate::session_store_conformance!(@tests $make;
-            insert_and_get, round_trip_all_fields, one_active_session_per_entity,
-            update_is_compare_and_swap, find_by_egress, list_pages_and_filters,
-            activity_feed_and_counters, viewer_counts_keep_the_peak, event_claims, event_ids_are_pruned, credentials,
-            concurrent_inserts_have_one_winner, concurrent_updates_lose_nothing,
-            concurrent_claims_have_one_winner, concurrent_activities_are_all_counted);
+    // The check list, handed to the `@$then` rule after the bracketed `$args`.
+    (@list $then:ident [$($args:tt)*]) => {
+        $crate::session_store_conformance!(@$then [$($args)*]
+            insert_and_get,
+            round_trip_all_fields,
+            one_active_session_per_entity,
+            update_is_compare_and_swap,
+            find_by_egress,
+            list_pages_and_filters,
+            activity_feed_and_counters,
+            viewer_counts_keep_the_peak,
+            event_claims,
+            event_ids_are_pruned,
+            credentials,
+            concurrent_inserts_have_one_winner,
+            concurrent_updates_lose_nothing,
+            concurrent_claims_have_one_winner,
+            concurrent_activities_are_all_counted
+        );
     };
-    (@tests $make:expr; $($check:ident),*) => {
+    (@checks [] $($check:ident),*) => {
+        /// Every check, by name.
+        pub const CHECKS: &[Check] = &[$((stringify!($check), |s| Box::pin($check(s)))),*];
+    };
+    (@names_of [] $($check:ident),*) => {
+        &[$(stringify!($check)),*]
+    };
+    (@tests [$name:ident $run:ident $body:block] $($check:ident),*) => {
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $check() {
-                let store = $make.await;
-                let result = $crate::store::conformance::$check(&store).await;
-                if let Err(failure) = result {
-                    panic!("{}: {}", stringify!($check), failure);
-                }
+                let $name: &'static str = stringify!($check);
+                let $run = $crate::store::conformance::$check;
+                $body
             }
         )*
+    };
+    (@names) => {
+        $crate::session_store_conformance!(@list names_of [])
+    };
+    (|$name:ident, $run:ident| $body:block) => {
+        $crate::session_store_conformance!(@list tests [$name $run $body]);
+    };
+    ($make:expr) => {
+        $crate::session_store_conformance!(|name, check| {
+            let store = $make.await;
+            let result = check(&store).await;
+            if let Err(failure) = result {
+                panic!("{}: {}", name, failure);
+            }
+        });
     };
 }

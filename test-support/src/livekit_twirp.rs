@@ -1,8 +1,6 @@
 //! An in-process fake of LiveKit's `livekit.Egress` Twirp service, for tests.
 //!
-//! Include it with
-//! `#[path = "support/livekit_twirp.rs"] mod livekit_twirp;` and start it inside a tokio
-//! runtime with [`FakeLiveKit::start`] (or [`FakeLiveKit::start_with`] for chosen
+//! Start it inside a tokio runtime with [`FakeLiveKit::start`] (or [`FakeLiveKit::start_with`] for chosen
 //! credentials). It listens on `127.0.0.1:<free port>` until dropped.
 //!
 //! What it does, like LiveKit:
@@ -25,7 +23,6 @@
 //! method down (before it takes effect, [`FakeLiveKit::set_delay_after`] after); [`FakeLiveKit::set_page_size`] paginates ListEgress;
 //! [`FakeLiveKit::set_status`] moves an egress (e.g. to ACTIVE) and
 //! [`FakeLiveKit::add_egress`] creates one nobody asked for.
-#![allow(dead_code, unreachable_pub)]
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;

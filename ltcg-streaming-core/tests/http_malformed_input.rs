@@ -1,343 +1,33 @@
-//! Hardening: abuse of the HTTP router (issue 8, part of point 5), in process through
-//! `tower::ServiceExt::oneshot`, with an internal key and agent keys.
-//!
-//! What the tests prove:
-//! 1. A body one byte over the limit (64 KiB for JSON routes, 1 MiB for LiveKit webhooks)
-//!    is refused with 413 and the `{error, code}` shape on every route that takes a body,
-//!    and nothing is written; the same body at exactly the limit is accepted (so the
-//!    bodies are otherwise valid and the limit is exact); an endless chunked body without
-//!    `Content-Length` is refused after reading little more than the limit.
-//! 2. Deeply nested JSON (100,000 levels of `[` or `{"a":`, tens of thousands of levels at
-//!    the top, 10,000 levels inside `overlayConfig`, `parameters`, `metadata`, other
-//!    routes' fields and signed webhooks) is a 4xx whose error names the problem (the size
-//!    limit, the recursion limit with the field, or the first field whose value has the
-//!    wrong type), with no panic, no stack overflow and nothing written. Deep nesting under
-//!    an *unknown* field is skipped without recursion and the request is judged on its
-//!    known fields.
-//! 3. Invalid UTF-8 in bodies (raw 0xff bytes, a BOM, lone surrogate escapes), in query
-//!    strings (percent-encoded invalid bytes and surrogates) and in header values is a 4xx
-//!    (or, for a header the API does not read, ignored), never a panic, nothing written.
-//! 4. Stream keys and custom RTMP URLs with CR/LF, LF, NUL, spaces, tabs and Unicode line
-//!    separators are 400 `INVALID_INPUT` naming the field (`streamKey`, `customRtmpUrl`,
-//!    `destinations[i].…`, `add[i].…`) on start, destination updates and stored platform
-//!    credentials, nothing is stored, and the error never echoes the key or URL; surrounding
-//!    whitespace is trimmed (DESIGN §4) so no control character reaches the egress;
-//!    `%0d%0a` is printable text that is passed on verbatim, never decoded.
-//! 5. A burst of 10,000 start requests from one agent key is answered 429 with
-//!    `Retry-After` for nearly all of them, another agent and the internal key are served
-//!    normally during and after the burst, and the sessions created stay within the
-//!    per-entity start limit.
-//!
-//! No wall-clock time is asserted; the burst's bounds allow for the limiter's refill over
-//! however long the burst took.
+//! Malformed input to the HTTP router is a 4xx that names the problem, never a panic, and
+//! writes nothing (in process through `tower::ServiceExt::oneshot`):
+//! - deeply nested JSON (100,000 levels of `[` or `{"a":`, tens of thousands of levels at the
+//!   top, 10,000 levels inside `overlayConfig`, `parameters`, `metadata`, other routes'
+//!   fields and signed webhooks) is refused by the size limit, by the recursion limit with the
+//!   field, or at the first field whose value has the wrong type, without a stack overflow;
+//!   deep nesting under an *unknown* field is skipped without recursion and the request is
+//!   judged on its known fields;
+//! - invalid UTF-8 in bodies (raw 0xff bytes, a BOM, lone surrogate escapes), in query
+//!   strings (percent-encoded invalid bytes and surrogates) and in header values is a 4xx
+//!   (or, for a header the API does not read, ignored);
+//! - stream keys and custom RTMP URLs with CR/LF, LF, NUL, spaces, tabs and Unicode line
+//!   separators are 400 `INVALID_INPUT` naming the field (`streamKey`, `customRtmpUrl`,
+//!   `destinations[i].…`, `add[i].…`) on start, destination updates and stored platform
+//!   credentials, nothing is stored, and the error never echoes the key or URL; whitespace
+//!   around a key is trimmed, so no control character reaches the egress; `%0d%0a` is
+//!   printable text that is passed on verbatim, never decoded;
+//! - malformed session ids (spaces, path segments, query syntax, non-ASCII, line breaks,
+//!   empty, too long) are 400 `INVALID_INPUT` naming `sessionId` in queries and in the JSON of
+//!   every route that takes one, and the service's own parsers refuse them the same way.
 
-#[path = "support/harness.rs"]
-mod harness;
-
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::Instant;
-
-use axum::body::{to_bytes, Body, Bytes};
-use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
-use axum::Router;
-use futures::StreamExt as _;
-use harness::*;
-use ltcg_streaming_core::http::{router, ApiAuth, MAX_JSON_BODY, MAX_WEBHOOK_BODY};
-use ltcg_streaming_core::service::RateLimitConfig;
-use ltcg_streaming_core::store::SessionQuery;
-use ltcg_streaming_core::{
-    Actor, Clock, EgressBackend as _, Entity, MemoryStore, SessionId, SessionStatus,
-};
+use axum::body::Body;
+use axum::http::{HeaderValue, Method, Request, StatusCode};
+use ltcg_streaming_core::http::MAX_JSON_BODY;
+use ltcg_streaming_core::service::StopStreamRequest;
+use ltcg_streaming_core::{Actor, Clock, Error, ErrorCode, SessionId};
+use ltcg_streaming_test_support::harness::*;
+use ltcg_streaming_test_support::http::*;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-
-const INTERNAL_KEY: &str = "internal-key-0123456789";
-const AGENT_KEY: &str = "ltcg_agent_key_0123456789";
-const OTHER_AGENT_KEY: &str = "ltcg_other_agent_key_987654";
-
-fn app(h: &Harness) -> Router {
-    let auth = ApiAuth::new()
-        .with_internal_key(INTERNAL_KEY)
-        .unwrap()
-        .with_agent_key(AGENT_KEY, "agent_7")
-        .unwrap()
-        .with_agent_key(OTHER_AGENT_KEY, "agent_9")
-        .unwrap();
-    router(h.service.clone(), auth)
-}
-
-/// A response, its JSON body (`Null` when not JSON) and its raw text.
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    json: Value,
-    text: String,
-}
-
-async fn send(app: &Router, req: Request<Body>) -> Reply {
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-    Reply {
-        status,
-        headers,
-        json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-fn request(method: Method, uri: &str, key: Option<&str>, body: impl Into<Body>) -> Request<Body> {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json");
-    if let Some(key) = key {
-        req = req.header("authorization", format!("Bearer {key}"));
-    }
-    req.body(body.into()).unwrap()
-}
-
-async fn post(app: &Router, uri: &str, key: &str, body: impl Into<Body>) -> Reply {
-    send(app, request(Method::POST, uri, Some(key), body)).await
-}
-
-/// Asserts the error contract: `status`, exactly `{error, code}`, and `code`.
-fn assert_error(reply: &Reply, status: StatusCode, code: &str, ctx: &str) {
-    assert_eq!(reply.status, status, "{ctx}: {}", reply.text);
-    let obj = reply
-        .json
-        .as_object()
-        .unwrap_or_else(|| panic!("{ctx}: not a JSON object: {}", reply.text));
-    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    assert_eq!(keys, ["code", "error"], "{ctx}: {}", reply.text);
-    assert_eq!(reply.json["code"], code, "{ctx}");
-    assert!(
-        !reply.json["error"].as_str().unwrap_or_default().is_empty(),
-        "{ctx}"
-    );
-}
-
-fn error_text(reply: &Reply) -> &str {
-    reply.json["error"].as_str().unwrap_or_default()
-}
-
-/// Everything the API can write: every session, every credential of the entities the
-/// tests use, how many egresses were started.
-async fn snapshot(h: &Harness) -> String {
-    let sessions = h
-        .store
-        .list_sessions(&SessionQuery {
-            limit: 500,
-            ..SessionQuery::default()
-        })
-        .await
-        .unwrap();
-    let mut out = serde_json::to_string(&sessions.sessions).unwrap();
-    for entity in [
-        Entity::agent("agent_7").unwrap(),
-        Entity::agent("agent_8").unwrap(),
-        Entity::agent("agent_9").unwrap(),
-    ] {
-        let credential = h.store.get_credential(&entity).await.unwrap();
-        out.push_str(&format!("\n{entity}: {credential:?}"));
-    }
-    out.push_str(&format!("\negresses started: {}", h.egress.started()));
-    out
-}
-
-/// `value` with a `padding` field that makes its JSON exactly `total` bytes.
-fn padded(value: Value, total: usize) -> String {
-    let base = value.to_string().len();
-    assert!(base <= total, "{base} > {total}");
-    // Whitespace after the value: the same request at exactly `total` bytes (unknown fields
-    // would be refused).
-    let text = format!("{value}{}", " ".repeat(total - base));
-    assert_eq!(text.len(), total);
-    text
-}
-
-/// A started agent_7 session and its egress id.
-async fn started_session(h: &Harness) -> (SessionId, String) {
-    let started = h
-        .service
-        .start_stream(&Actor::Internal, {
-            let mut req = agent_start("agent_7");
-            req.stream_title = Some("Hardening".into());
-            req
-        })
-        .await
-        .unwrap();
-    let egress = h.egress_of(&started.session_id).await;
-    (started.session_id, egress)
-}
-
-/// One route taking a body, and a body it would accept.
-struct BodyRoute {
-    method: Method,
-    uri: &'static str,
-    limit: usize,
-    body: Value,
-}
-
-fn body_routes(sid: &SessionId, egress_id: &str) -> Vec<BodyRoute> {
-    let json_route = |method: Method, uri: &'static str, body: Value| BodyRoute {
-        method,
-        uri,
-        limit: MAX_JSON_BODY,
-        body,
-    };
-    vec![
-        json_route(
-            Method::POST,
-            "/api/streaming/start",
-            json!({"agentId": "agent_8", "streamType": "agent", "platform": "twitch", "streamKey": TWITCH_KEY}),
-        ),
-        json_route(
-            Method::POST,
-            "/api/streaming/link-game",
-            json!({"sessionId": sid, "lobbyId": "lobby_9"}),
-        ),
-        json_route(
-            Method::POST,
-            "/api/agents/decisions",
-            json!({"sessionId": sid, "gameId": "g1", "turnNumber": 1, "phase": "main", "action": "attack", "reasoning": "open board"}),
-        ),
-        json_route(
-            Method::POST,
-            "/api/agents/events",
-            json!({"sessionId": sid, "gameId": "g1", "turnNumber": 1, "eventType": "card_played", "description": "a card"}),
-        ),
-        json_route(
-            Method::POST,
-            "/api/streaming/destinations",
-            json!({"sessionId": sid, "addDestinations": [{"platform": "kick", "streamKey": "kick-key-123"}]}),
-        ),
-        json_route(
-            Method::PUT,
-            "/api/streaming/platforms",
-            json!({"agentId": "agent_9", "platform": "custom", "streamKey": "stored-key-99", "customRtmpUrl": "rtmp://127.0.0.1:1935/live"}),
-        ),
-        BodyRoute {
-            method: Method::POST,
-            uri: "/api/webhooks/livekit",
-            limit: MAX_WEBHOOK_BODY,
-            body: json!({"event": "egress_updated", "id": "EV_padded000001", "createdAt": "1795478000",
-                "egressInfo": {"egressId": egress_id, "status": "EGRESS_ACTIVE", "startedAt": "1795478001000000000"}}),
-        },
-        // Last: it ends the session the others need.
-        json_route(
-            Method::POST,
-            "/api/streaming/stop",
-            json!({"sessionId": sid, "reason": "manual"}),
-        ),
-    ]
-}
-
-/// The request for `route` with `body`: the internal key, or LiveKit's signature.
-fn route_request(h: &Harness, route: &BodyRoute, body: String) -> Request<Body> {
-    if route.uri == "/api/webhooks/livekit" {
-        let auth = sign_webhook(&body, h.clock.now_secs());
-        Request::builder()
-            .method(route.method.clone())
-            .uri(route.uri)
-            .header("content-type", "application/webhook+json")
-            .header("authorization", auth)
-            .body(body.into())
-            .unwrap()
-    } else {
-        request(route.method.clone(), route.uri, Some(INTERNAL_KEY), body)
-    }
-}
-
-#[tokio::test]
-async fn oversized_bodies_are_413_on_every_route_and_write_nothing() {
-    let h = Harness::new();
-    let app = app(&h);
-    let (sid, egress) = started_session(&h).await;
-    let routes = body_routes(&sid, &egress);
-    let before = snapshot(&h).await;
-    for route in &routes {
-        let ctx = format!("{} {}", route.method, route.uri);
-        let body = padded(route.body.clone(), route.limit + 1);
-        let reply = send(&app, route_request(&h, route, body)).await;
-        assert_error(&reply, StatusCode::PAYLOAD_TOO_LARGE, "INVALID_INPUT", &ctx);
-        assert!(
-            error_text(&reply).contains(&format!("larger than {} bytes", route.limit)),
-            "{ctx}: {}",
-            reply.text
-        );
-        assert_eq!(snapshot(&h).await, before, "{ctx}: nothing written");
-    }
-    // The same bodies at exactly the limit are accepted and do their work: the 413s above
-    // were about size alone.
-    for route in &routes {
-        let ctx = format!("{} {} at the limit", route.method, route.uri);
-        let body = padded(route.body.clone(), route.limit);
-        let reply = send(&app, route_request(&h, route, body)).await;
-        assert_eq!(reply.status, StatusCode::OK, "{ctx}: {}", reply.text);
-        if route.uri == "/api/webhooks/livekit" {
-            assert_eq!(reply.json["applied"], true, "{ctx}: {}", reply.text);
-        }
-    }
-    let session = h.store.get_session(&sid).await.unwrap().unwrap();
-    assert_eq!(session.status, SessionStatus::Ended);
-    assert_eq!((session.decisions_logged, session.events_recorded), (1, 1));
-    assert_eq!(session.current_lobby_id.as_deref(), Some("lobby_9"));
-    assert_eq!(session.destinations.len(), 2);
-    assert!(h
-        .store
-        .active_session(&Entity::agent("agent_8").unwrap())
-        .await
-        .unwrap()
-        .is_some());
-    assert!(h
-        .store
-        .get_credential(&Entity::agent("agent_9").unwrap())
-        .await
-        .unwrap()
-        .is_some());
-}
-
-#[tokio::test]
-async fn endless_chunked_bodies_are_cut_off_near_the_limit() {
-    let h = Harness::new();
-    let app = app(&h);
-    let (sid, egress) = started_session(&h).await;
-    let before = snapshot(&h).await;
-    const CHUNK: usize = 16 * 1024;
-    for route in body_routes(&sid, &egress) {
-        let ctx = format!("{} {}", route.method, route.uri);
-        // A body without Content-Length that would go on for 64 MiB; count what is read.
-        let pulled = Arc::new(AtomicUsize::new(0));
-        let counter = pulled.clone();
-        let chunks = futures::stream::iter(0..4096).map(move |i| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            let chunk = if i == 0 {
-                let mut first = b"{\"padding\":\"".to_vec();
-                first.resize(CHUNK, b'x');
-                first
-            } else {
-                vec![b'x'; CHUNK]
-            };
-            Ok::<_, std::io::Error>(Bytes::from(chunk))
-        });
-        // (For the webhook, the signature covers an empty body: the size check comes first.)
-        let mut req = route_request(&h, &route, String::new());
-        *req.body_mut() = Body::from_stream(chunks);
-        let reply = send(&app, req).await;
-        assert_error(&reply, StatusCode::PAYLOAD_TOO_LARGE, "INVALID_INPUT", &ctx);
-        let read = pulled.load(Ordering::SeqCst) * CHUNK;
-        assert!(
-            read <= route.limit + 2 * CHUNK,
-            "{ctx}: read {read} bytes for a {} byte limit",
-            route.limit
-        );
-        assert_eq!(snapshot(&h).await, before, "{ctx}: nothing written");
-    }
-}
 
 /// `depth` opening brackets of `open`, `inner`, and the matching closers.
 fn nested(open: &str, close: &str, depth: usize, inner: &str) -> String {
@@ -722,7 +412,7 @@ async fn invalid_utf8_anywhere_is_a_4xx_and_writes_nothing() {
         .await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{uri}");
         assert!(
-            !reply.text.contains("Hardening"),
+            !reply.text.contains(SESSION_TITLE),
             "{uri}: no data without a valid token"
         );
         let events = uri.replacen("/stream/overlay?", "/stream/overlay/events?", 1);
@@ -951,8 +641,8 @@ async fn header_injection_in_keys_and_urls_is_refused_by_field() {
     assert!(!reply.text.contains("INJ3CT"));
     assert_eq!(snapshot(&h).await, before, "nothing written");
 
-    // Line breaks around a key are whitespace and trimmed (DESIGN §4): accepted, and the
-    // URL handed to the egress has no control character in it.
+    // Line breaks around a key are whitespace, which is trimmed: accepted, and the URL
+    // handed to the egress has no control character in it.
     let reply = post(&app, start, INTERNAL_KEY, json!({"agentId": "agent_8", "platform": "twitch", "streamKey": "\r\n live_trimmed_key_123 \r\n"}).to_string()).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let id: SessionId = reply.json["sessionId"].as_str().unwrap().parse().unwrap();
@@ -965,8 +655,8 @@ async fn header_injection_in_keys_and_urls_is_refused_by_field() {
         url.expose_secret(),
         "rtmps://live.twitch.tv/app/live_trimmed_key_123"
     );
-    // `%0d%0a` is printable text (DESIGN §4 allows printable ASCII in keys and URL paths):
-    // it is carried verbatim, never decoded into a line break.
+    // `%0d%0a` is printable text (keys and URL paths may hold any printable ASCII): it is
+    // carried verbatim, never decoded into a line break.
     let body = json!({"agentId": "agent_9", "platform": "custom", "streamKey": "key%0d%0aX-Injected:1", "customRtmpUrl": "rtmp://127.0.0.1:1935/live%0d%0a"});
     let reply = post(&app, start, OTHER_AGENT_KEY, body.to_string()).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
@@ -987,193 +677,139 @@ async fn header_injection_in_keys_and_urls_is_refused_by_field() {
     assert!(!url.expose_secret().chars().any(char::is_control));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_burst_from_one_agent_is_limited_without_starving_others() {
-    let limits = RateLimitConfig::default();
-    let h = Harness::with(Arc::new(MemoryStore::new()), limits);
-    let app = app(&h);
-    const BURST: usize = 10_000;
-    const WAVE: usize = 200;
-    let start_body =
-        json!({"platform": "twitch", "streamKey": TWITCH_KEY, "forceRestart": true}).to_string();
-    let began = Instant::now();
-    let mut ok = 0usize;
-    let mut limited = 0usize;
-    let mut conflicts = 0usize;
-    let mut other_agent_served = 0usize;
-    let mut internal_served = 0usize;
-    for wave in 0..BURST / WAVE {
-        let replies = futures::future::join_all((0..WAVE).map(|_| {
-            let app = app.clone();
-            let body = start_body.clone();
-            tokio::spawn(async move {
-                send(
-                    &app,
-                    request(Method::POST, "/api/streaming/start", Some(AGENT_KEY), body),
-                )
-                .await
-            })
-        }))
-        .await;
-        for reply in replies {
-            let reply = reply.unwrap();
-            match reply.status {
-                StatusCode::OK => ok += 1,
-                StatusCode::TOO_MANY_REQUESTS => {
-                    limited += 1;
-                    assert_error(
-                        &reply,
-                        StatusCode::TOO_MANY_REQUESTS,
-                        "RATE_LIMITED",
-                        "burst",
-                    );
-                    let retry_after: u64 = reply
-                        .headers
-                        .get("retry-after")
-                        .expect("429 without Retry-After")
-                        .to_str()
-                        .unwrap()
-                        .parse()
-                        .unwrap();
-                    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
-                }
-                // Two starts let through together race: the later one replaces the
-                // earlier session (forceRestart) before its egress is recorded, and the
-                // earlier caller is told so. Both passed the start limiter.
-                StatusCode::CONFLICT => {
-                    assert_error(&reply, StatusCode::CONFLICT, "CONFLICT", "burst");
-                    conflicts += 1;
-                }
-                other => panic!("unexpected {other}: {}", reply.text),
-            }
-        }
-        // Others during the burst: another agent (its own bucket) and the internal key.
-        let reply = send(
-            &app,
-            request(
-                Method::GET,
-                "/api/streaming/sessions",
-                Some(OTHER_AGENT_KEY),
-                Body::empty(),
-            ),
-        )
-        .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::OK,
-            "agent_9 during wave {wave}: {}",
-            reply.text
-        );
-        other_agent_served += 1;
-        let reply = send(
-            &app,
-            request(
-                Method::GET,
-                "/api/streaming/sessions?streamType=agent&entityId=agent_7",
-                Some(INTERNAL_KEY),
-                Body::empty(),
-            ),
-        )
-        .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::OK,
-            "internal during wave {wave}: {}",
-            reply.text
-        );
-        internal_served += 1;
+/// Malformed ids, as they appear decoded and URL-encoded in a query string.
+const MALFORMED: [(&str, &str); 6] = [
+    ("a b", "a%20b"),
+    ("../etc/passwd", "..%2Fetc%2Fpasswd"),
+    ("ses_1&token=x", "ses_1%26token%3Dx"),
+    ("ses_é", "ses_%C3%A9"),
+    ("ses_1\n", "ses_1%0A"),
+    ("", ""),
+];
+
+fn assert_session_id_error(err: &Error) {
+    assert_eq!(err.code(), ErrorCode::InvalidInput, "{err}");
+    match err {
+        Error::InvalidInput { field, .. } => assert_eq!(field, "sessionId"),
+        other => panic!("not an input error: {other}"),
     }
-    let elapsed = began.elapsed().as_secs_f64();
-    assert_eq!(ok + limited + conflicts, BURST);
-    assert_eq!(
-        (other_agent_served, internal_served),
-        (BURST / WAVE, BURST / WAVE)
-    );
+}
 
-    // Limits: per-actor calls (burst 60, 120/min) and per-entity starts (burst 3, 6/min),
-    // plus whatever the buckets refilled while the burst ran.
-    let refill = |per_minute: u32| (elapsed * f64::from(per_minute) / 60.0).ceil() as usize;
-    let max_calls = limits.call_burst as usize + refill(limits.calls_per_minute);
-    let max_starts = limits.start_burst as usize + refill(limits.starts_per_minute);
-    assert!(
-        limited >= BURST - max_calls,
-        "only {limited} of {BURST} limited"
+/// The service's own parsers refuse the same ids, with the field named.
+#[tokio::test]
+async fn malformed_session_ids_are_input_errors_in_the_service() {
+    let too_long = "s".repeat(129);
+    for bad in MALFORMED
+        .iter()
+        .map(|(raw, _)| *raw)
+        .chain([too_long.as_str()])
+    {
+        assert_session_id_error(&SessionId::parse(bad).unwrap_err());
+        assert_session_id_error(&bad.parse::<SessionId>().unwrap_err());
+        // Request types the service and the bindings decode refuse it too.
+        let err = serde_json::from_value::<StopStreamRequest>(json!({ "sessionId": bad }))
+            .expect_err(bad);
+        assert!(err.to_string().contains("sessionId"), "{bad:?}: {err}");
+    }
+    // A well-formed id that does not exist is NOT_FOUND, not an input error.
+    let h = Harness::new();
+    let unknown = SessionId::parse("ses_unknown").unwrap();
+    expect_code(
+        h.service.get_status(&Actor::Internal, &unknown).await,
+        ErrorCode::NotFound,
     );
-    assert!(
-        limited > BURST * 9 / 10,
-        "most of the burst is limited: {limited}"
-    );
-    assert!(ok >= 1, "the first start gets through");
-    assert!(
-        ok + conflicts <= max_starts,
-        "{ok} + {conflicts} starts passed the limiter > {max_starts}"
-    );
-    let agent_7 = h
-        .store
-        .list_sessions(&SessionQuery {
-            entity: Some(Entity::agent("agent_7").unwrap()),
-            limit: 500,
-            ..SessionQuery::default()
-        })
-        .await
-        .unwrap()
-        .sessions;
-    assert!(
-        (ok..=max_starts).contains(&agent_7.len()),
-        "{} sessions for {ok} accepted starts, at most {max_starts}",
-        agent_7.len()
-    );
-    let active: Vec<_> = agent_7.iter().filter(|s| s.status.is_active()).collect();
-    assert_eq!(active.len(), 1, "one active session per entity");
-    // Every session created started one egress; only the active one's is still running.
-    assert_eq!(h.egress.started() as usize, agent_7.len());
-    let running = h.egress.list_active().await.unwrap();
-    assert_eq!(
-        running
-            .iter()
-            .map(|e| e.egress_id.as_str())
-            .collect::<Vec<_>>(),
-        [active[0].egress_id.as_deref().unwrap()]
-    );
+}
 
-    // After the burst: the other agent and the internal key still start streams.
-    let reply = post(
-        &app,
-        "/api/streaming/start",
-        OTHER_AGENT_KEY,
-        json!({"platform": "twitch", "streamKey": TWITCH_KEY}).to_string(),
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    assert_eq!(reply.json["reused"], false);
-    let reply = post(
-        &app,
-        "/api/streaming/start",
-        INTERNAL_KEY,
-        json!({"agentId": "agent_42", "platform": "twitch", "streamKey": TWITCH_KEY}).to_string(),
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    let reply = send(
-        &app,
-        request(
+/// A malformed session id is 400 `INVALID_INPUT` on every route, never a 500.
+#[tokio::test]
+async fn malformed_session_ids_are_400_over_http() {
+    let h = Harness::new();
+    let app = app(&h);
+    let k = Some(INTERNAL_KEY);
+    let too_long = "s".repeat(129);
+    let queries = MALFORMED
+        .iter()
+        .map(|(_, encoded)| (*encoded).to_owned())
+        .chain([too_long.clone()]);
+    for encoded in queries {
+        let Reply {
+            status, json: body, ..
+        } = call(
+            &app,
             Method::GET,
-            "/api/streaming/sessions?active=true",
-            Some(INTERNAL_KEY),
-            Body::empty(),
+            &format!("/api/streaming/status?sessionId={encoded}"),
+            k,
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("INVALID_INPUT")),
+            "{encoded:?}: {body}"
+        );
+        assert!(
+            body["error"].as_str().unwrap().contains("sessionId"),
+            "{body}"
+        );
+    }
+    // JSON bodies of every route that takes a session id.
+    let routes: [(&str, Value); 5] = [
+        ("/api/streaming/stop", json!({})),
+        ("/api/streaming/link-game", json!({"lobbyId": "lobby_1"})),
+        ("/api/streaming/destinations", json!({"remove": ["dst_x"]})),
+        (
+            "/api/agents/decisions",
+            json!({"gameId": "g", "turnNumber": 1, "phase": "p", "action": "a", "reasoning": "r"}),
         ),
+        (
+            "/api/agents/events",
+            json!({"gameId": "g", "turnNumber": 1, "eventType": "card_played", "description": "d"}),
+        ),
+    ];
+    for (uri, base) in routes {
+        for bad in MALFORMED
+            .iter()
+            .map(|(raw, _)| *raw)
+            .chain([too_long.as_str()])
+        {
+            let mut body = base.clone();
+            body["sessionId"] = bad.into();
+            let Reply {
+                status,
+                json: answer,
+                ..
+            } = call(&app, Method::POST, uri, k, Some(body)).await;
+            assert_eq!(
+                (status, answer["code"].as_str()),
+                (StatusCode::BAD_REQUEST, Some("INVALID_INPUT")),
+                "{uri} {bad:?}: {answer}"
+            );
+            assert!(
+                answer["error"].as_str().unwrap().contains("sessionId"),
+                "{uri}: {answer}"
+            );
+        }
+    }
+    // The overlay page answers a malformed id with its 401 page, without data.
+    let req = Request::builder()
+        .uri("/stream/overlay?sessionId=a%20b&token=x")
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    // A well-formed unknown id: 404.
+    let Reply {
+        status, json: body, ..
+    } = call(
+        &app,
+        Method::GET,
+        "/api/streaming/status?sessionId=ses_unknown",
+        k,
+        None,
     )
     .await;
     assert_eq!(
-        reply.json["count"], 3,
-        "agent_7, agent_9 and agent_42 each stream once"
-    );
-    // The limited agent itself is still refused right after its burst.
-    let reply = post(&app, "/api/streaming/start", AGENT_KEY, start_body).await;
-    assert_error(
-        &reply,
-        StatusCode::TOO_MANY_REQUESTS,
-        "RATE_LIMITED",
-        "after the burst",
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("NOT_FOUND"))
     );
 }

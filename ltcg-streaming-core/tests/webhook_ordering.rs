@@ -1,4 +1,4 @@
-//! Hardening: lost, duplicated and reordered LiveKit webhooks (issue 8, point 3).
+//! Lost, duplicated and reordered LiveKit webhooks always lead to the same session.
 //!
 //! One real session's egress webhook sequence, as LiveKit sends it for a web egress that
 //! renders our overlay and ends normally:
@@ -37,14 +37,10 @@
 //!
 //! No wall-clock time is asserted: every time comes from the manual clock or the events.
 
-#[path = "support/harness.rs"]
-mod harness;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use harness::*;
 use ltcg_streaming_core::egress::{EgressBackend, EgressRequest, EgressSummary};
 use ltcg_streaming_core::service::{
     DecisionInput, EventInput, RateLimitConfig, ReconcileReport, StopStreamRequest, WebhookOutcome,
@@ -55,6 +51,7 @@ use ltcg_streaming_core::{
     Actor, Clock, EgressEvent, EgressStatus, Entity, MemoryEgress, MemoryStore, SecretString,
     SessionId, SessionStatus,
 };
+use ltcg_streaming_test_support::harness::*;
 use serde_json::{json, Value};
 
 /// When the egress really went active (the `startedAt` LiveKit reports), Unix ms.
@@ -71,7 +68,7 @@ const DELIVER_AT_MS: i64 = ENDED_AT_MS + 1_500;
 /// One reconciler pass, more than its 60 s grace period after any webhook.
 const RECONCILE_AT_MS: i64 = DELIVER_AT_MS + 120_000;
 
-const AGENT: &str = "agent_hardening";
+const AGENT: &str = "agent_webhook_order";
 const DECISIONS: u64 = 2;
 const EVENTS: u64 = 1;
 const PEAK_VIEWERS: u64 = 19;

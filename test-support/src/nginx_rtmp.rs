@@ -1,6 +1,6 @@
 //! A private nginx with the RTMP module on 127.0.0.1 (Debian `nginx` + `libnginx-mod-rtmp`),
-//! started per test and stopped on drop.
-#![allow(dead_code, unreachable_pub)]
+//! started per test and stopped on drop; `ffprobe`, free ports and processes; and the rule
+//! for a tool a test needs but the machine lacks: skipped locally, a failure in CI.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -29,8 +29,11 @@ pub fn have(program: &str) -> bool {
         .is_ok()
 }
 
+/// A running nginx-rtmp with one `live` application; stopped when dropped.
+#[derive(Debug)]
 pub struct NginxRtmp {
     child: Child,
+    /// The port it listens on (127.0.0.1).
     pub port: u16,
     _dir: tempfile::TempDir,
 }

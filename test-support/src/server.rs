@@ -6,7 +6,9 @@
 //! every raw HTTP response is kept, and on drop both are searched for every secret the test
 //! gave it (API keys, the encryption key, the JWT and LiveKit secrets, and each stream key,
 //! hence each unredacted RTMP URL).
-#![allow(dead_code, unreachable_pub)]
+//!
+//! The server binary is only known to the examples' integration tests
+//! (`env!("CARGO_BIN_EXE_ltcg-streaming-server")`), which pass its path to [`Server::start`].
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -26,17 +28,19 @@ pub const LIVEKIT_KEY: &str = "APIe2eLiveKit";
 /// LiveKit API secret for tests that configure LiveKit.
 pub const LIVEKIT_SECRET: &str = "e2e-livekit-secret-0123456789abcdef";
 
-/// Secrets every server of this file is given.
+/// Secrets every server is given.
 pub const BASE_SECRETS: &[&str] = &[
     INTERNAL_KEY,
     ENC_KEY,
     "e2e-overlay-secret",
     LIVEKIT_SECRET,
-    // Stream keys used below.
+    // Stream keys the end-to-end tests use.
     "overlaykey1",
     "live_123456789_abcdefghijklmnop",
 ];
 
+/// A running reference server; killed, then scanned for leaks, when dropped.
+#[derive(Debug)]
 pub struct Server {
     child: Child,
     /// The port it listens on.
@@ -50,11 +54,15 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start(db: &Path, port: u16) -> Self {
-        Self::start_with(db, port, &[])
+    /// Starts the server binary `program` on 127.0.0.1:`port` with the SQLite file `db`, and
+    /// waits until `/healthz` answers.
+    pub fn start(program: &str, db: &Path, port: u16) -> Self {
+        Self::start_with(program, db, port, &[])
     }
 
-    pub fn start_with(db: &Path, port: u16, extra: &[(&str, &str)]) -> Self {
+    /// Like [`Server::start`] with extra environment variables; the values of those named
+    /// `…SECRET` or `…KEYS` are watched by the leak scan.
+    pub fn start_with(program: &str, db: &Path, port: u16, extra: &[(&str, &str)]) -> Self {
         let log = PathBuf::from(format!("{}.{port}.log", db.display()));
         let out = std::fs::OpenOptions::new()
             .create(true)
@@ -62,7 +70,7 @@ impl Server {
             .open(&log)
             .unwrap();
         let err = out.try_clone().unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ltcg-streaming-server"));
+        let mut command = Command::new(program);
         command
             .env("RUST_LOG", "trace")
             .env("LTCG_BIND", format!("127.0.0.1:{port}"))
@@ -162,6 +170,7 @@ impl Server {
         (status, json)
     }
 
+    /// The public status of session `sid` (through the internal key).
     pub fn status(&self, sid: &str) -> Value {
         self.request(
             "GET",
@@ -172,6 +181,7 @@ impl Server {
         .1
     }
 
+    /// Waits up to 30 s until session `sid` has status `want`.
     pub fn wait_status(&self, sid: &str, want: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while self.status(sid)["status"] != want {
@@ -182,6 +192,18 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+
+    /// The agent's sessions, newest first, as the server lists them to the internal key.
+    pub fn sessions_of(&self, agent: &str) -> Vec<Value> {
+        let (status, list) = self.request(
+            "GET",
+            &format!("/api/streaming/sessions?streamType=agent&entityId={agent}"),
+            Some(INTERNAL_KEY),
+            None,
+        );
+        assert_eq!(status, 200, "{list}");
+        list["sessions"].as_array().cloned().unwrap_or_default()
     }
 
     /// SIGTERM, then the exit status.

@@ -1,6 +1,5 @@
 //! A service wired to real in-process parts (memory store, memory egress, AES-GCM vault),
 //! a manual clock, and LiveKit-style webhook signing.
-#![allow(dead_code, unreachable_pub)]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,19 +12,28 @@ use ltcg_streaming_core::egress::EgressBackend;
 use ltcg_streaming_core::service::{RateLimitConfig, StartStreamRequest};
 use ltcg_streaming_core::store::SessionStore;
 use ltcg_streaming_core::{
-    AesGcmVault, KeyVault, ManualClock, MemoryEgress, MemoryStore, Platform, SecretString,
-    ServiceOptions, StreamingConfig, StreamingService,
+    AesGcmVault, Error, ErrorCode, KeyVault, ManualClock, MemoryEgress, MemoryStore, Platform,
+    SecretString, ServiceOptions, StreamingConfig, StreamingService,
 };
 use sha2::{Digest, Sha256};
 
+/// The stream-key encryption key (hex) of the harness's vault and configuration.
 pub const KEY_HEX: &str = "6457ed47ba47dc9dccb72b09f27843b717aed4fcb909b4a7472fff3c46733e23";
+/// The overlay-token secret of the harness's configuration.
 pub const JWT_SECRET: &str = "harness-overlay-secret";
+/// The LiveKit API key webhooks are signed with (`iss`).
 pub const API_KEY: &str = "APIharness";
+/// The LiveKit API secret webhooks are signed with.
 pub const API_SECRET: &str = "harness-livekit-secret-0123456789";
+/// The overlay base URL (`app_url`) of the harness's configuration.
 pub const APP_URL: &str = "https://lunchtable.test";
+/// The manual clock's start, Unix ms.
 pub const T0: i64 = 1_795_478_000_000;
+/// The Twitch stream key of [`agent_start`].
 pub const TWITCH_KEY: &str = "live_123456789_abcdefghijklmnop";
 
+/// The harness's configuration: [`KEY_HEX`], [`JWT_SECRET`], [`APP_URL`] and LiveKit with
+/// [`API_KEY`] / [`API_SECRET`].
 pub fn config() -> StreamingConfig {
     let mut config = StreamingConfig::new(KEY_HEX, JWT_SECRET).unwrap();
     config.app_url = APP_URL.into();
@@ -34,19 +42,34 @@ pub fn config() -> StreamingConfig {
     config
 }
 
+/// A service and the parts it runs on, for tests to drive and inspect.
+#[derive(Debug)]
 pub struct Harness {
+    /// The service under test.
     pub service: StreamingService,
+    /// Its store.
     pub store: Arc<dyn SessionStore>,
+    /// The in-memory egress tests inspect (usually the one the service uses).
     pub egress: Arc<MemoryEgress>,
+    /// Its clock, starting at [`T0`].
     pub clock: Arc<ManualClock>,
+    /// Its vault (key [`KEY_HEX`]).
     pub vault: Arc<AesGcmVault>,
 }
 
+impl Default for Harness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Harness {
+    /// A memory store, a memory egress and no rate limits.
     pub fn new() -> Self {
         Self::with(Arc::new(MemoryStore::new()), RateLimitConfig::disabled())
     }
 
+    /// `store` and `limits` with a memory egress.
     pub fn with(store: Arc<dyn SessionStore>, limits: RateLimitConfig) -> Self {
         let egress = Arc::new(MemoryEgress::new());
         Self::with_parts(store, egress.clone(), egress, limits)
@@ -149,6 +172,7 @@ pub fn sign_webhook(body: &str, now_secs: i64) -> String {
     sign_webhook_with(body, now_secs, API_KEY, API_SECRET)
 }
 
+/// Like [`sign_webhook`] with another API key and secret (forgeries).
 pub fn sign_webhook_with(body: &str, now_secs: i64, key: &str, secret: &str) -> String {
     let claims = serde_json::json!({
         "sha256": STANDARD.encode(Sha256::digest(body.as_bytes())),
@@ -166,6 +190,16 @@ pub fn sign_webhook_with(body: &str, now_secs: i64, key: &str, secret: &str) -> 
     .unwrap()
 }
 
+/// The error of a refused call, after checking its code.
+pub fn expect_code<T: std::fmt::Debug>(
+    r: ltcg_streaming_core::Result<T>,
+    code: ErrorCode,
+) -> Error {
+    let err = r.expect_err("must be refused");
+    assert_eq!(err.code(), code, "{err}");
+    err
+}
+
 /// A start request for agent `agent_id` to Twitch.
 pub fn agent_start(agent_id: &str) -> StartStreamRequest {
     StartStreamRequest {
@@ -177,7 +211,8 @@ pub fn agent_start(agent_id: &str) -> StartStreamRequest {
     }
 }
 
-/// A start request for user `user_id` to a custom RTMP server.
+/// A start request with stream key `key` to a custom RTMP server on 127.0.0.1 (the actor is
+/// the user).
 pub fn user_start(key: &str) -> StartStreamRequest {
     StartStreamRequest {
         platform: Some(Platform::Custom),

@@ -1,0 +1,18 @@
+//! Code shared by the ltcg-streaming test suites (a dev-dependency of the core and of the
+//! examples; never published).
+//!
+//! - [`harness`]: a [`StreamingService`](ltcg_streaming_core::StreamingService) on real
+//!   in-process parts (memory store and egress, AES-GCM vault, manual clock) and LiveKit-style
+//!   webhook signing.
+//! - [`http`]: the HTTP router in process: API keys, requests, replies and the error
+//!   contract.
+//! - [`livekit_twirp`]: an in-process fake of LiveKit's `livekit.Egress` Twirp service.
+//! - [`nginx_rtmp`]: a private nginx-rtmp on 127.0.0.1, `ffprobe`, free ports, and the rule
+//!   for tools that are missing (skip locally, fail in CI).
+//! - [`server`]: the reference server as a child process, with a scan for leaked secrets.
+
+pub mod harness;
+pub mod http;
+pub mod livekit_twirp;
+pub mod nginx_rtmp;
+pub mod server;
