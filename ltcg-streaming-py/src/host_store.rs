@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use ltcg_streaming_core::store::host::{HostCall, HostStore, StoreMethod};
 use ltcg_streaming_core::{Error, Result};
 use pyo3::exceptions::PyRuntimeError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyTuple;
@@ -66,8 +67,42 @@ impl PythonObject {
                 "a Python session store can only be used from the async API, with an event loop running",
             )
         })?;
-        let future = pyo3_async_runtimes::into_future_with_locals(&locals, result)?;
-        Ok(Pending::Awaiting(Box::pin(future)))
+        // A task of our own, so that a call abandoned by the core (its caller was cancelled
+        // before the call committed) cancels the Python side too.
+        let event_loop = locals.event_loop(py);
+        let task = event_loop.call_method1(intern!(py, "create_task"), (result,))?;
+        let guard = CancelOnDrop {
+            task: task.clone().unbind(),
+            event_loop: event_loop.unbind(),
+        };
+        let future = pyo3_async_runtimes::into_future_with_locals(&locals, task)?;
+        Ok(Pending::Awaiting(Box::pin(async move {
+            let out = future.await;
+            drop(guard);
+            out
+        })))
+    }
+}
+
+/// Cancels a Python task when dropped before it finished (a no-op once it is done).
+struct CancelOnDrop {
+    task: Py<PyAny>,
+    event_loop: Py<PyAny>,
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        // A closed loop refuses the call: nothing is left to cancel then.
+        let _ = attach(|py| -> PyResult<()> {
+            let task = self.task.bind(py);
+            if !task.call_method0(intern!(py, "done"))?.is_truthy()? {
+                let cancel = task.getattr(intern!(py, "cancel"))?;
+                self.event_loop
+                    .bind(py)
+                    .call_method1(intern!(py, "call_soon_threadsafe"), (cancel,))?;
+            }
+            Ok(())
+        });
     }
 }
 

@@ -13,6 +13,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
+use ltcg_streaming_core::service::commit::{tracked, CommitFlag};
 use ltcg_streaming_core::Error;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -75,7 +76,8 @@ impl From<PyErr> for Failure {
 pub(crate) type Outcome<T> = Result<T, Failure>;
 
 /// An `asyncio.Future` of the running loop, resolved with the outcome of `future` (run on
-/// the runtime, without the GIL). Cancelling it aborts the Rust task.
+/// the runtime, without the GIL). Cancelling it aborts the Rust task unless the call has
+/// committed (`ltcg_streaming_core::service::commit`): then it runs to its documented end.
 pub(crate) fn spawn<'py, T, F>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
 where
     T: for<'a> IntoPyObject<'a> + Send + 'static,
@@ -85,6 +87,7 @@ where
     let event_loop = locals.event_loop(py);
     let awaitable = event_loop.call_method0(intern!(py, "create_future"))?;
     let (event_loop, target) = (event_loop.unbind(), awaitable.clone().unbind());
+    let (future, committed) = tracked(future);
     let task = pyo3_async_runtimes::tokio::get_runtime().spawn(async move {
         let outcome = pyo3_async_runtimes::tokio::scope(locals, future).await;
         // Waiting for the GIL blocks a thread: not one of the runtime's workers.
@@ -92,7 +95,7 @@ where
     });
     awaitable.call_method1(
         intern!(py, "add_done_callback"),
-        (AbortOnCancel(task.abort_handle()),),
+        (AbortOnCancel(task.abort_handle(), committed),),
     )?;
     Ok(awaitable)
 }
@@ -140,9 +143,10 @@ fn settle(future: &Bound<'_, PyAny>, ok: bool, value: &Bound<'_, PyAny>) -> PyRe
     Ok(())
 }
 
-/// Done-callback of an awaitable: aborts its Rust task when it was cancelled.
+/// Done-callback of an awaitable: aborts its Rust task when it was cancelled before the call
+/// committed.
 #[pyclass(frozen)]
-struct AbortOnCancel(AbortHandle);
+struct AbortOnCancel(AbortHandle, CommitFlag);
 
 #[pymethods]
 impl AbortOnCancel {
@@ -150,6 +154,7 @@ impl AbortOnCancel {
         if future
             .call_method0(intern!(future.py(), "cancelled"))?
             .is_truthy()?
+            && !self.1.committed()
         {
             self.0.abort();
         }

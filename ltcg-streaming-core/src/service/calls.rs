@@ -176,9 +176,11 @@ impl StreamingService {
                 out(self.link_lobby(actor, &id, lobby.as_deref()).await)
             }
             ServiceMethod::RecordDecision => {
-                out(self.record_decision(actor, a.request("input")?).await)
+                out(self.record_decision(actor, a.request("request")?).await)
             }
-            ServiceMethod::RecordEvent => out(self.record_event(actor, a.request("input")?).await),
+            ServiceMethod::RecordEvent => {
+                out(self.record_event(actor, a.request("request")?).await)
+            }
             ServiceMethod::UpdateViewerCount => {
                 let id: SessionId = a.required("sessionId")?;
                 let viewers: u64 = a.required("viewers")?;
@@ -206,11 +208,11 @@ impl StreamingService {
                 out(self.configure_platform(actor, a.request("request")?).await)
             }
             ServiceMethod::GetPlatformConfig => {
-                let target = a.request("target")?;
+                let target = a.request("request")?;
                 out(self.get_platform_config(actor, &target).await)
             }
             ServiceMethod::DeletePlatformConfig => {
-                let target = a.request("target")?;
+                let target = a.request("request")?;
                 out(self.delete_platform_config(actor, &target).await)
             }
             ServiceMethod::OnGameStarted => {

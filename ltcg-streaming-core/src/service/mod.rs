@@ -13,6 +13,7 @@
 mod activity;
 mod actor;
 mod calls;
+pub mod commit;
 mod destinations;
 mod limits;
 mod matching;
@@ -219,7 +220,11 @@ impl StreamingService {
             let mut t = transition(&current, event, at_ms.unwrap_or_else(|| self.now()));
             if t.changed {
                 match self.inner.store.update_session(&t.session).await {
-                    Ok(saved) => t.session = saved,
+                    Ok(saved) => {
+                        // Written: the egress stop that follows is not abandoned.
+                        commit::mark_committed();
+                        t.session = saved;
+                    }
                     Err(e) if e.code() == ErrorCode::Conflict => continue,
                     Err(e) => return Err(e),
                 }

@@ -28,7 +28,8 @@ impl StreamingService {
     /// The session row is written before the egress call, so a crash or timeout never
     /// leaves an egress without a session. A failed start leaves the session `error` and
     /// nothing running; an uncertain one (timeout, unavailable) leaves it `initializing`
-    /// for the reconciler to settle.
+    /// for the reconciler to settle. Cancellation (see [`super::commit`]): before the row is
+    /// written a cancelled start leaves nothing; after, it runs to one of those outcomes.
     pub async fn start_stream(
         &self,
         actor: &Actor,
@@ -104,6 +105,8 @@ impl StreamingService {
                 }
             }
         };
+        // The row exists: from here the start runs to its end even if the caller gives up.
+        super::commit::mark_committed();
         tracing::info!(session = %session.id, entity = %entity, %platform, outputs = targets.len(), "session created");
         self.launch(session, &targets).await
     }
