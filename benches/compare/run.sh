@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cross-language comparison (issue 7): the Node and Python bindings, built in release mode,
+# Cross-language comparison: the Node and Python bindings, built in release mode,
 # against the peer stacks they replace, each in one process. Prints two tables (µs/op for
 # both sides and the ratio peer/ours).
 #
