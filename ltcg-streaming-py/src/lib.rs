@@ -16,7 +16,6 @@ mod host_store;
 mod runtime;
 mod service;
 mod stores;
-#[cfg(feature = "testing")]
 mod testing;
 
 use pyo3::prelude::*;
@@ -42,13 +41,11 @@ fn _ltcg_streaming(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(functions::redact_url, m)?)?;
     m.add_function(wrap_pyfunction!(functions::default_overlay_config, m)?)?;
     m.add_function(wrap_pyfunction!(functions::estimate_cost, m)?)?;
-    #[cfg(feature = "testing")]
-    {
-        m.add_function(wrap_pyfunction!(testing::run_session_store_conformance, m)?)?;
-        m.add_function(wrap_pyfunction!(
-            testing::session_store_conformance_checks,
-            m
-        )?)?;
-    }
+    // `ltcg_streaming.testing` re-exports these; `import ltcg_streaming` does not.
+    m.add_function(wrap_pyfunction!(testing::run_session_store_conformance, m)?)?;
+    m.add_function(wrap_pyfunction!(
+        testing::session_store_conformance_checks,
+        m
+    )?)?;
     Ok(())
 }

@@ -283,13 +283,15 @@ class StreamingService:
     ) -> Future[AutoStartOutcome]: ...
     def reconcile(self, actor: Actor) -> Future[ReconcileReport]: ...
 
-# --- Only in builds with the cargo feature `testing` ---------------------------------------------
+# --- The store conformance suite (public as ``ltcg_streaming.testing``) ---------------------------
 
 def session_store_conformance_checks() -> list[str]:
-    """The names of the core's store conformance checks."""
+    """The names of the store conformance checks, in the order
+    ``run_session_store_conformance`` runs them."""
 
 def run_session_store_conformance(
     factory: Callable[[], _Store],
 ) -> Future[list[tuple[str, str]]]:
-    """Runs the core's store conformance suite, one fresh store from ``factory`` per check;
-    resolves to the ``(check, failure)`` pairs (empty when the store conforms)."""
+    """Checks the stores ``factory`` makes (one fresh, empty store per check, all made before
+    the run) against the core's conformance suite; resolves to the ``(check, failure)`` pairs
+    of the failed checks, ``[]`` when the store conforms."""
