@@ -1,18 +1,13 @@
-// Shared test helpers: the package (through its generated loader), the native module's test
-// entry points, the core's peer-library vectors, and a ready-made configuration.
+// Shared test helpers: the package (through its generated loader), the core's peer-library
+// vectors, and a ready-made configuration. The conformance suite is imported by the tests that
+// use it from the package's own subpath, `@ltcg/streaming/testing`, as a store's author does.
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
 import * as streaming from '../index.js'
 
-const require = createRequire(import.meta.url)
-
 /** The package, exactly as an ES module app imports it (named exports of the CommonJS loader). */
 export { streaming }
-
-/** Test-only entry points (cargo feature `testing`, built by `npm run build:test`). */
-export const testing = require(`../${require('../package.json').napi.binaryName}.linux-x64-gnu.node`)
 
 /** A vector file of the core (`ltcg-streaming-core/tests/fixtures/<name>.json`). */
 export function fixture(name) {

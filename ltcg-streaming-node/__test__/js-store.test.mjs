@@ -5,13 +5,15 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { test } from 'node:test'
 
-import { makeService, rejectsWith, streaming, testing } from './helpers.mjs'
+import { runSessionStoreConformance } from '@ltcg/streaming/testing'
+
+import { makeService, rejectsWith, streaming } from './helpers.mjs'
 import { MapStore, asyncStore } from './map-store.mjs'
 
 const { Actor } = streaming
 
 async function conformance(makeStore) {
-  const { checks, failures } = await testing.runSessionStoreConformance(makeStore)
+  const { checks, failures } = await runSessionStoreConformance(makeStore)
   assert.equal(checks.length, 15)
   assert.ok(checks.includes('event_ids_are_pruned'))
   assert.ok(checks.includes('concurrent_inserts_have_one_winner'))
@@ -28,7 +30,7 @@ test('the conformance suite passes against a class instance with plain methods',
 })
 
 test('the conformance suite catches a store that breaks the contract', async () => {
-  const { failures } = await testing.runSessionStoreConformance(() => {
+  const { failures } = await runSessionStoreConformance(() => {
     const store = new MapStore()
     // Loses updates: no compare-and-swap on `version`.
     store.updateSession = (session) => {

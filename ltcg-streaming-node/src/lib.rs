@@ -4,7 +4,9 @@
 //! the core's camelCase JSON (parsed by the core's serde types, so bad input is the core's
 //! `INVALID_INPUT` naming the field), I/O returns Promises, and every failure is a JavaScript
 //! `Error` whose `code` is the core's stable code string (see [`error`]). A store written in
-//! JavaScript is accepted wherever a store is (see [`host_store`]).
+//! JavaScript is accepted wherever a store is (see [`host_store`]), and the core's store
+//! conformance suite checks one from the package's `@ltcg/streaming/testing` subpath (see
+//! [`testing`]).
 
 pub mod actor;
 pub mod config;
@@ -17,5 +19,4 @@ mod json;
 pub mod service;
 pub mod store;
 mod task;
-#[cfg(feature = "testing")]
 pub mod testing;

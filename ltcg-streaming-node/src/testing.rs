@@ -1,4 +1,8 @@
-//! Test-only entry points (cargo feature `testing`, built by `npm run build:test`).
+//! The core's store conformance suite for stores written in JavaScript, in every build.
+//!
+//! Its documented entry point is the package's subpath `@ltcg/streaming/testing` (`testing.js`,
+//! typed by `testing.d.ts`). The native function is left out of the generated `index.d.ts` and
+//! `index.js` exports (`skip_typescript`), so the main entry point neither declares nor names it.
 
 use ltcg_streaming_core::store::conformance::CHECKS;
 use napi::bindgen_prelude::*;
@@ -11,11 +15,8 @@ use crate::task::spawn;
 /// Runs every check of the core's store conformance suite (`CHECKS`, as `run_all` does)
 /// against stores written in JavaScript: `makeStore` is called once per check, up front, for a
 /// fresh, empty store. Resolves to the names of the checks run and the failures (empty when
-/// the store conforms).
-#[napi(
-    ts_args_type = "makeStore: () => object",
-    ts_return_type = "Promise<{ checks: string[]; failures: { check: string; failure: string }[] }>"
-)]
+/// the store conforms). Declared in `testing.d.ts`.
+#[napi(skip_typescript)]
 pub fn run_session_store_conformance<'env>(
     env: &'env Env,
     make_store: Function<'env, (), Object<'env>>,
