@@ -12,7 +12,7 @@
 # What it builds (release builds take minutes on 2 cores):
 #   - ltcg-streaming-node: `npm ci && npm run build` (napi build --release); this replaces the
 #     native module next to ltcg-streaming-node/index.js with a release one (scripts/test-node
-#     rebuilds its debug/testing module itself);
+#     rebuilds its debug module itself);
 #   - benches/compare/node: `npm ci` (jose, livekit-server-sdk);
 #   - benches/compare/.venv (gitignored): requirements.txt, then the release wheel of
 #     ltcg-streaming-py built by `maturin build --release` into benches/compare/wheels and
