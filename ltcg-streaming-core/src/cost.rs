@@ -1,5 +1,6 @@
 //! Cost estimates for LiveKit Cloud web egress, with the seed's figures.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -27,7 +28,7 @@ impl Default for CostRates {
 pub const DEFAULT_BITRATE_MBPS: f64 = 3.0;
 
 /// An estimate in US dollars.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CostEstimate {
     /// Egress minutes billed (streams × hours × 60).

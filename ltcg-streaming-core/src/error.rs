@@ -4,9 +4,12 @@
 //! JWT secret, encryption key, full RTMP URL). Bindings and the HTTP API branch on
 //! [`Error::code`], whose strings never change.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 
 /// Result with the library's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -172,6 +175,21 @@ impl ErrorCode {
             ErrorCode::Config => 500,
             ErrorCode::External => 500,
         }
+    }
+}
+
+/// One of the strings of [`ErrorCode::ALL`].
+impl JsonSchema for ErrorCode {
+    fn schema_name() -> Cow<'static, str> {
+        "ErrorCode".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "The stable code of every error the library reports.",
+            "type": "string",
+            "enum": ErrorCode::ALL.map(ErrorCode::as_str),
+        })
     }
 }
 

@@ -15,6 +15,7 @@ pub mod json;
 pub mod overlay_url;
 pub mod platform;
 pub mod redact;
+pub mod schema;
 pub mod service;
 pub mod session;
 pub mod store;

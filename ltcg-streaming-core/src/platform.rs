@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
@@ -125,6 +126,21 @@ impl<'de> Deserialize<'de> for Platform {
     }
 }
 
+/// One of the wire names of [`Platform::ALL`].
+impl JsonSchema for Platform {
+    fn schema_name() -> Cow<'static, str> {
+        "Platform".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A streaming platform. `custom`, `retake`, `x` and `pumpfun` need a custom ingest URL.",
+            "type": "string",
+            "enum": Platform::ALL.map(Platform::as_str),
+        })
+    }
+}
+
 /// A complete RTMP(S) URL including the stream key: a secret.
 ///
 /// `Debug` and `Display` show [`RtmpUrl::redacted`]; read the real URL with
@@ -193,6 +209,21 @@ impl From<&str> for IngestUrl {
 impl From<String> for IngestUrl {
     fn from(url: String) -> Self {
         Self(url)
+    }
+}
+
+/// A plain string, inlined where it is used.
+impl JsonSchema for IngestUrl {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "IngestUrl".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        String::json_schema(generator)
     }
 }
 

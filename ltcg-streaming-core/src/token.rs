@@ -12,6 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -26,7 +27,7 @@ pub const OVERLAY_TOKEN_TYPE: &str = "overlay_access";
 pub const DEFAULT_TOKEN_TTL_SECS: u64 = 86_400;
 
 /// The claims of an overlay token, in wire order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OverlayClaims {
     /// The session the token opens.
@@ -35,7 +36,7 @@ pub struct OverlayClaims {
     pub stream_type: StreamType,
     /// The user or agent id.
     pub entity_id: String,
-    /// Always [`OVERLAY_TOKEN_TYPE`].
+    /// Always `overlay_access` ([`OVERLAY_TOKEN_TYPE`]).
     #[serde(rename = "type")]
     pub token_type: String,
     /// Expiry, Unix seconds.

@@ -15,6 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use livekit_protocol as proto;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -47,7 +48,7 @@ impl EgressStatus {
 }
 
 /// The outcome of one stream output (`livekit.StreamInfo`), URL redacted by LiveKit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StreamResult {
     /// The output URL as LiveKit reports it (stream key redacted).
@@ -65,8 +66,8 @@ pub struct StreamResult {
 
 /// A verified LiveKit webhook event, reduced to what session tracking needs.
 ///
-/// Non-egress events (room, participant, track) have `egress_id` and `status` `None`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Non-egress events (room, participant, track) have no egress id and no status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EgressEvent {
     /// Event name, e.g. `egress_started`.

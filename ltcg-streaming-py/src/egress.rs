@@ -7,7 +7,7 @@ use ltcg_streaming_core::egress::{EgressBackend, LiveKitEgress, LiveKitEgressOpt
 use ltcg_streaming_core::{EgressStatus, Error, MemoryEgress};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::config::PyStreamingConfig;
 use crate::convert::Json;
@@ -133,18 +133,7 @@ impl PyMemoryEgress {
         let egress = self.egress.clone();
         spawn(py, async move {
             let list = egress.list_active().await?;
-            Ok(Json(Value::Array(
-                list.iter()
-                    .map(|e| {
-                        json!({
-                            "egressId": e.egress_id,
-                            "status": e.status.as_str(),
-                            "sessionId": e.session_id(),
-                            "startedAtNs": e.started_at_ns,
-                        })
-                    })
-                    .collect(),
-            )))
+            Ok(Json(ltcg_streaming_core::json::to_value(&list)?))
         })
     }
 

@@ -93,14 +93,14 @@ async def test_service_runs_on_a_python_store(make_service: Callable[..., Stream
     assert stored["status"] == "pending" and stored["entityId"] == "agent_py"
     assert STREAM_KEY not in repr(stored), "the store never sees the stream key in clear"
     await service.record_decision(
-        agent, gameId="g1", turnNumber=1, phase="main", action="attack", reasoning="why"
+        agent, game_id="g1", turn_number=1, phase="main", action="attack", reasoning="why"
     )
     await service.update_viewer_count(agent, started["sessionId"], 7)
     status = await service.get_status(agent, started["sessionId"])
     assert (status["decisionsLogged"], status["viewerCount"]) == (1, 7)
     feed = await service.recent_activity(agent, started["sessionId"], "decision")
     assert feed[0]["data"]["reasoning"] == "why"
-    stopped = await service.stop_stream(agent, sessionId=started["sessionId"])
+    stopped = await service.stop_stream(agent, session_id=started["sessionId"])
     assert stopped["stats"] == {
         "duration": 0,
         "decisionsLogged": 1,

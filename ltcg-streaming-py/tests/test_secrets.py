@@ -58,5 +58,7 @@ async def test_results_and_errors_show_no_stream_key(service: StreamingService) 
         )
     assert clean(str(caught.value))
     with pytest.raises(InvalidInputError) as wrong_field:
-        await service.start_stream(Actor.agent("a2"), platform=STREAM_KEY, stream_key="k")
+        await service.start_stream(
+            Actor.agent("a2"), platform=STREAM_KEY, stream_key="k"  # type: ignore[arg-type]
+        )
     assert clean(str(wrong_field.value))

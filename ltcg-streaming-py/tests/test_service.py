@@ -104,7 +104,7 @@ async def test_stored_credentials_and_auto_start(service: StreamingService) -> N
     assert view["hasStreamKey"] and view["autoStart"] and view["entityId"] == "agent_blaze"
     assert STREAM_KEY not in repr(view)
     assert await service.get_platform_config(AGENT) == view
-    assert await service.get_platform_config(Actor.internal(), agentId="agent_blaze") == view
+    assert await service.get_platform_config(Actor.internal(), agent_id="agent_blaze") == view
     outcome = await service.on_game_started(AGENT, "agent_blaze", "lobby_9")
     assert outcome["started"] and outcome["reason"] == "started"
     linked = await service.on_game_started(Actor.internal(), "agent_blaze", "lobby_10")
@@ -117,7 +117,7 @@ async def test_stored_credentials_and_auto_start(service: StreamingService) -> N
 
 async def test_requests_are_checked_by_the_core(service: StreamingService) -> None:
     with pytest.raises(InvalidInputError, match="is not a known field") as unknown:
-        await service.start_stream(AGENT, platform="twitch", stream_kye=STREAM_KEY)
+        await service.start_stream(AGENT, platform="twitch", stream_kye=STREAM_KEY)  # type: ignore[call-arg]
     assert unknown.value.field == "streamKye"
     with pytest.raises(TypeError, match="both"):
         await service.start_stream(AGENT, {"platform": "twitch"}, platform="kick")
@@ -152,7 +152,7 @@ async def test_requests_are_checked_by_the_core(service: StreamingService) -> No
         await service.configure_platform(AGENT, {"platform": "twitch", "streamKey": "k", "autoStrat": True})
     assert caught.value.field == "autoStrat"
     with pytest.raises(InvalidInputError, match="is not a known field") as keyword:
-        await service.configure_platform(AGENT, platform="twitch", stream_key="k", auto_strat=True)
+        await service.configure_platform(AGENT, platform="twitch", stream_key="k", auto_strat=True)  # type: ignore[call-arg]
     assert keyword.value.field == "autoStrat"
     assert await service.list_sessions(AGENT) == {"count": 0, "sessions": [], "nextCursor": None}
 
@@ -166,7 +166,7 @@ async def test_errors_are_raised_when_awaited(service: StreamingService) -> None
 async def test_actors_are_enforced(service: StreamingService) -> None:
     started = await service.start_stream(AGENT, platform="twitch", stream_key=STREAM_KEY)
     with pytest.raises(ForbiddenError):
-        await service.stop_stream(Actor.agent("someone_else"), sessionId=started["sessionId"])
+        await service.stop_stream(Actor.agent("someone_else"), session_id=started["sessionId"])
     with pytest.raises(ForbiddenError):
         await service.reconcile(AGENT)
     with pytest.raises(ConflictError):

@@ -48,6 +48,6 @@ async def test_postgres_store(make_service: Callable[..., StreamingService]) -> 
     assert store.schema == schema and POSTGRES_URL not in repr(store)
     service = make_service(store)
     started = await service.start_stream(AGENT, platform="twitch", stream_key=STREAM_KEY)
-    stopped = await service.stop_stream(AGENT, sessionId=started["sessionId"])
+    stopped = await service.stop_stream(AGENT, session_id=started["sessionId"])
     assert stopped["stoppedSessionIds"] == [started["sessionId"]]
     await store.close()

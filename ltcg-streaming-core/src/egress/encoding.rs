@@ -1,10 +1,11 @@
 //! Encoding settings for the egress: 1080p30 with a 2-second key-frame interval by default.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Named encodings (LiveKit's H.264 presets, sent as explicit settings). JSON names are the
 /// variant names, e.g. `"H264_720P_30"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[allow(non_camel_case_types)]
 pub enum EncodingPreset {
     /// 1280x720, 30 fps, 3000 kbps.
@@ -22,7 +23,7 @@ pub enum EncodingPreset {
 }
 
 /// Video and audio encoding of the egress. RTMP outputs are always H.264 + AAC.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EncodingSettings {
     /// Width in pixels.

@@ -20,6 +20,8 @@ mod memory;
 use std::fmt::Debug;
 
 use async_trait::async_trait;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 pub use self::encoding::{EncodingPreset, EncodingSettings};
 #[cfg(feature = "livekit")]
@@ -47,8 +49,10 @@ pub struct EgressRequest {
     pub encoding: EncodingSettings,
 }
 
-/// An egress as the backend reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An egress as the backend reports it. Its JSON names the session instead of the page URL
+/// (which carries the overlay token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(into = "EgressSummaryJson")]
 pub struct EgressSummary {
     /// The egress id.
     pub egress_id: String,
@@ -64,6 +68,31 @@ impl EgressSummary {
     /// The `sessionId` query parameter of the rendered page, if any.
     pub fn session_id(&self) -> Option<&str> {
         self.web_url.as_deref().and_then(session_id_in_url)
+    }
+}
+
+/// The JSON of an [`EgressSummary`].
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct EgressSummaryJson {
+    /// The egress id.
+    egress_id: String,
+    /// Its status.
+    status: EgressStatus,
+    /// The session whose page it renders, if any.
+    session_id: Option<String>,
+    /// Start time, Unix nanoseconds (0 when unknown).
+    started_at_ns: i64,
+}
+
+impl From<EgressSummary> for EgressSummaryJson {
+    fn from(e: EgressSummary) -> Self {
+        Self {
+            session_id: e.session_id().map(str::to_owned),
+            egress_id: e.egress_id,
+            status: e.status,
+            started_at_ns: e.started_at_ns,
+        }
     }
 }
 

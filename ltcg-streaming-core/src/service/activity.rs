@@ -1,13 +1,15 @@
 //! What happens during a stream: lobby links, agent decisions, game events, viewers.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{
     Actor, DecisionInput, EventInput, RecordedActivity, SessionStatusView, StreamingService,
 };
 use crate::error::{Error, Result};
+use crate::json;
 use crate::session::{
-    validate_id, Activity, ActivityKind, Entity, SessionId, StreamSession, StreamType,
+    validate_id, Activity, ActivityKind, DecisionData, Entity, EventData, SessionId, StreamSession,
+    StreamType,
 };
 
 /// Longest reasoning text kept, in characters.
@@ -69,21 +71,18 @@ impl StreamingService {
             text("result", result, MAX_TEXT_CHARS)?;
         }
         small_json("parameters", input.parameters.as_ref())?;
-        let mut data = json!({
-            "gameId": input.game_id,
-            "turnNumber": input.turn_number,
-            "phase": input.phase,
-            "action": input.action,
-            "reasoning": input.reasoning,
-        });
-        put(&mut data, "parameters", input.parameters);
-        put(
-            &mut data,
-            "executionTimeMs",
-            input.execution_time_ms.map(Value::from),
-        );
-        put(&mut data, "result", input.result.map(Value::from));
-        self.record(&session.id, ActivityKind::Decision, data).await
+        let data = DecisionData {
+            game_id: input.game_id,
+            turn_number: input.turn_number,
+            phase: input.phase,
+            action: input.action,
+            reasoning: input.reasoning,
+            parameters: input.parameters,
+            execution_time_ms: input.execution_time_ms,
+            result: input.result,
+        };
+        self.record(&session.id, ActivityKind::Decision, json::to_value(&data)?)
+            .await
     }
 
     /// Records a game event into the caller's (active) session: shown in the overlay's
@@ -114,20 +113,17 @@ impl StreamingService {
             text("playerUsername", name, 100)?;
         }
         small_json("metadata", input.metadata.as_ref())?;
-        let mut data = json!({
-            "gameId": input.game_id,
-            "turnNumber": input.turn_number,
-            "eventType": input.event_type,
-            "description": input.description,
-        });
-        put(&mut data, "lobbyId", input.lobby_id.map(Value::from));
-        put(
-            &mut data,
-            "playerUsername",
-            input.player_username.map(Value::from),
-        );
-        put(&mut data, "metadata", input.metadata);
-        self.record(&session.id, ActivityKind::Event, data).await
+        let data = EventData {
+            game_id: input.game_id,
+            turn_number: input.turn_number,
+            event_type: input.event_type,
+            description: input.description,
+            lobby_id: input.lobby_id,
+            player_username: input.player_username,
+            metadata: input.metadata,
+        };
+        self.record(&session.id, ActivityKind::Event, json::to_value(&data)?)
+            .await
     }
 
     /// Sets the current viewer count (the peak is kept).
@@ -255,12 +251,5 @@ fn small_json(field: &str, value: Option<&Value>) -> Result<()> {
             ))
         }
         _ => Ok(()),
-    }
-}
-
-/// Sets `key` on a JSON object when `value` is present.
-fn put(object: &mut Value, key: &str, value: Option<Value>) {
-    if let (Some(map), Some(v)) = (object.as_object_mut(), value) {
-        map.insert(key.to_owned(), v);
     }
 }

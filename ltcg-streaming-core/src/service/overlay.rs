@@ -1,12 +1,15 @@
 //! What the overlay page shows, for holders of the session's overlay token.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::StreamingService;
 use crate::error::Result;
 use crate::platform::Platform;
-use crate::session::{ActivityKind, OverlayConfig, SessionId, SessionStatus, StreamType};
+use crate::session::{
+    ActivityKind, DecisionData, EventData, OverlayConfig, SessionId, SessionStatus, StreamType,
+};
 
 /// Decisions shown on the overlay.
 const OVERLAY_DECISIONS: usize = 5;
@@ -15,7 +18,7 @@ const OVERLAY_EVENTS: usize = 10;
 
 /// The overlay's data: public session fields plus the recent decisions and events its
 /// settings ask for. Nothing secret.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OverlaySnapshot {
     /// The session.
@@ -37,8 +40,10 @@ pub struct OverlaySnapshot {
     /// What to show.
     pub overlay_config: OverlayConfig,
     /// Newest decisions first (empty unless `showDecisions` on an agent stream).
+    #[schemars(with = "Vec<DecisionData>")]
     pub decisions: Vec<Value>,
     /// Newest events first (empty unless `showEventFeed`).
+    #[schemars(with = "Vec<EventData>")]
     pub events: Vec<Value>,
     /// Changes whenever any of the above may have changed.
     pub version: u64,

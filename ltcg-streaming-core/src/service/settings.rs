@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -12,8 +13,9 @@ use crate::error::{Error, Result};
 use crate::json;
 
 /// Options of a service as a binding takes them. Every key may be left out.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "ServiceOptions")]
 pub struct ServiceSettings {
     /// `true` (or omitted): the default limits; `false`: none; an object: some overridden.
     #[serde(default)]
@@ -28,7 +30,7 @@ pub struct ServiceSettings {
 }
 
 /// `rateLimits`: on, off, or some limits overridden.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(
     untagged,
     expecting = "must be true, false or an object with callsPerMinute, callBurst, startsPerMinute, startBurst"
@@ -41,8 +43,9 @@ pub enum RateLimitSetting {
 }
 
 /// Rate limits over the defaults; `0` per minute disables a limit.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(rename = "RateLimitOptions")]
 pub struct RateLimitOverrides {
     /// Calls per minute per user or agent.
     #[serde(default)]
@@ -59,7 +62,7 @@ pub struct RateLimitOverrides {
 }
 
 /// `encoding`: a preset or explicit settings.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(
     untagged,
     expecting = "must be a preset name such as \"H264_720P_30\" or an object with width, height, framerate, videoBitrateKbps, audioBitrateKbps, keyFrameIntervalSecs"

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::platform::{IngestUrl, Platform};
@@ -13,7 +14,7 @@ use crate::store::PlatformCredential;
 use crate::vault::SecretString;
 
 /// One extra output (simulcast) in a start or update request.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DestinationInput {
     /// The platform.
@@ -30,7 +31,7 @@ pub struct DestinationInput {
 /// The stream key comes from `streamKey`, from the caller's stored credentials
 /// (`useStoredCredentials`), or, for internal callers only, from an encrypted
 /// `streamKeyHash`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StartStreamRequest {
     /// `user` or `agent`; defaults to the caller's kind.
@@ -77,11 +78,12 @@ pub struct StartStreamRequest {
     pub force_restart: bool,
     /// Refused: the overlay base URL comes only from configuration.
     #[serde(default)]
+    #[schemars(skip)]
     pub base_url: Option<String>,
 }
 
 /// Answer to a start.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StartStreamResponse {
     /// Always `true` (failures are errors).
@@ -100,7 +102,7 @@ pub struct StartStreamResponse {
 }
 
 /// `POST /api/streaming/stop`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StopStreamRequest {
     /// The session to stop.
@@ -115,7 +117,7 @@ pub struct StopStreamRequest {
 }
 
 /// Answer to a stop.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StopStreamResponse {
     /// Always `true` (failures are errors).
@@ -138,7 +140,7 @@ pub struct StopStreamResponse {
 }
 
 /// A destination as shown to callers (no key, no ciphertext).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DestinationView {
     /// Our destination id (use it to remove the destination).
@@ -177,7 +179,7 @@ impl From<&Destination> for DestinationView {
 }
 
 /// `GET /api/streaming/status`: the seed's status shape (nothing secret).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionStatusView {
     /// The session.
@@ -260,7 +262,7 @@ impl SessionStatusView {
 }
 
 /// `GET /api/streaming/sessions`.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ListSessionsRequest {
     /// Only active sessions.
@@ -284,7 +286,7 @@ pub struct ListSessionsRequest {
 }
 
 /// A page of sessions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionList {
     /// Sessions on this page.
@@ -296,7 +298,7 @@ pub struct SessionList {
 }
 
 /// What a webhook did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookOutcome {
     /// Always `true`: the webhook was authentic and is acknowledged.
@@ -316,7 +318,7 @@ pub struct WebhookOutcome {
 }
 
 /// `POST /api/streaming/destinations`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateDestinationsRequest {
     /// The session.
@@ -330,7 +332,7 @@ pub struct UpdateDestinationsRequest {
 }
 
 /// Answer to a destination update.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateDestinationsResponse {
     /// Always `true` (failures are errors).
@@ -344,7 +346,7 @@ pub struct UpdateDestinationsResponse {
 }
 
 /// `POST /api/agents/decisions`: one AI decision.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DecisionInput {
     /// The session (default: the agent's active session).
@@ -375,7 +377,7 @@ pub struct DecisionInput {
 }
 
 /// `POST /api/agents/events`: one game event for the ticker.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventInput {
     /// The session (default: the caller's active session).
@@ -404,7 +406,7 @@ pub struct EventInput {
 }
 
 /// Answer to a recorded decision or event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordedActivity {
     /// Always `true`.
@@ -419,7 +421,7 @@ pub struct RecordedActivity {
 
 /// Whose platform credentials (internal callers name the entity; others act for
 /// themselves and may leave both ids out).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CredentialTarget {
     /// A user.
@@ -431,7 +433,7 @@ pub struct CredentialTarget {
 }
 
 /// `PUT /api/streaming/platforms`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", from = "ConfigurePlatformFields")]
 pub struct ConfigurePlatformRequest {
     /// Whose credentials.
@@ -452,18 +454,24 @@ pub struct ConfigurePlatformRequest {
 
 /// [`ConfigurePlatformRequest`] as it is read: every field at the top level, so unknown
 /// fields are seen (a flattened struct would swallow them).
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct ConfigurePlatformFields {
+    /// A user (internal callers; others act for themselves).
     #[serde(default)]
     user_id: Option<String>,
+    /// An agent (internal callers; others act for themselves).
     #[serde(default)]
     agent_id: Option<String>,
+    /// The platform.
     platform: Platform,
+    /// The stream key (kept when omitted and the platform is unchanged).
     #[serde(default)]
     stream_key: Option<SecretString>,
+    /// Custom ingest URL (required for custom platforms).
     #[serde(default)]
     custom_rtmp_url: Option<IngestUrl>,
+    /// Start automatically when the agent's game starts (default false).
     #[serde(default)]
     auto_start: Option<bool>,
 }
@@ -484,7 +492,7 @@ impl From<ConfigurePlatformFields> for ConfigurePlatformRequest {
 }
 
 /// Stored credentials as shown to callers: never the key or its ciphertext.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlatformConfigView {
     /// `user` or `agent`.
@@ -521,7 +529,7 @@ impl From<&PlatformCredential> for PlatformConfigView {
 }
 
 /// What `on_game_started` did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AutoStartOutcome {
     /// Whether a stream was started.
@@ -534,7 +542,7 @@ pub struct AutoStartOutcome {
 }
 
 /// What `reconcile` did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReconcileReport {
     /// Egresses stopped because no active session owns them.

@@ -2,12 +2,13 @@
 
 use aes_gcm::aead::rand_core::RngCore;
 use aes_gcm::aead::OsRng;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::platform::Platform;
 
 /// State of one output of a session's egress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DestinationStatus {
     /// Being streamed to.
@@ -20,10 +21,9 @@ pub enum DestinationStatus {
 
 /// One RTMP output of a session.
 ///
-/// The full URL (with the stream key) is kept only encrypted, in `encrypted_url`, so the
-/// output can be removed later; LiveKit reports outputs by redacted URL, so we never match
-/// on URLs, only on `id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The full URL (with the stream key) is kept only encrypted, so the output can be removed
+/// later; LiveKit reports outputs by redacted URL, so we never match on URLs, only on `id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Destination {
     /// Our id, `dst_` + 16 hex characters.

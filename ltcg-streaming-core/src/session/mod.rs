@@ -7,7 +7,7 @@ mod machine;
 mod model;
 mod overlay;
 
-pub use self::activity::{Activity, ActivityKind};
+pub use self::activity::{Activity, ActivityKind, DecisionData, EventData};
 pub use self::destination::{Destination, DestinationStatus};
 pub use self::egress_status::EgressStatus;
 pub use self::machine::{end_reason, transition, SessionEvent, Transition};

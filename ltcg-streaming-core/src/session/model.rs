@@ -1,10 +1,12 @@
 //! Session data: ids, statuses, the entity that streams, the session record and its stats.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
 use aes_gcm::aead::rand_core::RngCore;
 use aes_gcm::aead::OsRng;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::destination::Destination;
@@ -93,6 +95,21 @@ impl FromStr for SessionId {
     }
 }
 
+/// A plain string, inlined where it is used.
+impl JsonSchema for SessionId {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "SessionId".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        String::json_schema(generator)
+    }
+}
+
 impl<'de> Deserialize<'de> for SessionId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
@@ -101,7 +118,7 @@ impl<'de> Deserialize<'de> for SessionId {
 }
 
 /// Whose stream it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StreamType {
     /// A human user streaming their games.
@@ -141,7 +158,7 @@ impl FromStr for StreamType {
 }
 
 /// The user or agent a session or credential belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Entity {
     /// `user` or `agent`.
@@ -177,7 +194,7 @@ impl fmt::Display for Entity {
 }
 
 /// Session status, with the product's names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SessionStatus {
     /// The session row exists; the egress start call has not returned yet.
@@ -249,7 +266,7 @@ impl FromStr for SessionStatus {
 }
 
 /// What an ended session did; computed once, when it becomes terminal.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionStats {
     /// Milliseconds on air: from `startedAt` to `endedAt`, 0 if it never went live.
@@ -266,7 +283,7 @@ pub struct SessionStats {
 ///
 /// Serialized with the seed's camelCase names. It holds no secret: stream keys live only
 /// encrypted in the credential store and the egress request, never here.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StreamSession {
     /// The session id.

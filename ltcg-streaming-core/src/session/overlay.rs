@@ -1,12 +1,13 @@
 //! Overlay settings: what the rendered page shows, with the seed's defaults.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::model::StreamType;
 use crate::error::{Error, Result};
 
 /// Colour theme of the overlay.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Theme {
     /// Dark background (default).
@@ -17,7 +18,7 @@ pub enum Theme {
 }
 
 /// Corner of the picture-in-picture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum WebcamPosition {
     /// Top left.
@@ -31,7 +32,7 @@ pub enum WebcamPosition {
 }
 
 /// Size of the picture-in-picture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WebcamSize {
     /// 220 px.
@@ -43,7 +44,7 @@ pub enum WebcamSize {
 }
 
 /// What the picture-in-picture shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum PlayerVisualMode {
     /// A webcam feed.
@@ -53,7 +54,7 @@ pub enum PlayerVisualMode {
 }
 
 /// Overlay settings of a session. Optional settings are left out of JSON when unset.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OverlayConfig {
     /// Show the AI decision reasoning panel.
@@ -99,7 +100,7 @@ pub struct OverlayConfig {
 }
 
 /// A partial [`OverlayConfig`] from a request; set fields replace the defaults.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[allow(missing_docs)] // each field mirrors the OverlayConfig field of the same name
 pub struct OverlayConfigPatch {

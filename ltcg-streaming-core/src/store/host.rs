@@ -35,14 +35,15 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
 use crate::error::{Error, ErrorCode, Result};
 use crate::json;
-use crate::session::{Activity, ActivityKind, Entity, SessionId, StreamSession};
+use crate::session::{Activity, ActivityKind, Entity, SessionId, SessionStatus, StreamSession};
 
 /// The error codes a host store may raise to report an outcome of the contract.
 pub const HOST_ERROR_CODES: [ErrorCode; 4] = [
@@ -168,11 +169,31 @@ impl fmt::Debug for HostStore {
 }
 
 /// What `insert_session` returns.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(expecting = "an object with created and session")]
-struct Inserted {
+#[schemars(rename = "InsertResult")]
+pub(crate) struct Inserted {
+    /// `false` when the entity already has an active session (then nothing was written).
     created: bool,
+    /// The stored session (`version` 1), or the entity's active one.
     session: StreamSession,
+}
+
+/// The argument of `list_sessions`: filters and position; results are newest first.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(rename = "SessionQuery")]
+pub(crate) struct ListQuery {
+    /// Only this entity's sessions.
+    entity: Option<Entity>,
+    /// Only sessions with this status.
+    status: Option<SessionStatus>,
+    /// Only non-terminal sessions.
+    active_only: bool,
+    /// A `nextCursor` from a previous page; one the store did not make is `INVALID_INPUT`.
+    cursor: Option<String>,
+    /// Page size (1 to 500).
+    limit: usize,
 }
 
 impl HostStore {
@@ -286,14 +307,15 @@ impl SessionStore for HostStore {
     }
 
     async fn list_sessions(&self, query: &SessionQuery) -> Result<SessionPage> {
-        let query = json!({
-            "entity": arg(&query.entity)?,
-            "status": arg(&query.status)?,
-            "activeOnly": query.active_only,
-            "cursor": query.cursor,
-            "limit": query.page_size(),
-        });
-        self.call(StoreMethod::ListSessions, vec![query]).await
+        let query = ListQuery {
+            entity: query.entity.clone(),
+            status: query.status,
+            active_only: query.active_only,
+            cursor: query.cursor.clone(),
+            limit: query.page_size(),
+        };
+        self.call(StoreMethod::ListSessions, vec![arg(&query)?])
+            .await
     }
 
     async fn record_activity(&self, id: &SessionId, activity: &Activity) -> Result<StreamSession> {
@@ -352,6 +374,8 @@ impl SessionStore for HostStore {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

@@ -29,6 +29,7 @@ mod sqlite;
 use std::fmt::Debug;
 
 use async_trait::async_trait;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use self::memory::MemoryStore;
@@ -88,12 +89,12 @@ impl SessionQuery {
 }
 
 /// One page of sessions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionPage {
     /// The sessions, newest first.
     pub sessions: Vec<StreamSession>,
-    /// Pass as [`SessionQuery::cursor`] for the next page; `None` on the last page.
+    /// The cursor of the next page (pass it as the query's `cursor`); none on the last page.
     pub next_cursor: Option<String>,
 }
 
@@ -142,7 +143,7 @@ impl Cursor {
 ///
 /// The stream key is stored only encrypted; reads through the service return
 /// `hasStreamKey`, never the key or the ciphertext.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlatformCredential {
     /// Whose credentials.

@@ -13,22 +13,30 @@ from .types import (
     Activity,
     ActivityKind,
     AutoStartOutcome,
+    ConfigurePlatformFields,
     CostEstimate,
+    CredentialTargetFields,
+    DecisionFields,
     EgressEvent,
     EgressStatus,
     EgressSummary,
+    EventFields,
+    ListSessionsFields,
     OverlayClaims,
     OverlayConfig,
     OverlaySnapshot,
     PlatformConfigView,
-    ServiceOptions,
     ReconcileReport,
     RecordedActivity,
+    ServiceOptions,
     SessionList,
-    SessionView,
+    SessionStatusView,
+    StartStreamFields,
     StartStreamResponse,
+    StopStreamFields,
     StopStreamResponse,
     StreamType,
+    UpdateDestinationsFields,
     UpdateDestinationsResponse,
     WebhookOutcome,
 )
@@ -224,7 +232,8 @@ _Egress = Union[LiveKitEgress, MemoryEgress]
 @final
 class StreamingService:
     """The streaming lifecycle. Every method returns an awaitable (an ``asyncio.Future``);
-    requests are a dict with camelCase keys and/or snake_case keyword arguments."""
+    requests are a dict with camelCase keys and/or snake_case keyword arguments (typed by the
+    ``...Fields`` dicts of :mod:`ltcg_streaming.types`)."""
 
     def __new__(
         cls,
@@ -237,46 +246,82 @@ class StreamingService:
         **options: Unpack[ServiceOptions],
     ) -> Self: ...
     def start_stream(
-        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+        self,
+        actor: Actor,
+        request: Optional[Mapping[str, Any]] = None,
+        /,
+        **fields: Unpack[StartStreamFields],
     ) -> Future[StartStreamResponse]: ...
     def stop_stream(
-        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+        self,
+        actor: Actor,
+        request: Optional[Mapping[str, Any]] = None,
+        /,
+        **fields: Unpack[StopStreamFields],
     ) -> Future[StopStreamResponse]: ...
-    def get_status(self, actor: Actor, session_id: str) -> Future[SessionView]: ...
+    def get_status(self, actor: Actor, session_id: str) -> Future[SessionStatusView]: ...
     def list_sessions(
-        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+        self,
+        actor: Actor,
+        request: Optional[Mapping[str, Any]] = None,
+        /,
+        **fields: Unpack[ListSessionsFields],
     ) -> Future[SessionList]: ...
     def handle_webhook(
         self, body: Union[bytes, str], authorization: str
     ) -> Future[WebhookOutcome]: ...
     def update_destinations(
-        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+        self,
+        actor: Actor,
+        request: Optional[Mapping[str, Any]] = None,
+        /,
+        **fields: Unpack[UpdateDestinationsFields],
     ) -> Future[UpdateDestinationsResponse]: ...
     def link_lobby(
         self, actor: Actor, session_id: str, lobby_id: Optional[str]
-    ) -> Future[SessionView]: ...
+    ) -> Future[SessionStatusView]: ...
     def record_decision(
-        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+        self,
+        actor: Actor,
+        request: Optional[Mapping[str, Any]] = None,
+        /,
+        **fields: Unpack[DecisionFields],
     ) -> Future[RecordedActivity]: ...
     def record_event(
-        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+        self,
+        actor: Actor,
+        request: Optional[Mapping[str, Any]] = None,
+        /,
+        **fields: Unpack[EventFields],
     ) -> Future[RecordedActivity]: ...
     def update_viewer_count(
         self, actor: Actor, session_id: str, viewers: int
-    ) -> Future[SessionView]: ...
+    ) -> Future[SessionStatusView]: ...
     def recent_activity(
         self, actor: Actor, session_id: str, kind: ActivityKind, limit: Optional[int] = None
     ) -> Future[list[Activity]]: ...
     def overlay_url(self, actor: Actor, session_id: str) -> Future[str]: ...
     def overlay_snapshot(self, session_id: str, token: str) -> Future[OverlaySnapshot]: ...
     def configure_platform(
-        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+        self,
+        actor: Actor,
+        request: Optional[Mapping[str, Any]] = None,
+        /,
+        **fields: Unpack[ConfigurePlatformFields],
     ) -> Future[PlatformConfigView]: ...
     def get_platform_config(
-        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+        self,
+        actor: Actor,
+        request: Optional[Mapping[str, Any]] = None,
+        /,
+        **fields: Unpack[CredentialTargetFields],
     ) -> Future[PlatformConfigView]: ...
     def delete_platform_config(
-        self, actor: Actor, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+        self,
+        actor: Actor,
+        request: Optional[Mapping[str, Any]] = None,
+        /,
+        **fields: Unpack[CredentialTargetFields],
     ) -> Future[bool]: ...
     def on_game_started(
         self, actor: Actor, agent_id: str, lobby_id: str

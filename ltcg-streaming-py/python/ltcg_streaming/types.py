@@ -1,16 +1,31 @@
+# Written from the Rust types of ltcg-streaming-core by
+# `cargo run -p ltcg-streaming-core --example gen-types`; do not edit.
 """The shapes of the dicts that ltcg_streaming accepts and returns (camelCase JSON keys).
 
 These are :class:`typing.TypedDict` definitions for type checkers and documentation; at run
 time the values are plain ``dict`` objects. Keys marked optional are left out when unset.
+The ``...Fields`` dicts are the keyword arguments of the service's request methods, and
+:class:`ServiceOptions` those of ``StreamingService(...)`` (snake_case names).
 """
 
 from __future__ import annotations
 
 from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
 
-Platform = Literal["twitch", "youtube", "kick", "facebook", "custom", "retake", "x", "pumpfun"]
-StreamType = Literal["user", "agent"]
-SessionStatus = Literal["initializing", "pending", "live", "ended", "error"]
+#: The kind of an `Activity`.
+#:
+#: - `decision`: An AI agent's decision (counted into `decisionsLogged`).
+#: - `event`: A game event (counted into `eventsRecorded`).
+ActivityKind = Literal["decision", "event"]
+
+#: State of one output of a session's egress.
+#:
+#: - `active`: Being streamed to.
+#: - `failed`: The egress refused or lost it.
+#: - `removed`: Removed on request.
+DestinationStatus = Literal["active", "failed", "removed"]
+
+#: Status of a LiveKit egress (`livekit.EgressStatus`).
 EgressStatus = Literal[
     "EGRESS_STARTING",
     "EGRESS_ACTIVE",
@@ -20,542 +35,1119 @@ EgressStatus = Literal[
     "EGRESS_ABORTED",
     "EGRESS_LIMIT_REACHED",
 ]
-ActivityKind = Literal["decision", "event"]
-DestinationStatus = Literal["active", "failed", "removed"]
-Theme = Literal["dark", "light"]
-WebcamPosition = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
-WebcamSize = Literal["small", "medium", "large"]
+
+#: Named encodings (LiveKit's H.264 presets, sent as explicit settings). JSON names are the
+#: variant names, e.g. `"H264_720P_30"`.
+#:
+#: - `H264_720P_30`: 1280x720, 30 fps, 3000 kbps.
+#: - `H264_720P_60`: 1280x720, 60 fps, 4500 kbps.
+#: - `H264_1080P_30`: 1920x1080, 30 fps, 4500 kbps (the default).
+#: - `H264_1080P_60`: 1920x1080, 60 fps, 6000 kbps.
+#: - `PORTRAIT_H264_720P_30`: 720x1280 portrait, 30 fps, 3000 kbps.
+#: - `PORTRAIT_H264_1080P_30`: 1080x1920 portrait, 30 fps, 4500 kbps.
+EncodingPreset = Literal[
+    "H264_720P_30",
+    "H264_720P_60",
+    "H264_1080P_30",
+    "H264_1080P_60",
+    "PORTRAIT_H264_720P_30",
+    "PORTRAIT_H264_1080P_30",
+]
+
+#: `encoding`: a preset or explicit settings.
+EncodingSetting = Union["EncodingPreset", "EncodingSettings"]
+
+#: The stable code of every error the library reports.
+ErrorCode = Literal[
+    "INVALID_INPUT",
+    "UNAUTHORIZED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "CONFLICT",
+    "RATE_LIMITED",
+    "CRYPTO",
+    "EGRESS",
+    "STORE",
+    "CONFIG",
+    "EXTERNAL",
+]
+
+#: A streaming platform. `custom`, `retake`, `x` and `pumpfun` need a custom ingest URL.
+Platform = Literal["twitch", "youtube", "kick", "facebook", "custom", "retake", "x", "pumpfun"]
+
+#: What the picture-in-picture shows.
+#:
+#: - `webcam`: A webcam feed.
+#: - `profile-picture`: A still profile picture.
 PlayerVisualMode = Literal["webcam", "profile-picture"]
 
+#: `rateLimits`: on, off, or some limits overridden.
+RateLimitSetting = Union[bool, "RateLimitOptions"]
 
-# --- Overlay settings ------------------------------------------------------------------------
+#: Session status, with the product's names.
+#:
+#: - `initializing`: The session row exists; the egress start call has not returned yet.
+#: - `pending`: The egress exists and is starting.
+#: - `live`: The egress is active: the stream is on air.
+#: - `ended`: Finished normally (terminal).
+#: - `error`: Failed (terminal).
+SessionStatus = Literal["initializing", "pending", "live", "ended", "error"]
 
+#: Whose stream it is.
+#:
+#: - `user`: A human user streaming their games.
+#: - `agent`: An AI agent streaming its games.
+StreamType = Literal["user", "agent"]
 
-class OverlayConfigPatch(TypedDict, total=False):
-    """Overlay settings in a request; set keys replace the defaults of the stream type."""
+#: Colour theme of the overlay.
+#:
+#: - `dark`: Dark background (default).
+#: - `light`: Light background.
+Theme = Literal["dark", "light"]
 
-    showDecisions: bool
-    showAgentInfo: bool
-    showEventFeed: bool
-    showPlayerCam: bool
-    webcamPosition: WebcamPosition
-    webcamSize: WebcamSize
-    playerVisualMode: PlayerVisualMode
-    profilePictureUrl: str
-    matchOverHoldMs: int
-    showSceneLabel: bool
-    sceneTransitions: bool
-    voiceTrackUrl: str
-    voiceVolume: float
-    voiceLoop: bool
-    theme: Theme
+#: Corner of the picture-in-picture.
+#:
+#: - `top-left`: Top left.
+#: - `top-right`: Top right.
+#: - `bottom-left`: Bottom left.
+#: - `bottom-right`: Bottom right.
+WebcamPosition = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
 
-
-class _OverlayConfig(TypedDict):
-    showDecisions: bool
-    showAgentInfo: bool
-    showEventFeed: bool
-    showPlayerCam: bool
-    theme: Theme
-
-
-class OverlayConfig(_OverlayConfig, total=False):
-    """Overlay settings of a session (optional settings are absent when unset)."""
-
-    webcamPosition: WebcamPosition
-    webcamSize: WebcamSize
-    playerVisualMode: PlayerVisualMode
-    profilePictureUrl: str
-    matchOverHoldMs: int
-    showSceneLabel: bool
-    sceneTransitions: bool
-    voiceTrackUrl: str
-    voiceVolume: float
-    voiceLoop: bool
+#: Size of the picture-in-picture.
+#:
+#: - `small`: 220 px.
+#: - `medium`: 280 px.
+#: - `large`: 340 px.
+WebcamSize = Literal["small", "medium", "large"]
 
 
-# --- Requests (dict form; keyword arguments use the snake_case names) ------------------------
+class Activity(TypedDict):
+    """One recorded decision or event."""
+
+    #: Decision or event.
+    kind: ActivityKind
+    #: Recorded, Unix ms.
+    at: int
+    #: The payload: a `DecisionData` or an `EventData`, by `kind` (validated by the
+    #: service; a store gives it back as it was given).
+    data: Any
 
 
-class _DestinationInput(TypedDict):
-    platform: Platform
-    streamKey: str
+class AutoStartOutcome(TypedDict):
+    """What `on_game_started` did."""
 
-
-class DestinationInput(_DestinationInput, total=False):
-    """An extra output (simulcast)."""
-
-    customRtmpUrl: str
-
-
-class StartStreamRequest(TypedDict, total=False):
-    """``start_stream``: the key comes from ``streamKey``, from stored credentials
-    (``useStoredCredentials``) or, for internal callers, from ``streamKeyHash``."""
-
-    streamType: StreamType
-    userId: str
-    agentId: str
-    entityName: str
-    platform: Platform
-    streamKey: str
-    streamKeyHash: str
-    customRtmpUrl: str
-    useStoredCredentials: bool
-    destinations: List[DestinationInput]
-    streamTitle: str
-    overlayConfig: OverlayConfigPatch
-    lobbyId: str
-    forceRestart: bool
-
-
-class StopStreamRequest(TypedDict, total=False):
-    """``stop_stream``."""
-
-    sessionId: str
-    agentId: str
+    #: Whether a stream was started.
+    started: bool
+    #: Why not, or how: `started`, `already_active_linked_to_lobby`, `not_configured`,
+    #: `autostart_disabled`, `rtmp_url_required`.
     reason: str
+    #: The session streaming the game, if any.
+    sessionId: Optional[str]
 
 
-class ListSessionsRequest(TypedDict, total=False):
-    """``list_sessions``."""
-
-    active: bool
-    status: SessionStatus
-    streamType: StreamType
-    entityId: str
-    cursor: str
-    limit: int
+class _ConfigurePlatformRequest(TypedDict):
+    #: The platform.
+    platform: Platform
 
 
-class _UpdateDestinationsRequest(TypedDict):
-    sessionId: str
+class ConfigurePlatformRequest(_ConfigurePlatformRequest, total=False):
+    """`PUT /api/streaming/platforms`."""
+
+    #: An agent (internal callers; others act for themselves).
+    agentId: Optional[str]
+    #: Start automatically when the agent's game starts (default false).
+    autoStart: Optional[bool]
+    #: Custom ingest URL (required for custom platforms).
+    customRtmpUrl: Optional[str]
+    #: The stream key (kept when omitted and the platform is unchanged).
+    streamKey: Optional[str]
+    #: A user (internal callers; others act for themselves).
+    userId: Optional[str]
 
 
-class UpdateDestinationsRequest(_UpdateDestinationsRequest, total=False):
-    """``update_destinations``: outputs to add, destination ids to remove."""
+class CostEstimate(TypedDict):
+    """An estimate in US dollars."""
 
-    add: List[DestinationInput]
-    remove: List[str]
+    #: Egress minutes billed (streams × hours × 60).
+    egressMinutes: float
+    #: Bandwidth in GB (10⁹ bytes).
+    gigabytes: float
+    #: Egress-minute cost.
+    egressUsd: float
+    #: Bandwidth cost.
+    bandwidthUsd: float
+    #: Total.
+    totalUsd: float
+
+
+class CredentialTarget(TypedDict, total=False):
+    """Whose platform credentials (internal callers name the entity; others act for
+    themselves and may leave both ids out).
+    """
+
+    #: An agent.
+    agentId: Optional[str]
+    #: A user.
+    userId: Optional[str]
+
+
+class _DecisionData(TypedDict):
+    #: The game.
+    gameId: str
+    #: Turn number.
+    turnNumber: int
+    #: Game phase.
+    phase: str
+    #: What the agent did.
+    action: str
+    #: Why, in the agent's words.
+    reasoning: str
+
+
+class DecisionData(_DecisionData, total=False):
+    """The payload of a recorded decision."""
+
+    #: How long the decision took.
+    executionTimeMs: int
+    #: Action parameters.
+    parameters: Any
+    #: Outcome.
+    result: str
 
 
 class _DecisionInput(TypedDict):
+    #: The game.
     gameId: str
+    #: Turn number.
     turnNumber: int
+    #: Game phase.
     phase: str
+    #: What the agent did.
     action: str
+    #: Why, in the agent's words (shown on the overlay).
     reasoning: str
 
 
 class DecisionInput(_DecisionInput, total=False):
-    """``record_decision``."""
+    """`POST /api/agents/decisions`: one AI decision."""
 
-    sessionId: str
-    agentId: str
+    #: The agent (internal callers without a session id).
+    agentId: Optional[str]
+    #: How long the decision took.
+    executionTimeMs: Optional[int]
+    #: Action parameters.
     parameters: Any
-    executionTimeMs: int
-    result: str
-
-
-class _EventInput(TypedDict):
-    gameId: str
-    turnNumber: int
-    eventType: str
-    description: str
-
-
-class EventInput(_EventInput, total=False):
-    """``record_event``."""
-
-    sessionId: str
-    agentId: str
-    lobbyId: str
-    playerUsername: str
-    metadata: Any
-
-
-class CredentialTarget(TypedDict, total=False):
-    """Whose credentials (internal callers name the entity)."""
-
-    userId: str
-    agentId: str
-
-
-class _ConfigurePlatformRequest(TypedDict):
-    platform: Platform
-
-
-class ConfigurePlatformRequest(_ConfigurePlatformRequest, CredentialTarget, total=False):
-    """``configure_platform``."""
-
-    streamKey: str
-    customRtmpUrl: str
-    autoStart: bool
-
-
-class RateLimits(TypedDict, total=False):
-    """``StreamingService(rate_limits=...)``; 0 per minute disables a limit."""
-
-    calls_per_minute: int
-    call_burst: int
-    starts_per_minute: int
-    start_burst: int
-
-
-class EncodingSettings(TypedDict):
-    """Explicit egress encoding (``encoding=`` of :class:`ServiceOptions`)."""
-
-    width: int
-    height: int
-    framerate: int
-    video_bitrate_kbps: int
-    audio_bitrate_kbps: int
-    key_frame_interval_secs: float
-
-
-class ServiceOptions(TypedDict, total=False):
-    """Keyword options of ``StreamingService(...)``: the same options as the Node binding's
-    ``options`` object, in snake_case."""
-
-    rate_limits: Union[bool, RateLimits]
-    #: Longest wait for the egress start call, in milliseconds (default 30000).
-    egress_start_timeout_ms: int
-    #: A preset name such as ``"H264_720P_30"`` or explicit settings (default 1080p30).
-    encoding: Union[str, EncodingSettings]
-
-
-# --- Results ---------------------------------------------------------------------------------
-
-
-class StartStreamResponse(TypedDict):
-    """``start_stream``."""
-
-    success: bool
-    sessionId: str
-    status: SessionStatus
-    overlayUrl: str
-    message: str
-    reused: bool
-
-
-class SessionStats(TypedDict):
-    """What a session did (``duration`` in ms on air)."""
-
-    duration: int
-    decisionsLogged: int
-    eventsRecorded: int
-    peakViewerCount: int
-
-
-class _StopStreamResponse(TypedDict):
-    success: bool
+    #: Outcome.
+    result: Optional[str]
+    #: The session (default: the agent's active session).
     sessionId: Optional[str]
-    stoppedSessionIds: List[str]
-    alreadyEndedSessionIds: List[str]
-    alreadyEnded: bool
-    statsBySession: Dict[str, SessionStats]
-    message: str
 
 
-class StopStreamResponse(_StopStreamResponse, total=False):
-    """``stop_stream`` (``stats`` when exactly one session was targeted)."""
+class _Destination(TypedDict):
+    #: Our id, `dst_` + 16 hex characters.
+    id: str
+    #: The platform.
+    platform: Platform
+    #: The ingest URL with its key redacted, safe to show.
+    redactedUrl: str
+    #: The full URL, encrypted by the key vault (never shown).
+    encryptedUrl: str
+    #: Output state.
+    status: DestinationStatus
+    #: Whether this is the session's primary destination (from the start request).
+    primary: bool
+    #: Added, Unix ms.
+    addedAt: int
 
-    stats: SessionStats
+
+class Destination(_Destination, total=False):
+    """One RTMP output of a session.
+
+    The full URL (with the stream key) is kept only encrypted, so the output can be removed
+    later; LiveKit reports outputs by redacted URL, so we never match on URLs, only on `id`.
+    """
+
+    #: Why it failed.
+    errorMessage: str
+    #: Removed, Unix ms.
+    removedAt: int
+
+
+class _DestinationInput(TypedDict):
+    #: The platform.
+    platform: Platform
+    #: Its stream key.
+    streamKey: str
+
+
+class DestinationInput(_DestinationInput, total=False):
+    """One extra output (simulcast) in a start or update request."""
+
+    #: Custom ingest URL (required for custom platforms).
+    customRtmpUrl: Optional[str]
 
 
 class _DestinationView(TypedDict):
+    #: Our destination id (use it to remove the destination).
     id: str
+    #: The platform.
     platform: Platform
+    #: The ingest URL, key redacted.
     url: str
+    #: Output state.
     status: DestinationStatus
+    #: Whether it is the primary destination.
     primary: bool
+    #: Added, Unix ms.
     addedAt: int
 
 
 class DestinationView(_DestinationView, total=False):
-    """A destination as shown to callers (URL redacted)."""
+    """A destination as shown to callers (no key, no ciphertext)."""
 
-    removedAt: int
+    #: Why it failed.
     errorMessage: str
-
-
-class SessionView(TypedDict):
-    """``get_status`` / ``list_sessions``: a session's public status."""
-
-    sessionId: str
-    status: SessionStatus
-    streamType: StreamType
-    entityId: str
-    entityName: Optional[str]
-    platform: Platform
-    streamTitle: str
-    currentLobbyId: Optional[str]
-    viewerCount: int
-    peakViewerCount: int
-    duration: int
-    decisionsLogged: int
-    eventsRecorded: int
-    createdAt: int
-    startedAt: Optional[int]
-    endedAt: Optional[int]
-    endReason: Optional[str]
-    errorMessage: Optional[str]
-    destinations: List[DestinationView]
-    overlayConfig: OverlayConfig
-    stats: Optional[SessionStats]
-
-
-class SessionList(TypedDict):
-    """``list_sessions``: one page."""
-
-    count: int
-    sessions: List[SessionView]
-    nextCursor: Optional[str]
-
-
-class WebhookOutcome(TypedDict):
-    """``handle_webhook``."""
-
-    received: bool
-    event: str
-    egressId: Optional[str]
-    sessionId: Optional[str]
-    applied: bool
-    duplicate: bool
-    note: Optional[str]
-
-
-class UpdateDestinationsResponse(TypedDict):
-    """``update_destinations``."""
-
-    success: bool
-    added: List[DestinationView]
-    removed: List[str]
-    destinations: List[DestinationView]
-
-
-class RecordedActivity(TypedDict):
-    """``record_decision`` / ``record_event``."""
-
-    success: bool
-    sessionId: str
-    decisionsLogged: int
-    eventsRecorded: int
-
-
-class PlatformConfigView(TypedDict):
-    """Stored credentials as shown to callers (never the key)."""
-
-    streamType: StreamType
-    entityId: str
-    platform: Platform
-    hasStreamKey: bool
-    customRtmpUrl: Optional[str]
-    autoStart: bool
-    updatedAt: int
-
-
-class AutoStartOutcome(TypedDict):
-    """``on_game_started``."""
-
-    started: bool
-    reason: str
-    sessionId: Optional[str]
-
-
-class ReconcileReport(TypedDict):
-    """``reconcile``."""
-
-    stoppedEgresses: List[str]
-    adopted: List[str]
-    caughtUp: List[str]
-    timedOut: List[str]
-    maxDurationEnded: List[str]
-    vanished: List[str]
-    errors: List[str]
-
-
-class OverlaySnapshot(TypedDict):
-    """``overlay_snapshot``: what the overlay page shows (newest decisions and events first)."""
-
-    sessionId: str
-    status: SessionStatus
-    streamType: StreamType
-    entityName: str
-    platform: Platform
-    streamTitle: str
-    currentLobbyId: Optional[str]
-    viewerCount: int
-    overlayConfig: OverlayConfig
-    decisions: List[Any]
-    events: List[Any]
-    version: int
-
-
-class _OverlayClaims(TypedDict):
-    sessionId: str
-    streamType: StreamType
-    entityId: str
-    type: str
-    exp: int
-    iat: int
-
-
-class OverlayClaims(_OverlayClaims, total=False):
-    """``OverlayTokens.verify``."""
-
-    nbf: int
-
-
-class _StreamResult(TypedDict):
-    url: str
-    status: str
-    startedAtNs: int
-    endedAtNs: int
-
-
-class StreamResult(_StreamResult, total=False):
-    """One output of an egress, as LiveKit reports it."""
-
-    error: str
+    #: Removed, Unix ms.
+    removedAt: int
 
 
 class EgressEvent(TypedDict):
-    """``WebhookVerifier.verify``."""
+    """A verified LiveKit webhook event, reduced to what session tracking needs.
 
+    Non-egress events (room, participant, track) have no egress id and no status.
+    """
+
+    #: Event name, e.g. `egress_started`.
     event: str
+    #: LiveKit's unique event id (`EV_…`), the de-duplication key; may be empty.
     id: str
+    #: When LiveKit created the event, Unix seconds.
     createdAt: int
+    #: The egress the event is about.
     egressId: Optional[str]
+    #: The egress status; a missing status in an egress event reads as `EGRESS_STARTING`.
     status: Optional[EgressStatus]
+    #: The egress error message, when it failed.
     error: Optional[str]
+    #: LiveKit's human-readable details (e.g. `StopEgress API`).
     details: Optional[str]
+    #: The web egress's page URL (it carries our `sessionId`).
     webUrl: Optional[str]
+    #: Egress start, Unix nanoseconds (0 when unknown).
     startedAtNs: int
+    #: Egress end, Unix nanoseconds (0 while running).
     endedAtNs: int
+    #: Per-output results.
     streamResults: List[StreamResult]
 
 
-class CostEstimate(TypedDict):
-    """``estimate_cost``, in US dollars."""
-
-    egressMinutes: float
-    gigabytes: float
-    egressUsd: float
-    bandwidthUsd: float
-    totalUsd: float
-
-
 class EgressSummary(TypedDict):
-    """``MemoryEgress.list_active``."""
+    """An egress as the backend reports it. Its JSON names the session instead of the page URL
+    (which carries the overlay token).
+    """
 
+    #: The egress id.
     egressId: str
+    #: Its status.
     status: EgressStatus
+    #: The session whose page it renders, if any.
     sessionId: Optional[str]
+    #: Start time, Unix nanoseconds (0 when unknown).
     startedAtNs: int
 
 
-# --- Store values (the SessionStore protocol) ------------------------------------------------
+class EncodingSettings(TypedDict):
+    """Video and audio encoding of the egress. RTMP outputs are always H.264 + AAC."""
+
+    #: Width in pixels.
+    width: int
+    #: Height in pixels.
+    height: int
+    #: Frames per second.
+    framerate: int
+    #: Video bitrate, kbps.
+    video_bitrate_kbps: int
+    #: Audio bitrate, kbps.
+    audio_bitrate_kbps: int
+    #: Seconds between key frames (platforms ask for 2).
+    key_frame_interval_secs: float
 
 
 class Entity(TypedDict):
     """The user or agent a session or credential belongs to."""
 
+    #: `user` or `agent`.
     streamType: StreamType
+    #: The user id or agent id.
     entityId: str
 
 
-class _Destination(TypedDict):
-    id: str
-    platform: Platform
-    redactedUrl: str
-    encryptedUrl: str
-    status: DestinationStatus
-    primary: bool
-    addedAt: int
+class _EventData(TypedDict):
+    #: The game.
+    gameId: str
+    #: Turn number.
+    turnNumber: int
+    #: Event type, e.g. `card_played`.
+    eventType: str
+    #: What happened.
+    description: str
 
 
-class Destination(_Destination, total=False):
-    """A stored output of a session (the full URL only encrypted)."""
+class EventData(_EventData, total=False):
+    """The payload of a recorded game event."""
 
-    removedAt: int
-    errorMessage: str
+    #: The lobby.
+    lobbyId: str
+    #: Extra data.
+    metadata: Any
+    #: Who did it.
+    playerUsername: str
 
 
-class _StreamSession(TypedDict):
+class _EventInput(TypedDict):
+    #: The game.
+    gameId: str
+    #: Turn number.
+    turnNumber: int
+    #: Event type, e.g. `agent_thinking`, `agent_decided`, `card_played`.
+    eventType: str
+    #: What happened.
+    description: str
+
+
+class EventInput(_EventInput, total=False):
+    """`POST /api/agents/events`: one game event for the ticker."""
+
+    #: The agent (internal callers without a session id).
+    agentId: Optional[str]
+    #: The lobby.
+    lobbyId: Optional[str]
+    #: Extra data.
+    metadata: Any
+    #: Who did it.
+    playerUsername: Optional[str]
+    #: The session (default: the caller's active session).
+    sessionId: Optional[str]
+
+
+class InsertResult(TypedDict):
+    """What `insert_session` returns."""
+
+    #: `false` when the entity already has an active session (then nothing was written).
+    created: bool
+    #: The stored session (`version` 1), or the entity's active one.
+    session: StreamSession
+
+
+class ListSessionsRequest(TypedDict, total=False):
+    """`GET /api/streaming/sessions`."""
+
+    #: Only active sessions.
+    active: bool
+    #: Continue from a previous page.
+    cursor: Optional[str]
+    #: Only this entity.
+    entityId: Optional[str]
+    #: Page size (default 50, at most 500).
+    limit: Optional[int]
+    #: Only this status.
+    status: Optional[SessionStatus]
+    #: Only this kind of entity (with `entityId`).
+    streamType: Optional[StreamType]
+
+
+class _OverlayClaims(TypedDict):
+    #: The session the token opens.
     sessionId: str
+    #: `user` or `agent`.
     streamType: StreamType
+    #: The user or agent id.
     entityId: str
-    platform: Platform
-    streamTitle: str
+    #: Always `overlay_access` (`OVERLAY_TOKEN_TYPE`).
+    type: str
+    #: Expiry, Unix seconds.
+    exp: int
+    #: Issued at, Unix seconds.
+    iat: int
+
+
+class OverlayClaims(_OverlayClaims, total=False):
+    """The claims of an overlay token, in wire order."""
+
+    #: Not before, Unix seconds (never written by us; honoured when present).
+    nbf: int
+
+
+class _OverlayConfig(TypedDict):
+    #: Show the AI decision reasoning panel.
+    showDecisions: bool
+    #: Show the streamer/agent info bar.
+    showAgentInfo: bool
+    #: Show the game events ticker.
+    showEventFeed: bool
+    #: Show the player picture-in-picture.
+    showPlayerCam: bool
+    #: Colour theme.
+    theme: Theme
+
+
+class OverlayConfig(_OverlayConfig, total=False):
+    """Overlay settings of a session. Optional settings are left out of JSON when unset."""
+
+    #: How long the match-over scene stays, ms (5,000–3,600,000).
+    matchOverHoldMs: int
+    #: Picture-in-picture content.
+    playerVisualMode: PlayerVisualMode
+    #: Picture shown in profile-picture mode (http/https).
+    profilePictureUrl: str
+    #: Animate scene changes.
+    sceneTransitions: bool
+    #: Show the scene label pill.
+    showSceneLabel: bool
+    #: Loop the voice track.
+    voiceLoop: bool
+    #: Background voice track (http/https).
+    voiceTrackUrl: str
+    #: Voice track volume, 0–1.
+    voiceVolume: float
+    #: Picture-in-picture corner.
+    webcamPosition: WebcamPosition
+    #: Picture-in-picture size.
+    webcamSize: WebcamSize
+
+
+class OverlayConfigPatch(TypedDict, total=False):
+    """A partial `OverlayConfig` from a request; set fields replace the defaults."""
+
+    matchOverHoldMs: Optional[int]
+    playerVisualMode: Optional[PlayerVisualMode]
+    profilePictureUrl: Optional[str]
+    sceneTransitions: Optional[bool]
+    showAgentInfo: Optional[bool]
+    showDecisions: Optional[bool]
+    showEventFeed: Optional[bool]
+    showPlayerCam: Optional[bool]
+    showSceneLabel: Optional[bool]
+    theme: Optional[Theme]
+    voiceLoop: Optional[bool]
+    voiceTrackUrl: Optional[str]
+    voiceVolume: Optional[float]
+    webcamPosition: Optional[WebcamPosition]
+    webcamSize: Optional[WebcamSize]
+
+
+class OverlaySnapshot(TypedDict):
+    """The overlay's data: public session fields plus the recent decisions and events its
+    settings ask for. Nothing secret.
+    """
+
+    #: The session.
+    sessionId: str
+    #: Lifecycle status.
     status: SessionStatus
-    overlayConfig: OverlayConfig
-    destinations: List[Destination]
-    createdAt: int
-    updatedAt: int
-    startUncertain: bool
+    #: `user` or `agent`.
+    streamType: StreamType
+    #: Display name (or the entity id when none was given).
+    entityName: str
+    #: Primary platform.
+    platform: Platform
+    #: Title.
+    streamTitle: str
+    #: Lobby shown.
+    currentLobbyId: Optional[str]
+    #: Current viewers.
     viewerCount: int
-    peakViewerCount: int
-    decisionsLogged: int
-    eventsRecorded: int
+    #: What to show.
+    overlayConfig: OverlayConfig
+    #: Newest decisions first (empty unless `showDecisions` on an agent stream).
+    decisions: List[DecisionData]
+    #: Newest events first (empty unless `showEventFeed`).
+    events: List[EventData]
+    #: Changes whenever any of the above may have changed.
     version: int
 
 
-class StreamSession(_StreamSession, total=False):
-    """A stored session, as the core serializes it."""
+class PlatformConfigView(TypedDict):
+    """Stored credentials as shown to callers: never the key or its ciphertext."""
 
-    entityName: str
-    egressId: str
-    currentLobbyId: str
-    startedAt: int
-    endedAt: int
-    endReason: str
-    errorMessage: str
-    stats: SessionStats
-
-
-class Activity(TypedDict):
-    """A recorded decision or event."""
-
-    kind: ActivityKind
-    at: int
-    data: Any
+    #: `user` or `agent`.
+    streamType: StreamType
+    #: Whose.
+    entityId: str
+    #: The platform.
+    platform: Platform
+    #: Whether a key is stored.
+    hasStreamKey: bool
+    #: The custom ingest URL, with any key in it redacted.
+    customRtmpUrl: Optional[str]
+    #: Auto-start on game start.
+    autoStart: bool
+    #: Last changed, Unix ms.
+    updatedAt: int
 
 
 class _PlatformCredential(TypedDict):
+    #: `user` or `agent`.
     streamType: StreamType
+    #: The user id or agent id.
     entityId: str
+    #: The platform.
     platform: Platform
+    #: Start streaming automatically when this agent's game starts.
     autoStart: bool
+    #: Last changed, Unix ms.
     updatedAt: int
 
 
 class PlatformCredential(_PlatformCredential, total=False):
-    """Stored credentials (the key only encrypted)."""
+    """A user's or agent's stored streaming credentials (the seed's `streamingPlatforms`).
 
-    encryptedKey: str
+    The stream key is stored only encrypted; reads through the service return
+    `hasStreamKey`, never the key or the ciphertext.
+    """
+
+    #: A custom ingest URL (required for custom platforms).
     customRtmpUrl: str
+    #: The stream key, encrypted by the key vault.
+    encryptedKey: str
 
 
-class SessionQuery(TypedDict):
-    """``list_sessions`` filters; ``limit`` is the page size to return."""
+class RateLimitOptions(TypedDict, total=False):
+    """Rate limits over the defaults; `0` per minute disables a limit."""
 
-    entity: Optional[Entity]
-    status: Optional[SessionStatus]
-    activeOnly: bool
-    cursor: Optional[str]
-    limit: int
+    #: Calls allowed in a burst.
+    call_burst: Optional[int]
+    #: Calls per minute per user or agent.
+    calls_per_minute: Optional[int]
+    #: Starts allowed in a burst.
+    start_burst: Optional[int]
+    #: Stream starts per minute per streamed entity.
+    starts_per_minute: Optional[int]
 
 
-class SessionPage(TypedDict):
-    """One page of stored sessions, newest first."""
+class ReconcileReport(TypedDict):
+    """What `reconcile` did."""
 
-    sessions: List[StreamSession]
+    #: Egresses stopped because no active session owns them.
+    stoppedEgresses: List[str]
+    #: Sessions that adopted an egress whose start call had an uncertain outcome.
+    adopted: List[str]
+    #: Sessions whose status caught up with their egress (a missed webhook).
+    caughtUp: List[str]
+    #: Sessions that did not go live within the start timeout (now `error`).
+    timedOut: List[str]
+    #: Live sessions ended at the maximum duration.
+    maxDurationEnded: List[str]
+    #: Sessions whose egress disappeared without an `egress_ended`.
+    vanished: List[str]
+    #: Problems met on the way (the rest of the run continued).
+    errors: List[str]
+
+
+class RecordedActivity(TypedDict):
+    """Answer to a recorded decision or event."""
+
+    #: Always `true`.
+    success: bool
+    #: The session it was counted into.
+    sessionId: str
+    #: Decisions counted so far.
+    decisionsLogged: int
+    #: Events counted so far.
+    eventsRecorded: int
+
+
+class ServiceOptions(TypedDict, total=False):
+    """Options of a service as a binding takes them. Every key may be left out."""
+
+    #: Longest wait for the egress start call before the start counts as uncertain, in
+    #: milliseconds (default 30000).
+    egress_start_timeout_ms: Optional[int]
+    #: Egress encoding: a preset name (e.g. `"H264_720P_30"`) or explicit settings.
+    encoding: Optional[EncodingSetting]
+    #: `true` (or omitted): the default limits; `false`: none; an object: some overridden.
+    rate_limits: Optional[RateLimitSetting]
+
+
+class SessionList(TypedDict):
+    """A page of sessions."""
+
+    #: Sessions on this page.
+    count: int
+    #: The sessions, newest first.
+    sessions: List[SessionStatusView]
+    #: Cursor of the next page, if any.
     nextCursor: Optional[str]
 
 
-class InsertResult(TypedDict):
-    """``insert_session``: ``created`` is false when the entity already had an active
-    session, which is then returned (and nothing was written)."""
+class _SessionPage(TypedDict):
+    #: The sessions, newest first.
+    sessions: List[StreamSession]
 
-    created: bool
-    session: StreamSession
+
+class SessionPage(_SessionPage, total=False):
+    """One page of sessions."""
+
+    #: The cursor of the next page (pass it as the query's `cursor`); none on the last page.
+    nextCursor: Optional[str]
+
+
+class SessionQuery(TypedDict):
+    """The argument of `list_sessions`: filters and position; results are newest first."""
+
+    #: Only this entity's sessions.
+    entity: Optional[Entity]
+    #: Only sessions with this status.
+    status: Optional[SessionStatus]
+    #: Only non-terminal sessions.
+    activeOnly: bool
+    #: A `nextCursor` from a previous page; one the store did not make is `INVALID_INPUT`.
+    cursor: Optional[str]
+    #: Page size (1 to 500).
+    limit: int
+
+
+class SessionStats(TypedDict):
+    """What an ended session did; computed once, when it becomes terminal."""
+
+    #: Milliseconds on air: from `startedAt` to `endedAt`, 0 if it never went live.
+    duration: int
+    #: Agent decisions recorded during the session.
+    decisionsLogged: int
+    #: Game events recorded during the session.
+    eventsRecorded: int
+    #: Highest viewer count reported.
+    peakViewerCount: int
+
+
+class SessionStatusView(TypedDict):
+    """`GET /api/streaming/status`: the seed's status shape (nothing secret)."""
+
+    #: The session.
+    sessionId: str
+    #: Lifecycle status.
+    status: SessionStatus
+    #: `user` or `agent`.
+    streamType: StreamType
+    #: The user or agent id.
+    entityId: str
+    #: Display name, when known.
+    entityName: Optional[str]
+    #: Primary platform.
+    platform: Platform
+    #: Title.
+    streamTitle: str
+    #: Lobby shown.
+    currentLobbyId: Optional[str]
+    #: Current viewers.
+    viewerCount: int
+    #: Peak viewers.
+    peakViewerCount: int
+    #: Milliseconds on air (live: so far; ended: total; never live: 0).
+    duration: int
+    #: Decisions recorded.
+    decisionsLogged: int
+    #: Events recorded.
+    eventsRecorded: int
+    #: Created, Unix ms.
+    createdAt: int
+    #: Went live, Unix ms.
+    startedAt: Optional[int]
+    #: Ended, Unix ms.
+    endedAt: Optional[int]
+    #: Why it ended.
+    endReason: Optional[str]
+    #: What went wrong.
+    errorMessage: Optional[str]
+    #: The outputs.
+    destinations: List[DestinationView]
+    #: Overlay settings.
+    overlayConfig: OverlayConfig
+    #: Final stats, once ended.
+    stats: Optional[SessionStats]
+
+
+class StartStreamRequest(TypedDict, total=False):
+    """`POST /api/streaming/start`.
+
+    The stream key comes from `streamKey`, from the caller's stored credentials
+    (`useStoredCredentials`), or, for internal callers only, from an encrypted
+    `streamKeyHash`.
+    """
+
+    #: The agent to stream (internal callers; agents may repeat their own id).
+    agentId: Optional[str]
+    #: Custom ingest URL for the primary platform.
+    customRtmpUrl: Optional[str]
+    #: Extra outputs, streamed from the same encode (simulcast).
+    destinations: List[DestinationInput]
+    #: Display name of the user or agent, shown on the overlay.
+    entityName: Optional[str]
+    #: End an active session and start a new one.
+    forceRestart: bool
+    #: Lobby to show.
+    lobbyId: Optional[str]
+    #: Overlay settings over the defaults of the stream type.
+    overlayConfig: Optional[OverlayConfigPatch]
+    #: Primary platform.
+    platform: Optional[Platform]
+    #: Primary stream key.
+    streamKey: Optional[str]
+    #: An encrypted stream key (internal callers only).
+    streamKeyHash: Optional[str]
+    #: Title; default `LTCG Live`.
+    streamTitle: Optional[str]
+    #: `user` or `agent`; defaults to the caller's kind.
+    streamType: Optional[StreamType]
+    #: Use the caller's stored platform, key and URL.
+    useStoredCredentials: bool
+    #: The user to stream (internal callers; users may repeat their own id).
+    userId: Optional[str]
+
+
+class StartStreamResponse(TypedDict):
+    """Answer to a start."""
+
+    #: Always `true` (failures are errors).
+    success: bool
+    #: The session.
+    sessionId: str
+    #: `pending` normally; `initializing` while an uncertain start is being confirmed;
+    #: the current status when `reused`.
+    status: SessionStatus
+    #: The overlay page URL with a fresh access token.
+    overlayUrl: str
+    #: A human-readable summary.
+    message: str
+    #: Whether an existing session was returned instead of starting a new one.
+    reused: bool
+
+
+class StopStreamRequest(TypedDict, total=False):
+    """`POST /api/streaming/stop`."""
+
+    #: Stop every active session of this agent.
+    agentId: Optional[str]
+    #: Why (a word such as `manual`, the default).
+    reason: Optional[str]
+    #: The session to stop.
+    sessionId: Optional[str]
+
+
+class _StopStreamResponse(TypedDict):
+    #: Always `true` (failures are errors).
+    success: bool
+    #: The first session stopped (or the one asked for).
+    sessionId: Optional[str]
+    #: Sessions this call ended.
+    stoppedSessionIds: List[str]
+    #: Sessions that had already ended.
+    alreadyEndedSessionIds: List[str]
+    #: Whether every target had already ended.
+    alreadyEnded: bool
+    #: Stats of every targeted session, by id.
+    statsBySession: Dict[str, SessionStats]
+    #: A human-readable summary.
+    message: str
+
+
+class StopStreamResponse(_StopStreamResponse, total=False):
+    """Answer to a stop."""
+
+    #: Stats of the session, when exactly one was targeted.
+    stats: SessionStats
+
+
+class _StreamResult(TypedDict):
+    #: The output URL as LiveKit reports it (stream key redacted).
+    url: str
+    #: `ACTIVE`, `FINISHED` or `FAILED`.
+    status: str
+    #: Start time, Unix nanoseconds (0 when unknown).
+    startedAtNs: int
+    #: End time, Unix nanoseconds (0 while running).
+    endedAtNs: int
+
+
+class StreamResult(_StreamResult, total=False):
+    """The outcome of one stream output (`livekit.StreamInfo`), URL redacted by LiveKit."""
+
+    #: Error text when the output failed.
+    error: str
+
+
+class _StreamSession(TypedDict):
+    #: The session id.
+    sessionId: str
+    #: `user` or `agent`.
+    streamType: StreamType
+    #: The user id or agent id.
+    entityId: str
+    #: The primary destination platform.
+    platform: Platform
+    #: Title shown on the overlay.
+    streamTitle: str
+    #: Lifecycle status.
+    status: SessionStatus
+    #: Overlay settings.
+    overlayConfig: OverlayConfig
+    #: The RTMP outputs (primary first).
+    destinations: List[Destination]
+    #: Created, Unix ms.
+    createdAt: int
+    #: Last changed, Unix ms.
+    updatedAt: int
+    #: The egress start call failed ambiguously (timeout, unavailable): the reconciler must
+    #: adopt or stop whatever egress it may have created.
+    startUncertain: bool
+    #: Current viewer count.
+    viewerCount: int
+    #: Highest viewer count seen.
+    peakViewerCount: int
+    #: Agent decisions recorded so far.
+    decisionsLogged: int
+    #: Game events recorded so far.
+    eventsRecorded: int
+    #: Optimistic-concurrency version, incremented by every stored change.
+    version: int
+
+
+class StreamSession(_StreamSession, total=False):
+    """One streaming session: a web page rendered by an egress and pushed to a platform.
+
+    Serialized with the seed's camelCase names. It holds no secret: stream keys live only
+    encrypted in the credential store and the egress request, never here.
+    """
+
+    #: The game lobby currently shown.
+    currentLobbyId: str
+    #: The egress rendering this session, once known.
+    egressId: str
+    #: Why it ended, a word such as `manual` or `egress_complete`.
+    endReason: str
+    #: Became terminal, Unix ms.
+    endedAt: int
+    #: Display name of the user or agent, when the caller gave one.
+    entityName: str
+    #: What went wrong, for `error` sessions.
+    errorMessage: str
+    #: First went live, Unix ms (set once).
+    startedAt: int
+    #: Final stats, set when the session becomes terminal.
+    stats: SessionStats
+
+
+class _UpdateDestinationsRequest(TypedDict):
+    #: The session.
+    sessionId: str
+
+
+class UpdateDestinationsRequest(_UpdateDestinationsRequest, total=False):
+    """`POST /api/streaming/destinations`."""
+
+    #: Outputs to add.
+    add: List[DestinationInput]
+    #: Destination ids to remove.
+    remove: List[str]
+
+
+class UpdateDestinationsResponse(TypedDict):
+    """Answer to a destination update."""
+
+    #: Always `true` (failures are errors).
+    success: bool
+    #: The destinations added.
+    added: List[DestinationView]
+    #: The ids removed.
+    removed: List[str]
+    #: Every destination of the session now.
+    destinations: List[DestinationView]
+
+
+class WebhookOutcome(TypedDict):
+    """What a webhook did."""
+
+    #: Always `true`: the webhook was authentic and is acknowledged.
+    received: bool
+    #: The event name.
+    event: str
+    #: The egress it was about.
+    egressId: Optional[str]
+    #: The session it matched.
+    sessionId: Optional[str]
+    #: Whether it changed the session.
+    applied: bool
+    #: Whether this event id was already processed.
+    duplicate: bool
+    #: Why nothing changed, when nothing did.
+    note: Optional[str]
+
+
+class StartStreamFields(TypedDict, total=False):
+    """The keys of :class:`StartStreamRequest` as keyword arguments (snake_case names);
+    each may instead come in the request mapping.
+    """
+
+    #: The agent to stream (internal callers; agents may repeat their own id).
+    agent_id: Optional[str]
+    #: Custom ingest URL for the primary platform.
+    custom_rtmp_url: Optional[str]
+    #: Extra outputs, streamed from the same encode (simulcast).
+    destinations: List[DestinationInput]
+    #: Display name of the user or agent, shown on the overlay.
+    entity_name: Optional[str]
+    #: End an active session and start a new one.
+    force_restart: bool
+    #: Lobby to show.
+    lobby_id: Optional[str]
+    #: Overlay settings over the defaults of the stream type.
+    overlay_config: Optional[OverlayConfigPatch]
+    #: Primary platform.
+    platform: Optional[Platform]
+    #: Primary stream key.
+    stream_key: Optional[str]
+    #: An encrypted stream key (internal callers only).
+    stream_key_hash: Optional[str]
+    #: Title; default `LTCG Live`.
+    stream_title: Optional[str]
+    #: `user` or `agent`; defaults to the caller's kind.
+    stream_type: Optional[StreamType]
+    #: Use the caller's stored platform, key and URL.
+    use_stored_credentials: bool
+    #: The user to stream (internal callers; users may repeat their own id).
+    user_id: Optional[str]
+
+
+class StopStreamFields(TypedDict, total=False):
+    """The keys of :class:`StopStreamRequest` as keyword arguments (snake_case names);
+    each may instead come in the request mapping.
+    """
+
+    #: Stop every active session of this agent.
+    agent_id: Optional[str]
+    #: Why (a word such as `manual`, the default).
+    reason: Optional[str]
+    #: The session to stop.
+    session_id: Optional[str]
+
+
+class ListSessionsFields(TypedDict, total=False):
+    """The keys of :class:`ListSessionsRequest` as keyword arguments (snake_case names);
+    each may instead come in the request mapping.
+    """
+
+    #: Only active sessions.
+    active: bool
+    #: Continue from a previous page.
+    cursor: Optional[str]
+    #: Only this entity.
+    entity_id: Optional[str]
+    #: Page size (default 50, at most 500).
+    limit: Optional[int]
+    #: Only this status.
+    status: Optional[SessionStatus]
+    #: Only this kind of entity (with `entityId`).
+    stream_type: Optional[StreamType]
+
+
+class UpdateDestinationsFields(TypedDict, total=False):
+    """The keys of :class:`UpdateDestinationsRequest` as keyword arguments (snake_case names);
+    each may instead come in the request mapping.
+    """
+
+    #: The session.
+    session_id: str
+    #: Outputs to add.
+    add: List[DestinationInput]
+    #: Destination ids to remove.
+    remove: List[str]
+
+
+class DecisionFields(TypedDict, total=False):
+    """The keys of :class:`DecisionInput` as keyword arguments (snake_case names);
+    each may instead come in the request mapping.
+    """
+
+    #: The game.
+    game_id: str
+    #: Turn number.
+    turn_number: int
+    #: Game phase.
+    phase: str
+    #: What the agent did.
+    action: str
+    #: Why, in the agent's words (shown on the overlay).
+    reasoning: str
+    #: The agent (internal callers without a session id).
+    agent_id: Optional[str]
+    #: How long the decision took.
+    execution_time_ms: Optional[int]
+    #: Action parameters.
+    parameters: Any
+    #: Outcome.
+    result: Optional[str]
+    #: The session (default: the agent's active session).
+    session_id: Optional[str]
+
+
+class EventFields(TypedDict, total=False):
+    """The keys of :class:`EventInput` as keyword arguments (snake_case names);
+    each may instead come in the request mapping.
+    """
+
+    #: The game.
+    game_id: str
+    #: Turn number.
+    turn_number: int
+    #: Event type, e.g. `agent_thinking`, `agent_decided`, `card_played`.
+    event_type: str
+    #: What happened.
+    description: str
+    #: The agent (internal callers without a session id).
+    agent_id: Optional[str]
+    #: The lobby.
+    lobby_id: Optional[str]
+    #: Extra data.
+    metadata: Any
+    #: Who did it.
+    player_username: Optional[str]
+    #: The session (default: the caller's active session).
+    session_id: Optional[str]
+
+
+class ConfigurePlatformFields(TypedDict, total=False):
+    """The keys of :class:`ConfigurePlatformRequest` as keyword arguments (snake_case names);
+    each may instead come in the request mapping.
+    """
+
+    #: The platform.
+    platform: Platform
+    #: An agent (internal callers; others act for themselves).
+    agent_id: Optional[str]
+    #: Start automatically when the agent's game starts (default false).
+    auto_start: Optional[bool]
+    #: Custom ingest URL (required for custom platforms).
+    custom_rtmp_url: Optional[str]
+    #: The stream key (kept when omitted and the platform is unchanged).
+    stream_key: Optional[str]
+    #: A user (internal callers; others act for themselves).
+    user_id: Optional[str]
+
+
+class CredentialTargetFields(TypedDict, total=False):
+    """The keys of :class:`CredentialTarget` as keyword arguments (snake_case names);
+    each may instead come in the request mapping.
+    """
+
+    #: An agent.
+    agent_id: Optional[str]
+    #: A user.
+    user_id: Optional[str]
+
+
+# --- Earlier names ---------------------------------------------------------------------------
+
+#: The earlier name of :class:`RateLimitOptions`.
+RateLimits = RateLimitOptions
+#: The earlier name of :class:`SessionStatusView`.
+SessionView = SessionStatusView
