@@ -71,13 +71,7 @@ pub fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
         Some(_) => return Err(Error::invalid("body", "must be a JSON object")),
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let mut unknown: Option<String> = None;
-    let mut on_ignored = |path: serde_ignored::Path<'_>| {
-        unknown.get_or_insert_with(|| ignored_path(&path));
-    };
-    let parsed: std::result::Result<T, _> = serde_path_to_error::deserialize(
-        serde_ignored::Deserializer::new(&mut de, &mut on_ignored),
-    );
+    let parsed = strict(&mut de);
     let parsed = match parsed {
         Ok(parsed) => parsed,
         Err(e) if e.inner().is_data() => {
@@ -102,9 +96,9 @@ pub fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
         }
     };
     de.end().map_err(|e| syntax(&e))?;
-    match unknown {
-        None => Ok(parsed),
-        Some(path) => Err(unknown_field("body", &path)),
+    match parsed {
+        (parsed, None) => Ok(parsed),
+        (_, Some(path)) => Err(unknown_field("body", &path)),
     }
 }
 
@@ -122,8 +116,9 @@ pub fn query<T: DeserializeOwned>(raw: &str) -> Result<T> {
 
 /// `value` as JSON (the core's types always serialize; a failure names the problem).
 pub fn to_value<T: Serialize>(value: &T) -> Result<Value> {
-    serde_json::to_value(value).map_err(|e| Error::Store {
+    serde_json::to_value(value).map_err(|e| Error::External {
         message: format!("could not serialize a value as JSON: {e}"),
+        source: std::sync::Arc::new(e),
     })
 }
 
@@ -134,24 +129,34 @@ where
     D: Deserializer<'de>,
     T: DeserializeOwned,
 {
-    let mut unknown: Option<String> = None;
-    let mut on_ignored = |path: serde_ignored::Path<'_>| {
-        unknown.get_or_insert_with(|| ignored_path(&path));
-    };
-    let parsed: std::result::Result<T, _> =
-        serde_path_to_error::deserialize(serde_ignored::Deserializer::new(de, &mut on_ignored));
-    match parsed {
+    match strict(de) {
         Err(e) => Err(describe(
             what,
             &e.path().to_string(),
             &e.into_inner().to_string(),
             input,
         )),
-        Ok(parsed) => match unknown {
-            None => Ok(parsed),
-            Some(path) => Err(unknown_field(what, &path)),
-        },
+        Ok((parsed, None)) => Ok(parsed),
+        Ok((_, Some(path))) => Err(unknown_field(what, &path)),
     }
+}
+
+/// `T` from `de` with the path of a failure, and the path of the first field `T` does not
+/// know (if any).
+fn strict<'de, D, T>(
+    de: D,
+) -> std::result::Result<(T, Option<String>), serde_path_to_error::Error<D::Error>>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let mut unknown: Option<String> = None;
+    let mut on_ignored = |path: serde_ignored::Path<'_>| {
+        unknown.get_or_insert_with(|| ignored_path(&path));
+    };
+    let parsed =
+        serde_path_to_error::deserialize(serde_ignored::Deserializer::new(de, &mut on_ignored))?;
+    Ok((parsed, unknown))
 }
 
 /// The error for an unknown field at `path`.
