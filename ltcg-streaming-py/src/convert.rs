@@ -27,11 +27,10 @@ impl<'py> IntoPyObject<'py> for Json {
     }
 }
 
-/// A core value serialized for Python.
-pub(crate) fn json<T: Serialize>(value: T) -> PyResult<Json> {
-    serde_json::to_value(value)
-        .map(Json)
-        .map_err(|e| PyValueError::new_err(format!("could not serialize the result: {e}")))
+/// A core value as Python objects, serialized straight into them (no JSON in between).
+pub(crate) fn json<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+    pythonize::pythonize(py, value)
+        .map_err(|e| PyValueError::new_err(format!("could not convert the result: {e}")))
 }
 
 /// A JSON value as a Python object.

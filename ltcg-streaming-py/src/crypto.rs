@@ -8,7 +8,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
-use crate::convert::{json, Json};
+use crate::convert::json;
 use crate::errors::OrRaise;
 
 /// AES-256-GCM stream-key encryption in the product's `<iv>:<tag>:<ciphertext>` format.
@@ -99,12 +99,18 @@ impl PyOverlayTokens {
 
     /// The claims of a valid token (for `session_id` when given), checked at `now`.
     #[pyo3(signature = (token, session_id=None, now=None))]
-    fn verify(&self, token: &str, session_id: Option<&str>, now: Option<i64>) -> PyResult<Json> {
+    fn verify<'py>(
+        &self,
+        py: Python<'py>,
+        token: &str,
+        session_id: Option<&str>,
+        now: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let claims = match now {
             Some(now) => self.tokens.verify_at(token, session_id, now),
             None => self.tokens.verify(token, session_id),
         };
-        json(claims.or_raise()?)
+        json(py, &claims.or_raise()?)
     }
 
     fn __repr__(&self) -> String {
@@ -138,18 +144,19 @@ impl PyWebhookVerifier {
     /// The event of an authentic webhook: `body` exactly as received and its
     /// `Authorization` header, checked at `now` (Unix seconds; default: the current time).
     #[pyo3(signature = (body, authorization, now=None))]
-    fn verify(
+    fn verify<'py>(
         &self,
-        body: &Bound<'_, PyAny>,
+        py: Python<'py>,
+        body: &Bound<'py, PyAny>,
         authorization: &str,
         now: Option<i64>,
-    ) -> PyResult<Json> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let body = body_bytes(body)?;
         let event = match now {
             Some(now) => self.verifier.verify_at(&body, authorization, now),
             None => self.verifier.verify(&body, authorization),
         };
-        json(event.or_raise()?)
+        json(py, &event.or_raise()?)
     }
 
     fn __repr__(&self) -> String {

@@ -3,7 +3,7 @@
 use ltcg_streaming_core::{OverlayConfig, Platform, StreamType};
 use pyo3::prelude::*;
 
-use crate::convert::{json, Json};
+use crate::convert::json;
 use crate::errors::OrRaise;
 
 /// The ingest URL for `platform` with `stream_key` appended (the full URL is a secret).
@@ -28,14 +28,22 @@ pub(crate) fn redact_url(url: &str) -> String {
 
 /// The seed's overlay defaults for `"user"` or `"agent"` streams.
 #[pyfunction]
-pub(crate) fn default_overlay_config(stream_type: &str) -> PyResult<Json> {
+pub(crate) fn default_overlay_config<'py>(
+    py: Python<'py>,
+    stream_type: &str,
+) -> PyResult<Bound<'py, PyAny>> {
     let stream_type: StreamType = stream_type.parse().or_raise()?;
-    json(OverlayConfig::default_for(stream_type))
+    json(py, &OverlayConfig::default_for(stream_type))
 }
 
 /// LiveKit Cloud web-egress cost of `streams` streams of `hours` each, in US dollars.
 #[pyfunction]
 #[pyo3(signature = (hours, streams=1, bitrate_mbps=3.0))]
-pub(crate) fn estimate_cost(hours: f64, streams: u32, bitrate_mbps: f64) -> PyResult<Json> {
-    json(ltcg_streaming_core::estimate_cost(hours, streams, bitrate_mbps).or_raise()?)
+pub(crate) fn estimate_cost<'py>(
+    py: Python<'py>,
+    hours: f64,
+    streams: u32,
+    bitrate_mbps: f64,
+) -> PyResult<Bound<'py, PyAny>> {
+    json(py, &ltcg_streaming_core::estimate_cost(hours, streams, bitrate_mbps).or_raise()?)
 }
