@@ -45,5 +45,8 @@ pub(crate) fn estimate_cost<'py>(
     streams: u32,
     bitrate_mbps: f64,
 ) -> PyResult<Bound<'py, PyAny>> {
-    json(py, &ltcg_streaming_core::estimate_cost(hours, streams, bitrate_mbps).or_raise()?)
+    json(
+        py,
+        &ltcg_streaming_core::estimate_cost(hours, streams, bitrate_mbps).or_raise()?,
+    )
 }
