@@ -16,6 +16,8 @@ use crate::error::{Error, Result};
 
 /// Longest field name quoted in an error; longer or unusual keys are not repeated.
 const MAX_FIELD_NAME: usize = 64;
+/// Longest unknown field name quoted back (ours are short camelCase words).
+const MAX_UNKNOWN_NAME: usize = 40;
 /// Shortest input string the echo guard looks for in an error's reason.
 const MIN_ECHO: usize = 4;
 
@@ -160,11 +162,25 @@ where
 }
 
 /// The error for an unknown field at `path`.
+///
+/// The unknown name is the caller's text: it is quoted only when it looks like a field name
+/// (camelCase letters and digits, at most [`MAX_UNKNOWN_NAME`] characters). Anything else,
+/// such as a stream key sent as a key (`{"live_123_abc...": 1}`), is not repeated: the error
+/// names the object that holds it.
 fn unknown_field(what: &str, path: &str) -> Error {
-    if usable_path(path) {
+    let (parent, name) = match path.rsplit_once('.') {
+        Some((parent, name)) => (parent, name),
+        None => ("", path),
+    };
+    let field_like = name.len() <= MAX_UNKNOWN_NAME
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric());
+    if field_like && usable_path(path) {
         Error::invalid(path, "is not a known field")
+    } else if !parent.is_empty() && usable_path(parent) {
+        Error::invalid(parent, "has an unknown field")
     } else {
-        Error::invalid(what, "has a field with an unusable name")
+        Error::invalid(what, "has an unknown field")
     }
 }
 
@@ -343,6 +359,24 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(field_and_reason(err).0, "destinations[0].extra");
+        for key in [
+            "live_123456789_abcdefSECRET",
+            "sk_us-west-2_SECRET",
+            "SECRETSECRET".repeat(4).as_str(),
+        ] {
+            let err = request::<StartStreamRequest>("body", json!({ key: 1 })).unwrap_err();
+            let (field, reason) = field_and_reason(err);
+            assert_eq!(
+                (field.as_str(), reason.as_str()),
+                ("body", "has an unknown field")
+            );
+        }
+        let err = request::<StartStreamRequest>(
+            "body",
+            json!({"destinations": [{"platform": "kick", "streamKey": "k", "live_SECRET_1": 1}]}),
+        )
+        .unwrap_err();
+        assert_eq!(field_and_reason(err).0, "destinations[0]");
         let err = request::<StartStreamRequest>("body", json!({"a\"SECRET_KEY": 1})).unwrap_err();
         let (field, reason) = field_and_reason(err);
         assert_eq!(field, "body");
