@@ -10,11 +10,13 @@
 //! | `STREAMING_OVERLAY_TOKEN_TTL_SECS` | overlay token lifetime; default 86400 |
 //! | `STREAMING_START_TIMEOUT_SECS` | how long a start may stay `initializing`/`pending`; default 300 |
 //! | `STREAMING_MAX_DURATION_SECS` | longest live session; default 43200 (12 h) |
+//! | `STREAMING_DESTINATION_ALLOWLIST` | comma-separated hosts, `*.suffixes`, IPs or CIDR networks that callers may stream to although they are internal ([`crate::destination_policy`]); default none |
 //!
 //! A missing or invalid variable is reported by name, never by value.
 
 use std::time::Duration;
 
+use crate::destination_policy::DestinationPolicy;
 use crate::error::{Error, Result};
 use crate::token::{OverlayTokens, DEFAULT_TOKEN_TTL_SECS};
 use crate::vault::{AesGcmVault, SecretString};
@@ -110,6 +112,9 @@ pub struct StreamingConfig {
     pub max_duration: Duration,
     /// Clock leeway for webhook tokens, seconds.
     pub webhook_leeway_secs: u64,
+    /// Internal hosts and networks callers may stream to (see
+    /// [`crate::destination_policy`]).
+    pub destination_allowlist: Vec<String>,
 }
 
 impl StreamingConfig {
@@ -136,6 +141,7 @@ impl StreamingConfig {
             start_timeout: DEFAULT_START_TIMEOUT,
             max_duration: DEFAULT_MAX_DURATION,
             webhook_leeway_secs: DEFAULT_WEBHOOK_LEEWAY_SECS,
+            destination_allowlist: Vec::new(),
         })
     }
 
@@ -220,6 +226,23 @@ impl StreamingConfig {
             DEFAULT_MAX_DURATION.as_secs(),
             60,
         );
+        let allowlist: Vec<String> = get("STREAMING_DESTINATION_ALLOWLIST")
+            .map(|v| {
+                v.split(',')
+                    .map(|rule| rule.trim().to_owned())
+                    .filter(|rule| !rule.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if DestinationPolicy::public_only()
+            .allow_all(allowlist.iter().map(String::as_str))
+            .is_err()
+        {
+            problems.push(
+                "STREAMING_DESTINATION_ALLOWLIST",
+                "entries must be host names, *.suffixes, IP addresses or CIDR networks",
+            );
+        }
         problems.finish()?;
 
         Ok(Self {
@@ -232,7 +255,14 @@ impl StreamingConfig {
             start_timeout: Duration::from_secs(start),
             max_duration: Duration::from_secs(max),
             webhook_leeway_secs: DEFAULT_WEBHOOK_LEEWAY_SECS,
+            destination_allowlist: allowlist,
         })
+    }
+
+    /// The destination policy: public addresses plus the allowlist.
+    pub fn destination_policy(&self) -> Result<DestinationPolicy> {
+        DestinationPolicy::public_only()
+            .allow_all(self.destination_allowlist.iter().map(String::as_str))
     }
 
     /// The stream-key vault for these keys.

@@ -72,6 +72,14 @@ pub enum Error {
         /// The backend's message, with URLs redacted.
         message: String,
     },
+    /// The egress backend could not be reached (connection refused, host name not
+    /// resolved): nothing was sent, so nothing started, and the same call may succeed later.
+    /// Its code is `EGRESS`, retryable.
+    #[error("egress unreachable: {message}")]
+    EgressUnreachable {
+        /// What failed, with URLs redacted.
+        message: String,
+    },
     /// The session store failed.
     #[error("store error: {message}")]
     Store {
@@ -210,7 +218,7 @@ impl Error {
             Error::Conflict { .. } => ErrorCode::Conflict,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
             Error::Crypto { .. } => ErrorCode::Crypto,
-            Error::Egress { .. } => ErrorCode::Egress,
+            Error::Egress { .. } | Error::EgressUnreachable { .. } => ErrorCode::Egress,
             Error::Store { .. } => ErrorCode::Store,
             Error::Config { .. } => ErrorCode::Config,
             Error::External { .. } => ErrorCode::External,
@@ -220,10 +228,19 @@ impl Error {
     /// Whether repeating the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::RateLimited { .. } | Error::Store { .. } => true,
+            Error::RateLimited { .. } | Error::Store { .. } | Error::EgressUnreachable { .. } => {
+                true
+            }
             Error::Egress { retryable, .. } => *retryable,
             _ => false,
         }
+    }
+
+    /// For an egress `start` that failed: whether an egress may exist all the same (a
+    /// timeout, a 5xx, an answer lost on the way), so the outcome is uncertain. `false`
+    /// when the backend refused, or was never reached ([`Error::EgressUnreachable`]).
+    pub fn egress_may_exist(&self) -> bool {
+        self.is_retryable() && !matches!(self, Error::EgressUnreachable { .. })
     }
 
     /// An [`Error::InvalidInput`] for `field`.

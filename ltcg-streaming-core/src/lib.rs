@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod config;
 pub mod cost;
+pub mod destination_policy;
 pub mod egress;
 pub mod error;
 #[cfg(feature = "http")]

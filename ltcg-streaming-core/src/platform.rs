@@ -326,7 +326,7 @@ pub fn validate_ingest_url(url: &str) -> Result<String> {
     if authority.contains('@') {
         return Err(bad("must not contain user credentials"));
     }
-    validate_authority(authority).map_err(bad)?;
+    parse_authority(authority).map_err(bad)?;
     let path = after.split(['?', '#']).next().unwrap_or_default();
     if !path.split('/').any(|segment| !segment.is_empty()) {
         return Err(bad(
@@ -336,17 +336,44 @@ pub fn validate_ingest_url(url: &str) -> Result<String> {
     Ok(format!("{scheme}://{rest}"))
 }
 
-/// Checks `host[:port]` (or `[v6]:port`).
-fn validate_authority(authority: &str) -> std::result::Result<(), &'static str> {
+/// Where an RTMP(S) URL connects to: its host and port, for the destination policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestEndpoint {
+    /// The host as written, lower-cased: a DNS name or an IP literal (IPv6 without brackets).
+    pub host: String,
+    /// The port, or the scheme's default (1935 for `rtmp`, 443 for `rtmps`).
+    pub port: u16,
+    /// Whether the scheme is `rtmps`.
+    pub tls: bool,
+}
+
+/// The endpoint of a well-formed RTMP(S) URL (as [`validate_ingest_url`] accepts), or `None`.
+/// The URL may carry a stream key; nothing of it is kept but host and port.
+pub fn ingest_endpoint(url: &str) -> Option<IngestEndpoint> {
+    let (scheme, rest) = split_rtmp_scheme(url.trim())?;
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    if authority.contains('@') {
+        return None;
+    }
+    let (host, port) = parse_authority(authority).ok()?;
+    let tls = scheme.eq_ignore_ascii_case("rtmps");
+    Some(IngestEndpoint {
+        host: host.to_ascii_lowercase(),
+        port: port.unwrap_or(if tls { 443 } else { 1935 }),
+        tls,
+    })
+}
+
+/// Splits and checks `host[:port]` (or `[v6]:port`): the host is an IPv6 address in
+/// brackets or a DNS name (or IPv4 literal) of 1–63 character labels of letters, digits,
+/// `-` and `_`, not starting or ending with `-`, at most 253 characters, one trailing `.`
+/// allowed.
+fn parse_authority(authority: &str) -> std::result::Result<(&str, Option<u16>), &'static str> {
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (inner, after) = v6
             .split_once(']')
             .ok_or("has an unterminated IPv6 address")?;
-        if inner.is_empty()
-            || !inner
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
-        {
+        if inner.parse::<std::net::Ipv6Addr>().is_err() {
             return Err("has an invalid IPv6 address");
         }
         match after {
@@ -357,28 +384,43 @@ fn validate_authority(authority: &str) -> std::result::Result<(), &'static str> 
             ),
         }
     } else {
-        match authority.split_once(':') {
+        let (host, port) = match authority.split_once(':') {
             Some((host, port)) => (host, Some(port)),
             None => (authority, None),
+        };
+        if host.is_empty() {
+            return Err("must include a host");
         }
+        if !is_host_name(host) {
+            return Err("has an invalid host name");
+        }
+        (host, port)
     };
-    if host.is_empty() {
-        return Err("must include a host");
-    }
-    if !authority.starts_with('[')
-        && !host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
-    {
-        return Err("has an invalid host name");
-    }
-    if let Some(port) = port {
-        match port.parse::<u16>() {
-            Ok(p) if p > 0 && port.bytes().all(|b| b.is_ascii_digit()) => {}
+    let port = match port {
+        None => None,
+        Some(port) => match port.parse::<u16>() {
+            Ok(p) if p > 0 && port.bytes().all(|b| b.is_ascii_digit()) => Some(p),
             _ => return Err("has an invalid port"),
-        }
-    }
-    Ok(())
+        },
+    };
+    Ok((host, port))
+}
+
+/// Whether `host` is a syntactically valid DNS name (or dotted IPv4 literal).
+fn is_host_name(host: &str) -> bool {
+    let name = host.strip_suffix('.').unwrap_or(host);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && label.bytes().any(|b| b.is_ascii_alphanumeric())
+        })
 }
 
 /// Appends `/<key>` to the path of `base` unless the key already is its last segment after

@@ -256,7 +256,7 @@ async fn the_seed_walkthrough() {
 async fn platform_credentials_round_trip() {
     let h = Harness::new();
     let app = app(&h);
-    let put = json!({"platform": "custom", "streamKey": "stored-key-99", "customRtmpUrl": "rtmp://127.0.0.1:1935/live", "autoStart": true});
+    let put = json!({"platform": "custom", "streamKey": "stored-key-99", "customRtmpUrl": "rtmp://ingest.example.com:1935/live", "autoStart": true});
     let Reply {
         status, json: view, ..
     } = call(
@@ -630,7 +630,7 @@ async fn user_tokens_resolve_through_the_hook() {
         h.service.clone(),
         auth().with_user_tokens(Arc::new(PrivyLike)),
     );
-    let body = json!({"platform": "custom", "streamKey": "user-key-1", "customRtmpUrl": "rtmp://127.0.0.1:1935/live"});
+    let body = json!({"platform": "custom", "streamKey": "user-key-1", "customRtmpUrl": "rtmp://ingest.example.com:1935/live"});
     let Reply {
         status,
         json: started,

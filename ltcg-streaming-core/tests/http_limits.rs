@@ -84,7 +84,7 @@ fn body_routes(sid: &SessionId, egress_id: &str) -> Vec<BodyRoute> {
         json_route(
             Method::PUT,
             "/api/streaming/platforms",
-            json!({"agentId": "agent_9", "platform": "custom", "streamKey": "stored-key-99", "customRtmpUrl": "rtmp://127.0.0.1:1935/live"}),
+            json!({"agentId": "agent_9", "platform": "custom", "streamKey": "stored-key-99", "customRtmpUrl": "rtmp://ingest.example.com:1935/live"}),
         ),
         BodyRoute {
             method: Method::POST,

@@ -549,7 +549,7 @@ async fn header_injection_in_keys_and_urls_is_refused_by_field() {
     let (sid, _) = started_session(&h).await;
     let before = snapshot(&h).await;
     let start = "/api/streaming/start";
-    let good_url = "rtmp://127.0.0.1:1935/live";
+    let good_url = "rtmp://ingest.example.com:1935/live";
 
     for key in BAD_KEYS {
         let ctx = format!("key {key:?}");
@@ -657,7 +657,7 @@ async fn header_injection_in_keys_and_urls_is_refused_by_field() {
     );
     // `%0d%0a` is printable text (keys and URL paths may hold any printable ASCII): it is
     // carried verbatim, never decoded into a line break.
-    let body = json!({"agentId": "agent_9", "platform": "custom", "streamKey": "key%0d%0aX-Injected:1", "customRtmpUrl": "rtmp://127.0.0.1:1935/live%0d%0a"});
+    let body = json!({"agentId": "agent_9", "platform": "custom", "streamKey": "key%0d%0aX-Injected:1", "customRtmpUrl": "rtmp://ingest.example.com:1935/live%0d%0a"});
     let reply = post(&app, start, OTHER_AGENT_KEY, body.to_string()).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert!(
@@ -672,7 +672,7 @@ async fn header_injection_in_keys_and_urls_is_refused_by_field() {
         .unwrap();
     assert_eq!(
         url.expose_secret(),
-        "rtmp://127.0.0.1:1935/live%0d%0a/key%0d%0aX-Injected:1"
+        "rtmp://ingest.example.com:1935/live%0d%0a/key%0d%0aX-Injected:1"
     );
     assert!(!url.expose_secret().chars().any(char::is_control));
 }

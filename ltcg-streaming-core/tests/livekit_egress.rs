@@ -42,6 +42,7 @@ fn request_with(outputs: &[String], encoding: EncodingSettings) -> EgressRequest
             .map(|u| SecretString::from(u.as_str()))
             .collect(),
         encoding,
+        destination_policy: None,
     }
 }
 
@@ -398,7 +399,7 @@ async fn a_slow_server_times_out_as_retryable() {
 }
 
 #[tokio::test]
-async fn an_unreachable_server_is_retryable_and_stop_is_not_ok() {
+async fn an_unreachable_server_is_a_definite_retryable_failure_and_stop_is_not_ok() {
     let fake = FakeLiveKit::start().await;
     let url = fake.url();
     let (key, secret) = (fake.api_key.clone(), fake.api_secret.clone());
@@ -409,13 +410,20 @@ async fn an_unreachable_server_is_retryable_and_stop_is_not_ok() {
             .with_request_timeout(Duration::from_secs(2)),
     )
     .unwrap();
-    let (retryable, message) = egress_error(egress.start(&request()).await.unwrap_err());
-    assert!(retryable, "{message}");
-    assert_no_secrets(&message, &secret);
-    let (retryable, _) = egress_error(egress.stop("EG_gone").await.unwrap_err());
-    assert!(retryable);
-    let (retryable, _) = egress_error(egress.list_active().await.unwrap_err());
-    assert!(retryable);
+    // Nothing was sent, so nothing can have started: retryable, but not uncertain.
+    for err in [
+        egress.start(&request()).await.unwrap_err(),
+        egress.stop("EG_gone").await.unwrap_err(),
+        egress.list_active().await.unwrap_err(),
+    ] {
+        let Error::EgressUnreachable { message } = &err else {
+            panic!("expected an unreachable egress, got {err:?}");
+        };
+        assert!(err.is_retryable(), "{message}");
+        assert!(!err.egress_may_exist(), "{message}");
+        assert!(message.contains("Connection refused"), "{message}");
+        assert_no_secrets(message, &secret);
+    }
 }
 
 #[tokio::test]

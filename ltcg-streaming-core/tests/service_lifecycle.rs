@@ -765,7 +765,7 @@ async fn stored_credentials_and_auto_start() {
                 target: CredentialTarget::default(),
                 platform: Platform::Custom,
                 stream_key: Some(SecretString::from("  stored-key-1  ")),
-                custom_rtmp_url: Some("rtmp://127.0.0.1:1935/live".into()),
+                custom_rtmp_url: Some("rtmp://ingest.example.com:1935/live".into()),
                 auto_start: Some(false),
             },
         )
@@ -792,7 +792,7 @@ async fn stored_credentials_and_auto_start() {
                 target: CredentialTarget::default(),
                 platform: Platform::Custom,
                 stream_key: None,
-                custom_rtmp_url: Some("rtmp://127.0.0.1:1935/live".into()),
+                custom_rtmp_url: Some("rtmp://ingest.example.com:1935/live".into()),
                 auto_start: Some(true),
             },
         )
@@ -810,7 +810,7 @@ async fn stored_credentials_and_auto_start() {
     let eg = session.egress_id.unwrap();
     assert_eq!(
         h.egress.outputs(&eg),
-        ["rtmp://127.0.0.1:1935/live/{sto...y-1}"],
+        ["rtmp://ingest.example.com:1935/live/{sto...y-1}"],
         "trimmed key"
     );
     let outcome = h

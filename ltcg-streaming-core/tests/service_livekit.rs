@@ -34,6 +34,7 @@ async fn service(fake: &FakeLiveKit) -> StreamingService {
     let vault = Arc::new(AesGcmVault::from_hex(&"42".repeat(32)).unwrap());
     let options = ServiceOptions {
         rate_limits: RateLimitConfig::disabled(),
+        destination_policy: Some(ltcg_streaming_test_support::dns::test_policy()),
         ..ServiceOptions::default()
     };
     StreamingService::with_options(
@@ -99,7 +100,7 @@ async fn stream_lifecycle_through_livekit() {
                 destinations: vec![DestinationInput {
                     platform: Platform::Custom,
                     stream_key: SecretString::from("backup-key-77"),
-                    custom_rtmp_url: Some("rtmp://127.0.0.1:1935/live".into()),
+                    custom_rtmp_url: Some("rtmp://ingest.example.com:1935/live".into()),
                 }],
                 ..StartStreamRequest::default()
             },
@@ -116,7 +117,7 @@ async fn stream_lifecycle_through_livekit() {
         requests[0].stream_outputs[0].urls,
         [
             "rtmps://live.twitch.tv/app/live_123456789_abcdefghijklmnop",
-            "rtmp://127.0.0.1:1935/live/backup-key-77"
+            "rtmp://ingest.example.com:1935/live/backup-key-77"
         ]
     );
     let session = service
@@ -160,7 +161,7 @@ async fn stream_lifecycle_through_livekit() {
     assert_eq!(update.egress_id, egress_id);
     assert_eq!(
         update.remove_output_urls,
-        ["rtmp://127.0.0.1:1935/live/backup-key-77"]
+        ["rtmp://ingest.example.com:1935/live/backup-key-77"]
     );
     assert_eq!(
         update.add_output_urls,
@@ -247,6 +248,36 @@ async fn livekit_refusing_the_start_leaves_an_error_session() {
         .await
         .unwrap();
     assert_eq!(page.sessions[0].status, SessionStatus::Error);
+}
+
+#[tokio::test]
+async fn an_unreachable_livekit_fails_the_start_at_once_and_a_retry_starts_afresh() {
+    let fake = FakeLiveKit::start().await;
+    let service = service(&fake).await;
+    drop(fake); // nothing listens on its port any more: connections are refused
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let err = service
+            .start_stream(&Actor::Internal, agent_start("agent_lk"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Egress, "{err}");
+        assert!(err.is_retryable(), "the caller may try again: {err}");
+        assert!(err.to_string().contains("could not connect"), "{err}");
+        let page = service
+            .store()
+            .list_sessions(&Default::default())
+            .await
+            .unwrap();
+        let newest = &page.sessions[0];
+        assert_eq!(newest.status, SessionStatus::Error);
+        let message = newest.error_message.as_deref().unwrap_or_default();
+        assert!(message.contains("could not connect"), "{message}");
+        ids.push(newest.id.clone());
+    }
+    // The failed session is not reused: the retry made a new one.
+    assert_ne!(ids[0], ids[1]);
 }
 
 /// A Kick stream key the fake LiveKit quotes back in an error.

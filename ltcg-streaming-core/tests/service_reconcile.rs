@@ -12,6 +12,7 @@ fn request(page_url: &str) -> EgressRequest {
         page_url: SecretString::from(page_url),
         outputs: vec![SecretString::from("rtmp://127.0.0.1/live/k")],
         encoding: EncodingSettings::default(),
+        destination_policy: None,
     }
 }
 

@@ -88,6 +88,7 @@ impl Harness {
             clock: clock.clone(),
             rate_limits: limits,
             egress_start_timeout: Duration::from_secs(5),
+            destination_policy: Some(crate::dns::test_policy()),
             ..ServiceOptions::default()
         };
         let service = StreamingService::with_options(
@@ -211,13 +212,13 @@ pub fn agent_start(agent_id: &str) -> StartStreamRequest {
     }
 }
 
-/// A start request with stream key `key` to a custom RTMP server on 127.0.0.1 (the actor is
+/// A start request with stream key `key` to a custom RTMP server on a public host (the actor is
 /// the user).
 pub fn user_start(key: &str) -> StartStreamRequest {
     StartStreamRequest {
         platform: Some(Platform::Custom),
         stream_key: Some(SecretString::from(key)),
-        custom_rtmp_url: Some("rtmp://127.0.0.1:1935/live".into()),
+        custom_rtmp_url: Some("rtmp://ingest.example.com:1935/live".into()),
         ..StartStreamRequest::default()
     }
 }

@@ -7,8 +7,10 @@
 //!
 //! Error mapping (see the contract in [`crate::egress`]):
 //! - Twirp `unavailable`, `internal`, `unknown`, `dataloss`, `deadline_exceeded`,
-//!   `canceled`, `aborted`, an HTTP 5xx without a Twirp body, timeouts and transport errors
+//!   `canceled`, `aborted`, an HTTP 5xx without a Twirp body, timeouts and other transport errors
 //!   give [`Error::Egress`] with `retryable: true` (for `start`: an egress may exist);
+//! - a connection that could not be made (refused, host not resolved, TLS handshake
+//!   failed) gives [`Error::EgressUnreachable`]: retryable, and certain that nothing started;
 //! - every other Twirp code (`invalid_argument`, `permission_denied`, `unauthenticated`,
 //!   `resource_exhausted`, `malformed`, `bad_route`, ...) gives `retryable: false`;
 //! - `stop` answered with `not_found` or `failed_precondition` means "already stopped": `Ok`.
@@ -572,7 +574,12 @@ fn transport_error(
             source = next;
         }
         let cause = scrubber.scrub(&source.to_string());
-        format!("LiveKit {method} failed: {kind} ({cause})")
+        let message = format!("LiveKit {method} failed: {kind} ({cause})");
+        if err.is_connect() {
+            // No connection, so the request was never sent: nothing can have started.
+            return Error::EgressUnreachable { message };
+        }
+        message
     };
     Error::Egress {
         retryable: true,

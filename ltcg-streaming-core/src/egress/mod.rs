@@ -7,7 +7,9 @@
 //! Error contract, which the service relies on:
 //! - `start`: [`crate::Error::Egress`] with `retryable: false` means nothing was started;
 //!   `retryable: true` (timeout, unavailable, 5xx, transport) means an egress *may* exist,
-//!   and the reconciler will adopt or stop it. Starts are never retried automatically.
+//!   and the reconciler will adopt or stop it; [`crate::Error::EgressUnreachable`] (the
+//!   backend could not be reached at all) means nothing was started, though a later call
+//!   may succeed. Starts are never retried automatically.
 //! - `stop` is idempotent: an egress that is unknown or already finished is `Ok`.
 
 mod encoding;
@@ -29,6 +31,7 @@ pub use self::livekit::{LiveKitEgress, LiveKitEgressOptions};
 #[cfg(feature = "local-egress")]
 pub use self::local::{LocalEgress, LocalEgressOptions};
 pub use self::memory::MemoryEgress;
+use crate::destination_policy::DestinationPolicy;
 use crate::error::Result;
 pub use crate::overlay_url::session_id_in_url;
 use crate::session::{EgressStatus, SessionId};
@@ -47,6 +50,10 @@ pub struct EgressRequest {
     pub outputs: Vec<SecretString>,
     /// Video/audio encoding.
     pub encoding: EncodingSettings,
+    /// When set, a backend that connects to the outputs itself checks each output's
+    /// addresses against this policy again right before connecting (so a name that
+    /// resolves elsewhere by then is refused). `None`: the caller is trusted.
+    pub destination_policy: Option<DestinationPolicy>,
 }
 
 /// An egress as the backend reports it. Its JSON names the session instead of the page URL

@@ -62,6 +62,12 @@ impl StreamingService {
                 d.custom_rtmp_url.as_deref(),
             )
             .map_err(|e| within(&format!("add[{i}]"), e))?;
+            self.check_reach(
+                actor,
+                &format!("add[{i}].customRtmpUrl"),
+                d.custom_rtmp_url.as_deref(),
+            )
+            .await?;
             add_urls.push((d.platform, url));
         }
         let mut existing_urls = Vec::new();

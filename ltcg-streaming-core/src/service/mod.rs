@@ -19,6 +19,7 @@ mod limits;
 mod matching;
 mod overlay;
 mod platforms;
+mod reach;
 mod reconcile;
 mod settings;
 mod start;
@@ -39,6 +40,7 @@ pub use self::settings::{EncodingSetting, RateLimitOverrides, RateLimitSetting, 
 pub use self::types::*;
 use crate::clock::{Clock, SystemClock};
 use crate::config::StreamingConfig;
+use crate::destination_policy::DestinationPolicy;
 use crate::egress::{EgressBackend, EncodingSettings};
 use crate::error::{Error, ErrorCode, Result};
 use crate::overlay_url::OverlayUrl;
@@ -66,6 +68,9 @@ pub struct ServiceOptions {
     pub egress_start_timeout: Duration,
     /// Webhook verifier; default from the config's LiveKit credentials.
     pub webhook_verifier: Option<WebhookVerifier>,
+    /// Where callers that are not internal may stream to; default: public addresses plus
+    /// the config's `destination_allowlist`.
+    pub destination_policy: Option<DestinationPolicy>,
 }
 
 impl Default for ServiceOptions {
@@ -76,6 +81,7 @@ impl Default for ServiceOptions {
             encoding: EncodingSettings::default(),
             egress_start_timeout: Duration::from_secs(30),
             webhook_verifier: None,
+            destination_policy: None,
         }
     }
 }
@@ -91,6 +97,7 @@ struct Inner {
     limits: RateLimits,
     encoding: EncodingSettings,
     egress_start_timeout: Duration,
+    destinations: DestinationPolicy,
 }
 
 /// The streaming service. Cheap to clone; share one per process.
@@ -135,6 +142,10 @@ impl StreamingService {
             None => config.webhook_verifier().transpose()?,
         }
         .map(|v| v.with_clock(options.clock.clone()));
+        let destinations = match options.destination_policy {
+            Some(policy) => policy,
+            None => config.destination_policy()?,
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -147,6 +158,7 @@ impl StreamingService {
                 limits: RateLimits::new(options.rate_limits),
                 encoding: options.encoding,
                 egress_start_timeout: options.egress_start_timeout,
+                destinations,
             }),
         })
     }

@@ -36,6 +36,8 @@ impl StreamingService {
                 format!("is required for the {} platform", req.platform),
             ));
         }
+        self.check_reach(actor, "customRtmpUrl", url.as_deref())
+            .await?;
         let existing = self.inner.store.get_credential(&entity).await?;
         let encrypted_key = match &req.stream_key {
             Some(key) => {

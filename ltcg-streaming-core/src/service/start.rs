@@ -3,9 +3,10 @@
 use super::{
     within, Actor, StartStreamRequest, StartStreamResponse, StreamingService, MAX_DESTINATIONS,
 };
+use crate::destination_policy::DestinationPolicy;
 use crate::egress::EgressRequest;
 use crate::error::{Error, Result};
-use crate::platform::{build_rtmp_url, Platform, RtmpUrl};
+use crate::platform::{build_rtmp_url, validate_ingest_url, Platform, RtmpUrl};
 use crate::session::{
     end_reason, Destination, DestinationStatus, Entity, NewSession, OverlayConfig, SessionEvent,
     SessionStatus, StreamSession, StreamType,
@@ -108,7 +109,7 @@ impl StreamingService {
         // The row exists: from here the start runs to its end even if the caller gives up.
         super::commit::mark_committed();
         tracing::info!(session = %session.id, entity = %entity, %platform, outputs = targets.len(), "session created");
-        self.launch(session, &targets).await
+        self.launch(session, &targets, self.reach_for(actor)).await
     }
 
     /// Calls the egress for a freshly inserted session and records the outcome.
@@ -116,6 +117,7 @@ impl StreamingService {
         &self,
         session: StreamSession,
         targets: &[(Platform, RtmpUrl)],
+        destination_policy: Option<DestinationPolicy>,
     ) -> Result<StartStreamResponse> {
         let overlay_url = self.overlay_url_for(&session)?;
         let request = EgressRequest {
@@ -127,6 +129,7 @@ impl StreamingService {
                 .map(|(_, url)| url.clone().into_secret())
                 .collect(),
             encoding: self.inner.encoding,
+            destination_policy,
         };
         let started = tokio::time::timeout(
             self.inner.egress_start_timeout,
@@ -167,7 +170,7 @@ impl StreamingService {
                     }
                 }
             }
-            Ok(Err(e)) if !e.is_retryable() => {
+            Ok(Err(e)) if !e.egress_may_exist() => {
                 // Whatever the backend, a stored error never quotes a stream key.
                 let failed = SessionEvent::StartFailed {
                     message: crate::redact::redact_urls_in_text(&e.to_string()),
@@ -301,6 +304,12 @@ impl StreamingService {
                 key.expose_secret(),
                 cred.custom_rtmp_url.as_deref(),
             )?;
+            self.check_reach(
+                actor,
+                "useStoredCredentials",
+                cred.custom_rtmp_url.as_deref(),
+            )
+            .await?;
             (cred.platform, url)
         } else {
             let platform = req
@@ -312,6 +321,8 @@ impl StreamingService {
                     actor.require_internal().map_err(|_| {
                         Error::forbidden("only internal callers may pass an encrypted stream key")
                     })?;
+                    self.check_sealed_destination(entity, platform, sealed, req)
+                        .await?;
                     self.inner.vault.decrypt(sealed).await?
                 }
                 (None, None) => return Err(Error::invalid("streamKey", "is required")),
@@ -321,6 +332,8 @@ impl StreamingService {
                 key.expose_secret(),
                 req.custom_rtmp_url.as_deref(),
             )?;
+            self.check_reach(actor, "customRtmpUrl", req.custom_rtmp_url.as_deref())
+                .await?;
             (platform, url)
         };
         let mut targets = vec![primary];
@@ -331,6 +344,12 @@ impl StreamingService {
                 d.custom_rtmp_url.as_deref(),
             )
             .map_err(|e| within(&format!("destinations[{i}]"), e))?;
+            self.check_reach(
+                actor,
+                &format!("destinations[{i}].customRtmpUrl"),
+                d.custom_rtmp_url.as_deref(),
+            )
+            .await?;
             targets.push((d.platform, url));
         }
         if targets.len() > MAX_DESTINATIONS {
@@ -348,6 +367,43 @@ impl StreamingService {
             }
         }
         Ok(targets)
+    }
+}
+
+impl StreamingService {
+    /// An encrypted key goes only to the destination it was stored with: the platform's
+    /// own ingest, or, with `customRtmpUrl`, the URL stored beside this very ciphertext in
+    /// the entity's credentials. Anything else is `FORBIDDEN` (a caller who holds a
+    /// ciphertext must not learn the key by pointing it at its own server).
+    async fn check_sealed_destination(
+        &self,
+        entity: &Entity,
+        platform: Platform,
+        sealed: &str,
+        req: &StartStreamRequest,
+    ) -> Result<()> {
+        let Some(custom) = req
+            .custom_rtmp_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        else {
+            return Ok(());
+        };
+        let wanted = validate_ingest_url(custom)?;
+        let stored = self.inner.store.get_credential(entity).await?;
+        let same_destination = stored.is_some_and(|c| {
+            c.platform == platform
+                && c.encrypted_key.as_deref() == Some(sealed)
+                && c.custom_rtmp_url.as_deref() == Some(wanted.as_str())
+        });
+        if same_destination {
+            Ok(())
+        } else {
+            Err(Error::forbidden(
+                "an encrypted stream key is only sent to the destination it was stored with",
+            ))
+        }
     }
 }
 
