@@ -165,14 +165,7 @@ impl StreamingConfig {
             None => problems.push("STREAM_KEY_ENCRYPTION_KEY", "is missing"),
             Some(k) => check_key(&mut problems, "STREAM_KEY_ENCRYPTION_KEY", k),
         }
-        let previous: Vec<String> = get("STREAM_KEY_ENCRYPTION_PREVIOUS_KEYS")
-            .map(|v| {
-                v.split(',')
-                    .map(|k| k.trim().to_owned())
-                    .filter(|k| !k.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let previous = comma_list(get("STREAM_KEY_ENCRYPTION_PREVIOUS_KEYS"));
         for k in &previous {
             check_key(&mut problems, "STREAM_KEY_ENCRYPTION_PREVIOUS_KEYS", k);
         }
@@ -226,14 +219,7 @@ impl StreamingConfig {
             DEFAULT_MAX_DURATION.as_secs(),
             60,
         );
-        let allowlist: Vec<String> = get("STREAMING_DESTINATION_ALLOWLIST")
-            .map(|v| {
-                v.split(',')
-                    .map(|rule| rule.trim().to_owned())
-                    .filter(|rule| !rule.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let allowlist = comma_list(get("STREAMING_DESTINATION_ALLOWLIST"));
         if DestinationPolicy::public_only()
             .allow_all(allowlist.iter().map(String::as_str))
             .is_err()
@@ -291,6 +277,18 @@ impl StreamingConfig {
 }
 
 /// Checks a 64-hex-character key without ever echoing it.
+/// The trimmed, non-empty entries of a comma-separated variable.
+fn comma_list(value: Option<String>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(|entry| entry.trim().to_owned())
+                .filter(|entry| !entry.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn check_key(problems: &mut Problems, var: &str, value: &str) {
     if crate::vault::parse_key_hex(value, var).is_err() {
         problems.push(
