@@ -1,17 +1,18 @@
 //! `LocalEgress` end to end: ffmpeg pushes a real H.264/AAC stream to nginx-rtmp on
 //! 127.0.0.1, `ffprobe` reads it back, the session goes live through the egress events,
 //! stops with a positive duration, and no ffmpeg is left running. A dying ffmpeg becomes
-//! `error` with its (redacted) reason.
+//! `error` with its (redacted) reason. A restarted egress over the same database has its
+//! events applied, one per state change.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ltcg_streaming_core::egress::{EgressBackend, LocalEgress, LocalEgressOptions};
 use ltcg_streaming_core::service::{RateLimitConfig, StartStreamRequest, StopStreamRequest};
-use ltcg_streaming_core::store::SessionStore;
+use ltcg_streaming_core::store::{SessionStore, SqliteStore};
 use ltcg_streaming_core::{
-    Actor, KeyVault, MemoryStore, Platform, SecretString, ServiceOptions, SessionId, SessionStatus,
-    StreamingService,
+    Actor, EgressStatus, KeyVault, MemoryStore, Platform, SecretString, ServiceOptions, SessionId,
+    SessionStatus, StreamingService,
 };
 use ltcg_streaming_test_support::harness::config;
 use ltcg_streaming_test_support::nginx_rtmp::*;
@@ -19,10 +20,17 @@ use ltcg_streaming_test_support::nginx_rtmp::*;
 struct Local {
     service: StreamingService,
     store: Arc<dyn SessionStore>,
+    /// Feeds the egress events to the service.
+    follower: tokio::task::JoinHandle<()>,
 }
 
 /// The service on the system clock (ffmpeg reports real times) with a `LocalEgress`.
 fn local_harness() -> Option<(Local, LocalEgress)> {
+    local_harness_on(Arc::new(MemoryStore::new()))
+}
+
+/// Like [`local_harness`] over `store`.
+fn local_harness_on(store: Arc<dyn SessionStore>) -> Option<(Local, LocalEgress)> {
     if !have("ffmpeg") || !have("ffprobe") {
         missing("ffmpeg");
         return None;
@@ -30,7 +38,6 @@ fn local_harness() -> Option<(Local, LocalEgress)> {
     let local = LocalEgress::new(LocalEgressOptions::default());
     let config = config();
     let vault: Arc<dyn KeyVault> = Arc::new(config.vault().unwrap());
-    let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
     let options = ServiceOptions {
         rate_limits: RateLimitConfig::disabled(),
         ..ServiceOptions::default()
@@ -43,8 +50,15 @@ fn local_harness() -> Option<(Local, LocalEgress)> {
         options,
     )
     .unwrap();
-    service.follow_egress_events(local.events());
-    Some((Local { service, store }, local))
+    let follower = service.follow_egress_events(local.events());
+    Some((
+        Local {
+            service,
+            store,
+            follower,
+        },
+        local,
+    ))
 }
 
 async fn wait_for(h: &Local, id: &SessionId, want: SessionStatus) {
@@ -173,4 +187,80 @@ async fn a_dying_ffmpeg_becomes_an_error_with_its_reason() {
     assert!(reason.starts_with("ffmpeg exited with"), "{reason}");
     assert!(!reason.contains("dead-key-123456"), "{reason}");
     assert!(processes_with("dead-key-123456").is_empty());
+}
+
+/// Event ids the store has claimed (its processed-event rows).
+fn processed_events(db: &std::path::Path) -> usize {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("SELECT count(*) FROM streaming_processed_events", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .unwrap() as usize
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_local_egress_has_its_events_applied_one_per_state_change() {
+    let Some(nginx) = NginxRtmp::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sessions.db");
+    let mut claimed = 0;
+    for run in 0..2 {
+        // Each run is a fresh process: a new store connection, service and egress.
+        let store = Arc::new(SqliteStore::open(&db).await.unwrap());
+        let Some((h, local)) = local_harness_on(store) else {
+            return;
+        };
+        let mut events = local.events();
+        let key = format!("restart{run}k{}", free_port());
+        let started = h
+            .service
+            .start_stream(
+                &Actor::Internal,
+                StartStreamRequest {
+                    agent_id: Some(format!("agent_restart{run}")),
+                    platform: Some(Platform::Custom),
+                    stream_key: Some(SecretString::from(key.as_str())),
+                    custom_rtmp_url: Some(nginx.base_url().as_str().into()),
+                    ..StartStreamRequest::default()
+                },
+            )
+            .await
+            .unwrap();
+        wait_for(&h, &started.session_id, SessionStatus::Live).await;
+        // ffmpeg reports progress twice a second meanwhile.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        h.service
+            .stop_stream(
+                &Actor::Internal,
+                StopStreamRequest {
+                    session_id: Some(started.session_id.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let mut statuses = Vec::new();
+        while let Ok(event) = events.try_recv() {
+            statuses.extend(event.status);
+        }
+        assert_eq!(
+            statuses,
+            [
+                EgressStatus::Starting,
+                EgressStatus::Active,
+                EgressStatus::Complete
+            ],
+            "run {run}: one event per state change"
+        );
+        // Every event is claimed once: none was taken for one of the first run's.
+        claimed += statuses.len();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while processed_events(&db) < claimed && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(processed_events(&db), claimed, "run {run}");
+        h.follower.abort();
+    }
 }
