@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ltcg_streaming_core::egress::{EgressBackend, LocalEgress, LocalEgressOptions};
-use ltcg_streaming_core::service::{RateLimitConfig, StartStreamRequest, StopStreamRequest};
+use ltcg_streaming_core::service::{
+    RateLimitConfig, StartStreamRequest, StartStreamResponse, StopStreamRequest, StopStreamResponse,
+};
 use ltcg_streaming_core::store::{SessionStore, SqliteStore};
 use ltcg_streaming_core::{
     Actor, EgressStatus, KeyVault, MemoryStore, Platform, SecretString, ServiceOptions, SessionId,
@@ -61,6 +63,38 @@ fn local_harness_on(store: Arc<dyn SessionStore>) -> Option<(Local, LocalEgress)
     ))
 }
 
+/// Starts agent `agent`'s stream to the RTMP server `rtmp_url` with stream key `key`.
+async fn start_custom(h: &Local, agent: &str, rtmp_url: &str, key: &str) -> StartStreamResponse {
+    h.service
+        .start_stream(
+            &Actor::Internal,
+            StartStreamRequest {
+                agent_id: Some(agent.into()),
+                platform: Some(Platform::Custom),
+                stream_key: Some(SecretString::from(key)),
+                custom_rtmp_url: Some(rtmp_url.into()),
+                stream_title: Some("E2E: BlazeMaster vs The Field".into()),
+                ..StartStreamRequest::default()
+            },
+        )
+        .await
+        .unwrap()
+}
+
+/// Stops session `id`.
+async fn stop(h: &Local, id: &SessionId) -> StopStreamResponse {
+    h.service
+        .stop_stream(
+            &Actor::Internal,
+            StopStreamRequest {
+                session_id: Some(id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+}
+
 async fn wait_for(h: &Local, id: &SessionId, want: SessionStatus) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -90,21 +124,7 @@ async fn streams_to_nginx_rtmp_and_stops_cleanly() {
         return;
     };
     let key = format!("e2e{}", free_port());
-    let started = h
-        .service
-        .start_stream(
-            &Actor::Internal,
-            StartStreamRequest {
-                agent_id: Some("agent_e2e".into()),
-                platform: Some(Platform::Custom),
-                stream_key: Some(SecretString::from(key.as_str())),
-                custom_rtmp_url: Some(nginx.base_url().as_str().into()),
-                stream_title: Some("E2E: BlazeMaster vs The Field".into()),
-                ..StartStreamRequest::default()
-            },
-        )
-        .await
-        .unwrap();
+    let started = start_custom(&h, "agent_e2e", &nginx.base_url(), &key).await;
     let url = format!("{}/{key}", nginx.base_url());
     let codecs = tokio::task::spawn_blocking(move || probe_codecs(&url))
         .await
@@ -117,17 +137,7 @@ async fn streams_to_nginx_rtmp_and_stops_cleanly() {
     assert_eq!(processes_with(&key).len(), 1, "one ffmpeg");
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let stopped = h
-        .service
-        .stop_stream(
-            &Actor::Internal,
-            StopStreamRequest {
-                session_id: Some(started.session_id.clone()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let stopped = stop(&h, &started.session_id).await;
     assert!(stopped.stats.unwrap().duration > 0);
     let st = h
         .service
@@ -163,20 +173,8 @@ async fn a_dying_ffmpeg_becomes_an_error_with_its_reason() {
     };
     // Nothing listens on this port: ffmpeg cannot connect and exits.
     let port = free_port();
-    let started = h
-        .service
-        .start_stream(
-            &Actor::Internal,
-            StartStreamRequest {
-                agent_id: Some("agent_dead".into()),
-                platform: Some(Platform::Custom),
-                stream_key: Some(SecretString::from("dead-key-123456")),
-                custom_rtmp_url: Some(format!("rtmp://127.0.0.1:{port}/live").into()),
-                ..StartStreamRequest::default()
-            },
-        )
-        .await
-        .unwrap();
+    let rtmp_url = format!("rtmp://127.0.0.1:{port}/live");
+    let started = start_custom(&h, "agent_dead", &rtmp_url, "dead-key-123456").await;
     wait_for(&h, &started.session_id, SessionStatus::Error).await;
     let st = h
         .service
@@ -214,33 +212,12 @@ async fn a_restarted_local_egress_has_its_events_applied_one_per_state_change() 
         };
         let mut events = local.events();
         let key = format!("restart{run}k{}", free_port());
-        let started = h
-            .service
-            .start_stream(
-                &Actor::Internal,
-                StartStreamRequest {
-                    agent_id: Some(format!("agent_restart{run}")),
-                    platform: Some(Platform::Custom),
-                    stream_key: Some(SecretString::from(key.as_str())),
-                    custom_rtmp_url: Some(nginx.base_url().as_str().into()),
-                    ..StartStreamRequest::default()
-                },
-            )
-            .await
-            .unwrap();
+        let agent = format!("agent_restart{run}");
+        let started = start_custom(&h, &agent, &nginx.base_url(), &key).await;
         wait_for(&h, &started.session_id, SessionStatus::Live).await;
         // ffmpeg reports progress twice a second meanwhile.
         tokio::time::sleep(Duration::from_secs(2)).await;
-        h.service
-            .stop_stream(
-                &Actor::Internal,
-                StopStreamRequest {
-                    session_id: Some(started.session_id.clone()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        stop(&h, &started.session_id).await;
         let mut statuses = Vec::new();
         while let Ok(event) = events.try_recv() {
             statuses.extend(event.status);
