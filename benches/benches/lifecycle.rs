@@ -78,7 +78,7 @@ async fn cycle(service: &StreamingService, store: &dyn SessionStore, n: u64) -> 
         .start_stream(&Actor::Internal, start_request(&agent))
         .await
         .expect("start");
-    let mut timed = t.elapsed();
+    let timed = t.elapsed();
     let egress = egress_of(store, &started.session_id).await;
     let hooks = [
         signed(&format!("EV_s{n}"), "egress_started", &egress, None),
