@@ -1050,7 +1050,7 @@ export declare class LiveKitEgress {
 
 /**
  * An egress backend that keeps egresses in memory and renders nothing: `start` returns
- * `EG_mem…` ids in status `EGRESS_STARTING`, `setStatus` moves them as LiveKit would.
+ * random `EG_mem_…` ids in status `EGRESS_STARTING`, `setStatus` moves them as LiveKit would.
  */
 export declare class MemoryEgress {
   /** An empty backend. */

@@ -32,7 +32,9 @@ sid=$(curl -sf -X POST "http://127.0.0.1:$port/api/streaming/start" -H "Authoriz
   -d '{"agentId":"bench_agent","platform":"twitch","streamKey":"live_123456789_abcdefghijklmnop"}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["sessionId"])')
 
-body='{"event":"egress_updated","id":"EV_bench","createdAt":"1795478332","egressInfo":{"egressId":"EG_mem00000001","status":"EGRESS_ACTIVE"}}'
+# The egress id the memory backend gave the session (random; not in the public views).
+egress=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT egress_id FROM streaming_sessions WHERE id = ?", (sys.argv[2],)).fetchone()[0])' "$work/bench.db" "$sid")
+body='{"event":"egress_updated","id":"EV_bench","createdAt":"1795478332","egressInfo":{"egressId":"'"$egress"'","status":"EGRESS_ACTIVE"}}'
 auth=$(printf '%s' "$body" | node examples/e2e/sign-livekit-webhook.mjs examples/e2e "$lk_key" "$lk_secret")
 cat >"$work/webhook.lua" <<LUA
 wrk.method = "POST"

@@ -363,8 +363,8 @@ fn have_node() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn egress_event(id: &str, event: &str, status: Option<&str>) -> String {
-    let mut info = json!({"egressId": "EG_mem00000001"});
+fn egress_event(id: &str, event: &str, egress: &str, status: Option<&str>) -> String {
+    let mut info = json!({"egressId": egress});
     if let Some(status) = status {
         info["status"] = status.into();
     }
@@ -400,9 +400,15 @@ fn livekit_signed_webhooks_drive_a_session_over_http() {
         "{started}"
     );
     let sid = started["sessionId"].as_str().unwrap();
+    let egress = server.egress_of(sid);
 
     // A forged webhook (another secret) is refused and changes nothing.
-    let active = egress_event("EV_active", "egress_updated", Some("EGRESS_ACTIVE"));
+    let active = egress_event(
+        "EV_active",
+        "egress_updated",
+        &egress,
+        Some("EGRESS_ACTIVE"),
+    );
     let forged = sign_with_livekit_sdk(&active, "not-the-livekit-secret-0123456789").unwrap();
     let (status, body) = server.webhook(&active, &forged);
     assert_eq!((status, body["code"].as_str()), (401, Some("UNAUTHORIZED")));
@@ -420,7 +426,7 @@ fn livekit_signed_webhooks_drive_a_session_over_http() {
     assert_eq!(server.status(sid)["status"], "live");
 
     std::thread::sleep(Duration::from_millis(50));
-    let ended = egress_event("EV_ended", "egress_ended", Some("EGRESS_COMPLETE"));
+    let ended = egress_event("EV_ended", "egress_ended", &egress, Some("EGRESS_COMPLETE"));
     let (status, body) = server.webhook(
         &ended,
         &sign_with_livekit_sdk(&ended, LIVEKIT_SECRET).unwrap(),

@@ -1,17 +1,20 @@
 //! `LocalEgress` end to end: ffmpeg pushes a real H.264/AAC stream to nginx-rtmp on
 //! 127.0.0.1, `ffprobe` reads it back, the session goes live through the egress events,
 //! stops with a positive duration, and no ffmpeg is left running. A dying ffmpeg becomes
-//! `error` with its (redacted) reason.
+//! `error` with its (redacted) reason. A restarted egress over the same database has its
+//! events applied, one per state change.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ltcg_streaming_core::egress::{EgressBackend, LocalEgress, LocalEgressOptions};
-use ltcg_streaming_core::service::{RateLimitConfig, StartStreamRequest, StopStreamRequest};
-use ltcg_streaming_core::store::SessionStore;
+use ltcg_streaming_core::service::{
+    RateLimitConfig, StartStreamRequest, StartStreamResponse, StopStreamRequest, StopStreamResponse,
+};
+use ltcg_streaming_core::store::{SessionStore, SqliteStore};
 use ltcg_streaming_core::{
-    Actor, KeyVault, MemoryStore, Platform, SecretString, ServiceOptions, SessionId, SessionStatus,
-    StreamingService,
+    Actor, EgressStatus, KeyVault, MemoryStore, Platform, SecretString, ServiceOptions, SessionId,
+    SessionStatus, StreamingService,
 };
 use ltcg_streaming_test_support::harness::config;
 use ltcg_streaming_test_support::nginx_rtmp::*;
@@ -19,10 +22,17 @@ use ltcg_streaming_test_support::nginx_rtmp::*;
 struct Local {
     service: StreamingService,
     store: Arc<dyn SessionStore>,
+    /// Feeds the egress events to the service.
+    follower: tokio::task::JoinHandle<()>,
 }
 
 /// The service on the system clock (ffmpeg reports real times) with a `LocalEgress`.
 fn local_harness() -> Option<(Local, LocalEgress)> {
+    local_harness_on(Arc::new(MemoryStore::new()))
+}
+
+/// Like [`local_harness`] over `store`.
+fn local_harness_on(store: Arc<dyn SessionStore>) -> Option<(Local, LocalEgress)> {
     if !have("ffmpeg") || !have("ffprobe") {
         missing("ffmpeg");
         return None;
@@ -30,7 +40,6 @@ fn local_harness() -> Option<(Local, LocalEgress)> {
     let local = LocalEgress::new(LocalEgressOptions::default());
     let config = config();
     let vault: Arc<dyn KeyVault> = Arc::new(config.vault().unwrap());
-    let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
     let options = ServiceOptions {
         rate_limits: RateLimitConfig::disabled(),
         ..ServiceOptions::default()
@@ -43,8 +52,47 @@ fn local_harness() -> Option<(Local, LocalEgress)> {
         options,
     )
     .unwrap();
-    service.follow_egress_events(local.events());
-    Some((Local { service, store }, local))
+    let follower = service.follow_egress_events(local.events());
+    Some((
+        Local {
+            service,
+            store,
+            follower,
+        },
+        local,
+    ))
+}
+
+/// Starts agent `agent`'s stream to the RTMP server `rtmp_url` with stream key `key`.
+async fn start_custom(h: &Local, agent: &str, rtmp_url: &str, key: &str) -> StartStreamResponse {
+    h.service
+        .start_stream(
+            &Actor::Internal,
+            StartStreamRequest {
+                agent_id: Some(agent.into()),
+                platform: Some(Platform::Custom),
+                stream_key: Some(SecretString::from(key)),
+                custom_rtmp_url: Some(rtmp_url.into()),
+                stream_title: Some("E2E: BlazeMaster vs The Field".into()),
+                ..StartStreamRequest::default()
+            },
+        )
+        .await
+        .unwrap()
+}
+
+/// Stops session `id`.
+async fn stop(h: &Local, id: &SessionId) -> StopStreamResponse {
+    h.service
+        .stop_stream(
+            &Actor::Internal,
+            StopStreamRequest {
+                session_id: Some(id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
 }
 
 async fn wait_for(h: &Local, id: &SessionId, want: SessionStatus) {
@@ -76,21 +124,7 @@ async fn streams_to_nginx_rtmp_and_stops_cleanly() {
         return;
     };
     let key = format!("e2e{}", free_port());
-    let started = h
-        .service
-        .start_stream(
-            &Actor::Internal,
-            StartStreamRequest {
-                agent_id: Some("agent_e2e".into()),
-                platform: Some(Platform::Custom),
-                stream_key: Some(SecretString::from(key.as_str())),
-                custom_rtmp_url: Some(nginx.base_url().as_str().into()),
-                stream_title: Some("E2E: BlazeMaster vs The Field".into()),
-                ..StartStreamRequest::default()
-            },
-        )
-        .await
-        .unwrap();
+    let started = start_custom(&h, "agent_e2e", &nginx.base_url(), &key).await;
     let url = format!("{}/{key}", nginx.base_url());
     let codecs = tokio::task::spawn_blocking(move || probe_codecs(&url))
         .await
@@ -103,17 +137,7 @@ async fn streams_to_nginx_rtmp_and_stops_cleanly() {
     assert_eq!(processes_with(&key).len(), 1, "one ffmpeg");
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let stopped = h
-        .service
-        .stop_stream(
-            &Actor::Internal,
-            StopStreamRequest {
-                session_id: Some(started.session_id.clone()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let stopped = stop(&h, &started.session_id).await;
     assert!(stopped.stats.unwrap().duration > 0);
     let st = h
         .service
@@ -149,20 +173,8 @@ async fn a_dying_ffmpeg_becomes_an_error_with_its_reason() {
     };
     // Nothing listens on this port: ffmpeg cannot connect and exits.
     let port = free_port();
-    let started = h
-        .service
-        .start_stream(
-            &Actor::Internal,
-            StartStreamRequest {
-                agent_id: Some("agent_dead".into()),
-                platform: Some(Platform::Custom),
-                stream_key: Some(SecretString::from("dead-key-123456")),
-                custom_rtmp_url: Some(format!("rtmp://127.0.0.1:{port}/live").into()),
-                ..StartStreamRequest::default()
-            },
-        )
-        .await
-        .unwrap();
+    let rtmp_url = format!("rtmp://127.0.0.1:{port}/live");
+    let started = start_custom(&h, "agent_dead", &rtmp_url, "dead-key-123456").await;
     wait_for(&h, &started.session_id, SessionStatus::Error).await;
     let st = h
         .service
@@ -173,4 +185,59 @@ async fn a_dying_ffmpeg_becomes_an_error_with_its_reason() {
     assert!(reason.starts_with("ffmpeg exited with"), "{reason}");
     assert!(!reason.contains("dead-key-123456"), "{reason}");
     assert!(processes_with("dead-key-123456").is_empty());
+}
+
+/// Event ids the store has claimed (its processed-event rows).
+fn processed_events(db: &std::path::Path) -> usize {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("SELECT count(*) FROM streaming_processed_events", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .unwrap() as usize
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_local_egress_has_its_events_applied_one_per_state_change() {
+    let Some(nginx) = NginxRtmp::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sessions.db");
+    let mut claimed = 0;
+    for run in 0..2 {
+        // Each run is a fresh process: a new store connection, service and egress.
+        let store = Arc::new(SqliteStore::open(&db).await.unwrap());
+        let Some((h, local)) = local_harness_on(store) else {
+            return;
+        };
+        let mut events = local.events();
+        let key = format!("restart{run}k{}", free_port());
+        let agent = format!("agent_restart{run}");
+        let started = start_custom(&h, &agent, &nginx.base_url(), &key).await;
+        wait_for(&h, &started.session_id, SessionStatus::Live).await;
+        // ffmpeg reports progress twice a second meanwhile.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        stop(&h, &started.session_id).await;
+        let mut statuses = Vec::new();
+        while let Ok(event) = events.try_recv() {
+            statuses.extend(event.status);
+        }
+        assert_eq!(
+            statuses,
+            [
+                EgressStatus::Starting,
+                EgressStatus::Active,
+                EgressStatus::Complete
+            ],
+            "run {run}: one event per state change"
+        );
+        // Every event is claimed once: none was taken for one of the first run's.
+        claimed += statuses.len();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while processed_events(&db) < claimed && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(processed_events(&db), claimed, "run {run}");
+        h.follower.abort();
+    }
 }

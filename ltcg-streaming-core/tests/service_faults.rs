@@ -1,5 +1,6 @@
 //! Fault injection (mockall): failed, uncertain and slow egress starts; a store that fails
-//! after the egress started; a webhook that arrives before the egress id is saved.
+//! after the egress started; a webhook that arrives before the egress id is saved; a crash
+//! and restart over the same database.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -7,10 +8,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::executor::block_on;
 use ltcg_streaming_core::egress::{EgressBackend, EgressRequest, EgressSummary};
-use ltcg_streaming_core::service::RateLimitConfig;
+use ltcg_streaming_core::service::{RateLimitConfig, StopStreamRequest};
 use ltcg_streaming_core::session::{Activity, ActivityKind, Entity, SessionId, StreamSession};
 use ltcg_streaming_core::store::{
-    Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore,
+    Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore, SqliteStore,
 };
 use ltcg_streaming_core::{
     Actor, EgressStatus, Error, ErrorCode, MemoryEgress, MemoryStore, Result, SecretString,
@@ -18,7 +19,6 @@ use ltcg_streaming_core::{
 };
 use ltcg_streaming_test_support::harness::*;
 use mockall::mock;
-use mockall::predicate::eq;
 
 mock! {
     #[derive(Debug)]
@@ -126,9 +126,10 @@ async fn uncertain_start_is_adopted_by_the_reconciler() {
     let memory = Arc::new(MemoryEgress::new());
     let mut mock = mock_over(&memory);
     // The egress really starts, but the answer is lost (503 after the fact).
-    let m = memory.clone();
+    let (m, started) = (memory.clone(), Arc::new(OnceLock::new()));
+    let slot = started.clone();
     mock.expect_start().times(1).returning(move |req| {
-        block_on(m.start(req))?;
+        slot.set(block_on(m.start(req))?).unwrap();
         Err(egress_error(true))
     });
     let h = harness_with(mock, memory.clone());
@@ -156,7 +157,7 @@ async fn uncertain_start_is_adopted_by_the_reconciler() {
         .unwrap()
         .unwrap();
     assert_eq!(s.status, SessionStatus::Pending);
-    assert_eq!(s.egress_id.as_deref(), Some("EG_mem00000001"));
+    assert_eq!(s.egress_id.as_ref(), started.get());
     assert!(!s.start_uncertain);
 }
 
@@ -268,15 +269,17 @@ async fn store_failure_after_egress_start_stops_the_egress() {
         })
     });
     let mut egress = MockEgress::new();
-    let m = memory.clone();
-    egress
-        .expect_start()
-        .times(1)
-        .returning(move |req| block_on(m.start(req)));
-    let m = memory.clone();
+    let (m, started) = (memory.clone(), Arc::new(OnceLock::<String>::new()));
+    let slot = started.clone();
+    egress.expect_start().times(1).returning(move |req| {
+        let id = block_on(m.start(req))?;
+        slot.set(id.clone()).unwrap();
+        Ok(id)
+    });
+    let (m, slot) = (memory.clone(), started.clone());
     egress
         .expect_stop()
-        .with(eq("EG_mem00000001"))
+        .withf(move |id| slot.get().is_some_and(|started| started == id))
         .times(1)
         .returning(move |id| block_on(m.stop(id)));
     let h = Harness::with_parts(
@@ -292,7 +295,7 @@ async fn store_failure_after_egress_start_stops_the_egress() {
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Store);
     assert_eq!(
-        memory.status("EG_mem00000001"),
+        memory.status(started.get().unwrap()),
         Some(EgressStatus::Aborted),
         "egress stopped"
     );
@@ -304,9 +307,11 @@ async fn webhook_before_the_egress_id_is_saved_matches_by_session_id() {
     let memory = Arc::new(MemoryEgress::new());
     let service_slot: Arc<OnceLock<StreamingService>> = Arc::new(OnceLock::new());
     let mut mock = mock_over(&memory);
-    let (m, slot) = (memory.clone(), service_slot.clone());
+    let started: Arc<OnceLock<String>> = Arc::new(OnceLock::new());
+    let (m, slot, egress_slot) = (memory.clone(), service_slot.clone(), started.clone());
     mock.expect_start().times(1).returning(move |req| {
         let id = block_on(m.start(req))?;
+        egress_slot.set(id.clone()).unwrap();
         // LiveKit's egress_started and egress_updated(ACTIVE) overtake the start answer.
         let service = slot.get().expect("service is set");
         let url = req.page_url.expose_secret();
@@ -347,7 +352,7 @@ async fn webhook_before_the_egress_id_is_saved_matches_by_session_id() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(s.egress_id.as_deref(), Some("EG_mem00000001"));
+    assert_eq!(s.egress_id.as_ref(), started.get());
     assert_eq!(s.started_at, Some(T0));
 }
 
@@ -423,4 +428,52 @@ async fn backend_errors_quoting_rtmp_urls_are_stored_redacted() {
         failed.starts_with("egress error: refused output rtmps://"),
         "{failed}"
     );
+}
+
+#[tokio::test]
+async fn after_a_restart_stopping_an_old_session_spares_the_new_sessions_egress() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sessions.db");
+    let open = || async { Arc::new(SqliteStore::open(&db).await.unwrap()) };
+    let before = Harness::with(open().await, RateLimitConfig::disabled());
+    let old = before
+        .service
+        .start_stream(&Actor::Internal, agent_start("a1"))
+        .await
+        .unwrap();
+    let old_egress = before.egress_of(&old.session_id).await;
+    // A crash: the service and its memory egress are gone, the database stays.
+    drop(before);
+    let after = Harness::with(open().await, RateLimitConfig::disabled());
+    let new = after
+        .service
+        .start_stream(&Actor::Internal, agent_start("a2"))
+        .await
+        .unwrap();
+    let new_egress = after.egress_of(&new.session_id).await;
+    assert_ne!(old_egress, new_egress, "egress ids never repeat");
+
+    after
+        .service
+        .stop_stream(
+            &Actor::Internal,
+            StopStreamRequest {
+                session_id: Some(old.session_id),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        after.egress.status(&new_egress),
+        Some(EgressStatus::Starting),
+        "the new session's egress still runs"
+    );
+    let status = after
+        .service
+        .get_status(&Actor::Internal, &new.session_id)
+        .await
+        .unwrap()
+        .status;
+    assert_eq!(status, SessionStatus::Pending);
 }

@@ -90,11 +90,12 @@ async fn a_second_egress_of_one_session_is_stopped() {
         .overlay_url(&Actor::Internal, &s.session_id)
         .await
         .unwrap();
+    let first = h.egress_of(&s.session_id).await;
     let duplicate = h.egress.start(&request(&url)).await.unwrap();
     let report = h.service.reconcile(&Actor::Internal).await.unwrap();
     assert_eq!(report.stopped_egresses, [duplicate]);
     let session = h.store.get_session(&s.session_id).await.unwrap().unwrap();
-    assert_eq!(session.egress_id.as_deref(), Some("EG_mem00000001"));
+    assert_eq!(session.egress_id, Some(first));
     assert_eq!(session.status, SessionStatus::Pending);
 }
 

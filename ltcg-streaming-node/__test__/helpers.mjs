@@ -1,6 +1,7 @@
 // Shared test helpers: the package (through its generated loader), the core's peer-library
 // vectors, and a ready-made configuration. The conformance suite is imported by the tests that
 // use it from the package's own subpath, `@ltcg/streaming/testing`, as a store's author does.
+import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
@@ -66,8 +67,12 @@ export function throwsWith(fn, code) {
   throw new Error(`expected a throw with ${code}`)
 }
 
-/** The id `MemoryEgress` gave its `n`th egress. */
-export const memoryEgressId = (n) => `EG_mem${String(n).padStart(8, '0')}`
+/** The egress id a session got from its egress backend (random), read from a JS `store`. */
+export async function egressOf(store, sessionId) {
+  const session = await store.getSession(sessionId)
+  assert.ok(session?.egressId, `session ${sessionId} has an egress`)
+  return session.egressId
+}
 
 /** A LiveKit webhook for `egressId`, signed now as livekit-server-sdk's sender signs it. */
 export async function egressWebhook(event, egressId, status, id = `EV_${event}_${egressId}_${status}`) {

@@ -2,14 +2,16 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
-import { egressWebhook, makeService, memoryEgressId, rejectsWith, streaming } from './helpers.mjs'
+import { egressOf, egressWebhook, makeService, rejectsWith, streaming } from './helpers.mjs'
 import { MapStore, asyncStore } from './map-store.mjs'
 
 const { Actor } = streaming
 const internal = Actor.internal()
 
 test('a stream from start to stop: webhooks, activity, viewers, lobby, destinations, stats', async () => {
-  const { service, egress } = makeService()
+  // A JS store, so the test can read the (random) egress id the session got.
+  const store = new MapStore()
+  const { service, egress } = makeService({ store })
   const agent = Actor.agent('agent_1')
   const started = await service.startStream(agent, {
     platform: 'twitch',
@@ -27,7 +29,7 @@ test('a stream from start to stop: webhooks, activity, viewers, lobby, destinati
   const claims = service.verifyOverlayToken(overlay.searchParams.get('token'), started.sessionId)
   assert.deepEqual([claims.streamType, claims.entityId, claims.type], ['agent', 'agent_1', 'overlay_access'])
 
-  const egressId = memoryEgressId(1)
+  const egressId = await egressOf(store, started.sessionId)
   assert.deepEqual(egress.outputs(egressId), ['rtmps://live.twitch.tv/app/{liv...nop}', 'rtmps://a.rtmps.youtube.com:443/live2/{yt-...001}'])
   const again = await service.startStream(agent, { platform: 'twitch', streamKey: 'live_123456789_abcdefghijklmnop' })
   assert.deepEqual([again.sessionId, again.reused], [started.sessionId, true])

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
-import { egressWebhook, fixture, makeService, memoryEgressId, streaming } from './helpers.mjs'
+import { egressOf, egressWebhook, fixture, makeService, streaming } from './helpers.mjs'
 import { MapStore, asyncStore } from './map-store.mjs'
 
 const { Actor, OverlayTokens, WebhookVerifier } = streaming
@@ -47,7 +47,7 @@ async function collect() {
     overlayConfig: { webcamPosition: 'top-left', voiceVolume: 0.5 },
   })
   add('StartStreamResponse', started)
-  const hook = await egressWebhook('egress_updated', memoryEgressId(1), 'EGRESS_ACTIVE')
+  const hook = await egressWebhook('egress_updated', await egressOf(store, started.sessionId), 'EGRESS_ACTIVE')
   add('WebhookOutcome', await service.handleWebhook(hook.body, hook.authorization))
   add('RecordedActivity', await service.recordDecision(agent, { gameId: 'g', turnNumber: 1, phase: 'p', action: 'a', reasoning: 'r', parameters: { x: [1] } }))
   await service.recordEvent(agent, { gameId: 'g', turnNumber: 1, eventType: 'card_played', description: 'd', playerUsername: 'p' })
@@ -66,8 +66,9 @@ async function collect() {
   add('StopStreamResponse', await service.stopStream(agent, {}))
   add('SessionStatusView', await service.getStatus(agent, started.sessionId))
   add('PlatformConfigView', await service.configurePlatform(agent, { platform: 'custom', streamKey: 'k', customRtmpUrl: 'rtmp://h/app', autoStart: true }))
-  add('AutoStartOutcome', await service.onGameStarted(Actor.internal(), 'agent_types', 'lobby_1'))
-  egress.setStatus(memoryEgressId(2), 'EGRESS_COMPLETE')
+  const autoStarted = await service.onGameStarted(Actor.internal(), 'agent_types', 'lobby_1')
+  add('AutoStartOutcome', autoStarted)
+  egress.setStatus(await egressOf(store, autoStarted.sessionId), 'EGRESS_COMPLETE')
   add('ReconcileReport', await service.reconcile(Actor.internal()))
   add('OverlayClaims', new OverlayTokens('secret').verify(new OverlayTokens('secret').issue('s', 'user', 'u')))
   const fx = fixture('livekit_webhooks')

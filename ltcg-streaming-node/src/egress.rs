@@ -18,7 +18,7 @@ use crate::error::OrThrow;
 use crate::json::whole_number;
 
 /// An egress backend that keeps egresses in memory and renders nothing: `start` returns
-/// `EG_mem…` ids in status `EGRESS_STARTING`, `setStatus` moves them as LiveKit would.
+/// random `EG_mem_…` ids in status `EGRESS_STARTING`, `setStatus` moves them as LiveKit would.
 #[derive(Debug)]
 #[napi]
 pub struct MemoryEgress {

@@ -82,7 +82,7 @@ impl PyLiveKitEgress {
     }
 }
 
-/// An in-process egress that renders nothing: `start` gives `EG_mem…` ids in status
+/// An in-process egress that renders nothing: `start` gives random `EG_mem_…` ids in status
 /// `EGRESS_STARTING`; `set_status` moves them as LiveKit would. For development and tests.
 #[pyclass(name = "MemoryEgress", module = "ltcg_streaming", frozen)]
 pub(crate) struct PyMemoryEgress {

@@ -17,6 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use ltcg_streaming_core::store::{SessionStore, SqliteStore};
+use ltcg_streaming_core::SessionId;
 use serde_json::Value;
 
 /// The internal API key of every test server.
@@ -45,6 +47,8 @@ pub struct Server {
     child: Child,
     /// The port it listens on.
     pub port: u16,
+    /// Its SQLite file.
+    db: PathBuf,
     /// Where the server's stdout and stderr go.
     log: PathBuf,
     /// Every raw HTTP response received from this server.
@@ -97,6 +101,7 @@ impl Server {
         let server = Self {
             child,
             port,
+            db: db.to_owned(),
             log,
             transcript: Mutex::new(String::new()),
             secrets: Mutex::new(secrets),
@@ -192,6 +197,25 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+
+    /// The egress id the server's backend gave session `sid` (not in the public views), read
+    /// from its SQLite file.
+    pub fn egress_of(&self, sid: &str) -> String {
+        let id = SessionId::parse(sid).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let store = SqliteStore::open(&self.db).await.unwrap();
+            let session = store.get_session(&id).await.unwrap();
+            store.close().await;
+            session
+                .expect("session exists")
+                .egress_id
+                .expect("session has an egress")
+        })
     }
 
     /// The agent's sessions, newest first, as the server lists them to the internal key.

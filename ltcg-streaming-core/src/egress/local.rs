@@ -13,7 +13,6 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -25,7 +24,7 @@ use tokio::sync::{broadcast, oneshot};
 use super::{EgressBackend, EgressRequest, EgressSummary};
 use crate::error::{Error, Result};
 use crate::redact::redact_urls_in_text;
-use crate::session::EgressStatus;
+use crate::session::{random_id, EgressStatus};
 use crate::vault::SecretString;
 use crate::webhook::EgressEvent;
 
@@ -72,7 +71,6 @@ struct Shared {
     options: LocalEgressOptions,
     egresses: Mutex<HashMap<String, Entry>>,
     events: broadcast::Sender<EgressEvent>,
-    next: AtomicU64,
 }
 
 /// An [`EgressBackend`] that runs ffmpeg locally. Cheap to clone.
@@ -90,7 +88,6 @@ impl LocalEgress {
                 options,
                 egresses: Mutex::new(HashMap::new()),
                 events,
-                next: AtomicU64::new(0),
             }),
         }
     }
@@ -111,14 +108,15 @@ impl Shared {
         self.egresses.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Records a status change and announces it like LiveKit's webhook would.
+    /// Records a status change and announces it like LiveKit's webhook would. A status the
+    /// egress already has (each progress line of a running ffmpeg) is no event.
     fn report(&self, egress_id: &str, status: EgressStatus, error: Option<String>) {
-        let (web_url, started) = {
+        let (web_url, started_at_ns) = {
             let mut map = self.lock();
             let Some(entry) = map.get_mut(egress_id) else {
                 return;
             };
-            if entry.status.is_terminal() {
+            if entry.status.is_terminal() || entry.status == status {
                 return;
             }
             entry.status = status;
@@ -127,7 +125,19 @@ impl Shared {
             }
             (entry.web_url.clone(), entry.started_at_ns)
         };
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        self.announce(egress_id, status, error, web_url, started_at_ns);
+    }
+
+    /// Sends one event with a random id, so the service's deduplication by event id never
+    /// drops events of another run or machine.
+    fn announce(
+        &self,
+        egress_id: &str,
+        status: EgressStatus,
+        error: Option<String>,
+        web_url: String,
+        started_at_ns: i64,
+    ) {
         let event = match status {
             EgressStatus::Starting => "egress_started",
             s if s.is_terminal() => "egress_ended",
@@ -135,14 +145,14 @@ impl Shared {
         };
         let _ = self.events.send(EgressEvent {
             event: event.to_owned(),
-            id: format!("EV_local{n:08}"),
+            id: random_id("EV_local_"),
             created_at: now_ns() / 1_000_000_000,
             egress_id: Some(egress_id.to_owned()),
             status: Some(status),
             error,
             details: None,
             web_url: Some(web_url),
-            started_at_ns: started,
+            started_at_ns,
             ended_at_ns: if status.is_terminal() { now_ns() } else { 0 },
             stream_results: Vec::new(),
         });
@@ -334,10 +344,7 @@ impl EgressBackend for LocalEgress {
         }
         request.encoding.validate()?;
         // Random, so ids never repeat across restarts (sessions in the store keep old ids).
-        let egress_id = format!(
-            "EG_local_{}",
-            &crate::session::SessionId::generate().as_str()[4..]
-        );
+        let egress_id = random_id("EG_local_");
         let options = &self.shared.options;
         let text_file = match &options.font_file {
             Some(_) => {
@@ -366,18 +373,19 @@ impl EgressBackend for LocalEgress {
                 message: format!("cannot run ffmpeg: {}", e.kind()),
             })?;
         let (stop_tx, stop_rx) = oneshot::channel();
+        let web_url = request.page_url.expose_secret().to_owned();
         self.shared.lock().insert(
             egress_id.clone(),
             Entry {
                 status: EgressStatus::Starting,
-                web_url: request.page_url.expose_secret().to_owned(),
+                web_url: web_url.clone(),
                 started_at_ns: 0,
                 stop: Some(stop_tx),
             },
         );
         // Announce STARTING, as LiveKit's egress_started does.
         let shared = self.shared.clone();
-        shared.report(&egress_id, EgressStatus::Starting, None);
+        shared.announce(&egress_id, EgressStatus::Starting, None, web_url, 0);
         tokio::spawn(monitor(
             shared,
             egress_id.clone(),
@@ -432,5 +440,84 @@ impl EgressBackend for LocalEgress {
             .collect();
         list.sort_by(|a, b| a.egress_id.cmp(&b.egress_id));
         Ok(list)
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::egress::EncodingSettings;
+    use crate::session::SessionId;
+    use crate::store::{MemoryStore, SessionStore};
+
+    /// A stand-in for ffmpeg: many progress lines with frames, then a clean exit.
+    const FAKE_FFMPEG: &str = "#!/bin/sh\n\
+        i=1; while [ $i -le 50 ]; do echo frame=$i; echo progress=continue; i=$((i+1)); done\n\
+        sleep 0.5\n";
+
+    fn request() -> EgressRequest {
+        EgressRequest {
+            session_id: SessionId::generate(),
+            title: "Test stream".into(),
+            page_url: SecretString::from("https://app.test/overlay"),
+            outputs: vec![SecretString::from("rtmp://127.0.0.1/live/k")],
+            encoding: EncodingSettings::default(),
+        }
+    }
+
+    async fn next(events: &mut broadcast::Receiver<EgressEvent>) -> EgressEvent {
+        tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("an event in time")
+            .unwrap()
+    }
+
+    /// One run of a fresh `LocalEgress` over `ffmpeg`, from start to its exit: its events.
+    async fn one_run(ffmpeg: &std::path::Path) -> Vec<EgressEvent> {
+        let local = LocalEgress::new(LocalEgressOptions {
+            ffmpeg: ffmpeg.to_owned(),
+            font_file: None,
+            work_dir: std::env::temp_dir(),
+        });
+        let mut events = local.events();
+        local.start(&request()).await.unwrap();
+        let mut seen = vec![next(&mut events).await];
+        while !seen.last().and_then(|e| e.status).unwrap().is_terminal() {
+            seen.push(next(&mut events).await);
+        }
+        assert!(events.try_recv().is_err(), "nothing after the end");
+        seen
+    }
+
+    #[tokio::test]
+    async fn local_egress_events_are_state_changes_with_ids_unique_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let ffmpeg = dir.path().join("ffmpeg");
+        std::fs::write(&ffmpeg, FAKE_FFMPEG).unwrap();
+        std::fs::set_permissions(&ffmpeg, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let store = MemoryStore::new();
+        for run in 0..2 {
+            let events = one_run(&ffmpeg).await;
+            let statuses: Vec<_> = events.iter().filter_map(|e| e.status).collect();
+            assert_eq!(
+                statuses,
+                [
+                    EgressStatus::Starting,
+                    EgressStatus::Active,
+                    EgressStatus::Complete
+                ],
+                "run {run}: only state changes are events: {events:?}"
+            );
+            for event in &events {
+                assert!(event.id.starts_with("EV_local_"), "{}", event.id);
+                assert!(
+                    store.claim_event(&event.id, 0).await.unwrap(),
+                    "run {run}: {} is not taken for a duplicate",
+                    event.id
+                );
+            }
+        }
     }
 }

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use super::{EgressBackend, EgressRequest, EgressSummary};
 use crate::error::{Error, Result};
 use crate::redact::redact_url;
-use crate::session::EgressStatus;
+use crate::session::{random_id, EgressStatus};
 use crate::vault::SecretString;
 
 #[derive(Debug)]
@@ -19,12 +19,12 @@ struct Entry {
     outputs: Vec<SecretString>,
 }
 
-/// An [`EgressBackend`] that keeps egresses in memory: `start` returns `EG_mem…` ids in
-/// status `EGRESS_STARTING`, [`MemoryEgress::set_status`] moves them (as LiveKit would),
-/// `stop` completes them. For development without LiveKit, examples and tests.
+/// An [`EgressBackend`] that keeps egresses in memory: `start` returns random `EG_mem_…`
+/// ids (unique across instances and runs, like LiveKit's) in status `EGRESS_STARTING`,
+/// [`MemoryEgress::set_status`] moves them (as LiveKit would), `stop` completes them. For development without LiveKit, examples and tests.
 #[derive(Debug, Default)]
 pub struct MemoryEgress {
-    next: AtomicU64,
+    started: AtomicU64,
     egresses: Mutex<HashMap<String, Entry>>,
 }
 
@@ -70,7 +70,7 @@ impl MemoryEgress {
 
     /// How many egresses were ever started.
     pub fn started(&self) -> u64 {
-        self.next.load(Ordering::SeqCst)
+        self.started.load(Ordering::SeqCst)
     }
 }
 
@@ -83,8 +83,8 @@ impl EgressBackend for MemoryEgress {
                 message: "at least one output is required".into(),
             });
         }
-        let n = self.next.fetch_add(1, Ordering::SeqCst) + 1;
-        let id = format!("EG_mem{n:08}");
+        self.started.fetch_add(1, Ordering::SeqCst);
+        let id = random_id("EG_mem_");
         self.lock().insert(
             id.clone(),
             Entry {
@@ -140,5 +140,38 @@ impl EgressBackend for MemoryEgress {
             .collect();
         list.sort_by(|a, b| a.egress_id.cmp(&b.egress_id));
         Ok(list)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::egress::EncodingSettings;
+    use crate::session::SessionId;
+
+    async fn start_some(egress: &MemoryEgress) -> HashSet<String> {
+        let request = EgressRequest {
+            session_id: SessionId::generate(),
+            title: "Test stream".into(),
+            page_url: SecretString::from("https://app.test/overlay"),
+            outputs: vec![SecretString::from("rtmp://127.0.0.1/live/k")],
+            encoding: EncodingSettings::default(),
+        };
+        let mut ids = HashSet::new();
+        for _ in 0..5 {
+            ids.insert(egress.start(&request).await.unwrap());
+        }
+        ids
+    }
+
+    #[tokio::test]
+    async fn memory_egress_ids_differ_across_restarts() {
+        let before = start_some(&MemoryEgress::new()).await;
+        let after = start_some(&MemoryEgress::new()).await;
+        assert_eq!((before.len(), after.len()), (5, 5), "ids are unique");
+        assert!(before.is_disjoint(&after), "{before:?} / {after:?}");
+        assert!(before.iter().all(|id| id.starts_with("EG_mem_")));
     }
 }

@@ -11,6 +11,7 @@ pub use self::activity::{Activity, ActivityKind, DecisionData, EventData};
 pub use self::destination::{Destination, DestinationStatus};
 pub use self::egress_status::EgressStatus;
 pub use self::machine::{end_reason, transition, SessionEvent, Transition};
+pub(crate) use self::model::random_id;
 pub use self::model::{
     validate_id, Entity, NewSession, SessionId, SessionStats, SessionStatus, StreamSession,
     StreamType, DEFAULT_STREAM_TITLE, MAX_ID_LEN, MAX_TITLE_CHARS,

@@ -46,28 +46,35 @@ pub fn validate_id(field: &str, id: &str) -> Result<()> {
 #[serde(transparent)]
 pub struct SessionId(String);
 
+/// A fresh random id: `prefix` followed by 26 base-32 characters (130 bits from the OS
+/// random source), so ids never repeat across runs or machines. Session ids, the local and
+/// memory backends' egress ids and the local egress's event ids come from here.
+pub(crate) fn random_id(prefix: &str) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+    let mut bytes = [0u8; 17];
+    OsRng.fill_bytes(&mut bytes);
+    let mut id = String::with_capacity(prefix.len() + 26);
+    id.push_str(prefix);
+    // 26 characters × 5 bits = 130 bits drawn from 136 random bits.
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    let mut chars = 0;
+    for b in bytes {
+        acc = (acc << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 && chars < 26 {
+            bits -= 5;
+            id.push(ALPHABET[((acc >> bits) & 31) as usize] as char);
+            chars += 1;
+        }
+    }
+    id
+}
+
 impl SessionId {
     /// A fresh random id (128 bits of entropy).
     pub fn generate() -> Self {
-        const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
-        let mut bytes = [0u8; 17];
-        OsRng.fill_bytes(&mut bytes);
-        let mut id = String::with_capacity(30);
-        id.push_str("ses_");
-        // 26 characters × 5 bits = 130 bits drawn from 136 random bits.
-        let mut acc: u32 = 0;
-        let mut bits = 0;
-        let mut chars = 0;
-        for b in bytes {
-            acc = (acc << 8) | u32::from(b);
-            bits += 8;
-            while bits >= 5 && chars < 26 {
-                bits -= 5;
-                id.push(ALPHABET[((acc >> bits) & 31) as usize] as char);
-                chars += 1;
-            }
-        }
-        SessionId(id)
+        SessionId(random_id("ses_"))
     }
 
     /// Wraps an existing id after checking it (see [`validate_id`]).
