@@ -1,21 +1,24 @@
 //! `LocalEgress` end to end: ffmpeg pushes a real H.264/AAC stream to nginx-rtmp on
 //! 127.0.0.1, `ffprobe` reads it back, the session goes live through the egress events,
 //! stops with a positive duration, and no ffmpeg is left running. A dying ffmpeg becomes
-//! `error` with its (redacted) reason. A restarted egress over the same database has its
-//! events applied, one per state change.
+//! `error` with the category of its failure. A restarted egress over the same database has its
+//! events applied, one per state change. Outputs of callers that are not internal are checked
+//! again right before ffmpeg connects, and plain RTMP outputs are pinned to the checked address.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ltcg_streaming_core::destination_policy::DestinationPolicy;
 use ltcg_streaming_core::egress::{EgressBackend, LocalEgress, LocalEgressOptions};
 use ltcg_streaming_core::service::{
     RateLimitConfig, StartStreamRequest, StartStreamResponse, StopStreamRequest, StopStreamResponse,
 };
 use ltcg_streaming_core::store::{SessionStore, SqliteStore};
 use ltcg_streaming_core::{
-    Actor, EgressStatus, KeyVault, MemoryStore, Platform, SecretString, ServiceOptions, SessionId,
-    SessionStatus, StreamingService,
+    Actor, EgressStatus, Error, ErrorCode, KeyVault, MemoryStore, Platform, SecretString,
+    ServiceOptions, SessionId, SessionStatus, StreamingService,
 };
+use ltcg_streaming_test_support::dns::{policy_with, FixedResolver, PUBLIC_TEST_ADDR};
 use ltcg_streaming_test_support::harness::config;
 use ltcg_streaming_test_support::nginx_rtmp::*;
 
@@ -33,6 +36,14 @@ fn local_harness() -> Option<(Local, LocalEgress)> {
 
 /// Like [`local_harness`] over `store`.
 fn local_harness_on(store: Arc<dyn SessionStore>) -> Option<(Local, LocalEgress)> {
+    local_harness_with(store, None)
+}
+
+/// Like [`local_harness_on`], with the destination policy `policy`.
+fn local_harness_with(
+    store: Arc<dyn SessionStore>,
+    policy: Option<DestinationPolicy>,
+) -> Option<(Local, LocalEgress)> {
     if !have("ffmpeg") || !have("ffprobe") {
         missing("ffmpeg");
         return None;
@@ -42,6 +53,7 @@ fn local_harness_on(store: Arc<dyn SessionStore>) -> Option<(Local, LocalEgress)
     let vault: Arc<dyn KeyVault> = Arc::new(config.vault().unwrap());
     let options = ServiceOptions {
         rate_limits: RateLimitConfig::disabled(),
+        destination_policy: policy,
         ..ServiceOptions::default()
     };
     let service = StreamingService::with_options(
@@ -65,9 +77,22 @@ fn local_harness_on(store: Arc<dyn SessionStore>) -> Option<(Local, LocalEgress)
 
 /// Starts agent `agent`'s stream to the RTMP server `rtmp_url` with stream key `key`.
 async fn start_custom(h: &Local, agent: &str, rtmp_url: &str, key: &str) -> StartStreamResponse {
+    start_as(h, &Actor::Internal, agent, rtmp_url, key)
+        .await
+        .unwrap()
+}
+
+/// Like [`start_custom`], asked by `actor`.
+async fn start_as(
+    h: &Local,
+    actor: &Actor,
+    agent: &str,
+    rtmp_url: &str,
+    key: &str,
+) -> Result<StartStreamResponse, Error> {
     h.service
         .start_stream(
-            &Actor::Internal,
+            actor,
             StartStreamRequest {
                 agent_id: Some(agent.into()),
                 platform: Some(Platform::Custom),
@@ -78,7 +103,6 @@ async fn start_custom(h: &Local, agent: &str, rtmp_url: &str, key: &str) -> Star
             },
         )
         .await
-        .unwrap()
 }
 
 /// Stops session `id`.
@@ -183,6 +207,12 @@ async fn a_dying_ffmpeg_becomes_an_error_with_its_reason() {
         .unwrap();
     let reason = st.error_message.unwrap();
     assert!(reason.starts_with("ffmpeg exited with"), "{reason}");
+    // A category, not ffmpeg's words (which would tell open ports from closed ones).
+    assert!(
+        reason.ends_with("the destination is unreachable"),
+        "{reason}"
+    );
+    assert!(!reason.contains("refused"), "{reason}");
     assert!(!reason.contains("dead-key-123456"), "{reason}");
     assert!(processes_with("dead-key-123456").is_empty());
 }
@@ -239,5 +269,98 @@ async fn a_restarted_local_egress_has_its_events_applied_one_per_state_change() 
         }
         assert_eq!(processed_events(&db), claimed, "run {run}");
         h.follower.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_that_turns_into_loopback_is_refused_before_ffmpeg_connects() {
+    let Some(nginx) = NginxRtmp::start() else {
+        return;
+    };
+    // Public when the service checks the start, loopback when the egress connects.
+    let dns = FixedResolver::with_ingest_names();
+    dns.answer("rebind.example.com", &[PUBLIC_TEST_ADDR]);
+    dns.answer("rebind.example.com", &["127.0.0.1"]);
+    let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
+    let Some((h, local)) = local_harness_with(store, Some(policy_with(dns))) else {
+        return;
+    };
+    let agent = Actor::agent("agent_rebind").unwrap();
+    let url = format!("rtmp://rebind.example.com:{}/live", nginx.port);
+    let key = format!("rebind{}", free_port());
+    let err = start_as(&h, &agent, "agent_rebind", &url, &key)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Egress, "{err}");
+    assert!(!err.is_retryable(), "{err}");
+    assert!(
+        err.to_string()
+            .contains("output 1 is refused by the destination policy: the host is a loopback"),
+        "{err}"
+    );
+    let page = h.store.list_sessions(&Default::default()).await.unwrap();
+    assert_eq!(page.sessions[0].status, SessionStatus::Error);
+    assert!(processes_with(&key).is_empty(), "no ffmpeg was started");
+    assert!(local.list_active().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_rtmp_outputs_connect_to_the_checked_address_without_a_second_lookup() {
+    let Some(nginx) = NginxRtmp::start() else {
+        return;
+    };
+    // The operator allows loopback; the name exists only in the policy's resolver, so ffmpeg
+    // reaches nginx only if it was handed the checked address instead of the name.
+    let dns = FixedResolver::with_ingest_names();
+    dns.answer("pinned-ingest.example.com", &["127.0.0.1"]);
+    let policy = policy_with(dns).allow("127.0.0.0/8").unwrap();
+    let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
+    let Some((h, _local)) = local_harness_with(store, Some(policy)) else {
+        return;
+    };
+    let agent = Actor::agent("agent_pinned").unwrap();
+    let url = format!("rtmp://pinned-ingest.example.com:{}/live", nginx.port);
+    let key = format!("pinned{}", free_port());
+    let started = start_as(&h, &agent, "agent_pinned", &url, &key)
+        .await
+        .unwrap();
+    let read_back = format!("{}/{key}", nginx.base_url());
+    let codecs = tokio::task::spawn_blocking(move || probe_codecs(&read_back))
+        .await
+        .unwrap();
+    assert!(codecs.contains(&"h264".to_owned()), "{codecs:?}");
+    wait_for(&h, &started.session_id, SessionStatus::Live).await;
+    stop(&h, &started.session_id).await;
+    assert!(processes_with(&key).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_is_not_rtmp_is_reported_as_a_rejection_without_ffmpegs_words() {
+    let Some((h, _local)) = local_harness() else {
+        return;
+    };
+    // An open port that closes every connection at once.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            drop(conn);
+        }
+    });
+    let rtmp_url = format!("rtmp://127.0.0.1:{port}/live");
+    let started = start_custom(&h, "agent_closed", &rtmp_url, "closed-key-123456").await;
+    wait_for(&h, &started.session_id, SessionStatus::Error).await;
+    let st = h
+        .service
+        .get_status(&Actor::Internal, &started.session_id)
+        .await
+        .unwrap();
+    let reason = st.error_message.unwrap();
+    assert!(
+        reason.ends_with("the destination rejected the stream"),
+        "{reason}"
+    );
+    for raw in ["End of file", "reset", "Input/output"] {
+        assert!(!reason.contains(raw), "{reason}");
     }
 }

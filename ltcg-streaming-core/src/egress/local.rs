@@ -7,6 +7,12 @@
 //! [`crate::StreamingService::ingest_egress_event`], e.g. with
 //! [`crate::StreamingService::follow_egress_events`]), exactly like LiveKit's webhooks.
 //!
+//! When the request carries a [`crate::destination_policy::DestinationPolicy`] (the caller
+//! was not internal), every output is checked again right before ffmpeg starts, and plain
+//! `rtmp://` outputs are pinned to the checked address. A failed ffmpeg is reported by
+//! category ("the destination is unreachable", "the destination rejected the stream", "the
+//! local encoder failed"), never with ffmpeg's own output, which goes to the log, redacted.
+//!
 //! Note: ffmpeg receives the output URLs (with their keys) on its command line, which other
 //! local users can see in the process list; use it on machines you control.
 
@@ -21,8 +27,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{broadcast, oneshot};
 
-use super::{EgressBackend, EgressRequest, EgressSummary};
+use super::{local_failure, EgressBackend, EgressRequest, EgressSummary};
 use crate::error::{Error, Result};
+use crate::platform::pin_to_address;
 use crate::redact::redact_urls_in_text;
 use crate::session::{random_id, EgressStatus};
 use crate::vault::SecretString;
@@ -169,6 +176,7 @@ fn now_ns() -> i64 {
 /// encode fanned out to every output.
 fn ffmpeg_args(
     request: &EgressRequest,
+    outputs: &[SecretString],
     text_file: Option<&std::path::Path>,
     font: Option<&std::path::Path>,
 ) -> Vec<String> {
@@ -221,7 +229,7 @@ fn ffmpeg_args(
         "-b:a".into(),
         format!("{}k", e.audio_bitrate_kbps),
     ]);
-    match request.outputs.as_slice() {
+    match outputs {
         [one] => args.extend(["-f".into(), "flv".into(), one.expose_secret().to_owned()]),
         many => {
             let tee: Vec<String> = many
@@ -242,6 +250,33 @@ fn ffmpeg_args(
     args
 }
 
+/// The output URLs ffmpeg gets. When the request carries a destination policy, each output
+/// is checked again now, right before ffmpeg connects, and plain `rtmp://` outputs are pinned
+/// to the checked address, so ffmpeg does not look the name up again (a name that answers
+/// differently the second time cannot redirect it).
+async fn connect_targets(request: &EgressRequest) -> Result<Vec<SecretString>> {
+    let Some(policy) = &request.destination_policy else {
+        return Ok(request.outputs.clone());
+    };
+    let mut targets = Vec::with_capacity(request.outputs.len());
+    for (i, output) in request.outputs.iter().enumerate() {
+        let url = output.expose_secret();
+        let checked = policy
+            .check_url(url)
+            .await
+            .map_err(|refusal| Error::Egress {
+                retryable: false,
+                message: format!("output {} {refusal}", i + 1),
+            })?;
+        let pinned = checked
+            .addrs
+            .first()
+            .and_then(|addr| pin_to_address(url, *addr));
+        targets.push(pinned.map_or_else(|| output.clone(), SecretString::from));
+    }
+    Ok(targets)
+}
+
 /// Watches one ffmpeg: ACTIVE once frames flow, then COMPLETE/ABORTED on stop or FAILED
 /// when it dies; always reaps the process.
 async fn monitor(
@@ -253,6 +288,9 @@ async fn monitor(
 ) {
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
+    // Taken now: `Child::wait` closes a stdin left in the child, and stop needs it to ask
+    // ffmpeg to finish (`q`) instead of killing it.
+    let mut stdin = child.stdin.take();
     let progress = {
         let shared = shared.clone();
         let id = egress_id.clone();
@@ -289,8 +327,9 @@ async fn monitor(
     };
     let (status, error, done) = match outcome {
         Ok(done) => {
-            if let Some(stdin) = child.stdin.as_mut() {
+            if let Some(stdin) = stdin.as_mut() {
                 let _ = stdin.write_all(b"q\n").await;
+                let _ = stdin.flush().await;
             }
             if tokio::time::timeout(STOP_GRACE, child.wait())
                 .await
@@ -311,11 +350,16 @@ async fn monitor(
             let last = last_error.await.unwrap_or_default();
             let reason = match exit {
                 Ok(code) if code.success() => None,
-                Ok(code) => Some(format!(
-                    "ffmpeg exited with {code}: {}",
-                    redact_urls_in_text(&last)
-                )),
-                Err(e) => Some(format!("ffmpeg could not be awaited: {e}")),
+                Ok(code) => {
+                    // Callers read the session: they get the category, the operator's log
+                    // gets ffmpeg's own (redacted) words.
+                    tracing::warn!(egress = %egress_id, %code, detail = %redact_urls_in_text(&last), "ffmpeg failed");
+                    Some(format!(
+                        "ffmpeg exited with {code}: {}",
+                        local_failure::describe(&last)
+                    ))
+                }
+                Err(e) => Some(format!("ffmpeg could not be awaited: {}", e.kind())),
             };
             match reason {
                 Some(reason) => (EgressStatus::Failed, Some(reason), None),
@@ -360,7 +404,21 @@ impl EgressBackend for LocalEgress {
             }
             None => None,
         };
-        let args = ffmpeg_args(request, text_file.as_deref(), options.font_file.as_deref());
+        let outputs = match connect_targets(request).await {
+            Ok(outputs) => outputs,
+            Err(e) => {
+                if let Some(file) = &text_file {
+                    let _ = tokio::fs::remove_file(file).await;
+                }
+                return Err(e);
+            }
+        };
+        let args = ffmpeg_args(
+            request,
+            &outputs,
+            text_file.as_deref(),
+            options.font_file.as_deref(),
+        );
         let child = Command::new(&options.ffmpeg)
             .args(&args)
             .stdin(Stdio::piped())
@@ -464,6 +522,7 @@ mod tests {
             page_url: SecretString::from("https://app.test/overlay"),
             outputs: vec![SecretString::from("rtmp://127.0.0.1/live/k")],
             encoding: EncodingSettings::default(),
+            destination_policy: None,
         }
     }
 

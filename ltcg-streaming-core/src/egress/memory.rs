@@ -158,6 +158,7 @@ mod tests {
             page_url: SecretString::from("https://app.test/overlay"),
             outputs: vec![SecretString::from("rtmp://127.0.0.1/live/k")],
             encoding: EncodingSettings::default(),
+            destination_policy: None,
         };
         let mut ids = HashSet::new();
         for _ in 0..5 {

@@ -17,6 +17,8 @@ mod encoding;
 mod livekit;
 #[cfg(feature = "local-egress")]
 mod local;
+#[cfg(feature = "local-egress")]
+mod local_failure;
 mod memory;
 
 use std::fmt::Debug;
