@@ -84,7 +84,10 @@ fn slow_bodies_time_out_with_408_while_others_are_served() {
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
         let (_, body) = status_and_json(&answer);
         assert_eq!(body["code"], "INVALID_INPUT", "{answer}");
-        assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{answer}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{answer}"
+        );
     }
     // Nothing was started by the abandoned uploads.
     assert!(server.sessions_of("agent_slow").is_empty());

@@ -515,21 +515,28 @@ async fn livekit_webhooks_with_their_content_type() {
     );
 }
 
-#[tokio::test]
-async fn overlay_page_and_events_need_the_sessions_token() {
-    use futures::StreamExt;
-    let h = Harness::new();
-    let app = app(&h);
+/// Starts `agent_7`'s stream ([`start_body`]) with its key: the answer, and the path of
+/// its overlay URL.
+async fn start_with_overlay(app: &axum::Router) -> (Value, String) {
     let Reply { json: started, .. } = call(
-        &app,
+        app,
         Method::POST,
         "/api/streaming/start",
         Some(AGENT_KEY),
         Some(start_body()),
     )
     .await;
-    let overlay = started["overlayUrl"].as_str().unwrap();
-    let path = &overlay[APP_URL.len()..];
+    let path = started["overlayUrl"].as_str().unwrap()[APP_URL.len()..].to_owned();
+    (started, path)
+}
+
+#[tokio::test]
+async fn overlay_page_and_events_need_the_sessions_token() {
+    use futures::StreamExt;
+    let h = Harness::new();
+    let app = app(&h);
+    let (started, path) = start_with_overlay(&app).await;
+    let path = path.as_str();
     let sid = started["sessionId"].as_str().unwrap().to_owned();
     let decision = json!({"sessionId": sid, "gameId": "g1", "turnNumber": 4, "phase": "combat", "action": "attack", "reasoning": "<img src=x onerror=alert(1)> go face"});
     call(
@@ -1427,17 +1434,8 @@ async fn overlay_events_end_after_the_final_snapshot_of_an_ended_session() {
     use ltcg_streaming_core::service::StopStreamRequest;
     let h = Harness::new();
     let app = app(&h);
-    let Reply { json: started, .. } = call(
-        &app,
-        Method::POST,
-        "/api/streaming/start",
-        Some(AGENT_KEY),
-        Some(start_body()),
-    )
-    .await;
-    let overlay = started["overlayUrl"].as_str().unwrap();
-    let events =
-        overlay[APP_URL.len()..].replacen("/stream/overlay?", "/stream/overlay/events?", 1);
+    let (started, path) = start_with_overlay(&app).await;
+    let events = path.replacen("/stream/overlay?", "/stream/overlay/events?", 1);
     let get = |uri: String| {
         let app = app.clone();
         async move {
