@@ -62,7 +62,10 @@ impl FromRequestParts<AppState> for Caller {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
-        state.throttle.check(client)?;
+        state
+            .throttle
+            .check(client)
+            .map_err(IntoResponse::into_response)?;
         let authority = parts.uri.authority().map(|a| a.as_str());
         match state
             .auth
@@ -72,7 +75,10 @@ impl FromRequestParts<AppState> for Caller {
             Ok(actor) => Ok(Caller(actor)),
             Err(e) => {
                 if e.code() == ErrorCode::Unauthorized && presented_key(&parts.headers).is_some() {
-                    state.throttle.failed(client)?;
+                    state
+                        .throttle
+                        .failed(client)
+                        .map_err(IntoResponse::into_response)?;
                 }
                 Err(ApiError(e).into_response())
             }

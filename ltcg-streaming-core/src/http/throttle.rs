@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
@@ -47,8 +47,8 @@ impl AuthThrottle {
         }
     }
 
-    /// 429 while `client` is throttled.
-    pub(super) fn check(&self, client: Client) -> Result<(), Response> {
+    /// Refused while `client` is throttled.
+    pub(super) fn check(&self, client: Client) -> Result<(), Throttled> {
         if self.failures.is_none() {
             return Ok(());
         }
@@ -61,12 +61,12 @@ impl AuthThrottle {
             blocked.remove(&client);
             return Ok(());
         }
-        Err(too_many(until - now))
+        Err(Throttled(until - now))
     }
 
-    /// Counts one failed authentication by `client`; 429 (and `client` throttled) once its
-    /// budget is spent.
-    pub(super) fn failed(&self, client: Client) -> Result<(), Response> {
+    /// Counts one failed authentication by `client`; refused (and `client` throttled) once
+    /// its budget is spent.
+    pub(super) fn failed(&self, client: Client) -> Result<(), Throttled> {
         let Some(failures) = &self.failures else {
             return Ok(());
         };
@@ -84,18 +84,24 @@ impl AuthThrottle {
             blocked.retain(|_, until| *until > now);
         }
         blocked.insert(client, now + wait);
-        Err(too_many(wait))
+        Err(Throttled(wait))
     }
 }
 
-fn too_many(wait: Duration) -> Response {
-    let response = reply(
-        StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::RateLimited,
-        format!(
-            "too many failed authentication attempts; retry in {} s",
-            retry_secs(wait)
-        ),
-    );
-    with_retry_after(response, wait)
+/// A throttled client and how long it has to wait: 429 with `Retry-After`.
+#[derive(Debug)]
+pub(super) struct Throttled(Duration);
+
+impl IntoResponse for Throttled {
+    fn into_response(self) -> Response {
+        let response = reply(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            format!(
+                "too many failed authentication attempts; retry in {} s",
+                retry_secs(self.0)
+            ),
+        );
+        with_retry_after(response, self.0)
+    }
 }
