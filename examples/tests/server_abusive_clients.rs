@@ -4,7 +4,11 @@
 //!   other requests are served;
 //! - 10,000 requests from one agent in a burst are mostly answered 429 with `Retry-After`;
 //!   other callers are served during and after it, and the server's resident memory stays
-//!   bounded.
+//!   bounded;
+//! - requests with ambiguous framing (both `Content-Length` and chunked, two lengths) smuggle
+//!   no second request through; a run of wrong keys is throttled (429);
+//! - a development-mode server refuses other hosts and web origins (DNS rebinding, CSRF);
+//! - 500 open overlay event streams leave the API responsive.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -78,6 +82,12 @@ fn slow_bodies_time_out_with_408_while_others_are_served() {
     for handle in slow {
         let answer = handle.join().unwrap();
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        let (_, body) = status_and_json(&answer);
+        assert_eq!(body["code"], "INVALID_INPUT", "{answer}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{answer}"
+        );
     }
     // Nothing was started by the abandoned uploads.
     assert!(server.sessions_of("agent_slow").is_empty());
@@ -246,4 +256,273 @@ fn connections_that_never_finish_their_headers_are_closed() {
         );
     }
     assert!(server.sessions_of("agent_slow").is_empty());
+}
+
+/// Writes `request` as it is on a new connection and reads until the server hangs up (or
+/// 15 s pass); the raw answer.
+fn raw_exchange(port: u16, request: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// The status of a raw answer and its body as JSON (`Null` when it is not JSON).
+fn status_and_json(answer: &str) -> (u16, serde_json::Value) {
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let json = answer
+        .split_once("\r\n\r\n")
+        .and_then(|(_, body)| serde_json::from_str(body).ok())
+        .unwrap_or(serde_json::Value::Null);
+    (status, json)
+}
+
+/// A request with both `Content-Length` and `Transfer-Encoding: chunked` is read by its
+/// chunked framing and the connection is closed after the answer, and one with two
+/// different `Content-Length`s is refused with 400: either way the request hidden behind the
+/// first is never served.
+#[test]
+fn requests_with_ambiguous_framing_smuggle_nothing_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start_with(
+        SERVER,
+        &dir.path().join("smuggle.db"),
+        port,
+        &[("LTCG_EGRESS", "memory")],
+    );
+    let start = json!({"agentId": "agent_smuggled", "platform": "twitch", "streamKey": "live_smuggled_key"})
+        .to_string();
+    let hidden = format!(
+        "POST /api/streaming/start HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {INTERNAL_KEY}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{start}",
+        start.len()
+    );
+    let cl_te = format!(
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n{hidden}",
+        5 + hidden.len()
+    );
+    let te_cl = format!(
+        "POST /api/agents/events HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\
+         Content-Type: application/json\r\n\r\n{:x}\r\n{hidden}\r\n0\r\n\r\n{hidden}",
+        hidden.len()
+    );
+    let two_lengths = format!(
+        "POST /api/streaming/start HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {INTERNAL_KEY}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nContent-Length: 0\r\n\r\n{start}{hidden}",
+        start.len()
+    );
+    for (name, request, want) in [
+        ("CL.TE", cl_te, 200),
+        ("TE.CL", te_cl, 401),
+        ("two lengths", two_lengths, 400),
+    ] {
+        let answer = raw_exchange(port, &request);
+        assert_eq!(status_and_json(&answer).0, want, "{name}: {answer}");
+        assert_eq!(
+            answer.matches("HTTP/1.1 ").count(),
+            1,
+            "{name}: a second request was answered: {answer}"
+        );
+    }
+    assert!(
+        server.sessions_of("agent_smuggled").is_empty(),
+        "a smuggled start was served"
+    );
+}
+
+/// A run of wrong keys from one address is answered 401 only for the first few, then 429
+/// with `Retry-After` and the error contract; the correct key from that address waits too.
+#[test]
+fn wrong_keys_in_a_row_are_throttled() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start_with(
+        SERVER,
+        &dir.path().join("guess.db"),
+        port,
+        &[("LTCG_EGRESS", "memory")],
+    );
+    let guess = "GET /api/streaming/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer wrong-key-0123456789abc\r\n\r\n";
+    let statuses = pipeline(port, 500, guess);
+    let unauthorized = statuses.iter().filter(|&&s| s == 401).count();
+    let throttled = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!(unauthorized + throttled, 500, "{statuses:?}");
+    assert!(
+        (1..=20).contains(&unauthorized),
+        "{unauthorized} of 500 guesses were checked"
+    );
+    let (status, body) = server.request("GET", "/api/streaming/sessions", Some(INTERNAL_KEY), None);
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (429, Some("RATE_LIMITED")),
+        "{body}"
+    );
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("too many failed authentication attempts; retry in "),
+        "{body}"
+    );
+    assert_eq!(server.request("GET", "/healthz", None, None).0, 200);
+}
+
+/// A server in development mode (no keys) answers only requests addressed to a loopback
+/// name from no web page or a loopback one: a cross-site form post and a DNS-rebound page
+/// are refused with 403 and the error contract, a `text/plain` body is 415, and the
+/// refusals start nothing. Its HTTP-layer errors (405, 414, 431) follow the contract.
+#[test]
+fn a_development_server_answers_only_loopback_hosts_and_origins() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start_with(
+        SERVER,
+        &dir.path().join("dev.db"),
+        port,
+        &[("LTCG_EGRESS", "memory"), ("LTCG_INTERNAL_KEY", "")],
+    );
+    let start =
+        json!({"agentId": "agent_dev", "platform": "twitch", "streamKey": "live_dev_key_0123"})
+            .to_string();
+    let post = |host: &str, origin: Option<&str>, content_type: &str| {
+        let origin = origin.map_or(String::new(), |o| format!("Origin: {o}\r\n"));
+        raw_exchange(
+            port,
+            &format!(
+                "POST /api/streaming/start HTTP/1.1\r\nHost: {host}\r\n{origin}Content-Type: {content_type}\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{start}",
+                start.len()
+            ),
+        )
+    };
+    for (host, origin, content_type, want, code) in [
+        (
+            "127.0.0.1",
+            Some("https://evil.example"),
+            "text/plain",
+            403,
+            "FORBIDDEN",
+        ),
+        (
+            "rebind.evil.example:3334",
+            Some("http://rebind.evil.example:3334"),
+            "application/json",
+            403,
+            "FORBIDDEN",
+        ),
+        (
+            "rebind.evil.example:3334",
+            None,
+            "application/json",
+            403,
+            "FORBIDDEN",
+        ),
+        (
+            "127.0.0.1",
+            Some("null"),
+            "application/json",
+            403,
+            "FORBIDDEN",
+        ),
+        ("127.0.0.1", None, "text/plain", 415, "INVALID_INPUT"),
+    ] {
+        let (status, body) = status_and_json(&post(host, origin, content_type));
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (want, Some(code)),
+            "{host} {origin:?} {content_type}: {body}"
+        );
+    }
+    assert!(
+        server.sessions_of("agent_dev").is_empty(),
+        "a refused request started a stream"
+    );
+    let (status, body) = status_and_json(&post(
+        &format!("localhost:{port}"),
+        Some(&format!("http://localhost:{port}")),
+        "application/json",
+    ));
+    assert_eq!(status, 200, "{body}");
+    // The HTTP layer's own errors.
+    let long_uri = format!(
+        "GET /api/streaming/sessions?pad={} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        "x".repeat(20_000)
+    );
+    let big_headers = format!(
+        "GET /api/streaming/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: {}\r\nConnection: close\r\n\r\n",
+        "x".repeat(40_000)
+    );
+    let wrong_method =
+        "DELETE /api/streaming/start HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            .to_owned();
+    for (request, want) in [(long_uri, 414), (big_headers, 431), (wrong_method, 405)] {
+        let (status, body) = status_and_json(&raw_exchange(port, &request));
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (want, Some("INVALID_INPUT")),
+            "{body}"
+        );
+    }
+}
+
+/// 500 overlay event streams held open at once: each gets its first snapshot, and the API
+/// answers other callers while they are open.
+#[test]
+fn five_hundred_open_overlay_streams_leave_the_api_responsive() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start_with(
+        SERVER,
+        &dir.path().join("sse.db"),
+        port,
+        &[("LTCG_EGRESS", "memory")],
+    );
+    let (status, started) = server.request(
+        "POST",
+        "/api/streaming/start",
+        Some(INTERNAL_KEY),
+        Some(
+            json!({"agentId": "agent_sse", "platform": "twitch", "streamKey": "live_sse_key_0123"}),
+        ),
+    );
+    assert_eq!(status, 200, "{started}");
+    let overlay = started["overlayUrl"].as_str().unwrap();
+    let path = &overlay[overlay.find("/stream/overlay?").unwrap()..];
+    let events = path.replacen("/stream/overlay?", "/stream/overlay/events?", 1);
+    let request = format!("GET {events} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    let mut streams = Vec::with_capacity(500);
+    for _ in 0..500 {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        streams.push(stream);
+    }
+    for (i, stream) in streams.iter_mut().enumerate() {
+        let mut seen = String::new();
+        let mut buf = [0; 4096];
+        while !seen.contains("event: snapshot") {
+            let n = stream.read(&mut buf).unwrap();
+            assert!(n > 0, "stream {i} closed: {seen}");
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        assert!(seen.starts_with("HTTP/1.1 200"), "stream {i}: {seen}");
+    }
+    for _ in 0..20 {
+        let (status, body) =
+            server.request("GET", "/api/streaming/sessions", Some(INTERNAL_KEY), None);
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(server.request("GET", "/healthz", None, None).0, 200);
+    drop(streams);
 }

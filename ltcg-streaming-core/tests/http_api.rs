@@ -8,9 +8,12 @@ use axum::body::{to_bytes, Body};
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use ltcg_streaming_core::http::{router, ApiAuth};
 use ltcg_streaming_core::service::RateLimitConfig;
-use ltcg_streaming_core::{Actor, ErrorCode, MemoryStore};
+use ltcg_streaming_core::{Actor, Clock, ErrorCode, MemoryStore};
 use ltcg_streaming_test_support::harness::*;
-use ltcg_streaming_test_support::http::{app, auth, call, Reply, AGENT_KEY, INTERNAL_KEY};
+use ltcg_streaming_test_support::http::{
+    app, assert_error, auth, call, error_text, send, snapshot, started_session, Reply, AGENT_KEY,
+    INTERNAL_KEY,
+};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -360,6 +363,7 @@ async fn the_error_contract() {
         .method(Method::POST)
         .uri("/api/streaming/start")
         .header("authorization", format!("Bearer {AGENT_KEY}"))
+        .header("content-type", "application/json")
         .body(Body::from("{not json"))
         .unwrap();
     let resp = app.clone().oneshot(req).await.unwrap();
@@ -511,21 +515,28 @@ async fn livekit_webhooks_with_their_content_type() {
     );
 }
 
-#[tokio::test]
-async fn overlay_page_and_events_need_the_sessions_token() {
-    use futures::StreamExt;
-    let h = Harness::new();
-    let app = app(&h);
+/// Starts `agent_7`'s stream ([`start_body`]) with its key: the answer, and the path of
+/// its overlay URL.
+async fn start_with_overlay(app: &axum::Router) -> (Value, String) {
     let Reply { json: started, .. } = call(
-        &app,
+        app,
         Method::POST,
         "/api/streaming/start",
         Some(AGENT_KEY),
         Some(start_body()),
     )
     .await;
-    let overlay = started["overlayUrl"].as_str().unwrap();
-    let path = &overlay[APP_URL.len()..];
+    let path = started["overlayUrl"].as_str().unwrap()[APP_URL.len()..].to_owned();
+    (started, path)
+}
+
+#[tokio::test]
+async fn overlay_page_and_events_need_the_sessions_token() {
+    use futures::StreamExt;
+    let h = Harness::new();
+    let app = app(&h);
+    let (started, path) = start_with_overlay(&app).await;
+    let path = path.as_str();
     let sid = started["sessionId"].as_str().unwrap().to_owned();
     let decision = json!({"sessionId": sid, "gameId": "g1", "turnNumber": 4, "phase": "combat", "action": "attack", "reasoning": "<img src=x onerror=alert(1)> go face"});
     call(
@@ -777,4 +788,695 @@ async fn api_keys_must_match_exactly_in_every_header() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// Every route taking a JSON body, with a body it would accept from the internal key.
+fn json_routes(sid: &str) -> Vec<(Method, &'static str, Value)> {
+    vec![
+        (Method::POST, "/api/streaming/start", start_body()),
+        (
+            Method::POST,
+            "/api/streaming/stop",
+            json!({"sessionId": sid, "reason": "manual"}),
+        ),
+        (
+            Method::POST,
+            "/api/streaming/destinations",
+            json!({"sessionId": sid, "add": [{"platform": "youtube", "streamKey": "yt-key-123456"}]}),
+        ),
+        (
+            Method::POST,
+            "/api/streaming/link-game",
+            json!({"sessionId": sid, "lobbyId": "lobby_1"}),
+        ),
+        (
+            Method::POST,
+            "/api/agents/decisions",
+            json!({"sessionId": sid, "gameId": "g1", "turnNumber": 1, "phase": "main", "action": "draw", "reasoning": "card advantage"}),
+        ),
+        (
+            Method::POST,
+            "/api/agents/events",
+            json!({"sessionId": sid, "type": "game_start", "description": "go"}),
+        ),
+        (
+            Method::PUT,
+            "/api/streaming/platforms",
+            json!({"agentId": "agent_8", "platform": "twitch", "streamKey": "live_abcdefghijk"}),
+        ),
+        (
+            Method::POST,
+            "/api/webhooks/livekit",
+            json!({"event": "room_started"}),
+        ),
+    ]
+}
+
+/// A request to `uri` with the internal key (or, for the webhook, LiveKit's signature over
+/// `body`) and `content_type`, if any.
+fn typed_request(
+    h: &Harness,
+    method: Method,
+    uri: &str,
+    content_type: Option<&str>,
+    body: String,
+) -> Request<Body> {
+    let auth = if uri == "/api/webhooks/livekit" {
+        sign_webhook(&body, h.clock.now_secs())
+    } else {
+        format!("Bearer {INTERNAL_KEY}")
+    };
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", auth);
+    if let Some(content_type) = content_type {
+        req = req.header("content-type", content_type);
+    }
+    req.body(Body::from(body)).unwrap()
+}
+
+/// What a cross-site form or `fetch` may send without a CORS preflight is not JSON: every
+/// route reading a body answers 415 with the error contract and writes nothing, whatever the
+/// mode; `application/json` (any case, with parameters) and `application/<name>+json` are
+/// read; routes without a body need no content type.
+#[tokio::test]
+async fn bodies_must_be_sent_as_json_on_every_route() {
+    let h = Harness::new();
+    let (sid, _) = started_session(&h).await;
+    let keyed = app(&h);
+    let dev = router(h.service.clone(), ApiAuth::dev_mode());
+    let before = snapshot(&h).await;
+    for app in [&keyed, &dev] {
+        for (method, uri, body) in json_routes(sid.as_str()) {
+            for content_type in [
+                None,
+                Some("text/plain"),
+                Some("text/plain; charset=utf-8"),
+                Some("application/x-www-form-urlencoded"),
+                Some("multipart/form-data; boundary=x"),
+                Some("text/json"),
+                Some("application/jsonp"),
+                Some("application/+json"),
+                Some("application/json-seq"),
+            ] {
+                let ctx = format!("{method} {uri} as {content_type:?}");
+                let req = typed_request(&h, method.clone(), uri, content_type, body.to_string());
+                let reply = send(app, req).await;
+                assert_error(
+                    &reply,
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "INVALID_INPUT",
+                    &ctx,
+                );
+                assert!(
+                    reply.json["error"]
+                        .as_str()
+                        .unwrap()
+                        .contains("application/json"),
+                    "{ctx}: {}",
+                    reply.text
+                );
+            }
+        }
+    }
+    assert_eq!(snapshot(&h).await, before, "nothing was written");
+    // JSON by any of its names is read (here: refused for its content, not its type).
+    for content_type in [
+        "application/json",
+        "Application/JSON; charset=UTF-8",
+        "application/json;charset=utf-8",
+        "application/webhook+json",
+        "application/vnd.ltcg+json",
+    ] {
+        for (method, uri, _) in json_routes(sid.as_str()) {
+            let req = typed_request(&h, method.clone(), uri, Some(content_type), "[]".into());
+            let reply = send(&keyed, req).await;
+            assert_ne!(
+                reply.status,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "{method} {uri} as {content_type}: {}",
+                reply.text
+            );
+        }
+    }
+    // A real request with a JSON type works; so do the routes that read no body, without one.
+    let req = typed_request(
+        &h,
+        Method::POST,
+        "/api/agents/decisions",
+        Some("application/json; charset=utf-8"),
+        json_routes(sid.as_str())[4].2.to_string(),
+    );
+    let decided = send(&keyed, req).await;
+    assert_eq!(decided.status, StatusCode::OK, "{}", decided.text);
+    let (method, uri, body) = json_routes(sid.as_str()).swap_remove(6);
+    let req = typed_request(&h, method, uri, Some("application/json"), body.to_string());
+    let stored = send(&keyed, req).await;
+    assert_eq!(stored.status, StatusCode::OK, "{}", stored.text);
+    for uri in [
+        format!("/api/streaming/status?sessionId={sid}"),
+        "/api/streaming/sessions".to_owned(),
+        "/api/streaming/platforms?agentId=agent_8".to_owned(),
+    ] {
+        for app in [&keyed, &dev] {
+            let reply = call(app, Method::GET, &uri, Some(INTERNAL_KEY), None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{uri}: {}", reply.text);
+        }
+    }
+    let reply = call(
+        &keyed,
+        Method::DELETE,
+        "/api/streaming/platforms?agentId=agent_8",
+        Some(INTERNAL_KEY),
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+}
+
+/// [`start_body`] for an internal caller: the agent named.
+fn dev_start_body() -> Value {
+    let mut body = start_body();
+    body["agentId"] = "agent_7".into();
+    body
+}
+
+/// A request to the development-mode router with these `Host` and `Origin` headers.
+async fn dev_request(app: &axum::Router, host: Option<&str>, origin: Option<&str>) -> Reply {
+    let mut req = Request::builder()
+        .method(Method::GET)
+        .uri("/api/streaming/sessions");
+    if let Some(host) = host {
+        req = req.header("host", host);
+    }
+    if let Some(origin) = origin {
+        req = req.header("origin", origin);
+    }
+    send(app, req.body(Body::empty()).unwrap()).await
+}
+
+/// Development mode trusts every request, so it answers only requests addressed to a
+/// loopback name (DNS rebinding sends the attacker's host name) and, when a web page sends
+/// them, from a loopback origin (a cross-site request sends its own); refusals are 403 with
+/// the error contract and write nothing. The overlay, which carries its own token, is served
+/// under any name (a tunnel for LiveKit); keyed mode does not look at the host.
+#[tokio::test]
+async fn development_mode_answers_only_loopback_hosts_and_origins() {
+    let h = Harness::new();
+    let dev = router(h.service.clone(), ApiAuth::dev_mode());
+    for host in [
+        "localhost",
+        "localhost:3334",
+        "LOCALHOST:3334",
+        "localhost.:3334",
+        "app.localhost:3334",
+        "127.0.0.1",
+        "127.0.0.1:3334",
+        "127.12.0.1:80",
+        "[::1]",
+        "[::1]:3334",
+    ] {
+        let reply = dev_request(&dev, Some(host), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{host}: {}", reply.text);
+    }
+    for origin in [
+        "http://localhost:3334",
+        "https://localhost",
+        "http://app.localhost:3000",
+        "http://127.0.0.1:3334",
+        "http://[::1]:3334",
+    ] {
+        let reply = dev_request(&dev, Some("localhost:3334"), Some(origin)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{origin}: {}", reply.text);
+    }
+    // No Host at all: not a browser.
+    assert_eq!(dev_request(&dev, None, None).await.status, StatusCode::OK);
+    for host in [
+        "evil.example",
+        "rebind.evil.example:3334",
+        "localhost.evil.example",
+        "localhost.evil.example:3334",
+        "127.0.0.1.evil.example",
+        "evil.localhost.example",
+        "10.0.0.5:3334",
+        "0.0.0.0:3334",
+        "[::ffff:7f00:1]:3334",
+        "[::1]evil",
+        "localhost:3334:80",
+        "localhost:abc",
+        "",
+    ] {
+        let reply = dev_request(&dev, Some(host), None).await;
+        assert_error(&reply, StatusCode::FORBIDDEN, "FORBIDDEN", host);
+        assert!(error_text(&reply).contains("development mode"), "{host}");
+        if !host.is_empty() {
+            assert!(!reply.text.contains(host), "{host}: echoed");
+        }
+    }
+    for origin in [
+        "https://evil.example",
+        "null",
+        "http://localhost.evil.example",
+        "http://localhost:3334.evil.example",
+        "http://localhost:3334/path",
+        "file://",
+        "localhost:3334",
+    ] {
+        let reply = dev_request(&dev, Some("localhost:3334"), Some(origin)).await;
+        assert_error(&reply, StatusCode::FORBIDDEN, "FORBIDDEN", origin);
+        assert!(!reply.text.contains(origin), "{origin}: echoed");
+    }
+    // The cross-site form post of a CSRF attack: refused, nothing started.
+    let before = snapshot(&h).await;
+    for content_type in ["text/plain", "application/json"] {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/api/streaming/start")
+            .header("host", "localhost:3334")
+            .header("origin", "https://evil.example")
+            .header("content-type", content_type)
+            .body(Body::from(dev_start_body().to_string()))
+            .unwrap();
+        assert_error(
+            &send(&dev, req).await,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            content_type,
+        );
+    }
+    assert_eq!(snapshot(&h).await, before, "nothing was started");
+    // The same request from the server's own page starts the stream.
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/streaming/start")
+        .header("host", "localhost:3334")
+        .header("origin", "http://localhost:3334")
+        .header("content-type", "application/json")
+        .body(Body::from(dev_start_body().to_string()))
+        .unwrap();
+    let started = send(&dev, req).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+    // The overlay page and its events carry their own token: served under a tunnel's name.
+    let overlay = started.json["overlayUrl"].as_str().unwrap();
+    let path = &overlay[APP_URL.len()..];
+    let events = path.replacen("/stream/overlay?", "/stream/overlay/events?", 1);
+    for uri in [path.to_owned(), events] {
+        let req = Request::builder()
+            .uri(uri.as_str())
+            .header("host", "overlay.tunnel.example")
+            .body(Body::empty())
+            .unwrap();
+        let resp = dev.clone().oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{uri}");
+    }
+    // With keys, the host is the deployment's business.
+    let reply = send(
+        &app(&h),
+        Request::builder()
+            .uri("/api/streaming/sessions")
+            .header("host", "api.example.com")
+            .header("origin", "https://app.example.com")
+            .header("authorization", format!("Bearer {INTERNAL_KEY}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+}
+
+/// The errors the HTTP layer itself produces follow the contract too: 405 (with `Allow`),
+/// 408, 414 and 431; a URI or header block at the limit is served.
+#[tokio::test]
+async fn http_layer_errors_use_the_error_contract() {
+    use ltcg_streaming_core::http::{router_with, RouterOptions, MAX_HEADER_BYTES, MAX_URI_BYTES};
+    let h = Harness::new();
+    let app = app(&h);
+    for (method, uri) in [
+        (Method::GET, "/api/streaming/start"),
+        (Method::DELETE, "/healthz"),
+        (Method::POST, "/api/streaming/status"),
+        (Method::PATCH, "/api/streaming/platforms"),
+        (Method::GET, "/api/webhooks/livekit"),
+    ] {
+        let reply = call(&app, method.clone(), uri, Some(INTERNAL_KEY), None).await;
+        let ctx = format!("{method} {uri}");
+        assert_error(
+            &reply,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "INVALID_INPUT",
+            &ctx,
+        );
+        assert!(reply.headers.contains_key("allow"), "{ctx}");
+    }
+    // 414: a URI over the limit; one at the limit is read (here: an unknown session).
+    let padded_uri = |len: usize| {
+        let base = "/api/streaming/status?sessionId=ses_unknown&pad=";
+        format!("{base}{}", "x".repeat(len - base.len()))
+    };
+    let long = call(
+        &app,
+        Method::GET,
+        &padded_uri(MAX_URI_BYTES + 1),
+        Some(INTERNAL_KEY),
+        None,
+    )
+    .await;
+    assert_error(&long, StatusCode::URI_TOO_LONG, "INVALID_INPUT", "414");
+    assert!(error_text(&long).contains(&MAX_URI_BYTES.to_string()));
+    let at_limit = call(
+        &app,
+        Method::GET,
+        &padded_uri(MAX_URI_BYTES),
+        Some(INTERNAL_KEY),
+        None,
+    )
+    .await;
+    assert_ne!(at_limit.status, StatusCode::URI_TOO_LONG);
+    // 431: headers over the limit, counted as on the wire.
+    let with_header_block = |total: usize| {
+        let auth = format!("Bearer {INTERNAL_KEY}");
+        let used = "authorization".len() + auth.len() + 4 + "x-pad".len() + 4;
+        Request::builder()
+            .uri("/api/streaming/sessions")
+            .header("authorization", auth)
+            .header("x-pad", "p".repeat(total - used))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let big = send(&app, with_header_block(MAX_HEADER_BYTES + 1)).await;
+    assert_error(
+        &big,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "INVALID_INPUT",
+        "431",
+    );
+    assert!(!big.text.contains("ppppppppp"));
+    let fits = send(&app, with_header_block(MAX_HEADER_BYTES)).await;
+    assert_eq!(fits.status, StatusCode::OK, "{}", fits.text);
+    // 408: a body that never finishes.
+    let slow = router_with(
+        h.service.clone(),
+        auth(),
+        RouterOptions {
+            request_timeout: std::time::Duration::from_millis(200),
+            ..RouterOptions::default()
+        },
+    );
+    let never = futures::stream::pending::<Result<axum::body::Bytes, std::io::Error>>();
+    let mut req = ltcg_streaming_test_support::http::request(
+        Method::POST,
+        "/api/streaming/start",
+        Some(INTERNAL_KEY),
+        Body::from_stream(never),
+    );
+    req.headers_mut()
+        .insert("content-length", HeaderValue::from_static("100"));
+    let timed_out = send(&slow, req).await;
+    assert_error(
+        &timed_out,
+        StatusCode::REQUEST_TIMEOUT,
+        "INVALID_INPUT",
+        "408",
+    );
+    assert!(timed_out.headers.contains_key("x-request-id"));
+}
+
+/// `Authorization: Bearer` takes the key after any ASCII whitespace (spaces, tabs, both), with
+/// the scheme in any case; `x-api-key` and `X-Internal-Auth` trim the same whitespace.
+#[tokio::test]
+async fn keys_are_read_after_any_ascii_whitespace_in_every_header() {
+    let auth = auth();
+    let headers = |name: &'static str, value: String| {
+        let mut h = HeaderMap::new();
+        h.insert(name, HeaderValue::from_str(&value).unwrap());
+        h
+    };
+    let mut presentations: Vec<(&str, String)> = Vec::new();
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        for gap in [" ", "\t", "  ", "\t\t", " \t", "\t "] {
+            presentations.push(("authorization", format!("{scheme}{gap}{INTERNAL_KEY}")));
+            presentations.push((
+                "authorization",
+                format!("{gap}{scheme}{gap}{INTERNAL_KEY}{gap}"),
+            ));
+        }
+    }
+    for name in ["x-api-key", "x-internal-auth"] {
+        for gap in ["", " ", "\t", " \t", "\t "] {
+            presentations.push((name, format!("{gap}{INTERNAL_KEY}{gap}")));
+        }
+    }
+    for (name, value) in presentations {
+        assert_eq!(
+            auth.authenticate(&headers(name, value.clone())).await.ok(),
+            Some(Actor::Internal),
+            "{name}: {value:?}"
+        );
+    }
+    // Not the Bearer scheme: nothing is presented.
+    for value in [
+        format!("Bearer{INTERNAL_KEY}"),
+        format!("Basic {INTERNAL_KEY}"),
+        format!("Bearerx {INTERNAL_KEY}"),
+        "Bearer".to_owned(),
+        "Bearer \t ".to_owned(),
+    ] {
+        let err = auth
+            .authenticate(&headers("authorization", value.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Unauthorized, "{value:?}");
+    }
+}
+
+/// A request from `client` (as `ConnectInfo`) with bearer `key`.
+fn from_client(client: Option<[u8; 4]>, key: &str) -> Request<Body> {
+    let mut req = ltcg_streaming_test_support::http::request(
+        Method::GET,
+        "/api/streaming/sessions",
+        Some(key),
+        Body::empty(),
+    );
+    if let Some(ip) = client {
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                ip, 40_000,
+            ))));
+    }
+    req
+}
+
+/// Failed authentication is throttled per client address: after a burst of wrong keys the
+/// client is answered 429 with `Retry-After` and the wait in the message, the correct key
+/// included (so guessing cannot go on), while other clients and correct keys are served
+/// without limit; requests whose address is unknown share one budget.
+#[tokio::test]
+async fn failed_authentication_is_throttled_per_client() {
+    let h = Harness::new();
+    let app = app(&h);
+    let attacker = Some([192, 0, 2, 1]);
+    let other = Some([192, 0, 2, 2]);
+    // Correct keys are never throttled.
+    for _ in 0..200 {
+        assert_eq!(
+            send(&app, from_client(attacker, INTERNAL_KEY)).await.status,
+            StatusCode::OK
+        );
+    }
+    let mut statuses = Vec::new();
+    let mut last = Reply::default();
+    for i in 0..500 {
+        last = send(&app, from_client(attacker, &format!("wrong-key-{i:010}"))).await;
+        statuses.push(last.status);
+    }
+    let unauthorized = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(
+        (1..=20).contains(&unauthorized),
+        "{unauthorized} of 500 wrong keys were checked"
+    );
+    assert_eq!(statuses[0], StatusCode::UNAUTHORIZED);
+    assert_error(
+        &last,
+        StatusCode::TOO_MANY_REQUESTS,
+        "RATE_LIMITED",
+        "throttled",
+    );
+    let retry: u64 = last.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(
+        error_text(&last),
+        format!("too many failed authentication attempts; retry in {retry} s")
+    );
+    // While throttled, the correct key from that address waits too.
+    let blocked = send(&app, from_client(attacker, INTERNAL_KEY)).await;
+    assert_error(
+        &blocked,
+        StatusCode::TOO_MANY_REQUESTS,
+        "RATE_LIMITED",
+        "correct key",
+    );
+    // Another address is served, and its own failures are still 401.
+    assert_eq!(
+        send(&app, from_client(other, AGENT_KEY)).await.status,
+        StatusCode::OK
+    );
+    let miss = send(&app, from_client(other, "wrong-key-other-0123")).await;
+    assert_error(
+        &miss,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+        "other client",
+    );
+    // Without an address, requests share one budget (and are throttled too).
+    let shared: Vec<StatusCode> = futures::future::join_all(
+        (0..100).map(|i| send(&app, from_client(None, &format!("wrong-key-{i:010}")))),
+    )
+    .await
+    .into_iter()
+    .map(|r| r.status)
+    .collect();
+    assert!(shared.contains(&StatusCode::TOO_MANY_REQUESTS));
+    assert!(send(&app, from_client(other, INTERNAL_KEY)).await.status == StatusCode::OK);
+}
+
+/// The throttle's budget and window are options: once the wait is over the client's correct
+/// key is served again; a limit of 0 turns the throttle off.
+#[tokio::test]
+async fn throttled_clients_are_served_again_after_the_wait() {
+    use ltcg_streaming_core::http::{router_with, RouterOptions};
+    let h = Harness::new();
+    let client = Some([198, 51, 100, 7]);
+    let app = router_with(
+        h.service.clone(),
+        auth(),
+        RouterOptions {
+            auth_failure_limit: 2,
+            auth_failure_window: std::time::Duration::from_millis(400),
+            ..RouterOptions::default()
+        },
+    );
+    let statuses: Vec<StatusCode> = futures::future::join_all(
+        (0..4).map(|_| send(&app, from_client(client, "wrong-key-0123456789"))),
+    )
+    .await
+    .into_iter()
+    .map(|r| r.status)
+    .collect();
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(450)).await;
+    assert_eq!(
+        send(&app, from_client(client, INTERNAL_KEY)).await.status,
+        StatusCode::OK
+    );
+    let off = router_with(
+        h.service.clone(),
+        auth(),
+        RouterOptions {
+            auth_failure_limit: 0,
+            ..RouterOptions::default()
+        },
+    );
+    for _ in 0..50 {
+        assert_eq!(
+            send(&off, from_client(client, "wrong-key-0123456789"))
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}
+
+/// Reads `body` until it ends (or 10 s pass); the events it carried, as (name, data).
+async fn read_events(body: Body) -> (Vec<(String, Value)>, bool) {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut text = String::new();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(chunk) = stream.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        }
+    })
+    .await
+    .is_ok();
+    let events = text
+        .split("\n\n")
+        .filter_map(|block| {
+            let name = block.lines().find_map(|l| l.strip_prefix("event: "))?;
+            let data = block.lines().find_map(|l| l.strip_prefix("data: "))?;
+            Some((name.to_owned(), serde_json::from_str(data).unwrap()))
+        })
+        .collect();
+    (events, ended)
+}
+
+/// The overlay's event stream ends once the session has ended, after the snapshot showing it
+/// (so the page shows the end); a new connection for an ended session gets that final
+/// snapshot and ends too.
+#[tokio::test]
+async fn overlay_events_end_after_the_final_snapshot_of_an_ended_session() {
+    use futures::StreamExt;
+    use ltcg_streaming_core::service::StopStreamRequest;
+    let h = Harness::new();
+    let app = app(&h);
+    let (started, path) = start_with_overlay(&app).await;
+    let events = path.replacen("/stream/overlay?", "/stream/overlay/events?", 1);
+    let get = |uri: String| {
+        let app = app.clone();
+        async move {
+            app.oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap()
+        }
+    };
+    let live = get(events.clone()).await;
+    assert_eq!(live.status(), StatusCode::OK);
+    let mut body = live.into_body().into_data_stream();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(5), body.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("\"status\":\"pending\""));
+    let sid = started["sessionId"].as_str().unwrap().parse().unwrap();
+    h.service
+        .stop_stream(
+            &Actor::Internal,
+            StopStreamRequest {
+                session_id: Some(sid),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (rest, ended) = read_events(Body::from_stream(body)).await;
+    assert!(ended, "the stream did not end after the session ended");
+    let last = rest.last().expect("a final snapshot");
+    assert_eq!(last.0, "snapshot");
+    assert_eq!(last.1["status"], "ended");
+    // A new connection: the final snapshot, then the end.
+    let again = get(events).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let (events, ended) = read_events(again.into_body()).await;
+    assert!(ended, "a stream for an ended session stayed open");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        (events[0].0.as_str(), events[0].1["status"].as_str()),
+        ("snapshot", Some("ended"))
+    );
 }

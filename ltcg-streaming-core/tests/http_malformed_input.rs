@@ -208,6 +208,7 @@ async fn deeply_nested_json_is_a_clear_4xx_without_recursion() {
         let unsigned = Request::builder()
             .method(Method::POST)
             .uri("/api/webhooks/livekit")
+            .header("content-type", "application/webhook+json")
             .body(Body::from(body.clone()))
             .unwrap();
         assert_error(
@@ -219,6 +220,7 @@ async fn deeply_nested_json_is_a_clear_4xx_without_recursion() {
         let signed = Request::builder()
             .method(Method::POST)
             .uri("/api/webhooks/livekit")
+            .header("content-type", "application/webhook+json")
             .header("authorization", sign_webhook(body, h.clock.now_secs()))
             .body(Body::from(body.clone()))
             .unwrap();
@@ -342,6 +344,7 @@ async fn invalid_utf8_anywhere_is_a_4xx_and_writes_nothing() {
         Request::builder()
             .method(Method::POST)
             .uri("/api/webhooks/livekit")
+            .header("content-type", "application/webhook+json")
             .header("authorization", auth)
             .body(Body::from(body))
             .unwrap(),
@@ -465,6 +468,7 @@ async fn invalid_utf8_anywhere_is_a_4xx_and_writes_nothing() {
     let mut req = Request::builder()
         .method(Method::POST)
         .uri("/api/webhooks/livekit")
+        .header("content-type", "application/webhook+json")
         .body(Body::from(r#"{"event":"egress_updated"}"#))
         .unwrap();
     req.headers_mut().insert("authorization", garbage(b""));

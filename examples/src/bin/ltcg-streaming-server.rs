@@ -18,7 +18,9 @@
 //! | `STREAM_KEY_ENCRYPTION_KEY`, `STREAMING_JWT_SECRET`, `LIVEKIT_*`, `NEXT_PUBLIC_APP_URL` | | as in the core's `StreamingConfig::from_env` |
 //!
 //! With no key configured the server runs in development mode: every request acts as the
-//! internal caller, it refuses to listen on anything but a loopback address, and missing
+//! internal caller, it refuses to listen on anything but a loopback address, API requests
+//! must be addressed to a loopback name (`Host`) and, from a web page, come from a loopback
+//! origin (so that no other site can drive it), and missing
 //! secrets are generated once and kept in `<database>.dev-secrets` (a warning says so).
 //! With `LIVEKIT_*` set it drives LiveKit web egress; otherwise `LocalEgress` (ffmpeg).
 
@@ -146,6 +148,7 @@ async fn main() -> Result<(), BoxError> {
             .and_then(|s| s.parse().ok())
             .filter(|&secs: &u64| secs > 0)
             .map_or(REQUEST_TIMEOUT, Duration::from_secs),
+        ..RouterOptions::default()
     };
     let header_timeout = env("LTCG_HEADER_TIMEOUT_SECS")
         .and_then(|s| s.parse().ok())
@@ -250,8 +253,12 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves `app` over HTTP/1.1 until SIGTERM or Ctrl-C, then lets open requests finish (for at
 /// most [`DRAIN_TIMEOUT`]). Unlike `axum::serve`, a connection that does not send its request
-/// headers within `header_timeout` (slowloris) is closed.
+/// headers within `header_timeout` (slowloris) is closed. Requests hyper cannot parse, or
+/// with more than 100 headers, about 400 KiB of headers or a URI over 64 KiB, are answered
+/// by hyper itself, with an empty body; smaller ones reach the router's limits.
 async fn serve(listener: tokio::net::TcpListener, app: axum::Router, header_timeout: Duration) {
+    use axum::extract::ConnectInfo;
+    use axum::Extension;
     use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::service::TowerToHyperService;
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -261,9 +268,9 @@ async fn serve(listener: tokio::net::TcpListener, app: axum::Router, header_time
     let stop = shutdown();
     tokio::pin!(stop);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and the like: wait instead of spinning.
                     tracing::warn!(error = %e, "accept failed");
@@ -273,8 +280,9 @@ async fn serve(listener: tokio::net::TcpListener, app: axum::Router, header_time
             },
             () = &mut stop => break,
         };
-        let connection =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        // The client's address, for the router's failed-authentication throttle.
+        let app = app.clone().layer(Extension(ConnectInfo(peer)));
+        let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(e) = connection.await {

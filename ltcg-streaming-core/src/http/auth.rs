@@ -3,8 +3,10 @@
 use std::fmt;
 use std::sync::Arc;
 
+use std::net::{Ipv4Addr, Ipv6Addr};
+
 use async_trait::async_trait;
-use axum::http::HeaderMap;
+use axum::http::{header, HeaderMap};
 use subtle::ConstantTimeEq;
 
 use crate::error::{Error, Result};
@@ -51,7 +53,11 @@ impl ApiAuth {
     }
 
     /// Development mode: every request acts as [`Actor::Internal`] without credentials.
-    /// Only for a server bound to 127.0.0.1.
+    /// Only for a server bound to 127.0.0.1. So that no web page can drive it (cross-site
+    /// requests, DNS rebinding), a request is refused (`FORBIDDEN`) unless its `Host` is a
+    /// loopback name (`localhost`, `*.localhost`, `127.0.0.0/8`, `[::1]`, any port) and its
+    /// `Origin`, when it has one, is a loopback origin. A request without `Host` (not from a
+    /// browser) is not refused for that.
     pub fn dev_mode() -> Self {
         Self {
             dev_mode: true,
@@ -91,6 +97,19 @@ impl ApiAuth {
 
     /// The actor making a request, from its headers.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Actor> {
+        self.authenticate_request(headers, None).await
+    }
+
+    /// Like [`ApiAuth::authenticate`], with the request URI's authority, which stands for a
+    /// missing `Host` header (HTTP/2).
+    pub(super) async fn authenticate_request(
+        &self,
+        headers: &HeaderMap,
+        authority: Option<&str>,
+    ) -> Result<Actor> {
+        if self.dev_mode {
+            loopback_only(headers, authority)?;
+        }
         let Some(presented) = presented_key(headers) else {
             return if self.dev_mode {
                 Ok(Actor::Internal)
@@ -138,23 +157,85 @@ fn check_key(field: &str, key: &str) -> Result<SecretString> {
     Ok(SecretString::from(key))
 }
 
-/// The key a request presents, if any.
-fn presented_key(headers: &HeaderMap) -> Option<&str> {
+/// The key a request presents, if any: `Authorization: Bearer <key>` (the scheme in any
+/// case, any ASCII whitespace around the key), else `x-api-key`, else `X-Internal-Auth`.
+pub(super) fn presented_key(headers: &HeaderMap) -> Option<&str> {
     let header = |name: &str| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
-            .map(str::trim)
+            .map(|v| v.trim_matches(|c: char| c.is_ascii_whitespace()))
             .filter(|v| !v.is_empty())
     };
-    if let Some(auth) = header("authorization") {
-        if let Some(token) = auth
-            .get(..7)
-            .filter(|p| p.eq_ignore_ascii_case("bearer "))
-            .map(|_| auth[7..].trim())
-        {
-            return Some(token).filter(|t| !t.is_empty());
+    let bearer = header("authorization").and_then(|auth| {
+        let (scheme, rest) = auth.split_at_checked(6)?;
+        let separated = rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_whitespace());
+        (scheme.eq_ignore_ascii_case("bearer") && separated)
+            .then(|| rest.trim_matches(|c: char| c.is_ascii_whitespace()))
+            .filter(|token| !token.is_empty())
+    });
+    bearer.or_else(|| header("x-api-key").or_else(|| header("x-internal-auth")))
+}
+
+/// Development mode's guard: `Host` (or else `authority`) must be a loopback name and
+/// `Origin`, if sent, a loopback origin.
+fn loopback_only(headers: &HeaderMap, authority: Option<&str>) -> Result<()> {
+    let host = match headers.get(header::HOST) {
+        Some(value) => Some(value.to_str().unwrap_or_default()),
+        None => authority,
+    };
+    if host.is_some_and(|host| !is_loopback_host(host)) {
+        return Err(Error::forbidden(
+            "development mode only answers requests addressed to localhost, 127.0.0.1 or [::1]",
+        ));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        if !origin.to_str().ok().is_some_and(is_loopback_origin) {
+            return Err(Error::forbidden(
+                "development mode only answers web pages served from localhost, 127.0.0.1 or [::1]",
+            ));
         }
     }
-    header("x-api-key").or_else(|| header("x-internal-auth"))
+    Ok(())
+}
+
+/// `http(s)://<loopback host>[:port]`.
+fn is_loopback_origin(origin: &str) -> bool {
+    let lower = origin.to_ascii_lowercase();
+    lower
+        .strip_prefix("http://")
+        .or_else(|| lower.strip_prefix("https://"))
+        .is_some_and(|rest| !rest.contains('/') && is_loopback_host(rest))
+}
+
+/// `localhost`, `<name>.localhost`, an address in 127.0.0.0/8 or `[::1]`, with an optional port.
+fn is_loopback_host(host_port: &str) -> bool {
+    let port_ok = |port: &str| port.is_empty() || port.bytes().all(|b| b.is_ascii_digit());
+    if let Some(rest) = host_port.strip_prefix('[') {
+        let Some((ip, after)) = rest.split_once(']') else {
+            return false;
+        };
+        let port = match after.strip_prefix(':') {
+            Some(port) => port,
+            None if after.is_empty() => "",
+            None => return false,
+        };
+        return port_ok(port) && ip.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback());
+    }
+    let (host, port) = host_port.rsplit_once(':').unwrap_or((host_port, ""));
+    if !port_ok(port) {
+        return false;
+    }
+    let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+    let name_ok = host == "localhost"
+        || host.strip_suffix(".localhost").is_some_and(|name| {
+            !name.is_empty()
+                && name.split('.').all(|label| {
+                    !label.is_empty()
+                        && label
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                })
+        });
+    name_ok || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }

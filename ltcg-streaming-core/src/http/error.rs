@@ -1,10 +1,12 @@
 //! Errors as HTTP responses: `{ "error": message, "code": CODE }` with the code's status.
 
+use std::time::Duration;
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 
 /// An [`Error`] answering an HTTP request.
 #[derive(Debug)]
@@ -24,16 +26,31 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(code = code.as_str(), error = %self.0, "request failed");
         }
-        let body = serde_json::json!({ "error": self.0.to_string(), "code": code.as_str() });
-        let mut response = (status, Json(body)).into_response();
-        if let Error::RateLimited { retry_after } = &self.0 {
-            let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
-            if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+        let response = reply(status, code, self.0.to_string());
+        match &self.0 {
+            Error::RateLimited { retry_after } => with_retry_after(response, *retry_after),
+            _ => response,
         }
-        response
     }
+}
+
+/// The error contract with a status of its own (405, 408, 413, 414, 415, 431, …).
+pub(super) fn reply(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Response {
+    let body = serde_json::json!({ "error": message.into(), "code": code.as_str() });
+    (status, Json(body)).into_response()
+}
+
+/// Whole seconds to wait, at least 1 (the unit of `Retry-After`).
+pub(super) fn retry_secs(wait: Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
+}
+
+/// `response` with `Retry-After: <wait in whole seconds, at least 1>`.
+pub(super) fn with_retry_after(mut response: Response, wait: Duration) -> Response {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_secs(wait)));
+    response
 }
 
 /// Handler result.

@@ -17,18 +17,28 @@
 //! | `GET /stream/overlay/events?sessionId=&token=` | its live data as server-sent events |
 //! | `GET /healthz` | liveness |
 //!
-//! Every API route needs credentials ([`ApiAuth`]); errors are `{"error", "code"}` with the
-//! code's status (400/401/403/404/409/413/429/5xx, `Retry-After` on 429); JSON bodies are
-//! limited to 64 KiB and webhooks to 1 MiB; each request gets an `x-request-id`, and the
-//! request log shows the path only (queries may carry overlay tokens).
+//! Every API route needs credentials ([`ApiAuth`]); failed authentication is throttled per
+//! client address (see [`RouterOptions`]). Errors are `{"error", "code"}` with the code's
+//! status (400/401/403/404/409/429/5xx, `Retry-After` on 429) or the HTTP layer's own (405,
+//! 408, 413, 414, 415, 431). Bodies must be JSON by their `Content-Type`
+//! (`application/json` or `application/<name>+json`, else 415); JSON bodies are limited to
+//! 64 KiB and webhooks to 1 MiB; each request gets an `x-request-id`, and the request log
+//! shows the path only (queries may carry overlay tokens).
+//!
+//! Serve it with `into_make_service_with_connect_info::<SocketAddr>()` (or insert
+//! [`axum::extract::ConnectInfo`]`<SocketAddr>` yourself) so that the throttle counts each
+//! client apart; without it every client shares one budget of failures.
 
 mod auth;
 mod body;
 mod error;
+mod limits;
 mod overlay;
 mod routes;
+mod throttle;
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{HeaderName, Request};
@@ -36,11 +46,12 @@ use axum::Router;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use self::auth::{ApiAuth, UserTokens, MIN_KEY_LEN};
 pub use self::error::{ApiError, ApiResult};
+use self::limits::RequestLimits;
+use self::throttle::AuthThrottle;
 use crate::service::StreamingService;
 
 /// Largest JSON request body, in bytes.
@@ -49,12 +60,23 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
 pub const MAX_WEBHOOK_BODY: usize = crate::webhook::MAX_WEBHOOK_BODY_BYTES;
 /// How long one request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest request URI (path and query), in bytes; longer is answered 414.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// Largest header block (each header counted as `name: value\r\n`), in bytes; larger is
+/// answered 431.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+/// Failed authentications a client may have in a burst before it is answered 429.
+pub const AUTH_FAILURE_LIMIT: u32 = 10;
+/// Over how long a client regains its [`AUTH_FAILURE_LIMIT`] failures (one every
+/// window / limit: 6 s by default).
+pub const AUTH_FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
 /// Shared state of the handlers.
 #[derive(Clone, Debug)]
 struct AppState {
     service: StreamingService,
     auth: ApiAuth,
+    throttle: Arc<AuthThrottle>,
 }
 
 /// Settings of [`router_with`].
@@ -63,12 +85,31 @@ pub struct RouterOptions {
     /// How long one request (reading its body included) may take before it is answered
     /// 408; bounds slow-body (slowloris-style) requests. Default [`REQUEST_TIMEOUT`].
     pub request_timeout: Duration,
+    /// Longest request URI (path and query), in bytes; 414 beyond. Default
+    /// [`MAX_URI_BYTES`]. Keep it below the HTTP server's own limit (hyper: 64 KiB), which
+    /// answers without the error contract.
+    pub max_uri_bytes: usize,
+    /// Largest header block, in bytes; 431 beyond. Default [`MAX_HEADER_BYTES`]. Keep it
+    /// below the HTTP server's own limit (hyper: about 400 KiB, and 100 headers).
+    pub max_header_bytes: usize,
+    /// Failed authentications (a key, or user token, that matches nothing) a client address
+    /// may have in a burst; the next is answered 429 with `Retry-After`, and so is every
+    /// request from that address that needs credentials — a correct key included — until
+    /// the wait is over. `0` disables the throttle. Default [`AUTH_FAILURE_LIMIT`].
+    pub auth_failure_limit: u32,
+    /// Over how long the [`RouterOptions::auth_failure_limit`] failures are regained,
+    /// evenly. Default [`AUTH_FAILURE_WINDOW`].
+    pub auth_failure_window: Duration,
 }
 
 impl Default for RouterOptions {
     fn default() -> Self {
         Self {
             request_timeout: REQUEST_TIMEOUT,
+            max_uri_bytes: MAX_URI_BYTES,
+            max_header_bytes: MAX_HEADER_BYTES,
+            auth_failure_limit: AUTH_FAILURE_LIMIT,
+            auth_failure_window: AUTH_FAILURE_WINDOW,
         }
     }
 }
@@ -82,8 +123,22 @@ pub fn router(service: StreamingService, auth: ApiAuth) -> Router {
 /// The seed's REST API for `service`, authenticated by `auth`, with `options`.
 pub fn router_with(service: StreamingService, auth: ApiAuth, options: RouterOptions) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
+    let throttle = Arc::new(AuthThrottle::new(
+        options.auth_failure_limit,
+        options.auth_failure_window,
+    ));
+    let limits = RequestLimits {
+        max_uri_bytes: options.max_uri_bytes,
+        max_header_bytes: options.max_header_bytes,
+        timeout: options.request_timeout,
+    };
     routes::routes()
-        .with_state(AppState { service, auth })
+        .with_state(AppState {
+            service,
+            auth,
+            throttle,
+        })
+        .layer(axum::middleware::from_fn_with_state(limits, limits::timeout))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -96,10 +151,7 @@ pub fn router_with(service: StreamingService, auth: ApiAuth, options: RouterOpti
             }),
         )
         .layer(SetRequestIdLayer::new(request_id, NextRequestId::default()))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            options.request_timeout,
-        ))
+        .layer(axum::middleware::from_fn_with_state(limits, limits::sizes))
 }
 
 /// Request ids: a per-process random prefix and a counter.

@@ -89,8 +89,10 @@ pub(super) async fn style() -> Response {
     secured(STYLE.into_response(), "text/css; charset=utf-8")
 }
 
-/// `GET /stream/overlay/events`: a `snapshot` event now and whenever the data changes; a
-/// `denied` event (and the end) once the token stops being valid.
+/// `GET /stream/overlay/events`: a `snapshot` event now and whenever the data changes; the
+/// stream ends after the snapshot showing the session ended (`ended` or `error`, so a new
+/// connection for an ended session gets that snapshot and the end), or with a `denied` event
+/// once the token stops being valid.
 pub(super) async fn events(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let Some((id, token)) = credentials(raw) else {
         return ApiError(Error::unauthorized("sessionId and token are required")).into_response();
@@ -103,7 +105,7 @@ pub(super) async fn events(State(s): State<AppState>, RawQuery(raw): RawQuery) -
         .into_response()
 }
 
-/// Polls the session and yields an event when its overlay data changed.
+/// Polls the session and yields an event when its overlay data changed, until it ended.
 fn snapshots(
     service: StreamingService,
     id: SessionId,
@@ -140,6 +142,7 @@ fn snapshots(
                     if p.last.as_deref() != Some(json.as_str()) {
                         let event = Event::default().event("snapshot").data(json.clone());
                         p.last = Some(json);
+                        p.done = snapshot.status.is_terminal();
                         return Some((Ok(event), p));
                     }
                 }

@@ -1,8 +1,10 @@
 //! The handlers: authenticate, decode, call the service, encode.
 
-use axum::extract::{FromRequestParts, RawQuery, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, RawQuery, Request, State};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -10,10 +12,11 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::body::{read_limited, JsonBody};
-use super::error::{ApiError, ApiResult};
+use super::auth::presented_key;
+use super::body::{read_json, JsonBody};
+use super::error::{reply, ApiError, ApiResult};
 use super::{AppState, MAX_WEBHOOK_BODY};
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::overlay_url::OverlayUrl;
 use crate::service::{
     Actor, ConfigurePlatformRequest, CredentialTarget, DecisionInput, EventInput,
@@ -43,17 +46,43 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/stream/overlay.js", get(super::overlay::script))
         .route("/stream/overlay.css", get(super::overlay::style))
         .route("/stream/overlay/events", get(super::overlay::events))
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
 }
 
-/// The authenticated caller of a request.
+/// The authenticated caller of a request. Failed authentication is counted against the
+/// client's address (see [`super::throttle`]).
 struct Caller(Actor);
 
 impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
+    type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(Caller(state.auth.authenticate(&parts.headers).await?))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let client = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        state
+            .throttle
+            .check(client)
+            .map_err(IntoResponse::into_response)?;
+        let authority = parts.uri.authority().map(|a| a.as_str());
+        match state
+            .auth
+            .authenticate_request(&parts.headers, authority)
+            .await
+        {
+            Ok(actor) => Ok(Caller(actor)),
+            Err(e) => {
+                if e.code() == ErrorCode::Unauthorized && presented_key(&parts.headers).is_some() {
+                    state
+                        .throttle
+                        .failed(client)
+                        .map_err(IntoResponse::into_response)?;
+                }
+                Err(ApiError(e).into_response())
+            }
+        }
     }
 }
 
@@ -68,6 +97,15 @@ async fn healthz() -> Json<Value> {
 
 async fn not_found() -> ApiError {
     ApiError(Error::not_found("route"))
+}
+
+/// A known route asked with a method it does not take (the `Allow` header lists those).
+async fn method_not_allowed() -> Response {
+    reply(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::InvalidInput,
+        "method not allowed on this route (see the Allow header)",
+    )
 }
 
 async fn start(
@@ -198,9 +236,10 @@ async fn delete_platform(
 }
 
 /// LiveKit webhooks: authenticated by LiveKit's signature over the raw body, not by an API
-/// key. Any content type is accepted (LiveKit sends `application/webhook+json`).
+/// key. The body must be JSON by its content type, as on every route (LiveKit sends
+/// `application/webhook+json`).
 async fn webhook(State(s): State<AppState>, headers: HeaderMap, req: Request) -> Response {
-    let body = match read_limited(req.into_body(), MAX_WEBHOOK_BODY).await {
+    let body = match read_json(req, MAX_WEBHOOK_BODY).await {
         Ok(body) => body,
         Err(rejection) => return rejection.into_response(),
     };

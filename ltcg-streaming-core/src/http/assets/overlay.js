@@ -57,7 +57,12 @@
   }
 
   const source = new EventSource("/stream/overlay/events?" + query);
-  source.addEventListener("snapshot", (event) => render(JSON.parse(event.data)));
+  source.addEventListener("snapshot", (event) => {
+    const snapshot = JSON.parse(event.data);
+    render(snapshot);
+    // The server ends the stream after an ended session's last snapshot: do not reconnect.
+    if (snapshot.status === "ended" || snapshot.status === "error") source.close();
+  });
   source.addEventListener("denied", () => {
     source.close();
     setText("title", "Overlay access expired");
