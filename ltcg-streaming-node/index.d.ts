@@ -1128,7 +1128,7 @@ export declare class StreamingConfig {
    * process environment when omitted. Throws `CONFIG` naming every missing or invalid
    * variable (`error.variable`), never echoing a value.
    */
-  static fromEnv(env?: Record<string, string | undefined>): StreamingConfig
+  static fromEnv(env?: Record<string, string | undefined> | null, development?: boolean): StreamingConfig
   /** Base URL of the overlay page (`NEXT_PUBLIC_APP_URL`). */
   get appUrl(): string
   /** `LIVEKIT_URL`, when LiveKit is configured. */

@@ -383,7 +383,6 @@ fn livekit_signed_webhooks_drive_a_session_over_http() {
         free_port(),
         &[
             ("LTCG_EGRESS", "memory"),
-            ("LIVEKIT_URL", "ws://127.0.0.1:9"),
             ("LIVEKIT_API_KEY", LIVEKIT_KEY),
             ("LIVEKIT_API_SECRET", LIVEKIT_SECRET),
         ],
@@ -441,6 +440,63 @@ fn livekit_signed_webhooks_drive_a_session_over_http() {
         &sign_with_livekit_sdk(&ended, LIVEKIT_SECRET).unwrap(),
     );
     assert_eq!((status, body["duplicate"].as_bool()), (200, Some(true)));
+}
+
+#[test]
+fn production_with_the_memory_egress_verifies_webhooks_without_a_livekit_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        SERVER,
+        &dir.path().join("memory.db"),
+        free_port(),
+        &[
+            ("LTCG_EGRESS", "memory"),
+            ("LIVEKIT_API_KEY", LIVEKIT_KEY),
+            ("LIVEKIT_API_SECRET", LIVEKIT_SECRET),
+        ],
+    );
+    let body = egress_event("EV_nourl", "egress_updated", Some("EGRESS_ACTIVE"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let signed = sign_webhook_with(&body, now, LIVEKIT_KEY, LIVEKIT_SECRET);
+    let (status, reply) = server.webhook(&body, &signed);
+    assert_eq!(
+        (status, reply["received"].as_bool()),
+        (200, Some(true)),
+        "{reply}"
+    );
+    let forged = sign_webhook_with(&body, now, LIVEKIT_KEY, "not-the-livekit-secret-0123456789");
+    assert_eq!(server.webhook(&body, &forged).0, 401);
+}
+
+#[test]
+fn production_mode_requires_the_app_url_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ltcg-streaming-server"))
+        .env("LTCG_BIND", format!("127.0.0.1:{}", free_port()))
+        .env("LTCG_DATABASE", dir.path().join("prod.db"))
+        .env("LTCG_INTERNAL_KEY", INTERNAL_KEY)
+        .env("LTCG_EGRESS", "memory")
+        .env("STREAM_KEY_ENCRYPTION_KEY", ENC_KEY)
+        .env(
+            "STREAMING_JWT_SECRET",
+            "e2e-overlay-secret-0123456789abcdef",
+        )
+        .env_remove("NEXT_PUBLIC_APP_URL")
+        .env_remove("LIVEKIT_URL")
+        .env_remove("LIVEKIT_API_KEY")
+        .env_remove("LIVEKIT_API_SECRET")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("NEXT_PUBLIC_APP_URL is missing"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(ENC_KEY), "{stderr}");
 }
 
 #[test]

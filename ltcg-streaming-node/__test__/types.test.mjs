@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
-import { egressWebhook, fixture, makeService, memoryEgressId, streaming } from './helpers.mjs'
+import { JWT_SECRET, egressWebhook, fixture, makeService, memoryEgressId, streaming } from './helpers.mjs'
 import { MapStore, asyncStore } from './map-store.mjs'
 
 const { Actor, OverlayTokens, WebhookVerifier } = streaming
@@ -69,7 +69,7 @@ async function collect() {
   add('AutoStartOutcome', await service.onGameStarted(Actor.internal(), 'agent_types', 'lobby_1'))
   egress.setStatus(memoryEgressId(2), 'EGRESS_COMPLETE')
   add('ReconcileReport', await service.reconcile(Actor.internal()))
-  add('OverlayClaims', new OverlayTokens('secret').verify(new OverlayTokens('secret').issue('s', 'user', 'u')))
+  add('OverlayClaims', new OverlayTokens(JWT_SECRET).verify(new OverlayTokens(JWT_SECRET).issue('s', 'user', 'u')))
   const fx = fixture('livekit_webhooks')
   const verifier = new WebhookVerifier(fx.apiKey, fx.apiSecret)
   for (const { body, authorization } of fx.valid) add('EgressEvent', verifier.verify(body, authorization, fx.verifyAt))

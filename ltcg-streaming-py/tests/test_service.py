@@ -196,7 +196,7 @@ async def test_rate_limits_carry_retry_after(config: StreamingConfig) -> None:
 
 
 async def test_webhooks_need_livekit_credentials_or_a_verifier() -> None:
-    bare = StreamingConfig(KEY_HEX, JWT_SECRET)
+    bare = StreamingConfig(KEY_HEX, JWT_SECRET, app_url=APP_URL)
     service = StreamingService(bare, MemoryStore(), MemoryEgress())
     with pytest.raises(ConfigError) as caught:
         await service.handle_webhook(b"{}", "token")
@@ -213,7 +213,7 @@ def test_service_options_are_checked(make_service: Callable[..., StreamingServic
     with pytest.raises(InvalidInputError):
         make_service(egress_start_timeout_ms=0)
     with pytest.raises(TypeError, match="egress must be"):
-        StreamingService(StreamingConfig(KEY_HEX, JWT_SECRET), MemoryStore(), object())  # type: ignore[arg-type]
+        StreamingService(StreamingConfig(KEY_HEX, JWT_SECRET, app_url=APP_URL), MemoryStore(), object())  # type: ignore[arg-type]
 
 
 def test_calls_need_a_running_event_loop(service: StreamingService) -> None:

@@ -33,7 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(config) => config,
         Err(_) => {
             println!("(no STREAM_KEY_ENCRYPTION_KEY / STREAMING_JWT_SECRET in the environment: using demo secrets)");
-            StreamingConfig::new(&"5a".repeat(32), "demo-overlay-secret-change-me")?
+            StreamingConfig::new(&"5a".repeat(32), "demo-overlay-secret-change-me-0123456789")?
         }
     };
     let store = Arc::new(SqliteStore::open(&db).await?);

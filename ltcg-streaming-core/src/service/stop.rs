@@ -7,7 +7,7 @@ use super::{
     StopStreamResponse, StreamingService,
 };
 use crate::error::{Error, Result};
-use crate::session::{Entity, SessionEvent, SessionId, StreamSession, StreamType};
+use crate::session::{end_reason, Entity, SessionEvent, SessionId, StreamSession, StreamType};
 use crate::store::SessionQuery;
 
 impl StreamingService {
@@ -23,6 +23,7 @@ impl StreamingService {
         req: StopStreamRequest,
     ) -> Result<StopStreamResponse> {
         self.inner.limits.call(actor)?;
+        let reason = end_reason::caller_reason(req.reason.as_deref())?;
         let targets: Vec<StreamSession> = match (&req.session_id, &req.agent_id) {
             (Some(id), _) => {
                 let session = self.load(id).await?;
@@ -44,7 +45,6 @@ impl StreamingService {
         if targets.is_empty() {
             return Err(Error::not_found("active session"));
         }
-        let reason = req.reason.unwrap_or_default();
         let mut stopped = Vec::new();
         let mut already = Vec::new();
         let mut stats_by_session = BTreeMap::new();
