@@ -26,7 +26,7 @@ impl IntoResponse for ApiError {
         }
         let body = serde_json::json!({ "error": self.0.to_string(), "code": code.as_str() });
         let mut response = (status, Json(body)).into_response();
-        if let Error::RateLimited { retry_after } = &self.0 {
+        if let Error::RateLimited { retry_after, .. } = &self.0 {
             let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
             if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
