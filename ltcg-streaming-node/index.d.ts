@@ -1011,8 +1011,9 @@ export interface WebhookOutcome {
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
- * The authenticated caller of a service method. Users and agents touch only their own
- * sessions and credentials; `internal` (the app's own backend, cron jobs) may do all.
+ * The authenticated caller of a service method. Users and agents change only their own
+ * sessions and credentials (status reads follow the `statusReads` option); `internal` (the
+ * app's own backend, cron jobs) may do all.
  */
 export declare class Actor {
   /** Trusted server-side code. */

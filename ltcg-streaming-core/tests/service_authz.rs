@@ -678,3 +678,51 @@ async fn rate_limit_messages_say_the_limit_and_its_unit() {
     );
     assert!(text.contains("retry in 6 s"), "{text}");
 }
+
+/// `statusReads`: any authenticated caller by default (the product's status route is
+/// public); `"owner"` hides other people's sessions as `NOT_FOUND`.
+#[tokio::test]
+async fn status_reads_are_open_to_any_caller_by_default_and_owner_only_on_request() {
+    let open = Harness::new();
+    let s = open
+        .service
+        .start_stream(&user("u1"), user_start("k1"))
+        .await
+        .unwrap();
+    let read = open.service.get_status(&user("u2"), &s.session_id).await;
+    assert_eq!(read.unwrap().session_id, s.session_id);
+
+    let options = ltcg_streaming_core::service::ServiceSettings::from_json(
+        json!({"statusReads": "owner", "rateLimits": false}),
+    )
+    .unwrap()
+    .into_options()
+    .unwrap();
+    let store = std::sync::Arc::new(MemoryStore::new());
+    let service = ltcg_streaming_core::StreamingService::with_options(
+        config(),
+        store,
+        std::sync::Arc::new(ltcg_streaming_core::MemoryEgress::new()),
+        std::sync::Arc::new(ltcg_streaming_core::AesGcmVault::from_hex(KEY_HEX).unwrap()),
+        options,
+    )
+    .unwrap();
+    let s = service
+        .start_stream(&user("u1"), user_start("k1"))
+        .await
+        .unwrap();
+    expect_code(
+        service.get_status(&user("u2"), &s.session_id).await,
+        ErrorCode::NotFound,
+    );
+    expect_code(
+        service
+            .get_status(&Actor::agent("a1").unwrap(), &s.session_id)
+            .await,
+        ErrorCode::NotFound,
+    );
+    for reader in [user("u1"), Actor::Internal] {
+        let view = service.get_status(&reader, &s.session_id).await.unwrap();
+        assert_eq!(view.session_id, s.session_id);
+    }
+}

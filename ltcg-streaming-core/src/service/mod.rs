@@ -2,9 +2,11 @@
 //!
 //! Built from a [`StreamingConfig`], a [`SessionStore`], an [`EgressBackend`] and a
 //! [`KeyVault`]. Every call takes an [`Actor`] and enforces these rules: users and agents
-//! touch only their own sessions and credentials, stream keys come only from the request or
-//! the caller's own stored credentials, ciphertexts are decrypted only for internal callers,
-//! and the overlay base URL comes only from configuration.
+//! change, list and configure only their own sessions and credentials; a session's public
+//! status is readable by any authenticated caller, or by its owner only with
+//! [`StatusReads::Owner`]; stream keys come only from the request or the caller's own stored
+//! credentials, ciphertexts are decrypted only for internal callers, and the overlay base
+//! URL comes only from configuration.
 //!
 //! Correctness under retries and races rests on three things: the store's one-active-session
 //! insert, compare-and-swap updates (every state change goes through [`crate::transition`]
@@ -28,6 +30,9 @@ mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 pub use self::actor::Actor;
 pub use self::calls::{ServiceMethod, DEFAULT_RECENT_ACTIVITY, MAX_RECENT_ACTIVITY};
@@ -53,6 +58,19 @@ const MAX_CAS_ATTEMPTS: usize = 32;
 /// Most destinations (primary included) one session may stream to.
 pub const MAX_DESTINATIONS: usize = 5;
 
+/// Who may read a session's status ([`StreamingService::get_status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum StatusReads {
+    /// Any authenticated caller (the product's status route is public). The view holds no
+    /// secret and no stream key.
+    #[default]
+    AnyAuthenticated,
+    /// The session's user or agent, and internal callers; for anyone else the session reads
+    /// as `NOT_FOUND` (its existence is not revealed).
+    Owner,
+}
+
 /// Tunables of the service; `Default` gives production settings.
 #[derive(Debug, Clone)]
 pub struct ServiceOptions {
@@ -66,6 +84,8 @@ pub struct ServiceOptions {
     pub egress_start_timeout: Duration,
     /// Webhook verifier; default from the config's LiveKit credentials.
     pub webhook_verifier: Option<WebhookVerifier>,
+    /// Who may read a session's status.
+    pub status_reads: StatusReads,
 }
 
 impl Default for ServiceOptions {
@@ -76,6 +96,7 @@ impl Default for ServiceOptions {
             encoding: EncodingSettings::default(),
             egress_start_timeout: Duration::from_secs(30),
             webhook_verifier: None,
+            status_reads: StatusReads::default(),
         }
     }
 }
@@ -91,6 +112,7 @@ struct Inner {
     limits: RateLimits,
     encoding: EncodingSettings,
     egress_start_timeout: Duration,
+    status_reads: StatusReads,
 }
 
 /// The streaming service. Cheap to clone; share one per process.
@@ -147,6 +169,7 @@ impl StreamingService {
                 limits: RateLimits::new(options.rate_limits),
                 encoding: options.encoding,
                 egress_start_timeout: options.egress_start_timeout,
+                status_reads: options.status_reads,
             }),
         })
     }

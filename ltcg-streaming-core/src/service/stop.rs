@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Actor, ListSessionsRequest, SessionList, SessionStatusView, StopStreamRequest,
+    Actor, ListSessionsRequest, SessionList, SessionStatusView, StatusReads, StopStreamRequest,
     StopStreamResponse, StreamingService,
 };
 use crate::error::{Error, Result};
@@ -86,7 +86,9 @@ impl StreamingService {
         })
     }
 
-    /// The public status of a session (no secrets; any caller).
+    /// The public status of a session (no secrets). Who may read it follows
+    /// [`StatusReads`]: any authenticated caller by default; with [`StatusReads::Owner`]
+    /// another user's or agent's session is `NOT_FOUND`.
     pub async fn get_status(
         &self,
         actor: &Actor,
@@ -94,6 +96,9 @@ impl StreamingService {
     ) -> Result<SessionStatusView> {
         self.inner.limits.call(actor)?;
         let session = self.load(session_id).await?;
+        if self.inner.status_reads == StatusReads::Owner && !actor.may_act_for(&session.entity) {
+            return Err(Error::not_found("session"));
+        }
         Ok(self.view(&session))
     }
 
