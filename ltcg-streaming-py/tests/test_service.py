@@ -219,3 +219,16 @@ def test_service_options_are_checked(make_service: Callable[..., StreamingServic
 def test_calls_need_a_running_event_loop(service: StreamingService) -> None:
     with pytest.raises(RuntimeError):
         service.list_sessions(AGENT)
+
+
+async def test_status_reads_open_by_default_and_owner_only_on_request(config: StreamingConfig) -> None:
+    other = Actor.agent("agent_other")
+    for status_reads, others_see_it in ((None, True), ("owner", False)):
+        options = {} if status_reads is None else {"status_reads": status_reads}
+        service = StreamingService(config, MemoryStore(), MemoryEgress(), rate_limits=False, **options)
+        started = await service.start_stream(Actor.agent("did:privy:abc123"), platform="twitch", stream_key=STREAM_KEY)
+        if others_see_it:
+            assert (await service.get_status(other, started["sessionId"]))["sessionId"] == started["sessionId"]
+        else:
+            with pytest.raises(NotFoundError):
+                await service.get_status(other, started["sessionId"])
