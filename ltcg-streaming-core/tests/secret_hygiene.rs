@@ -33,6 +33,7 @@ fn env() -> HashMap<&'static str, String> {
         ("LIVEKIT_URL", "wss://demo.livekit.cloud".to_owned()),
         ("LIVEKIT_API_KEY", "APIdemo".to_owned()),
         ("LIVEKIT_API_SECRET", API_SECRET.to_owned()),
+        ("NEXT_PUBLIC_APP_URL", "https://lunchtable.test".to_owned()),
     ])
 }
 
