@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use ltcg_streaming_test_support::harness::sign_webhook_with;
 use ltcg_streaming_test_support::nginx_rtmp::*;
 use ltcg_streaming_test_support::server::*;
 use serde_json::{json, Value};
@@ -474,7 +475,7 @@ fn production_with_the_memory_egress_verifies_webhooks_without_a_livekit_url() {
 #[test]
 fn production_mode_requires_the_app_url_and_names_it() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_ltcg-streaming-server"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ltcg-streaming-server"))
         .env("LTCG_BIND", format!("127.0.0.1:{}", free_port()))
         .env("LTCG_DATABASE", dir.path().join("prod.db"))
         .env("LTCG_INTERNAL_KEY", INTERNAL_KEY)
@@ -488,8 +489,20 @@ fn production_mode_requires_the_app_url_and_names_it() {
         .env_remove("LIVEKIT_URL")
         .env_remove("LIVEKIT_API_KEY")
         .env_remove("LIVEKIT_API_SECRET")
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    // A server that starts anyway would serve forever: give it a deadline.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the server started without NEXT_PUBLIC_APP_URL");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
