@@ -1011,8 +1011,9 @@ export interface WebhookOutcome {
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
- * The authenticated caller of a service method. Users and agents touch only their own
- * sessions and credentials; `internal` (the app's own backend, cron jobs) may do all.
+ * The authenticated caller of a service method. Users and agents change only their own
+ * sessions and credentials (status reads follow the `statusReads` option); `internal` (the
+ * app's own backend, cron jobs) may do all.
  */
 export declare class Actor {
   /** Trusted server-side code. */
@@ -1128,7 +1129,7 @@ export declare class StreamingConfig {
    * process environment when omitted. Throws `CONFIG` naming every missing or invalid
    * variable (`error.variable`), never echoing a value.
    */
-  static fromEnv(env?: Record<string, string | undefined>): StreamingConfig
+  static fromEnv(env?: Record<string, string | undefined> | null, development?: boolean): StreamingConfig
   /** Base URL of the overlay page (`NEXT_PUBLIC_APP_URL`). */
   get appUrl(): string
   /** `LIVEKIT_URL`, when LiveKit is configured. */

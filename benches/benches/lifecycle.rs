@@ -21,7 +21,8 @@ use tokio::runtime::Runtime;
 const APP_URL: &str = "https://bench.example";
 
 fn service(store: Arc<dyn SessionStore>) -> StreamingService {
-    let mut config = StreamingConfig::new(KEY_HEX, "bench-overlay-secret").expect("config");
+    let mut config =
+        StreamingConfig::new(KEY_HEX, "bench-overlay-secret-0123456789abcdef").expect("config");
     config.app_url = APP_URL.into();
     config.livekit = Some(
         LiveKitConfig::new("wss://bench.livekit.cloud", API_KEY, API_SECRET).expect("livekit"),

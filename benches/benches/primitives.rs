@@ -23,7 +23,7 @@ fn vault(c: &mut Criterion) {
 }
 
 fn tokens(c: &mut Criterion) {
-    let tokens = OverlayTokens::new("bench-overlay-secret").expect("secret");
+    let tokens = OverlayTokens::new("bench-overlay-secret-0123456789abcdef").expect("secret");
     let token = tokens
         .issue_at("ses_bench", StreamType::Agent, "agent_1", NOW)
         .expect("issues");

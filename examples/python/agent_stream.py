@@ -35,7 +35,7 @@ def load_config() -> StreamingConfig:
         return StreamingConfig.from_env()
     except ConfigError:
         print("(no STREAM_KEY_ENCRYPTION_KEY / STREAMING_JWT_SECRET in the environment: using demo secrets)")
-        return StreamingConfig("5a" * 32, "demo-overlay-secret-change-me")
+        return StreamingConfig("5a" * 32, "demo-overlay-secret-change-me-0123456789", development=True)
 
 
 async def main(db: Path) -> None:

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use ltcg_streaming_test_support::harness::sign_webhook_with;
 use ltcg_streaming_test_support::nginx_rtmp::*;
 use ltcg_streaming_test_support::server::*;
 use serde_json::{json, Value};
@@ -383,7 +384,6 @@ fn livekit_signed_webhooks_drive_a_session_over_http() {
         free_port(),
         &[
             ("LTCG_EGRESS", "memory"),
-            ("LIVEKIT_URL", "ws://127.0.0.1:9"),
             ("LIVEKIT_API_KEY", LIVEKIT_KEY),
             ("LIVEKIT_API_SECRET", LIVEKIT_SECRET),
         ],
@@ -447,6 +447,80 @@ fn livekit_signed_webhooks_drive_a_session_over_http() {
         &sign_with_livekit_sdk(&ended, LIVEKIT_SECRET).unwrap(),
     );
     assert_eq!((status, body["duplicate"].as_bool()), (200, Some(true)));
+}
+
+#[test]
+fn production_with_the_memory_egress_verifies_webhooks_without_a_livekit_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        SERVER,
+        &dir.path().join("memory.db"),
+        free_port(),
+        &[
+            ("LTCG_EGRESS", "memory"),
+            ("LIVEKIT_API_KEY", LIVEKIT_KEY),
+            ("LIVEKIT_API_SECRET", LIVEKIT_SECRET),
+        ],
+    );
+    let body = egress_event(
+        "EV_nourl",
+        "egress_updated",
+        "EG_unknown_egress",
+        Some("EGRESS_ACTIVE"),
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let signed = sign_webhook_with(&body, now, LIVEKIT_KEY, LIVEKIT_SECRET);
+    let (status, reply) = server.webhook(&body, &signed);
+    assert_eq!(
+        (status, reply["received"].as_bool()),
+        (200, Some(true)),
+        "{reply}"
+    );
+    let forged = sign_webhook_with(&body, now, LIVEKIT_KEY, "not-the-livekit-secret-0123456789");
+    assert_eq!(server.webhook(&body, &forged).0, 401);
+}
+
+#[test]
+fn production_mode_requires_the_app_url_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ltcg-streaming-server"))
+        .env("LTCG_BIND", format!("127.0.0.1:{}", free_port()))
+        .env("LTCG_DATABASE", dir.path().join("prod.db"))
+        .env("LTCG_INTERNAL_KEY", INTERNAL_KEY)
+        .env("LTCG_EGRESS", "memory")
+        .env("STREAM_KEY_ENCRYPTION_KEY", ENC_KEY)
+        .env(
+            "STREAMING_JWT_SECRET",
+            "e2e-overlay-secret-0123456789abcdef",
+        )
+        .env_remove("NEXT_PUBLIC_APP_URL")
+        .env_remove("LIVEKIT_URL")
+        .env_remove("LIVEKIT_API_KEY")
+        .env_remove("LIVEKIT_API_SECRET")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A server that starts anyway would serve forever: give it a deadline.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the server started without NEXT_PUBLIC_APP_URL");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("NEXT_PUBLIC_APP_URL is missing"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(ENC_KEY), "{stderr}");
 }
 
 #[test]

@@ -4,32 +4,57 @@
 //! |---|---|
 //! | `STREAM_KEY_ENCRYPTION_KEY` | required; 64 hex characters (trimmed) |
 //! | `STREAM_KEY_ENCRYPTION_PREVIOUS_KEYS` | optional; comma-separated older keys still accepted on decrypt |
-//! | `STREAMING_JWT_SECRET` | required; trimmed, used as raw UTF-8 bytes (not base64-decoded) |
-//! | `LIVEKIT_URL`, `LIVEKIT_API_KEY`, `LIVEKIT_API_SECRET` | all three or none; `wss://` becomes `https://` for the API |
-//! | `NEXT_PUBLIC_APP_URL` | overlay base URL; default `http://localhost:3334` |
+//! | `STREAMING_JWT_SECRET` | required; at least 32 bytes after trimming, used as raw UTF-8 bytes (not base64-decoded) |
+//! | `LIVEKIT_API_KEY`, `LIVEKIT_API_SECRET` | both or neither; needed to verify LiveKit webhooks |
+//! | `LIVEKIT_URL` | needs the key and secret; enables the LiveKit egress (`wss://` becomes `https://` for the API) |
+//! | `NEXT_PUBLIC_APP_URL` | overlay base URL; required, except in [`ConfigMode::Development`] where it defaults to `http://localhost:3334` |
 //! | `STREAMING_OVERLAY_TOKEN_TTL_SECS` | overlay token lifetime; default 86400 |
 //! | `STREAMING_START_TIMEOUT_SECS` | how long a start may stay `initializing`/`pending`; default 300 |
 //! | `STREAMING_MAX_DURATION_SECS` | longest live session; default 43200 (12 h) |
 //! | `STREAMING_DESTINATION_ALLOWLIST` | comma-separated hosts, `*.suffixes`, IPs or CIDR networks that callers may stream to although they are internal ([`crate::destination_policy`]); default none |
 //!
 //! A missing or invalid variable is reported by name, never by value.
+//!
+//! [`ConfigMode`] is the one place that decides what development relaxes: only the overlay
+//! base URL default. [`StreamingConfig::from_env`] and [`StreamingConfig::from_lookup`] use
+//! production rules; [`StreamingConfig::new`] builds a development configuration.
 
 use std::time::Duration;
 
 use crate::destination_policy::DestinationPolicy;
 use crate::error::{Error, Result};
-use crate::token::{OverlayTokens, DEFAULT_TOKEN_TTL_SECS};
+use crate::token::{jwt_secret_problem, OverlayTokens, DEFAULT_TOKEN_TTL_SECS};
 use crate::vault::{AesGcmVault, SecretString};
 use crate::webhook::{WebhookVerifier, DEFAULT_WEBHOOK_LEEWAY_SECS};
 
-/// Default overlay base URL (the product's fallback).
+/// Default overlay base URL in development (the product's fallback).
 pub const DEFAULT_APP_URL: &str = "http://localhost:3334";
 /// Default start timeout: 5 minutes.
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(300);
 /// Default maximum live duration: 12 hours (LiveKit Cloud's RTMP limit).
 pub const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(12 * 3600);
 
-/// LiveKit server credentials.
+/// Which rules a configuration is read with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConfigMode {
+    /// Every required variable must be set (`NEXT_PUBLIC_APP_URL` included).
+    #[default]
+    Production,
+    /// A developer's machine: a missing `NEXT_PUBLIC_APP_URL` becomes [`DEFAULT_APP_URL`].
+    Development,
+}
+
+/// LiveKit API credentials (`LIVEKIT_API_KEY`, `LIVEKIT_API_SECRET`): enough to verify
+/// webhooks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveKitCredentials {
+    /// `LIVEKIT_API_KEY` (an identifier, not secret).
+    pub api_key: String,
+    /// `LIVEKIT_API_SECRET`.
+    pub api_secret: SecretString,
+}
+
+/// LiveKit server credentials: what the LiveKit egress needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveKitConfig {
     /// `LIVEKIT_URL` as given (e.g. `wss://x.livekit.cloud`).
@@ -46,46 +71,93 @@ impl LiveKitConfig {
     /// Checks and normalizes LiveKit credentials; errors name the variable.
     pub fn new(url: &str, api_key: &str, api_secret: &str) -> Result<Self> {
         let mut problems = Problems::default();
-        let livekit = LiveKitConfig::collect(url, api_key, api_secret, &mut problems);
+        let credentials = collect_credentials(api_key, api_secret, true, &mut problems);
+        let api_url = check_livekit_url(url, &mut problems);
         problems.finish()?;
-        livekit.ok_or_else(|| Error::Config {
-            var: "LIVEKIT_URL".into(),
-            problem: "LIVEKIT_URL is invalid".into(),
-        })
+        match (api_url, credentials) {
+            (Some(api_url), Some(c)) => Ok(Self::from_parts(url, api_url, c)),
+            _ => Err(Error::Config {
+                var: "LIVEKIT_URL".into(),
+                problem: "LIVEKIT_URL is invalid".into(),
+            }),
+        }
     }
 
-    fn collect(url: &str, key: &str, secret: &str, problems: &mut Problems) -> Option<Self> {
-        let (url, key, secret) = (url.trim(), key.trim(), secret.trim());
-        let api_url = match url.split_once("://") {
-            Some((scheme, rest)) if !rest.is_empty() => {
-                match scheme.to_ascii_lowercase().as_str() {
-                    "wss" | "https" => Some(format!("https://{}", rest.trim_end_matches('/'))),
-                    "ws" | "http" => Some(format!("http://{}", rest.trim_end_matches('/'))),
-                    _ => None,
-                }
-            }
+    fn from_parts(url: &str, api_url: String, credentials: LiveKitCredentials) -> Self {
+        Self {
+            url: url.trim().to_owned(),
+            api_url,
+            api_key: credentials.api_key,
+            api_secret: credentials.api_secret,
+        }
+    }
+}
+
+/// The API base of `LIVEKIT_URL`, or a problem.
+fn check_livekit_url(url: &str, problems: &mut Problems) -> Option<String> {
+    let url = url.trim();
+    let api_url = match url.split_once("://") {
+        Some((scheme, rest)) if !rest.is_empty() => match scheme.to_ascii_lowercase().as_str() {
+            "wss" | "https" => Some(format!("https://{}", rest.trim_end_matches('/'))),
+            "ws" | "http" => Some(format!("http://{}", rest.trim_end_matches('/'))),
             _ => None,
-        };
-        if url.is_empty() {
-            problems.push("LIVEKIT_URL", "is missing");
-        } else if api_url.is_none() {
+        },
+        _ => None,
+    };
+    if url.is_empty() {
+        problems.push("LIVEKIT_URL", "is missing");
+    } else if api_url.is_none() {
+        problems.push(
+            "LIVEKIT_URL",
+            "must start with wss://, ws://, https:// or http://",
+        );
+    }
+    api_url
+}
+
+/// The API key and secret: both, or (unless `required`) neither; a missing one is named.
+fn collect_credentials(
+    key: &str,
+    secret: &str,
+    required: bool,
+    problems: &mut Problems,
+) -> Option<LiveKitCredentials> {
+    let (key, secret) = (key.trim(), secret.trim());
+    if !required && key.is_empty() && secret.is_empty() {
+        return None;
+    }
+    if key.is_empty() {
+        problems.push("LIVEKIT_API_KEY", "is missing");
+    }
+    if secret.is_empty() {
+        problems.push("LIVEKIT_API_SECRET", "is missing");
+    }
+    (!key.is_empty() && !secret.is_empty()).then(|| LiveKitCredentials {
+        api_key: key.to_owned(),
+        api_secret: SecretString::from(secret),
+    })
+}
+
+/// The overlay base URL from `NEXT_PUBLIC_APP_URL` under `mode`'s rules.
+fn check_app_url(value: Option<String>, mode: ConfigMode, problems: &mut Problems) -> String {
+    match (value, mode) {
+        (None, ConfigMode::Development) => DEFAULT_APP_URL.to_owned(),
+        (None, ConfigMode::Production) => {
             problems.push(
-                "LIVEKIT_URL",
-                "must start with wss://, ws://, https:// or http://",
+                "NEXT_PUBLIC_APP_URL",
+                "is missing (the overlay base URL LiveKit opens, e.g. https://lunchtable.cards)",
             );
+            String::new()
         }
-        if key.is_empty() {
-            problems.push("LIVEKIT_API_KEY", "is missing");
+        (Some(url), _) => {
+            let lower = url.to_ascii_lowercase();
+            if !(lower.starts_with("https://") || lower.starts_with("http://"))
+                || url.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                problems.push("NEXT_PUBLIC_APP_URL", "must be an http:// or https:// URL");
+            }
+            url.trim_end_matches('/').to_owned()
         }
-        if secret.is_empty() {
-            problems.push("LIVEKIT_API_SECRET", "is missing");
-        }
-        Some(Self {
-            url: url.to_owned(),
-            api_url: api_url?,
-            api_key: key.to_owned(),
-            api_secret: SecretString::from(secret),
-        })
     }
 }
 
@@ -94,8 +166,11 @@ impl LiveKitConfig {
 /// `Debug` shows no secret.
 #[derive(Debug, Clone)]
 pub struct StreamingConfig {
-    /// LiveKit credentials, when configured.
+    /// LiveKit URL and credentials (the LiveKit egress), when `LIVEKIT_URL` is set.
     pub livekit: Option<LiveKitConfig>,
+    /// LiveKit credentials given without `LIVEKIT_URL` (webhook verification only). With a
+    /// URL they are in [`Self::livekit`] instead.
+    pub livekit_credentials: Option<LiveKitCredentials>,
     /// The current stream-key encryption key (64 hex characters).
     pub encryption_key: SecretString,
     /// Older encryption keys still accepted on decrypt.
@@ -118,8 +193,9 @@ pub struct StreamingConfig {
 }
 
 impl StreamingConfig {
-    /// A configuration with the required secrets and every default; errors name the
-    /// argument's variable.
+    /// A development configuration ([`ConfigMode::Development`]) with the required secrets
+    /// and every default, overlay base URL [`DEFAULT_APP_URL`] included (set another with
+    /// [`Self::with_app_url`]); errors name the argument's variable.
     pub fn new(encryption_key_hex: &str, jwt_secret: &str) -> Result<Self> {
         let mut problems = Problems::default();
         check_key(
@@ -127,12 +203,11 @@ impl StreamingConfig {
             "STREAM_KEY_ENCRYPTION_KEY",
             encryption_key_hex,
         );
-        if jwt_secret.trim().is_empty() {
-            problems.push("STREAMING_JWT_SECRET", "is missing");
-        }
+        check_jwt_secret(&mut problems, jwt_secret);
         problems.finish()?;
         Ok(Self {
             livekit: None,
+            livekit_credentials: None,
             encryption_key: SecretString::from(encryption_key_hex.trim()),
             previous_encryption_keys: Vec::new(),
             jwt_secret: SecretString::from(jwt_secret.trim()),
@@ -145,14 +220,36 @@ impl StreamingConfig {
         })
     }
 
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+    /// Sets the overlay base URL, checked as `NEXT_PUBLIC_APP_URL` is.
+    pub fn with_app_url(mut self, app_url: &str) -> Result<Self> {
+        let mut problems = Problems::default();
+        let url = Some(app_url.trim().to_owned()).filter(|u| !u.is_empty());
+        self.app_url = check_app_url(url, ConfigMode::Production, &mut problems);
+        problems.finish()?;
+        Ok(self)
     }
 
-    /// Reads variables through `lookup` (for tests and embedding). Every problem is
-    /// reported at once, by variable name.
+    /// Reads the process environment with production rules.
+    pub fn from_env() -> Result<Self> {
+        Self::from_env_in(ConfigMode::Production)
+    }
+
+    /// Reads the process environment with `mode`'s rules.
+    pub fn from_env_in(mode: ConfigMode) -> Result<Self> {
+        Self::from_lookup_in(mode, |name| std::env::var(name).ok())
+    }
+
+    /// Reads variables through `lookup` (for tests and embedding) with production rules.
+    /// Every problem is reported at once, by variable name.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        Self::from_lookup_in(ConfigMode::Production, lookup)
+    }
+
+    /// [`Self::from_lookup`] with `mode`'s rules.
+    pub fn from_lookup_in(
+        mode: ConfigMode,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self> {
         let get = |name: &str| {
             lookup(name)
                 .map(|v| v.trim().to_owned())
@@ -170,30 +267,27 @@ impl StreamingConfig {
             check_key(&mut problems, "STREAM_KEY_ENCRYPTION_PREVIOUS_KEYS", k);
         }
         let jwt = get("STREAMING_JWT_SECRET");
-        if jwt.is_none() {
-            problems.push("STREAMING_JWT_SECRET", "is missing");
-        }
+        check_jwt_secret(&mut problems, jwt.as_deref().unwrap_or_default());
 
-        let lk = ["LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET"].map(&get);
-        let livekit = if lk.iter().any(Option::is_some) {
-            let [url, api_key, secret] = lk.map(Option::unwrap_or_default);
-            LiveKitConfig::collect(&url, &api_key, &secret, &mut problems)
-        } else {
-            None
-        };
-
-        let app_url = match get("NEXT_PUBLIC_APP_URL") {
-            None => DEFAULT_APP_URL.to_owned(),
+        let url = get("LIVEKIT_URL");
+        let credentials = collect_credentials(
+            &get("LIVEKIT_API_KEY").unwrap_or_default(),
+            &get("LIVEKIT_API_SECRET").unwrap_or_default(),
+            url.is_some(),
+            &mut problems,
+        );
+        let (livekit, livekit_credentials) = match &url {
             Some(url) => {
-                let lower = url.to_ascii_lowercase();
-                if !(lower.starts_with("https://") || lower.starts_with("http://"))
-                    || url.chars().any(|c| c.is_whitespace() || c.is_control())
-                {
-                    problems.push("NEXT_PUBLIC_APP_URL", "must be an http:// or https:// URL");
-                }
-                url.trim_end_matches('/').to_owned()
+                let api_url = check_livekit_url(url, &mut problems);
+                let livekit = api_url
+                    .zip(credentials)
+                    .map(|(api_url, c)| LiveKitConfig::from_parts(url, api_url, c));
+                (livekit, None)
             }
+            None => (None, credentials),
         };
+
+        let app_url = check_app_url(get("NEXT_PUBLIC_APP_URL"), mode, &mut problems);
         let mut number = |name: &str, default: u64, min: u64| match get(name) {
             None => default,
             Some(v) => match v.parse::<u64>() {
@@ -233,6 +327,7 @@ impl StreamingConfig {
 
         Ok(Self {
             livekit,
+            livekit_credentials,
             encryption_key: SecretString::from(key.unwrap_or_default()),
             previous_encryption_keys: previous.into_iter().map(SecretString::from).collect(),
             jwt_secret: SecretString::from(jwt.unwrap_or_default()),
@@ -267,12 +362,28 @@ impl StreamingConfig {
             .with_ttl_secs(self.overlay_token_ttl_secs)
     }
 
-    /// The webhook verifier, when LiveKit is configured.
+    /// `LIVEKIT_API_KEY`, with or without `LIVEKIT_URL`.
+    pub fn livekit_api_key(&self) -> Option<&str> {
+        self.livekit_api().map(|(key, _)| key)
+    }
+
+    /// The LiveKit API key and secret, wherever they are kept.
+    fn livekit_api(&self) -> Option<(&str, &SecretString)> {
+        match (&self.livekit, &self.livekit_credentials) {
+            (Some(lk), _) => Some((&lk.api_key, &lk.api_secret)),
+            (None, Some(c)) => Some((&c.api_key, &c.api_secret)),
+            (None, None) => None,
+        }
+    }
+
+    /// The webhook verifier, when the LiveKit API key and secret are configured (with or
+    /// without `LIVEKIT_URL`).
     pub fn webhook_verifier(&self) -> Option<Result<WebhookVerifier>> {
-        self.livekit.as_ref().map(|lk| {
-            WebhookVerifier::new(&lk.api_key, lk.api_secret.expose_secret())?
-                .with_leeway_secs(self.webhook_leeway_secs)
-        })
+        let (key, secret) = self.livekit_api()?;
+        Some(
+            WebhookVerifier::new(key, secret.expose_secret())
+                .and_then(|v| v.with_leeway_secs(self.webhook_leeway_secs)),
+        )
     }
 }
 
@@ -295,6 +406,15 @@ fn check_key(problems: &mut Problems, var: &str, value: &str) {
             var,
             "must be 64 hex characters (32 bytes); generate one with `openssl rand -hex 32`",
         );
+    }
+}
+
+/// Checks `STREAMING_JWT_SECRET` with the rule of [`OverlayTokens::new`], never echoing it.
+fn check_jwt_secret(problems: &mut Problems, secret: &str) {
+    if secret.trim().is_empty() {
+        problems.push("STREAMING_JWT_SECRET", "is missing");
+    } else if let Some(problem) = jwt_secret_problem(secret) {
+        problems.push("STREAMING_JWT_SECRET", problem);
     }
 }
 

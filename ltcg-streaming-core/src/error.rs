@@ -53,8 +53,11 @@ pub enum Error {
         reason: String,
     },
     /// Too many requests; try again after `retry_after`.
-    #[error("rate limited; retry after {} ms", retry_after.as_millis())]
+    #[error("rate limited: {limit}; retry in {} s", retry_after.as_secs_f64().ceil().max(1.0))]
     RateLimited {
+        /// The limit that was reached, with its unit (e.g. `at most 10 starts per minute per
+        /// stream entity`).
+        limit: String,
         /// How long to wait before the next attempt.
         retry_after: Duration,
     },
@@ -349,6 +352,7 @@ mod tests {
             (Error::conflict("active session"), "CONFLICT", 409),
             (
                 Error::RateLimited {
+                    limit: "at most 1 call per minute per caller".into(),
                     retry_after: Duration::from_millis(1500),
                 },
                 "RATE_LIMITED",
@@ -423,9 +427,13 @@ mod tests {
             "invalid customRtmpUrl: must start with rtmp:// or rtmps://"
         );
         let err = Error::RateLimited {
+            limit: "at most 10 starts per minute per stream entity".into(),
             retry_after: Duration::from_millis(1500),
         };
-        assert_eq!(err.to_string(), "rate limited; retry after 1500 ms");
+        assert_eq!(
+            err.to_string(),
+            "rate limited: at most 10 starts per minute per stream entity; retry in 2 s"
+        );
         assert!(err.is_retryable());
         assert!(!Error::not_found("session").is_retryable());
     }

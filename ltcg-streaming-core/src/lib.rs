@@ -25,7 +25,7 @@ pub mod vault;
 pub mod webhook;
 
 pub use crate::clock::{Clock, ManualClock, SystemClock};
-pub use crate::config::{LiveKitConfig, StreamingConfig};
+pub use crate::config::{ConfigMode, LiveKitConfig, LiveKitCredentials, StreamingConfig};
 pub use crate::cost::{estimate_cost, estimate_cost_with, CostEstimate, CostRates};
 pub use crate::egress::{EgressBackend, MemoryEgress};
 pub use crate::error::{Error, ErrorCode, Result};

@@ -25,6 +25,15 @@ use crate::session::StreamType;
 pub const OVERLAY_TOKEN_TYPE: &str = "overlay_access";
 /// Default lifetime of an overlay token: 24 hours.
 pub const DEFAULT_TOKEN_TTL_SECS: u64 = 86_400;
+/// Shortest overlay secret accepted, in bytes after trimming (HS256's key size).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// Why `secret` is too weak to sign overlay tokens, if it is (never quoting it).
+pub(crate) fn jwt_secret_problem(secret: &str) -> Option<&'static str> {
+    (secret.trim().len() < MIN_JWT_SECRET_BYTES).then_some(
+        "must be at least 32 bytes (after trimming); generate one with `openssl rand -hex 32`",
+    )
+}
 
 /// The claims of an overlay token, in wire order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -52,7 +61,7 @@ pub struct OverlayClaims {
 ///
 /// ```
 /// use ltcg_streaming_core::{OverlayTokens, StreamType};
-/// let tokens = OverlayTokens::new("test-streaming-secret")?;
+/// let tokens = OverlayTokens::new("test-streaming-secret-0123456789abcdef")?;
 /// let token = tokens.issue_at("k57abc", StreamType::Agent, "j97agent", 1_767_225_600)?;
 /// assert!(token.starts_with("eyJhbGciOiJIUzI1NiJ9."));
 /// let claims = tokens.verify_at(&token, Some("k57abc"), 1_767_225_601)?;
@@ -81,10 +90,11 @@ impl fmt::Debug for OverlayTokens {
 
 impl OverlayTokens {
     /// Tokens signed with the UTF-8 bytes of `secret` (not trimmed, not base64-decoded),
-    /// valid for 24 hours, on the system clock.
+    /// valid for 24 hours, on the system clock. The secret must have at least
+    /// [`MIN_JWT_SECRET_BYTES`] bytes once trimmed.
     pub fn new(secret: &str) -> Result<Self> {
-        if secret.is_empty() {
-            return Err(Error::invalid("secret", "must not be empty"));
+        if let Some(problem) = jwt_secret_problem(secret) {
+            return Err(Error::invalid("secret", problem));
         }
         let mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
             .map_err(|_| Error::invalid("secret", "cannot key HMAC-SHA256"))?;
@@ -251,8 +261,8 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
 
-    const SECRET: &str = "test-streaming-secret";
-    const PRODUCT_TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzZXNzaW9uSWQiOiJrNTdhYmMxMjNkZWY0NTZnaGk3ODlqa2wwbW5wcXJzIiwic3RyZWFtVHlwZSI6ImFnZW50IiwiZW50aXR5SWQiOiJqOTdhZ2VudDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAiLCJ0eXBlIjoib3ZlcmxheV9hY2Nlc3MiLCJleHAiOjE3NjczMTIwMDAsImlhdCI6MTc2NzIyNTYwMH0.ZT_w8ffgwlo0jQL9ZlWtpjQWhAFhaTjU7914HGuhiv8";
+    const SECRET: &str = "test-streaming-secret-0123456789abcdef";
+    const PRODUCT_TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzZXNzaW9uSWQiOiJrNTdhYmMxMjNkZWY0NTZnaGk3ODlqa2wwbW5wcXJzIiwic3RyZWFtVHlwZSI6ImFnZW50IiwiZW50aXR5SWQiOiJqOTdhZ2VudDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAiLCJ0eXBlIjoib3ZlcmxheV9hY2Nlc3MiLCJleHAiOjE3NjczMTIwMDAsImlhdCI6MTc2NzIyNTYwMH0.NlQpsz_Sxwzlv75yMKnl1Xkm2bE75rZeAWP53LB4K_s";
 
     #[test]
     fn reproduces_the_products_token_byte_for_byte() {

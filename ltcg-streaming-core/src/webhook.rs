@@ -106,10 +106,17 @@ impl EgressEvent {
     }
 
     /// Parses a protojson `WebhookEvent` body (camelCase or snake_case; unknown fields
-    /// ignored). Does **not** check the signature: use [`WebhookVerifier::verify`].
+    /// ignored). An event without a name is `INVALID_INPUT` naming `event`. Does **not**
+    /// check the signature: use [`WebhookVerifier::verify`].
     pub fn parse(body: &[u8]) -> Result<Self> {
         let event: proto::WebhookEvent = serde_json::from_slice(body)
             .map_err(|e| Error::invalid("body", format!("not a LiveKit webhook event: {e}")))?;
+        if event.event.trim().is_empty() {
+            return Err(Error::invalid(
+                "event",
+                "is required (a LiveKit event name such as egress_updated)",
+            ));
+        }
         Ok(Self::from_proto(event))
     }
 

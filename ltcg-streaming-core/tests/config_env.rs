@@ -4,9 +4,13 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use ltcg_streaming_core::config::ConfigMode;
 use ltcg_streaming_core::{Error, ErrorCode, StreamingConfig};
 
 const KEY: &str = "6457ed47ba47dc9dccb72b09f27843b717aed4fcb909b4a7472fff3c46733e23";
+/// A JWT secret of the required 32 bytes.
+const JWT: &str = "config-test-overlay-secret-0123456789";
+const APP: (&str, &str) = ("NEXT_PUBLIC_APP_URL", "https://lunchtable.cards");
 
 fn load(vars: &[(&str, &str)]) -> Result<StreamingConfig, Error> {
     let map: HashMap<String, String> = vars
@@ -27,11 +31,12 @@ fn config_error(vars: &[(&str, &str)]) -> (String, String) {
 fn minimal_configuration_uses_defaults() {
     let c = load(&[
         ("STREAM_KEY_ENCRYPTION_KEY", KEY),
-        ("STREAMING_JWT_SECRET", "s3cret"),
+        ("STREAMING_JWT_SECRET", JWT),
+        APP,
     ])
     .unwrap();
     assert!(c.livekit.is_none());
-    assert_eq!(c.app_url, "http://localhost:3334");
+    assert_eq!(c.app_url, "https://lunchtable.cards");
     assert_eq!(c.overlay_token_ttl_secs, 86_400);
     assert_eq!(c.start_timeout, Duration::from_secs(300));
     assert_eq!(c.max_duration, Duration::from_secs(43_200));
@@ -75,21 +80,26 @@ fn values_are_trimmed_and_the_jwt_secret_is_raw_utf8() {
 #[test]
 fn every_missing_required_variable_is_named() {
     let (var, problem) = config_error(&[]);
-    assert_eq!(var, "STREAM_KEY_ENCRYPTION_KEY, STREAMING_JWT_SECRET");
+    assert_eq!(
+        var,
+        "STREAM_KEY_ENCRYPTION_KEY, STREAMING_JWT_SECRET, NEXT_PUBLIC_APP_URL"
+    );
     assert!(problem.contains("STREAM_KEY_ENCRYPTION_KEY is missing"));
     assert!(problem.contains("STREAMING_JWT_SECRET is missing"));
     let (var, _) = config_error(&[
         ("STREAM_KEY_ENCRYPTION_KEY", "   "),
-        ("STREAMING_JWT_SECRET", "x"),
+        ("STREAMING_JWT_SECRET", JWT),
+        APP,
     ]);
     assert_eq!(var, "STREAM_KEY_ENCRYPTION_KEY", "blank counts as missing");
 }
 
 #[test]
-fn livekit_is_all_or_nothing() {
+fn a_livekit_url_alone_names_the_missing_key_and_secret() {
     let (var, problem) = config_error(&[
         ("STREAM_KEY_ENCRYPTION_KEY", KEY),
-        ("STREAMING_JWT_SECRET", "x"),
+        ("STREAMING_JWT_SECRET", JWT),
+        APP,
         ("LIVEKIT_URL", "wss://demo.livekit.cloud"),
     ]);
     assert_eq!(var, "LIVEKIT_API_KEY, LIVEKIT_API_SECRET");
@@ -101,7 +111,7 @@ fn invalid_values_are_named_never_echoed() {
     let bad_key = format!("{KEY}XYZ");
     let (var, problem) = config_error(&[
         ("STREAM_KEY_ENCRYPTION_KEY", &bad_key),
-        ("STREAMING_JWT_SECRET", "x"),
+        ("STREAMING_JWT_SECRET", JWT),
         ("LIVEKIT_URL", "ftp://livekit.example"),
         ("LIVEKIT_API_KEY", "k"),
         ("LIVEKIT_API_SECRET", "s"),
@@ -130,7 +140,8 @@ fn invalid_values_are_named_never_echoed() {
     }
     let err = load(&[
         ("STREAM_KEY_ENCRYPTION_KEY", "zz"),
-        ("STREAMING_JWT_SECRET", "x"),
+        ("STREAMING_JWT_SECRET", JWT),
+        APP,
     ])
     .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Config);
@@ -146,7 +157,8 @@ fn previous_keys_form_a_ring() {
     let c = load(&[
         ("STREAM_KEY_ENCRYPTION_KEY", KEY),
         ("STREAM_KEY_ENCRYPTION_PREVIOUS_KEYS", &format!(" {old} , ")),
-        ("STREAMING_JWT_SECRET", "x"),
+        ("STREAMING_JWT_SECRET", JWT),
+        APP,
     ])
     .unwrap();
     assert_eq!(c.previous_encryption_keys.len(), 1);
@@ -162,7 +174,7 @@ fn previous_keys_form_a_ring() {
 
 #[test]
 fn programmatic_constructor_checks_its_arguments() {
-    assert!(StreamingConfig::new(KEY, "secret").is_ok());
+    assert!(StreamingConfig::new(KEY, JWT).is_ok());
     let err = StreamingConfig::new("nope", "").unwrap_err();
     assert!(err.to_string().contains("STREAM_KEY_ENCRYPTION_KEY"));
     assert!(err.to_string().contains("STREAMING_JWT_SECRET"));
@@ -172,7 +184,101 @@ fn programmatic_constructor_checks_its_arguments() {
 fn from_env_reads_the_process_environment() {
     // The only test in this binary that touches the process environment.
     std::env::set_var("STREAM_KEY_ENCRYPTION_KEY", KEY);
-    std::env::set_var("STREAMING_JWT_SECRET", "from-env");
+    std::env::set_var("STREAMING_JWT_SECRET", JWT);
+    std::env::set_var("NEXT_PUBLIC_APP_URL", "https://from-env.test");
     let c = StreamingConfig::from_env().unwrap();
-    assert_eq!(c.jwt_secret.expose_secret(), "from-env");
+    assert_eq!(c.jwt_secret.expose_secret(), JWT);
+    assert_eq!(c.app_url, "https://from-env.test");
+}
+
+#[test]
+fn livekit_api_key_and_secret_alone_verify_webhooks() {
+    let c = load(&[
+        ("STREAM_KEY_ENCRYPTION_KEY", KEY),
+        ("STREAMING_JWT_SECRET", JWT),
+        ("NEXT_PUBLIC_APP_URL", "https://lunchtable.cards"),
+        ("LIVEKIT_API_KEY", "APIdemo"),
+        ("LIVEKIT_API_SECRET", "demo-secret"),
+    ])
+    .unwrap();
+    assert!(c.livekit.is_none(), "no egress without LIVEKIT_URL");
+    assert!(c.webhook_verifier().unwrap().is_ok());
+}
+
+#[test]
+fn a_livekit_url_needs_the_api_key_and_secret() {
+    let (var, problem) = config_error(&[
+        ("STREAM_KEY_ENCRYPTION_KEY", KEY),
+        ("STREAMING_JWT_SECRET", JWT),
+        ("NEXT_PUBLIC_APP_URL", "https://lunchtable.cards"),
+        ("LIVEKIT_URL", "wss://demo.livekit.cloud"),
+        ("LIVEKIT_API_SECRET", "demo-secret"),
+    ]);
+    assert_eq!(var, "LIVEKIT_API_KEY");
+    assert!(problem.contains("LIVEKIT_API_KEY is missing"), "{problem}");
+    let (var, _) = config_error(&[
+        ("STREAM_KEY_ENCRYPTION_KEY", KEY),
+        ("STREAMING_JWT_SECRET", JWT),
+        ("NEXT_PUBLIC_APP_URL", "https://lunchtable.cards"),
+        ("LIVEKIT_API_KEY", "APIdemo"),
+    ]);
+    assert_eq!(var, "LIVEKIT_API_SECRET", "a key needs its secret");
+}
+
+#[test]
+fn the_app_url_is_required_outside_development() {
+    let (var, problem) = config_error(&[
+        ("STREAM_KEY_ENCRYPTION_KEY", KEY),
+        ("STREAMING_JWT_SECRET", JWT),
+    ]);
+    assert_eq!(var, "NEXT_PUBLIC_APP_URL");
+    assert!(
+        problem.contains("NEXT_PUBLIC_APP_URL is missing"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn a_short_jwt_secret_is_refused_without_being_echoed() {
+    for short in ["short", "  thirty-one-bytes-of-secret-abc  "] {
+        let (var, problem) = config_error(&[
+            ("STREAM_KEY_ENCRYPTION_KEY", KEY),
+            ("STREAMING_JWT_SECRET", short),
+            ("NEXT_PUBLIC_APP_URL", "https://lunchtable.cards"),
+        ]);
+        assert_eq!(var, "STREAMING_JWT_SECRET");
+        assert!(problem.contains("at least 32 bytes"), "{problem}");
+        assert!(!problem.contains(short.trim()), "echoed: {problem}");
+    }
+    let err = StreamingConfig::new(KEY, "short").unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Config);
+    assert!(err.to_string().contains("STREAMING_JWT_SECRET"));
+    let err = ltcg_streaming_core::OverlayTokens::new("short").unwrap_err();
+    assert!(err.to_string().contains("at least 32 bytes"), "{err}");
+}
+
+#[test]
+fn development_mode_defaults_the_app_url_to_localhost() {
+    let vars: HashMap<&str, &str> = [
+        ("STREAM_KEY_ENCRYPTION_KEY", KEY),
+        ("STREAMING_JWT_SECRET", JWT),
+    ]
+    .into();
+    let c = StreamingConfig::from_lookup_in(ConfigMode::Development, |k| {
+        vars.get(k).map(|v| v.to_string())
+    })
+    .unwrap();
+    assert_eq!(c.app_url, "http://localhost:3334");
+    let programmatic = StreamingConfig::new(KEY, JWT).unwrap();
+    assert_eq!(programmatic.app_url, "http://localhost:3334");
+    let set = programmatic
+        .with_app_url("https://lunchtable.cards/")
+        .unwrap();
+    assert_eq!(set.app_url, "https://lunchtable.cards");
+    let err = StreamingConfig::new(KEY, JWT)
+        .unwrap()
+        .with_app_url("javascript:alert(1)")
+        .unwrap_err();
+    assert!(err.to_string().contains("NEXT_PUBLIC_APP_URL"), "{err}");
+    assert!(!err.to_string().contains("alert"), "{err}");
 }

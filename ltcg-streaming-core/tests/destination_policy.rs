@@ -375,6 +375,7 @@ fn the_allowlist_comes_from_the_environment_and_bad_entries_name_the_variable() 
             "STREAM_KEY_ENCRYPTION_KEY" => Some(KEY_HEX.to_owned()),
             "STREAMING_JWT_SECRET" => Some("an-overlay-secret-of-at-least-32-bytes".to_owned()),
             "STREAMING_DESTINATION_ALLOWLIST" => Some(allow.to_owned()),
+            "NEXT_PUBLIC_APP_URL" => Some(APP_URL.to_owned()),
             _ => None,
         }
     };

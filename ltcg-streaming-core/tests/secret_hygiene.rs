@@ -10,7 +10,7 @@ use ltcg_streaming_core::{
 
 const STREAM_KEY: &str = "live_SECRETSTREAMKEY_0123456789";
 const ENC_KEY: &str = "deadbeefcafebabe0011223344556677deadbeefcafebabe0011223344556677";
-const JWT_SECRET: &str = "JWTSECRET-do-not-print-me";
+const JWT_SECRET: &str = "JWTSECRET-do-not-print-me-0123456789";
 const API_SECRET: &str = "APISECRET-do-not-print-me";
 
 fn assert_clean(what: &str, text: &str) {
@@ -33,6 +33,7 @@ fn env() -> HashMap<&'static str, String> {
         ("LIVEKIT_URL", "wss://demo.livekit.cloud".to_owned()),
         ("LIVEKIT_API_KEY", "APIdemo".to_owned()),
         ("LIVEKIT_API_SECRET", API_SECRET.to_owned()),
+        ("NEXT_PUBLIC_APP_URL", "https://lunchtable.test".to_owned()),
     ])
 }
 
@@ -101,7 +102,7 @@ fn error_messages() {
         .unwrap();
     errors.push(tokens.verify_at(&token, None, 10_000_000).unwrap_err());
     errors.push(
-        OverlayTokens::new("other")
+        OverlayTokens::new("another-overlay-secret-0123456789abc")
             .unwrap()
             .verify_at(&token, None, 1)
             .unwrap_err(),

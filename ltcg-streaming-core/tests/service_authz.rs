@@ -450,7 +450,7 @@ async fn rate_limits_per_actor_and_per_entity() {
         h.service.get_status(&me, &s.session_id).await.unwrap();
     }
     match h.service.get_status(&me, &s.session_id).await.unwrap_err() {
-        Error::RateLimited { retry_after } => assert!(retry_after.as_millis() > 0),
+        Error::RateLimited { retry_after, .. } => assert!(retry_after.as_millis() > 0),
         other => panic!("{other:?}"),
     }
     // Another actor is not affected; internal callers are not limited per actor.
@@ -590,4 +590,143 @@ async fn record_event_into_another_actors_session_is_forbidden() {
         .await
         .unwrap();
     assert_eq!((mine.session_id, mine.events_recorded), (agent_session, 1));
+}
+
+/// The default limits against the product's traffic: an agent posts a decision and an event
+/// every turn and calls start again before each game (reusing its stream).
+#[tokio::test]
+async fn default_limits_let_a_talkative_agent_play_and_reuse_its_stream() {
+    let h = Harness::with(
+        std::sync::Arc::new(MemoryStore::new()),
+        RateLimitConfig::default(),
+    );
+    let me = Actor::agent("a1").unwrap();
+    let first = h
+        .service
+        .start_stream(&me, agent_start("a1"))
+        .await
+        .unwrap();
+    for _ in 0..10 {
+        let again = h
+            .service
+            .start_stream(&me, agent_start("a1"))
+            .await
+            .unwrap();
+        assert!(again.reused, "{again:?}");
+    }
+    for turn in 0..50 {
+        let mut decision = DecisionInput {
+            game_id: "g1".into(),
+            turn_number: turn,
+            phase: "main".into(),
+            action: "attack".into(),
+            reasoning: "open board".into(),
+            ..DecisionInput::default()
+        };
+        decision.session_id = Some(first.session_id.clone());
+        h.service.record_decision(&me, decision).await.unwrap();
+        h.service
+            .record_event(&me, event_for(Some(&first.session_id), None))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn rate_limit_messages_say_the_limit_and_its_unit() {
+    let limits = RateLimitConfig {
+        calls_per_minute: 60,
+        call_burst: 1,
+        starts_per_minute: 10,
+        start_burst: 1,
+    };
+    let h = Harness::with(std::sync::Arc::new(MemoryStore::new()), limits);
+    let me = user("u1");
+    let s = h.service.start_stream(&me, user_start("k1")).await.unwrap();
+    let err = expect_code(
+        h.service.get_status(&me, &s.session_id).await,
+        ErrorCode::RateLimited,
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("at most 60 calls per minute per caller"),
+        "{text}"
+    );
+    assert!(text.contains("retry in 1 s"), "{text}");
+    let stop = StopStreamRequest {
+        session_id: Some(s.session_id.clone()),
+        ..Default::default()
+    };
+    h.service.stop_stream(&Actor::Internal, stop).await.unwrap();
+    let err = expect_code(
+        h.service
+            .start_stream(
+                &Actor::Internal,
+                StartStreamRequest {
+                    stream_type: Some(StreamType::User),
+                    user_id: Some("u1".into()),
+                    ..user_start("k1")
+                },
+            )
+            .await,
+        ErrorCode::RateLimited,
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("at most 10 starts per minute per stream entity"),
+        "{text}"
+    );
+    assert!(text.contains("retry in 6 s"), "{text}");
+}
+
+/// `statusReads`: any authenticated caller by default (the product's status route is
+/// public); `"owner"` hides other people's sessions as `NOT_FOUND`.
+#[tokio::test]
+async fn status_reads_are_open_to_any_caller_by_default_and_owner_only_on_request() {
+    let open = Harness::new();
+    let s = open
+        .service
+        .start_stream(&user("u1"), user_start("k1"))
+        .await
+        .unwrap();
+    let read = open.service.get_status(&user("u2"), &s.session_id).await;
+    assert_eq!(read.unwrap().session_id, s.session_id);
+
+    let options = ltcg_streaming_core::service::ServiceSettings::from_json(
+        json!({"statusReads": "owner", "rateLimits": false}),
+    )
+    .unwrap()
+    .into_options()
+    .unwrap();
+    let options = ltcg_streaming_core::ServiceOptions {
+        destination_policy: Some(ltcg_streaming_test_support::dns::test_policy()),
+        ..options
+    };
+    let store = std::sync::Arc::new(MemoryStore::new());
+    let service = ltcg_streaming_core::StreamingService::with_options(
+        config(),
+        store,
+        std::sync::Arc::new(ltcg_streaming_core::MemoryEgress::new()),
+        std::sync::Arc::new(ltcg_streaming_core::AesGcmVault::from_hex(KEY_HEX).unwrap()),
+        options,
+    )
+    .unwrap();
+    let s = service
+        .start_stream(&user("u1"), user_start("k1"))
+        .await
+        .unwrap();
+    expect_code(
+        service.get_status(&user("u2"), &s.session_id).await,
+        ErrorCode::NotFound,
+    );
+    expect_code(
+        service
+            .get_status(&Actor::agent("a1").unwrap(), &s.session_id)
+            .await,
+        ErrorCode::NotFound,
+    );
+    for reader in [user("u1"), Actor::Internal] {
+        let view = service.get_status(&reader, &s.session_id).await.unwrap();
+        assert_eq!(view.session_id, s.session_id);
+    }
 }

@@ -16,7 +16,7 @@ use ltcg_streaming_core::service::{
 use ltcg_streaming_core::session::{end_reason, ActivityKind, DestinationStatus, Entity};
 use ltcg_streaming_core::store::SessionQuery;
 use ltcg_streaming_core::{
-    Actor, EgressStatus, ErrorCode, OverlayTokens, Platform, SecretString, SessionId,
+    Actor, EgressStatus, Error, ErrorCode, OverlayTokens, Platform, SecretString, SessionId,
     SessionStatus, StreamType,
 };
 use ltcg_streaming_test_support::harness::*;
@@ -399,6 +399,46 @@ async fn webhooks_are_deduplicated_and_unknown_egresses_ignored() {
         .await
         .unwrap();
     assert_eq!(out.note.as_deref(), Some("not an egress event"));
+}
+
+#[tokio::test]
+async fn a_signed_webhook_without_an_event_name_is_refused_and_changes_nothing() {
+    let h = Harness::new();
+    let a = h
+        .service
+        .start_stream(&agent("a1"), agent_start("a1"))
+        .await
+        .unwrap();
+    let eg = h.egress_of(&a.session_id).await;
+    for blank in ["", "   "] {
+        let err = expect_code(
+            h.webhook("EV_blank", blank, &eg, Some("EGRESS_ACTIVE"), None)
+                .await,
+            ErrorCode::InvalidInput,
+        );
+        assert!(
+            matches!(&err, Error::InvalidInput { field, .. } if field == "event"),
+            "{err:?}"
+        );
+    }
+    let status = h
+        .service
+        .get_status(&Actor::Internal, &a.session_id)
+        .await
+        .unwrap();
+    assert_eq!(status.status, SessionStatus::Pending);
+    // The event id was not claimed: the same id with a name applies.
+    let named = h
+        .webhook(
+            "EV_blank",
+            "egress_updated",
+            &eg,
+            Some("EGRESS_ACTIVE"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(named.applied && !named.duplicate, "{named:?}");
 }
 
 #[tokio::test]
@@ -1392,4 +1432,52 @@ async fn auto_start_defaults_to_false_when_not_given() {
     )
     .await;
     assert_eq!(view["autoStart"], true, "{view}");
+}
+
+#[tokio::test]
+async fn a_stop_reason_must_be_a_word_and_a_refused_one_changes_nothing() {
+    let h = Harness::new();
+    let s = h
+        .service
+        .start_stream(&agent("a1"), agent_start("a1"))
+        .await
+        .unwrap();
+    let stop = |reason: &str| StopStreamRequest {
+        session_id: Some(s.session_id.clone()),
+        reason: Some(reason.into()),
+        ..Default::default()
+    };
+    for bad in [
+        "<script>alert(1)</script>",
+        "Game Over",
+        "game-over",
+        "émoji",
+        &"a".repeat(65),
+    ] {
+        let err = expect_code(
+            h.service.stop_stream(&agent("a1"), stop(bad)).await,
+            ErrorCode::InvalidInput,
+        );
+        assert!(
+            matches!(&err, Error::InvalidInput { field, .. } if field == "reason"),
+            "{err:?}"
+        );
+        assert!(!err.to_string().contains("script"), "{err}");
+    }
+    let status = h
+        .service
+        .get_status(&Actor::Internal, &s.session_id)
+        .await
+        .unwrap();
+    assert_eq!(status.status, SessionStatus::Pending, "nothing written");
+    h.service
+        .stop_stream(&agent("a1"), stop("  game_over_2 "))
+        .await
+        .unwrap();
+    let status = h
+        .service
+        .get_status(&Actor::Internal, &s.session_id)
+        .await
+        .unwrap();
+    assert_eq!(status.end_reason.as_deref(), Some("game_over_2"));
 }

@@ -25,7 +25,8 @@ use sha2::{Digest, Sha256};
 const APP_URL: &str = "https://lunchtable.test";
 
 async fn service(fake: &FakeLiveKit) -> StreamingService {
-    let mut config = StreamingConfig::new(&"42".repeat(32), "overlay-secret").unwrap();
+    let mut config =
+        StreamingConfig::new(&"42".repeat(32), "overlay-secret-0123456789abcdef-livekit").unwrap();
     config.app_url = APP_URL.into();
     config.livekit =
         Some(LiveKitConfig::new(&fake.ws_url(), &fake.api_key, &fake.api_secret).unwrap());

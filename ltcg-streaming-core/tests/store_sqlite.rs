@@ -91,6 +91,30 @@ fn agent(id: &str) -> Entity {
     }
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_and_its_wal_files_are_private_to_the_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("private.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    store
+        .insert_session(&sample_session(&agent("a1"), 1))
+        .await
+        .unwrap();
+    let mut checked = 0;
+    for file in ["private.db", "private.db-wal", "private.db-shm"] {
+        let file = dir.path().join(file);
+        if let Ok(meta) = std::fs::metadata(&file) {
+            let mode = meta.permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{} has mode {mode:o}", file.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "the database and its WAL exist");
+    store.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_survives_closing_and_reopening_the_file() {
     let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
-import { ENV, makeService, rejectsWith, streaming, throwsWith } from './helpers.mjs'
+import { ENV, JWT_SECRET, makeService, rejectsWith, streaming, throwsWith } from './helpers.mjs'
 
 const { Actor, OverlayTokens, SqliteStore, StreamKeyVault, StreamingConfig, StreamingService } = streaming
 const { buildRtmpUrl, errorCodes, httpStatus, isStreamingError } = streaming
@@ -72,7 +72,7 @@ test('INVALID_INPUT names the field, also deep in a request', async () => {
 })
 
 test('UNAUTHORIZED, FORBIDDEN, NOT_FOUND and CONFLICT from the service and tokens', async () => {
-  checkShape(throwsWith(() => new OverlayTokens('s3cret').verify('not.a.token'), 'UNAUTHORIZED'), 'UNAUTHORIZED')
+  checkShape(throwsWith(() => new OverlayTokens(JWT_SECRET).verify('not.a.token'), 'UNAUTHORIZED'), 'UNAUTHORIZED')
   const { service } = makeService()
   const owner = Actor.user('user_1')
   const { sessionId } = await service.startStream(owner, { platform: 'twitch', streamKey: 'live_user_1' })
@@ -115,7 +115,14 @@ test('CRYPTO, STORE and CONFIG', async () => {
 
   const config = throwsWith(() => StreamingConfig.fromEnv({}), 'CONFIG')
   checkShape(config, 'CONFIG')
-  assert.equal(config.variable, 'STREAM_KEY_ENCRYPTION_KEY, STREAMING_JWT_SECRET')
+  assert.equal(config.variable, 'STREAM_KEY_ENCRYPTION_KEY, STREAMING_JWT_SECRET, NEXT_PUBLIC_APP_URL')
+  const short = throwsWith(() => StreamingConfig.fromEnv({ ...ENV, STREAMING_JWT_SECRET: 'short-jwt' }), 'CONFIG')
+  assert.equal(short.variable, 'STREAMING_JWT_SECRET')
+  assert.ok(!short.message.includes('short-jwt'))
+  throwsWith(() => new OverlayTokens('short-jwt'), 'INVALID_INPUT')
+  const dev = StreamingConfig.fromEnv({ ...ENV, NEXT_PUBLIC_APP_URL: undefined }, true)
+  assert.equal(dev.appUrl, 'http://localhost:3334')
+  throwsWith(() => StreamingConfig.fromEnv({ ...ENV, NEXT_PUBLIC_APP_URL: undefined }), 'CONFIG')
   const badKey = throwsWith(
     () => StreamingConfig.fromEnv({ ...ENV, STREAM_KEY_ENCRYPTION_KEY: 'zz-not-hex-but-secret' }),
     'CONFIG',

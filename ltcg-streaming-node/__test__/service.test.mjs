@@ -165,3 +165,15 @@ test('concurrent starts for one agent create one session', async () => {
   assert.equal(results.filter((r) => !r.reused).length, 1)
   assert.equal(egress.started, 1)
 })
+
+test('status reads: any caller by default, the owner only with statusReads owner', async () => {
+  const owner = Actor.agent('a.b+c@example.com')
+  const other = Actor.agent('agent_other')
+  const open = makeService()
+  const s1 = await open.service.startStream(owner, { platform: 'twitch', streamKey: 'live_123456789_abcdefghijklmnop' })
+  assert.equal((await open.service.getStatus(other, s1.sessionId)).sessionId, s1.sessionId)
+  const closed = makeService({ options: { statusReads: 'owner' } })
+  const s2 = await closed.service.startStream(owner, { platform: 'twitch', streamKey: 'live_123456789_abcdefghijklmnop' })
+  await rejectsWith(closed.service.getStatus(other, s2.sessionId), 'NOT_FOUND')
+  assert.equal((await closed.service.getStatus(owner, s2.sessionId)).sessionId, s2.sessionId)
+})

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
-import { egressOf, egressWebhook, fixture, makeService, streaming } from './helpers.mjs'
+import { JWT_SECRET, egressOf, egressWebhook, fixture, makeService, streaming } from './helpers.mjs'
 import { MapStore, asyncStore } from './map-store.mjs'
 
 const { Actor, OverlayTokens, WebhookVerifier } = streaming
@@ -70,7 +70,7 @@ async function collect() {
   add('AutoStartOutcome', autoStarted)
   egress.setStatus(await egressOf(store, autoStarted.sessionId), 'EGRESS_COMPLETE')
   add('ReconcileReport', await service.reconcile(Actor.internal()))
-  add('OverlayClaims', new OverlayTokens('secret').verify(new OverlayTokens('secret').issue('s', 'user', 'u')))
+  add('OverlayClaims', new OverlayTokens(JWT_SECRET).verify(new OverlayTokens(JWT_SECRET).issue('s', 'user', 'u')))
   const fx = fixture('livekit_webhooks')
   const verifier = new WebhookVerifier(fx.apiKey, fx.apiSecret)
   for (const { body, authorization } of fx.valid) add('EgressEvent', verifier.verify(body, authorization, fx.verifyAt))

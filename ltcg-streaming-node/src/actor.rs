@@ -6,8 +6,9 @@ use napi_derive::napi;
 
 use crate::error::OrThrow;
 
-/// The authenticated caller of a service method. Users and agents touch only their own
-/// sessions and credentials; `internal` (the app's own backend, cron jobs) may do all.
+/// The authenticated caller of a service method. Users and agents change only their own
+/// sessions and credentials (status reads follow the `statusReads` option); `internal` (the
+/// app's own backend, cron jobs) may do all.
 #[derive(Debug)]
 #[napi]
 pub struct Actor {

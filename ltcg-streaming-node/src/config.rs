@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use ltcg_streaming_core::StreamingConfig as CoreConfig;
+use ltcg_streaming_core::{ConfigMode, StreamingConfig as CoreConfig};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -21,12 +21,28 @@ pub struct StreamingConfig {
 impl StreamingConfig {
     /// Reads the variables from `env` (e.g. `process.env` or a test object), or from the
     /// process environment when omitted. Throws `CONFIG` naming every missing or invalid
-    /// variable (`error.variable`), never echoing a value.
-    #[napi(factory, ts_args_type = "env?: Record<string, string | undefined>")]
-    pub fn from_env(env: &Env, vars: Option<HashMap<String, Option<String>>>) -> Result<Self> {
+    /// variable (`error.variable`), never echoing a value. `development: true` lets
+    /// `NEXT_PUBLIC_APP_URL` default to `http://localhost:3334` (the core's
+    /// `ConfigMode::Development`); otherwise it is required.
+    #[napi(
+        factory,
+        ts_args_type = "env?: Record<string, string | undefined> | null, development?: boolean"
+    )]
+    pub fn from_env(
+        env: &Env,
+        vars: Option<HashMap<String, Option<String>>>,
+        development: Option<bool>,
+    ) -> Result<Self> {
+        let mode = if development.unwrap_or(false) {
+            ConfigMode::Development
+        } else {
+            ConfigMode::Production
+        };
         match vars {
-            None => CoreConfig::from_env(),
-            Some(vars) => CoreConfig::from_lookup(|name| vars.get(name).cloned().flatten()),
+            None => CoreConfig::from_env_in(mode),
+            Some(vars) => {
+                CoreConfig::from_lookup_in(mode, |name| vars.get(name).cloned().flatten())
+            }
         }
         .map(|inner| Self { inner })
         .or_throw(env)
@@ -47,7 +63,7 @@ impl StreamingConfig {
     /// `LIVEKIT_API_KEY`, when LiveKit is configured (an identifier, not a secret).
     #[napi(getter)]
     pub fn livekit_api_key(&self) -> Option<String> {
-        self.inner.livekit.as_ref().map(|lk| lk.api_key.clone())
+        self.inner.livekit_api_key().map(str::to_owned)
     }
 
     /// Lifetime of overlay tokens, in seconds.

@@ -21,7 +21,7 @@ fn build(env: &Env, err: &Error) -> napi::Result<napi::Error> {
     object.set_named_property("retryable", err.is_retryable())?;
     match err {
         Error::InvalidInput { field, .. } => object.set_named_property("field", field.as_str())?,
-        Error::RateLimited { retry_after } => {
+        Error::RateLimited { retry_after, .. } => {
             object.set_named_property("retryAfterMs", retry_after.as_millis() as f64)?
         }
         Error::Config { var, .. } => object.set_named_property("variable", var.as_str())?,

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use ltcg_streaming_core::StreamingConfig;
+use ltcg_streaming_core::{ConfigMode, StreamingConfig};
 use pyo3::prelude::*;
 
 use crate::errors::OrRaise;
@@ -16,7 +16,8 @@ pub(crate) struct PyStreamingConfig {
 #[pymethods]
 impl PyStreamingConfig {
     /// Arguments stand for the environment variables of `from_env` and are checked the same
-    /// way; errors name those variables.
+    /// way; errors name those variables. `development=True` lets `app_url` default to
+    /// `http://localhost:3334` (the core's `ConfigMode::Development`).
     #[new]
     #[pyo3(signature = (
         encryption_key,
@@ -31,6 +32,7 @@ impl PyStreamingConfig {
         start_timeout_seconds=None,
         max_duration_seconds=None,
         webhook_leeway_seconds=None,
+        development=false,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -45,6 +47,7 @@ impl PyStreamingConfig {
         start_timeout_seconds: Option<u64>,
         max_duration_seconds: Option<u64>,
         webhook_leeway_seconds: Option<u64>,
+        development: bool,
     ) -> PyResult<Self> {
         let vars: HashMap<&str, Option<String>> = HashMap::from([
             ("STREAM_KEY_ENCRYPTION_KEY", Some(encryption_key)),
@@ -70,8 +73,10 @@ impl PyStreamingConfig {
                 max_duration_seconds.map(|n| n.to_string()),
             ),
         ]);
-        let mut config =
-            StreamingConfig::from_lookup(|name| vars.get(name).cloned().flatten()).or_raise()?;
+        let mut config = StreamingConfig::from_lookup_in(mode(development), |name| {
+            vars.get(name).cloned().flatten()
+        })
+        .or_raise()?;
         if let Some(leeway) = webhook_leeway_seconds {
             config.webhook_leeway_secs = leeway;
         }
@@ -80,13 +85,15 @@ impl PyStreamingConfig {
 
     /// Reads the product's environment variables (`STREAM_KEY_ENCRYPTION_KEY`,
     /// `STREAMING_JWT_SECRET`, `LIVEKIT_*`, `NEXT_PUBLIC_APP_URL`, ...) from `environ`, or from
-    /// the process environment when it is `None`.
+    /// the process environment when it is `None`. `development=True`: as in the constructor.
     #[staticmethod]
-    #[pyo3(signature = (environ=None))]
-    fn from_env(environ: Option<HashMap<String, String>>) -> PyResult<Self> {
+    #[pyo3(signature = (environ=None, *, development=false))]
+    fn from_env(environ: Option<HashMap<String, String>>, development: bool) -> PyResult<Self> {
         let config = match environ {
-            Some(vars) => StreamingConfig::from_lookup(|name| vars.get(name).cloned()),
-            None => StreamingConfig::from_env(),
+            Some(vars) => {
+                StreamingConfig::from_lookup_in(mode(development), |name| vars.get(name).cloned())
+            }
+            None => StreamingConfig::from_env_in(mode(development)),
         }
         .or_raise()?;
         Ok(Self { config })
@@ -107,7 +114,7 @@ impl PyStreamingConfig {
     /// `LIVEKIT_API_KEY` (an identifier, not a secret), when LiveKit is configured.
     #[getter]
     fn livekit_api_key(&self) -> Option<&str> {
-        self.config.livekit.as_ref().map(|lk| lk.api_key.as_str())
+        self.config.livekit_api_key()
     }
 
     /// Lifetime of overlay tokens, in seconds.
@@ -142,5 +149,14 @@ impl PyStreamingConfig {
                 .map_or_else(|| "None".to_owned(), |url| format!("'{url}'")),
             self.config.overlay_token_ttl_secs
         )
+    }
+}
+
+/// The core's rules for a binding's `development` flag.
+fn mode(development: bool) -> ConfigMode {
+    if development {
+        ConfigMode::Development
+    } else {
+        ConfigMode::Production
     }
 }

@@ -51,7 +51,7 @@ fn exception(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
     kwargs.set_item("retryable", err.is_retryable())?;
     match err {
         Error::InvalidInput { field, .. } => kwargs.set_item("field", field)?,
-        Error::RateLimited { retry_after } => {
+        Error::RateLimited { retry_after, .. } => {
             kwargs.set_item("retry_after_ms", retry_after.as_millis() as u64)?
         }
         Error::Config { var, .. } => kwargs.set_item("var", var)?,

@@ -59,3 +59,26 @@ def test_problems_name_every_variable_without_its_value() -> None:
     with pytest.raises(ConfigError) as partial:
         StreamingConfig(KEY_HEX, JWT_SECRET, livekit_url="wss://x.livekit.cloud")
     assert partial.value.var == "LIVEKIT_API_KEY, LIVEKIT_API_SECRET"
+
+
+def test_the_app_url_is_required_unless_in_development() -> None:
+    with pytest.raises(ConfigError) as caught:
+        StreamingConfig(KEY_HEX, JWT_SECRET)
+    assert caught.value.var == "NEXT_PUBLIC_APP_URL"
+    assert StreamingConfig(KEY_HEX, JWT_SECRET, development=True).app_url == "http://localhost:3334"
+    environ = {k: v for k, v in ENV.items() if k != "NEXT_PUBLIC_APP_URL"}
+    assert StreamingConfig.from_env(environ, development=True).app_url == "http://localhost:3334"
+
+
+def test_a_short_jwt_secret_is_refused_without_being_echoed() -> None:
+    with pytest.raises(ConfigError) as caught:
+        StreamingConfig(KEY_HEX, "short-jwt-secret", app_url="https://example.test")
+    assert caught.value.var == "STREAMING_JWT_SECRET"
+    assert "short-jwt-secret" not in str(caught.value)
+
+
+def test_livekit_key_and_secret_without_a_url_verify_webhooks() -> None:
+    config = StreamingConfig(
+        KEY_HEX, JWT_SECRET, app_url="https://example.test", livekit_api_key=API_KEY, livekit_api_secret=API_SECRET
+    )
+    assert (config.livekit_url, config.livekit_api_key) == (None, API_KEY)

@@ -61,7 +61,9 @@ def test_raised_errors_carry_their_data() -> None:
     assert (err.code, err.field, err.retryable) == ("INVALID_INPUT", "customRtmpUrl", False)
     assert str(err) == "invalid customRtmpUrl: is required for the custom platform"
     with pytest.raises(ltcg_streaming.ConfigError) as config:
-        ltcg_streaming.StreamingConfig.from_env({"STREAMING_JWT_SECRET": "s"})
+        ltcg_streaming.StreamingConfig.from_env(
+            {"STREAMING_JWT_SECRET": "s" * 32, "NEXT_PUBLIC_APP_URL": "https://app.test"}
+        )
     assert config.value.var == "STREAM_KEY_ENCRYPTION_KEY"
     assert pickle.loads(pickle.dumps(config.value)).args == config.value.args
 

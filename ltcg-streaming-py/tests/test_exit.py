@@ -17,7 +17,7 @@ SCRIPT = textwrap.dedent(
 
     async def main() -> None:
         service = StreamingService(
-            StreamingConfig("42" * 32, "s" * 40), MemoryStore(), MemoryEgress(), rate_limits=False
+            StreamingConfig("42" * 32, "s" * 40, development=True), MemoryStore(), MemoryEgress(), rate_limits=False
         )
         agents = [Actor.agent(f"a{i}") for i in range(20)]
         await asyncio.gather(

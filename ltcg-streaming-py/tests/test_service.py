@@ -196,7 +196,7 @@ async def test_rate_limits_carry_retry_after(config: StreamingConfig) -> None:
 
 
 async def test_webhooks_need_livekit_credentials_or_a_verifier() -> None:
-    bare = StreamingConfig(KEY_HEX, JWT_SECRET)
+    bare = StreamingConfig(KEY_HEX, JWT_SECRET, app_url=APP_URL)
     service = StreamingService(bare, MemoryStore(), MemoryEgress())
     with pytest.raises(ConfigError) as caught:
         await service.handle_webhook(b"{}", "token")
@@ -213,9 +213,22 @@ def test_service_options_are_checked(make_service: Callable[..., StreamingServic
     with pytest.raises(InvalidInputError):
         make_service(egress_start_timeout_ms=0)
     with pytest.raises(TypeError, match="egress must be"):
-        StreamingService(StreamingConfig(KEY_HEX, JWT_SECRET), MemoryStore(), object())  # type: ignore[arg-type]
+        StreamingService(StreamingConfig(KEY_HEX, JWT_SECRET, app_url=APP_URL), MemoryStore(), object())  # type: ignore[arg-type]
 
 
 def test_calls_need_a_running_event_loop(service: StreamingService) -> None:
     with pytest.raises(RuntimeError):
         service.list_sessions(AGENT)
+
+
+async def test_status_reads_open_by_default_and_owner_only_on_request(config: StreamingConfig) -> None:
+    other = Actor.agent("agent_other")
+    for status_reads, others_see_it in ((None, True), ("owner", False)):
+        options = {} if status_reads is None else {"status_reads": status_reads}
+        service = StreamingService(config, MemoryStore(), MemoryEgress(), rate_limits=False, **options)
+        started = await service.start_stream(Actor.agent("did:privy:abc123"), platform="twitch", stream_key=STREAM_KEY)
+        if others_see_it:
+            assert (await service.get_status(other, started["sessionId"]))["sessionId"] == started["sessionId"]
+        else:
+            with pytest.raises(NotFoundError):
+                await service.get_status(other, started["sessionId"])

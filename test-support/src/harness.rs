@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 /// The stream-key encryption key (hex) of the harness's vault and configuration.
 pub const KEY_HEX: &str = "6457ed47ba47dc9dccb72b09f27843b717aed4fcb909b4a7472fff3c46733e23";
 /// The overlay-token secret of the harness's configuration.
-pub const JWT_SECRET: &str = "harness-overlay-secret";
+pub const JWT_SECRET: &str = "harness-overlay-secret-0123456789abcdef";
 /// The LiveKit API key webhooks are signed with (`iss`).
 pub const API_KEY: &str = "APIharness";
 /// The LiveKit API secret webhooks are signed with.

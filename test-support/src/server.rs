@@ -34,7 +34,7 @@ pub const LIVEKIT_SECRET: &str = "e2e-livekit-secret-0123456789abcdef";
 pub const BASE_SECRETS: &[&str] = &[
     INTERNAL_KEY,
     ENC_KEY,
-    "e2e-overlay-secret",
+    "e2e-overlay-secret-0123456789abcdef",
     LIVEKIT_SECRET,
     // Stream keys the end-to-end tests use.
     "overlaykey1",
@@ -58,8 +58,9 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts the server binary `program` on 127.0.0.1:`port` with the SQLite file `db`, and
-    /// waits until `/healthz` answers.
+    /// Starts the server binary `program` on 127.0.0.1:`port` with the SQLite file `db` in
+    /// production mode ([`INTERNAL_KEY`], `NEXT_PUBLIC_APP_URL` = its own address), and waits
+    /// until `/healthz` answers.
     pub fn start(program: &str, db: &Path, port: u16) -> Self {
         Self::start_with(program, db, port, &[])
     }
@@ -81,11 +82,14 @@ impl Server {
             .env("LTCG_DATABASE", db)
             .env("LTCG_INTERNAL_KEY", INTERNAL_KEY)
             .env("STREAM_KEY_ENCRYPTION_KEY", ENC_KEY)
-            .env("STREAMING_JWT_SECRET", "e2e-overlay-secret")
+            .env(
+                "STREAMING_JWT_SECRET",
+                "e2e-overlay-secret-0123456789abcdef",
+            )
             .env_remove("LIVEKIT_URL")
             .env_remove("LIVEKIT_API_KEY")
             .env_remove("LIVEKIT_API_SECRET")
-            .env_remove("NEXT_PUBLIC_APP_URL")
+            .env("NEXT_PUBLIC_APP_URL", format!("http://127.0.0.1:{port}"))
             .env_remove("LTCG_EGRESS")
             .envs(extra.iter().copied())
             .stdout(Stdio::from(out))

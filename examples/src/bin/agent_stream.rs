@@ -19,7 +19,7 @@ use ltcg_streaming_core::service::{
 };
 use ltcg_streaming_core::store::SqliteStore;
 use ltcg_streaming_core::{
-    Actor, EgressStatus, KeyVault, MemoryEgress, Platform, SecretString, SessionStatus,
+    Actor, ConfigMode, EgressStatus, KeyVault, MemoryEgress, Platform, SecretString, SessionStatus,
     StreamingConfig, StreamingService,
 };
 
@@ -29,11 +29,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("agent_stream.db"));
-    let config = match StreamingConfig::from_env() {
+    let config = match StreamingConfig::from_env_in(ConfigMode::Development) {
         Ok(config) => config,
         Err(_) => {
             println!("(no STREAM_KEY_ENCRYPTION_KEY / STREAMING_JWT_SECRET in the environment: using demo secrets)");
-            StreamingConfig::new(&"5a".repeat(32), "demo-overlay-secret-change-me")?
+            StreamingConfig::new(&"5a".repeat(32), "demo-overlay-secret-change-me-0123456789")?
         }
     };
     let store = Arc::new(SqliteStore::open(&db).await?);

@@ -14,15 +14,18 @@
 //! | `LTCG_RECONCILE_SECS` | `60` | reconciler period (at least 5) |
 //! | `LTCG_REQUEST_TIMEOUT_SECS` | `30` | longest request, body upload included (then 408) |
 //! | `LTCG_HEADER_TIMEOUT_SECS` | `10` | time a connection has to send a request's headers (then it is closed) |
-//! | `LTCG_EGRESS` | `livekit` with `LIVEKIT_*`, else `local` | `livekit`, `local` (ffmpeg) or `memory` (in process, renders nothing: LiveKit webhooks alone move sessions) |
+//! | `LTCG_EGRESS` | `livekit` with `LIVEKIT_URL`, else `local` | `livekit`, `local` (ffmpeg) or `memory` (in process, renders nothing: LiveKit webhooks alone move sessions) |
 //! | `STREAM_KEY_ENCRYPTION_KEY`, `STREAMING_JWT_SECRET`, `LIVEKIT_*`, `NEXT_PUBLIC_APP_URL` | | as in the core's `StreamingConfig::from_env` |
 //!
-//! With no key configured the server runs in development mode: every request acts as the
-//! internal caller, it refuses to listen on anything but a loopback address, API requests
-//! must be addressed to a loopback name (`Host`) and, from a web page, come from a loopback
-//! origin (so that no other site can drive it), and missing
-//! secrets are generated once and kept in `<database>.dev-secrets` (a warning says so).
-//! With `LIVEKIT_*` set it drives LiveKit web egress; otherwise `LocalEgress` (ffmpeg).
+//! With no key configured the server runs in development mode (the core's
+//! `ConfigMode::Development`): every request acts as the internal caller, it refuses to
+//! listen on anything but a loopback address, API requests must be addressed to a loopback
+//! name (`Host`) and, from a web page, come from a loopback origin (so that no other site can
+//! drive it), missing secrets are generated once and kept in `<database>.dev-secrets` (a
+//! warning says so), and the overlay base URL defaults to the listen address. With keys,
+//! `NEXT_PUBLIC_APP_URL` is required.
+//! `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET` verify webhooks with any egress; only the
+//! LiveKit egress needs `LIVEKIT_URL` too.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -35,7 +38,9 @@ use ltcg_streaming_core::egress::{
 use ltcg_streaming_core::http::{router_with, ApiAuth, RouterOptions, REQUEST_TIMEOUT};
 use ltcg_streaming_core::store::SqliteStore;
 use ltcg_streaming_core::vault::generate_key_hex;
-use ltcg_streaming_core::{Actor, KeyVault, MemoryEgress, StreamingConfig, StreamingService};
+use ltcg_streaming_core::{
+    Actor, ConfigMode, KeyVault, MemoryEgress, StreamingConfig, StreamingService,
+};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -67,7 +72,12 @@ async fn main() -> Result<(), BoxError> {
         .into());
     }
 
-    let mut config = match StreamingConfig::from_env() {
+    let mode = if dev_mode {
+        ConfigMode::Development
+    } else {
+        ConfigMode::Production
+    };
+    let mut config = match StreamingConfig::from_env_in(mode) {
         Ok(config) => config,
         Err(e) if dev_mode => {
             tracing::warn!(error = %e, "development mode: using generated secrets");
@@ -75,7 +85,7 @@ async fn main() -> Result<(), BoxError> {
         }
         Err(e) => return Err(e.into()),
     };
-    if env("NEXT_PUBLIC_APP_URL").is_none() {
+    if dev_mode && env("NEXT_PUBLIC_APP_URL").is_none() {
         config.app_url = format!("http://{bind}");
     }
 
@@ -89,34 +99,34 @@ async fn main() -> Result<(), BoxError> {
         }
         .into()
     });
-    let (egress, local, egress_kind): (Arc<dyn EgressBackend>, Option<LocalEgress>, &str) =
-        match (kind.as_str(), &config.livekit) {
-            ("livekit", Some(livekit)) => (
-                Arc::new(LiveKitEgress::new(LiveKitEgressOptions::from(livekit))?),
-                None,
-                "LiveKit",
-            ),
-            ("livekit", None) => {
-                return Err(
-                    "LTCG_EGRESS=livekit needs LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET"
-                        .into(),
-                )
-            }
-            ("local", _) => {
-                let local = LocalEgress::new(LocalEgressOptions::default());
-                (Arc::new(local.clone()), Some(local), "local ffmpeg")
-            }
-            ("memory", _) => (
-                Arc::new(MemoryEgress::new()),
-                None,
-                "in-process (renders nothing)",
-            ),
-            (other, _) => {
-                return Err(
-                    format!("LTCG_EGRESS must be livekit, local or memory, not {other:?}").into(),
-                )
-            }
-        };
+    let (egress, local, egress_kind): (Arc<dyn EgressBackend>, Option<LocalEgress>, &str) = match (
+        kind.as_str(),
+        &config.livekit,
+    ) {
+        ("livekit", Some(livekit)) => (
+            Arc::new(LiveKitEgress::new(LiveKitEgressOptions::from(livekit))?),
+            None,
+            "LiveKit",
+        ),
+        ("livekit", None) => return Err(
+            "LTCG_EGRESS=livekit needs LIVEKIT_URL (with LIVEKIT_API_KEY and LIVEKIT_API_SECRET)"
+                .into(),
+        ),
+        ("local", _) => {
+            let local = LocalEgress::new(LocalEgressOptions::default());
+            (Arc::new(local.clone()), Some(local), "local ffmpeg")
+        }
+        ("memory", _) => (
+            Arc::new(MemoryEgress::new()),
+            None,
+            "in-process (renders nothing)",
+        ),
+        (other, _) => {
+            return Err(
+                format!("LTCG_EGRESS must be livekit, local or memory, not {other:?}").into(),
+            )
+        }
+    };
     let app_url = config.app_url.clone();
     let service = StreamingService::new(config, store, egress, vault)?;
     if let Some(local) = &local {

@@ -47,7 +47,7 @@ use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
 const KEY_HEX: &str = "6457ed47ba47dc9dccb72b09f27843b717aed4fcb909b4a7472fff3c46733e23";
-const JWT_SECRET: &str = "fuzz-overlay-secret";
+const JWT_SECRET: &str = "fuzz-overlay-secret-0123456789abcdef";
 const API_KEY: &str = "APIfuzz";
 const API_SECRET: &str = "fuzz-livekit-secret-0123456789";
 const INTERNAL_KEY: &str = "internal-key-0123456789";

@@ -83,7 +83,7 @@ impl ApiAuth {
 
     /// Accepts `key` as the API key of agent `agent_id`.
     pub fn with_agent_key(mut self, key: &str, agent_id: &str) -> Result<Self> {
-        crate::session::validate_id("agentId", agent_id)?;
+        crate::session::validate_entity_id("agentId", agent_id)?;
         self.agent_keys
             .push((check_key("agentKey", key)?, agent_id.to_owned()));
         Ok(self)

@@ -28,7 +28,7 @@ impl IntoResponse for ApiError {
         }
         let response = reply(status, code, self.0.to_string());
         match &self.0 {
-            Error::RateLimited { retry_after } => with_retry_after(response, *retry_after),
+            Error::RateLimited { retry_after, .. } => with_retry_after(response, *retry_after),
             _ => response,
         }
     }

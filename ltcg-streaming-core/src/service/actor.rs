@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::session::{validate_id, Entity, StreamSession, StreamType};
+use crate::session::{validate_entity_id, Entity, StreamSession, StreamType};
 
 /// The authenticated caller of a service method. Internal callers may do everything; users
 /// and agents act only for themselves ([`Actor::authorize`], [`Actor::require_internal`]).
@@ -25,13 +25,13 @@ impl Actor {
 
     /// A user, after checking the id.
     pub fn user(id: &str) -> Result<Self> {
-        validate_id("userId", id)?;
+        validate_entity_id("userId", id)?;
         Ok(Actor::User(id.to_owned()))
     }
 
     /// An agent, after checking the id.
     pub fn agent(id: &str) -> Result<Self> {
-        validate_id("agentId", id)?;
+        validate_entity_id("agentId", id)?;
         Ok(Actor::Agent(id.to_owned()))
     }
 

@@ -30,13 +30,14 @@ pub struct RateLimitConfig {
 }
 
 impl Default for RateLimitConfig {
-    /// 120 calls/min (burst 60) per actor; 6 starts/min (burst 3) per entity.
+    /// 600 calls/min (burst 120) per caller; 10 starts/min (burst 5) per streamed entity.
+    /// The table in the core's README explains the choice.
     fn default() -> Self {
         Self {
-            calls_per_minute: 120,
-            call_burst: 60,
-            starts_per_minute: 6,
-            start_burst: 3,
+            calls_per_minute: 600,
+            call_burst: 120,
+            starts_per_minute: 10,
+            start_burst: 5,
         }
     }
 }
@@ -53,23 +54,40 @@ impl RateLimitConfig {
     }
 }
 
+/// One keyed limiter and how its limit reads in an error.
+#[derive(Debug)]
+struct Limiter {
+    keyed: Keyed,
+    /// E.g. `at most 10 starts per minute per stream entity`.
+    limit: String,
+}
+
 /// The live limiters.
 #[derive(Debug)]
 pub(crate) struct RateLimits {
-    calls: Option<Keyed>,
-    starts: Option<Keyed>,
+    calls: Option<Limiter>,
+    starts: Option<Limiter>,
 }
 
-fn limiter(per_minute: u32, burst: u32) -> Option<Keyed> {
+/// A limiter of `per_minute` (`0`: none) with `burst`; `what` is `(one, many, per)`, e.g.
+/// `("call", "calls", "caller")`.
+fn limiter(per_minute: u32, burst: u32, what: (&str, &str, &str)) -> Option<Limiter> {
     let rate = NonZeroU32::new(per_minute)?;
     let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
-    Some(RateLimiter::keyed(
-        Quota::per_minute(rate).allow_burst(burst),
-    ))
+    let (one, many, per) = what;
+    let noun = if per_minute == 1 { one } else { many };
+    Some(Limiter {
+        keyed: RateLimiter::keyed(Quota::per_minute(rate).allow_burst(burst)),
+        limit: format!("at most {per_minute} {noun} per minute per {per}"),
+    })
 }
 
-fn check(limiter: &Option<Keyed>, key: String) -> Result<()> {
-    let Some(limiter) = limiter else {
+fn check(limiter: &Option<Limiter>, key: String) -> Result<()> {
+    let Some(Limiter {
+        keyed: limiter,
+        limit,
+    }) = limiter
+    else {
         return Ok(());
     };
     if limiter.len() > SWEEP_THRESHOLD {
@@ -79,6 +97,7 @@ fn check(limiter: &Option<Keyed>, key: String) -> Result<()> {
     limiter
         .check_key(&key)
         .map_err(|not_until| Error::RateLimited {
+            limit: limit.clone(),
             retry_after: not_until
                 .wait_time_from(DefaultClock::default().now())
                 .max(Duration::from_millis(1)),
@@ -88,8 +107,16 @@ fn check(limiter: &Option<Keyed>, key: String) -> Result<()> {
 impl RateLimits {
     pub(crate) fn new(config: RateLimitConfig) -> Self {
         Self {
-            calls: limiter(config.calls_per_minute, config.call_burst),
-            starts: limiter(config.starts_per_minute, config.start_burst),
+            calls: limiter(
+                config.calls_per_minute,
+                config.call_burst,
+                ("call", "calls", "caller"),
+            ),
+            starts: limiter(
+                config.starts_per_minute,
+                config.start_burst,
+                ("start", "starts", "stream entity"),
+            ),
         }
     }
 
@@ -101,7 +128,8 @@ impl RateLimits {
         }
     }
 
-    /// Counts one stream start for `entity`.
+    /// Counts one stream start for `entity` (a start that reuses the active session is not
+    /// one).
     pub(crate) fn start(&self, entity: &Entity) -> Result<()> {
         check(&self.starts, entity.to_string())
     }
@@ -123,7 +151,7 @@ mod tests {
             limits.call(&user).unwrap();
         }
         match limits.call(&user).unwrap_err() {
-            Error::RateLimited { retry_after } => {
+            Error::RateLimited { retry_after, .. } => {
                 assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_secs(1))
             }
             other => panic!("{other:?}"),

@@ -2,9 +2,11 @@
 //!
 //! Built from a [`StreamingConfig`], a [`SessionStore`], an [`EgressBackend`] and a
 //! [`KeyVault`]. Every call takes an [`Actor`] and enforces these rules: users and agents
-//! touch only their own sessions and credentials, stream keys come only from the request or
-//! the caller's own stored credentials, ciphertexts are decrypted only for internal callers,
-//! and the overlay base URL comes only from configuration.
+//! change, list and configure only their own sessions and credentials; a session's public
+//! status is readable by any authenticated caller, or by its owner only with
+//! [`StatusReads::Owner`]; stream keys come only from the request or the caller's own stored
+//! credentials, ciphertexts are decrypted only for internal callers, and the overlay base
+//! URL comes only from configuration.
 //!
 //! Correctness under retries and races rests on three things: the store's one-active-session
 //! insert, compare-and-swap updates (every state change goes through [`crate::transition`]
@@ -29,6 +31,9 @@ mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 pub use self::actor::Actor;
 pub use self::calls::{ServiceMethod, DEFAULT_RECENT_ACTIVITY, MAX_RECENT_ACTIVITY};
@@ -55,6 +60,19 @@ const MAX_CAS_ATTEMPTS: usize = 32;
 /// Most destinations (primary included) one session may stream to.
 pub const MAX_DESTINATIONS: usize = 5;
 
+/// Who may read a session's status ([`StreamingService::get_status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum StatusReads {
+    /// Any authenticated caller (the product's status route is public). The view holds no
+    /// secret and no stream key.
+    #[default]
+    AnyAuthenticated,
+    /// The session's user or agent, and internal callers; for anyone else the session reads
+    /// as `NOT_FOUND` (its existence is not revealed).
+    Owner,
+}
+
 /// Tunables of the service; `Default` gives production settings.
 #[derive(Debug, Clone)]
 pub struct ServiceOptions {
@@ -71,6 +89,8 @@ pub struct ServiceOptions {
     /// Where callers that are not internal may stream to; default: public addresses plus
     /// the config's `destination_allowlist`.
     pub destination_policy: Option<DestinationPolicy>,
+    /// Who may read a session's status.
+    pub status_reads: StatusReads,
 }
 
 impl Default for ServiceOptions {
@@ -82,6 +102,7 @@ impl Default for ServiceOptions {
             egress_start_timeout: Duration::from_secs(30),
             webhook_verifier: None,
             destination_policy: None,
+            status_reads: StatusReads::default(),
         }
     }
 }
@@ -98,6 +119,7 @@ struct Inner {
     encoding: EncodingSettings,
     egress_start_timeout: Duration,
     destinations: DestinationPolicy,
+    status_reads: StatusReads,
 }
 
 /// The streaming service. Cheap to clone; share one per process.
@@ -159,6 +181,7 @@ impl StreamingService {
                 encoding: options.encoding,
                 egress_start_timeout: options.egress_start_timeout,
                 destinations,
+                status_reads: options.status_reads,
             }),
         })
     }

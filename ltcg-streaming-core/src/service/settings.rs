@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{RateLimitConfig, ServiceOptions};
+use super::{RateLimitConfig, ServiceOptions, StatusReads};
 use crate::egress::{EncodingPreset, EncodingSettings};
 use crate::error::{Error, Result};
 use crate::json;
@@ -27,6 +27,10 @@ pub struct ServiceSettings {
     /// Egress encoding: a preset name (e.g. `"H264_720P_30"`) or explicit settings.
     #[serde(default)]
     pub encoding: Option<EncodingSetting>,
+    /// Who may read a session's status: `"anyAuthenticated"` (default, as the product's
+    /// public status route) or `"owner"`.
+    #[serde(default)]
+    pub status_reads: Option<StatusReads>,
 }
 
 /// `rateLimits`: on, off, or some limits overridden.
@@ -104,6 +108,7 @@ impl ServiceSettings {
         };
         let mut options = ServiceOptions {
             rate_limits,
+            status_reads: self.status_reads.unwrap_or_default(),
             ..ServiceOptions::default()
         };
         if let Some(ms) = self.egress_start_timeout_ms {
@@ -137,6 +142,7 @@ mod tests {
             "rateLimits": {"startsPerMinute": 2},
             "egressStartTimeoutMs": 5000,
             "encoding": "H264_720P_30",
+            "statusReads": "owner",
         }))
         .unwrap()
         .into_options()
@@ -148,6 +154,7 @@ mod tests {
         );
         assert_eq!(o.egress_start_timeout, Duration::from_secs(5));
         assert_eq!(o.encoding.height, 720);
+        assert_eq!(o.status_reads, StatusReads::Owner);
         let off = ServiceSettings::from_json(json!({"rateLimits": false}))
             .unwrap()
             .into_options()
@@ -170,6 +177,10 @@ mod tests {
             "options.egressStartTimeoutMs"
         );
         assert_eq!(field(json!({"encoding": "H264_4K"})), "options.encoding");
+        assert_eq!(
+            field(json!({"statusReads": "everyone"})),
+            "options.statusReads"
+        );
         assert_eq!(field(json!([1])), "options");
     }
 }

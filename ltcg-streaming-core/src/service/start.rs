@@ -63,6 +63,14 @@ impl StreamingService {
             },
             now,
         )?;
+        // Reusing the active session is free: only a start that would create one counts.
+        if let Some(active) = self.inner.store.active_session(&entity).await? {
+            if let Existing::Reuse =
+                self.judge_existing(&active, platform, req.force_restart, now)?
+            {
+                return self.reuse(active, req.lobby_id.as_deref()).await;
+            }
+        }
         self.inner.limits.start(&entity)?;
 
         let mut session = draft;

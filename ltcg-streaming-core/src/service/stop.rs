@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Actor, ListSessionsRequest, SessionList, SessionStatusView, StopStreamRequest,
+    Actor, ListSessionsRequest, SessionList, SessionStatusView, StatusReads, StopStreamRequest,
     StopStreamResponse, StreamingService,
 };
 use crate::error::{Error, Result};
-use crate::session::{Entity, SessionEvent, SessionId, StreamSession, StreamType};
+use crate::session::{end_reason, Entity, SessionEvent, SessionId, StreamSession, StreamType};
 use crate::store::SessionQuery;
 
 impl StreamingService {
@@ -23,6 +23,7 @@ impl StreamingService {
         req: StopStreamRequest,
     ) -> Result<StopStreamResponse> {
         self.inner.limits.call(actor)?;
+        let reason = end_reason::caller_reason(req.reason.as_deref())?;
         let targets: Vec<StreamSession> = match (&req.session_id, &req.agent_id) {
             (Some(id), _) => {
                 let session = self.load(id).await?;
@@ -44,7 +45,6 @@ impl StreamingService {
         if targets.is_empty() {
             return Err(Error::not_found("active session"));
         }
-        let reason = req.reason.unwrap_or_default();
         let mut stopped = Vec::new();
         let mut already = Vec::new();
         let mut stats_by_session = BTreeMap::new();
@@ -86,7 +86,9 @@ impl StreamingService {
         })
     }
 
-    /// The public status of a session (no secrets; any caller).
+    /// The public status of a session (no secrets). Who may read it follows
+    /// [`StatusReads`]: any authenticated caller by default; with [`StatusReads::Owner`]
+    /// another user's or agent's session is `NOT_FOUND`.
     pub async fn get_status(
         &self,
         actor: &Actor,
@@ -94,6 +96,9 @@ impl StreamingService {
     ) -> Result<SessionStatusView> {
         self.inner.limits.call(actor)?;
         let session = self.load(session_id).await?;
+        if self.inner.status_reads == StatusReads::Owner && !actor.may_act_for(&session.entity) {
+            return Err(Error::not_found("session"));
+        }
         Ok(self.view(&session))
     }
 

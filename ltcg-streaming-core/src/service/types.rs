@@ -111,7 +111,7 @@ pub struct StopStreamRequest {
     /// Stop every active session of this agent.
     #[serde(default)]
     pub agent_id: Option<String>,
-    /// Why (a word such as `manual`, the default).
+    /// Why: 1–64 characters of `a-z`, `0-9` and `_` (e.g. `game_over`); default `manual`.
     #[serde(default)]
     pub reason: Option<String>,
 }

@@ -58,8 +58,35 @@ pub struct Transition {
     pub ignored: Option<&'static str>,
 }
 
-/// `endReason` words.
+/// `endReason` words. A caller's stop reason is a word of the same shape
+/// ([`end_reason::caller_reason`]).
 pub mod end_reason {
+    use crate::error::{Error, Result};
+
+    /// Longest caller-given stop reason, in characters.
+    pub const MAX_CALLER_REASON_CHARS: usize = 64;
+
+    /// A caller's stop reason, trimmed: 1–64 characters of `a-z`, `0-9` and `_` (like the
+    /// words below); missing or blank means [`MANUAL`]. Anything else is `INVALID_INPUT`
+    /// naming `reason`, without quoting it.
+    pub fn caller_reason(reason: Option<&str>) -> Result<String> {
+        let reason = reason.map(str::trim).unwrap_or_default();
+        if reason.is_empty() {
+            return Ok(MANUAL.to_owned());
+        }
+        let word = reason.len() <= MAX_CALLER_REASON_CHARS
+            && reason
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !word {
+            return Err(Error::invalid(
+                "reason",
+                "must be a word of at most 64 characters from a-z, 0-9 and '_' (e.g. game_over)",
+            ));
+        }
+        Ok(reason.to_owned())
+    }
+
     /// Stopped by a caller without a reason.
     pub const MANUAL: &str = "manual";
     /// The egress completed.

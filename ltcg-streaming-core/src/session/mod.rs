@@ -13,8 +13,8 @@ pub use self::egress_status::EgressStatus;
 pub use self::machine::{end_reason, transition, SessionEvent, Transition};
 pub(crate) use self::model::random_id;
 pub use self::model::{
-    validate_id, Entity, NewSession, SessionId, SessionStats, SessionStatus, StreamSession,
-    StreamType, DEFAULT_STREAM_TITLE, MAX_ID_LEN, MAX_TITLE_CHARS,
+    validate_entity_id, validate_id, Entity, NewSession, SessionId, SessionStats, SessionStatus,
+    StreamSession, StreamType, DEFAULT_STREAM_TITLE, MAX_ID_LEN, MAX_TITLE_CHARS,
 };
 pub use self::overlay::{
     OverlayConfig, OverlayConfigPatch, PlayerVisualMode, Theme, WebcamPosition, WebcamSize,

@@ -17,9 +17,35 @@ use crate::platform::Platform;
 /// Longest id accepted for sessions, users, agents and lobbies.
 pub const MAX_ID_LEN: usize = 128;
 
-/// Checks an id: 1–128 characters of `[A-Za-z0-9_-]` (URL-safe, so it can travel unescaped
-/// in the overlay URL). The error names `field`.
+/// Checks a session or lobby id: 1–128 characters of `[A-Za-z0-9_-]` (URL-safe, so it can
+/// travel unescaped in the overlay URL). The error names `field`. User and agent ids follow
+/// [`validate_entity_id`].
 pub fn validate_id(field: &str, id: &str) -> Result<()> {
+    check_id(
+        field,
+        id,
+        |b| b == b'_' || b == b'-',
+        "may contain only letters, digits, '_' and '-'",
+    )
+}
+
+/// Checks a user or agent id: 1–128 characters of `A-Z a-z 0-9 _ - . : @ + |`, which
+/// covers the identity formats products issue (`did:privy:…`, e-mail-like `a.b+c@x.com`,
+/// `auth0|…`) and nothing that needs escaping in HTML, JSON or logs (no whitespace, control
+/// characters, quotes or markup). The error names `field` and does not quote the id. Entity
+/// ids never appear in a URL path; in a query string `+`, `:`, `@` and `|` are
+/// percent-encoded like any other reserved character.
+pub fn validate_entity_id(field: &str, id: &str) -> Result<()> {
+    check_id(
+        field,
+        id,
+        |b| matches!(b, b'_' | b'-' | b'.' | b':' | b'@' | b'+' | b'|'),
+        "may contain only letters, digits and '_', '-', '.', ':', '@', '+', '|'",
+    )
+}
+
+/// 1–[`MAX_ID_LEN`] bytes, each an ASCII letter or digit or one `punctuation` allows.
+fn check_id(field: &str, id: &str, punctuation: fn(u8) -> bool, charset: &str) -> Result<()> {
     if id.is_empty() {
         return Err(Error::invalid(field, "is required"));
     }
@@ -31,12 +57,9 @@ pub fn validate_id(field: &str, id: &str) -> Result<()> {
     }
     if !id
         .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        .all(|b| b.is_ascii_alphanumeric() || punctuation(b))
     {
-        return Err(Error::invalid(
-            field,
-            "may contain only letters, digits, '_' and '-'",
-        ));
+        return Err(Error::invalid(field, charset));
     }
     Ok(())
 }
@@ -175,18 +198,18 @@ pub struct Entity {
 }
 
 impl Entity {
-    /// A user, after checking the id (field `userId`).
+    /// A user, after checking the id (field `userId`, see [`validate_entity_id`]).
     pub fn user(id: &str) -> Result<Self> {
-        validate_id("userId", id)?;
+        validate_entity_id("userId", id)?;
         Ok(Self {
             stream_type: StreamType::User,
             entity_id: id.to_owned(),
         })
     }
 
-    /// An agent, after checking the id (field `agentId`).
+    /// An agent, after checking the id (field `agentId`, see [`validate_entity_id`]).
     pub fn agent(id: &str) -> Result<Self> {
-        validate_id("agentId", id)?;
+        validate_entity_id("agentId", id)?;
         Ok(Self {
             stream_type: StreamType::Agent,
             entity_id: id.to_owned(),

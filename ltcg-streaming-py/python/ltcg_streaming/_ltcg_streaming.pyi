@@ -137,11 +137,15 @@ class StreamingConfig:
         start_timeout_seconds: Optional[int] = None,
         max_duration_seconds: Optional[int] = None,
         webhook_leeway_seconds: Optional[int] = None,
-    ) -> Self: ...
+        development: bool = False,
+    ) -> Self:
+        """``app_url`` is required unless ``development`` is true (then it defaults to
+        ``http://localhost:3334``); ``jwt_secret`` needs at least 32 bytes."""
     @staticmethod
-    def from_env(environ: Optional[Mapping[str, str]] = None) -> StreamingConfig:
+    def from_env(environ: Optional[Mapping[str, str]] = None, *, development: bool = False) -> StreamingConfig:
         """Reads ``STREAM_KEY_ENCRYPTION_KEY``, ``STREAMING_JWT_SECRET``, ``LIVEKIT_*``,
-        ``NEXT_PUBLIC_APP_URL``, ... from ``environ`` (default: the process environment)."""
+        ``NEXT_PUBLIC_APP_URL``, ... from ``environ`` (default: the process environment).
+        ``NEXT_PUBLIC_APP_URL`` is required unless ``development`` is true."""
     @property
     def app_url(self) -> str: ...
     @property

@@ -93,6 +93,14 @@ RateLimitSetting = Union[bool, "RateLimitOptions"]
 #: - `error`: Failed (terminal).
 SessionStatus = Literal["initializing", "pending", "live", "ended", "error"]
 
+#: Who may read a session's status (`StreamingService::get_status`).
+#:
+#: - `anyAuthenticated`: Any authenticated caller (the product's status route is public). The view holds no
+#: secret and no stream key.
+#: - `owner`: The session's user or agent, and internal callers; for anyone else the session reads
+#: as `NOT_FOUND` (its existence is not revealed).
+StatusReads = Literal["anyAuthenticated", "owner"]
+
 #: Whose stream it is.
 #:
 #: - `user`: A human user streaming their games.
@@ -667,6 +675,9 @@ class ServiceOptions(TypedDict, total=False):
     encoding: Optional[EncodingSetting]
     #: `true` (or omitted): the default limits; `false`: none; an object: some overridden.
     rate_limits: Optional[RateLimitSetting]
+    #: Who may read a session's status: `"anyAuthenticated"` (default, as the product's
+    #: public status route) or `"owner"`.
+    status_reads: Optional[StatusReads]
 
 
 class SessionList(TypedDict):
@@ -828,7 +839,7 @@ class StopStreamRequest(TypedDict, total=False):
 
     #: Stop every active session of this agent.
     agentId: Optional[str]
-    #: Why (a word such as `manual`, the default).
+    #: Why: 1–64 characters of `a-z`, `0-9` and `_` (e.g. `game_over`); default `manual`.
     reason: Optional[str]
     #: The session to stop.
     sessionId: Optional[str]
@@ -1025,7 +1036,7 @@ class StopStreamFields(TypedDict, total=False):
 
     #: Stop every active session of this agent.
     agent_id: Optional[str]
-    #: Why (a word such as `manual`, the default).
+    #: Why: 1–64 characters of `a-z`, `0-9` and `_` (e.g. `game_over`); default `manual`.
     reason: Optional[str]
     #: The session to stop.
     session_id: Optional[str]
