@@ -661,6 +661,11 @@ export interface ServiceOptions {
   encoding?: EncodingSetting | null
   /** `true` (or omitted): the default limits; `false`: none; an object: some overridden. */
   rateLimits?: RateLimitSetting | null
+  /**
+   * Who may read a session's status: `"anyAuthenticated"` (default, as the product's
+   * public status route) or `"owner"`.
+   */
+  statusReads?: StatusReads | null
 }
 
 /** A page of sessions. */
@@ -821,11 +826,21 @@ export interface StartStreamResponse {
   reused: boolean
 }
 
+/**
+ * Who may read a session's status (`StreamingService::get_status`).
+ *
+ * - `anyAuthenticated`: Any authenticated caller (the product's status route is public). The view holds no
+ * secret and no stream key.
+ * - `owner`: The session's user or agent, and internal callers; for anyone else the session reads
+ * as `NOT_FOUND` (its existence is not revealed).
+ */
+export type StatusReads = 'anyAuthenticated' | 'owner'
+
 /** `POST /api/streaming/stop`. */
 export interface StopStreamRequest {
   /** Stop every active session of this agent. */
   agentId?: string | null
-  /** Why (a word such as `manual`, the default). */
+  /** Why: 1–64 characters of `a-z`, `0-9` and `_` (e.g. `game_over`); default `manual`. */
   reason?: string | null
   /** The session to stop. */
   sessionId?: string | null
@@ -1127,7 +1142,9 @@ export declare class StreamingConfig {
   /**
    * Reads the variables from `env` (e.g. `process.env` or a test object), or from the
    * process environment when omitted. Throws `CONFIG` naming every missing or invalid
-   * variable (`error.variable`), never echoing a value.
+   * variable (`error.variable`), never echoing a value. `development: true` lets
+   * `NEXT_PUBLIC_APP_URL` default to `http://localhost:3334` (the core's
+   * `ConfigMode::Development`); otherwise it is required.
    */
   static fromEnv(env?: Record<string, string | undefined> | null, development?: boolean): StreamingConfig
   /** Base URL of the overlay page (`NEXT_PUBLIC_APP_URL`). */

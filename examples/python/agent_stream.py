@@ -7,7 +7,10 @@ Sessions are kept in a SQLite file (default: ``agent_stream.db`` in the temp dir
 With ``LIVEKIT_URL``, ``LIVEKIT_API_KEY`` and ``LIVEKIT_API_SECRET`` set (and the
 ``STREAM_KEY_ENCRYPTION_KEY``, ``STREAMING_JWT_SECRET``, ``NEXT_PUBLIC_APP_URL`` of your app)
 it drives real LiveKit web egress to ``RTMP_URL`` / ``STREAM_KEY``; otherwise it uses the
-in-process egress, which renders nothing, and plays LiveKit's part itself.
+in-process egress, which renders nothing, and plays LiveKit's part itself. An agent may stream
+only to public addresses unless the configuration is a development one (the demo secrets) or
+``STREAMING_DESTINATION_ALLOWLIST`` names the server (e.g. ``127.0.0.1`` for a local
+nginx-rtmp).
 """
 
 from __future__ import annotations

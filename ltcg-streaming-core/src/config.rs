@@ -11,12 +11,13 @@
 //! | `STREAMING_OVERLAY_TOKEN_TTL_SECS` | overlay token lifetime; default 86400 |
 //! | `STREAMING_START_TIMEOUT_SECS` | how long a start may stay `initializing`/`pending`; default 300 |
 //! | `STREAMING_MAX_DURATION_SECS` | longest live session; default 43200 (12 h) |
-//! | `STREAMING_DESTINATION_ALLOWLIST` | comma-separated hosts, `*.suffixes`, IPs or CIDR networks that callers may stream to although they are internal ([`crate::destination_policy`]); default none |
+//! | `STREAMING_DESTINATION_ALLOWLIST` | comma-separated hosts, `*.suffixes`, IPs or CIDR networks of internal addresses that callers who are not internal may stream to ([`crate::destination_policy`]); default none |
 //!
 //! A missing or invalid variable is reported by name, never by value.
 //!
-//! [`ConfigMode`] is the one place that decides what development relaxes: only the overlay
-//! base URL default. [`StreamingConfig::from_env`] and [`StreamingConfig::from_lookup`] use
+//! [`ConfigMode`] is the one place that decides what development relaxes: the overlay base
+//! URL default, and the destination policy (every caller may stream to internal addresses,
+//! such as a local nginx-rtmp). [`StreamingConfig::from_env`] and [`StreamingConfig::from_lookup`] use
 //! production rules; [`StreamingConfig::new`] builds a development configuration.
 
 use std::time::Duration;
@@ -40,7 +41,8 @@ pub enum ConfigMode {
     /// Every required variable must be set (`NEXT_PUBLIC_APP_URL` included).
     #[default]
     Production,
-    /// A developer's machine: a missing `NEXT_PUBLIC_APP_URL` becomes [`DEFAULT_APP_URL`].
+    /// A developer's machine: a missing `NEXT_PUBLIC_APP_URL` becomes [`DEFAULT_APP_URL`],
+    /// and [`StreamingConfig::destination_policy`] lets every caller stream anywhere.
     Development,
 }
 
@@ -190,6 +192,8 @@ pub struct StreamingConfig {
     /// Internal hosts and networks callers may stream to (see
     /// [`crate::destination_policy`]).
     pub destination_allowlist: Vec<String>,
+    /// The rules this configuration was read with.
+    pub mode: ConfigMode,
 }
 
 impl StreamingConfig {
@@ -217,6 +221,7 @@ impl StreamingConfig {
             max_duration: DEFAULT_MAX_DURATION,
             webhook_leeway_secs: DEFAULT_WEBHOOK_LEEWAY_SECS,
             destination_allowlist: Vec::new(),
+            mode: ConfigMode::Development,
         })
     }
 
@@ -337,11 +342,15 @@ impl StreamingConfig {
             max_duration: Duration::from_secs(max),
             webhook_leeway_secs: DEFAULT_WEBHOOK_LEEWAY_SECS,
             destination_allowlist: allowlist,
+            mode,
         })
     }
 
-    /// The destination policy: public addresses plus the allowlist.
+    /// The destination policy: public addresses plus the allowlist; in development, any.
     pub fn destination_policy(&self) -> Result<DestinationPolicy> {
+        if self.mode == ConfigMode::Development {
+            return Ok(DestinationPolicy::unrestricted());
+        }
         DestinationPolicy::public_only()
             .allow_all(self.destination_allowlist.iter().map(String::as_str))
     }

@@ -15,8 +15,9 @@
 //!
 //! Operators allow their own hosts with [`DestinationPolicy::allow`] (a host name, a
 //! `*.`-suffix, an IP address or a CIDR network; `STREAMING_DESTINATION_ALLOWLIST`).
-//! Internal callers (and development mode, where every caller is internal) are not checked:
-//! the service skips the policy for them.
+//! Internal callers are not checked: the service skips the policy for them. In development
+//! ([`crate::config::ConfigMode::Development`], and the reference server's development mode,
+//! where every caller is internal) the policy is [`DestinationPolicy::unrestricted`].
 //!
 //! A check at start time alone lets DNS rebinding through (a name that answers a public
 //! address first and a private one when the egress connects), so an [`EgressRequest`]
@@ -140,6 +141,7 @@ enum Allowed {
 /// Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct DestinationPolicy {
+    unrestricted: bool,
     allowed: Arc<Vec<Allowed>>,
     resolver: Arc<dyn Resolve>,
 }
@@ -162,8 +164,18 @@ impl DestinationPolicy {
     /// Public addresses only, resolved by the system resolver.
     pub fn public_only() -> Self {
         Self {
+            unrestricted: false,
             allowed: Arc::new(Vec::new()),
             resolver: Arc::new(SystemResolver),
+        }
+    }
+
+    /// Everything allowed, nothing looked up: for development machines
+    /// ([`crate::config::ConfigMode::Development`]), where streams go to local servers.
+    pub fn unrestricted() -> Self {
+        Self {
+            unrestricted: true,
+            ..Self::public_only()
         }
     }
 
@@ -219,6 +231,9 @@ impl DestinationPolicy {
         host: &str,
         port: u16,
     ) -> std::result::Result<CheckedEndpoint, Refusal> {
+        if self.unrestricted {
+            return Ok(CheckedEndpoint { addrs: Vec::new() });
+        }
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         if let Some(ip) = ip_literal(&host) {
             self.check_ip(ip)?;
@@ -248,10 +263,11 @@ impl DestinationPolicy {
 
     /// Checks one address (allowlisted networks pass).
     pub fn check_ip(&self, ip: IpAddr) -> std::result::Result<(), Refusal> {
-        if self
-            .allowed
-            .iter()
-            .any(|a| matches!(a, Allowed::Net(net) if net.contains(&ip)))
+        if self.unrestricted
+            || self
+                .allowed
+                .iter()
+                .any(|a| matches!(a, Allowed::Net(net) if net.contains(&ip)))
         {
             return Ok(());
         }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use ltcg_streaming_core::config::ConfigMode;
 use ltcg_streaming_core::destination_policy::{DestinationPolicy, Refusal};
 use ltcg_streaming_core::service::{
     ConfigurePlatformRequest, CredentialTarget, DestinationInput, RateLimitConfig,
@@ -539,4 +540,36 @@ async fn an_encrypted_key_goes_only_to_the_destination_it_was_stored_with() {
         h.egress.outputs(&egress),
         ["rtmps://live.twitch.tv/app/{liv...nop}"]
     );
+}
+
+#[tokio::test]
+async fn a_development_configuration_lets_every_caller_stream_to_local_servers() {
+    let lookup = |name: &str| match name {
+        "STREAM_KEY_ENCRYPTION_KEY" => Some(KEY_HEX.to_owned()),
+        "STREAMING_JWT_SECRET" => Some("an-overlay-secret-of-at-least-32-bytes".to_owned()),
+        "NEXT_PUBLIC_APP_URL" => Some(APP_URL.to_owned()),
+        _ => None,
+    };
+    let production = StreamingConfig::from_lookup(lookup).unwrap();
+    let development = StreamingConfig::from_lookup_in(ConfigMode::Development, lookup).unwrap();
+    for (config, allowed) in [(production, false), (development, true)] {
+        let mode = config.mode;
+        let egress = Arc::new(MemoryEgress::new());
+        let service = StreamingService::with_options(
+            config,
+            Arc::new(MemoryStore::new()),
+            egress.clone(),
+            Arc::new(ltcg_streaming_core::AesGcmVault::from_hex(KEY_HEX).unwrap()),
+            ServiceOptions {
+                rate_limits: RateLimitConfig::disabled(),
+                ..ServiceOptions::default()
+            },
+        )
+        .unwrap();
+        let result = service
+            .start_stream(&agent(), custom_start("rtmp://127.0.0.1:1935/live"))
+            .await;
+        assert_eq!(result.is_ok(), allowed, "{mode:?}: {result:?}");
+        assert_eq!(egress.started(), u64::from(allowed), "{mode:?}");
+    }
 }

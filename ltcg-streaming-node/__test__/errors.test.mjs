@@ -58,6 +58,14 @@ test('INVALID_INPUT names the field, also deep in a request', async () => {
   )
   assert.equal(bad.field, 'destinations[1].streamKey')
   assert.ok(!bad.message.includes('has space'))
+  // The destination policy: an agent cannot make the egress connect to internal addresses.
+  const internal = await rejectsWith(
+    service.startStream(agent, { platform: 'custom', streamKey: 'live_ok_key', customRtmpUrl: 'rtmp://169.254.169.254/live' }),
+    'INVALID_INPUT',
+  )
+  assert.equal(internal.field, 'customRtmpUrl')
+  assert.match(internal.message, /refused by the destination policy: the host is a link-local address/)
+  assert.ok(!internal.message.includes('169.254'))
   const typed = await rejectsWith(service.startStream(agent, { platform: 'myspace', streamKey: 'k' }), 'INVALID_INPUT')
   assert.equal(typed.field, 'platform')
   const nested = await rejectsWith(service.startStream(agent, { platform: 'twitch', streamKey: 'k', overlayConfig: { theme: 'neon' } }), 'INVALID_INPUT')

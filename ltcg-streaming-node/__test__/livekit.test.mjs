@@ -96,14 +96,14 @@ test('a stream through LiveKitEgress: StartWebEgress, UpdateStream, ListEgress, 
   const started = await service.startStream(agent, {
     platform: 'twitch',
     streamKey: 'live_lk_key_0001',
-    destinations: [{ platform: 'custom', streamKey: 'k2', customRtmpUrl: 'rtmp://ingest.example/live' }],
+    destinations: [{ platform: 'custom', streamKey: 'k2', customRtmpUrl: 'rtmp://203.0.113.10/live' }],
   })
   assert.equal(started.status, 'pending')
   const start = server.calls.find((c) => c.method === 'StartWebEgress').request
   assert.equal(start.url, started.overlayUrl)
   assert.deepEqual(start.streamOutputs[0].urls, [
     'rtmps://live.twitch.tv/app/live_lk_key_0001',
-    'rtmp://ingest.example/live/k2',
+    'rtmp://203.0.113.10/live/k2',
   ])
 
   const status = await service.getStatus(agent, started.sessionId)
@@ -115,7 +115,7 @@ test('a stream through LiveKitEgress: StartWebEgress, UpdateStream, ListEgress, 
   })
   const update = server.calls.find((c) => c.method === 'UpdateStream').request
   assert.deepEqual(update.addOutputUrls, ['rtmps://a.rtmps.youtube.com:443/live2/yt-lk'])
-  assert.deepEqual(update.removeOutputUrls, ['rtmp://ingest.example/live/k2'])
+  assert.deepEqual(update.removeOutputUrls, ['rtmp://203.0.113.10/live/k2'])
 
   const report = await service.reconcile(Actor.internal())
   assert.deepEqual(report.stoppedEgresses, [])

@@ -65,7 +65,7 @@ async function collect() {
   add('OverlaySnapshot', await service.overlaySnapshot(started.sessionId, token))
   add('StopStreamResponse', await service.stopStream(agent, {}))
   add('SessionStatusView', await service.getStatus(agent, started.sessionId))
-  add('PlatformConfigView', await service.configurePlatform(agent, { platform: 'custom', streamKey: 'k', customRtmpUrl: 'rtmp://h/app', autoStart: true }))
+  add('PlatformConfigView', await service.configurePlatform(agent, { platform: 'custom', streamKey: 'k', customRtmpUrl: 'rtmp://203.0.113.10/app', autoStart: true }))
   const autoStarted = await service.onGameStarted(Actor.internal(), 'agent_types', 'lobby_1')
   add('AutoStartOutcome', autoStarted)
   egress.setStatus(await egressOf(store, autoStarted.sessionId), 'EGRESS_COMPLETE')

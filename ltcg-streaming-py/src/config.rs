@@ -17,7 +17,8 @@ pub(crate) struct PyStreamingConfig {
 impl PyStreamingConfig {
     /// Arguments stand for the environment variables of `from_env` and are checked the same
     /// way; errors name those variables. `development=True` lets `app_url` default to
-    /// `http://localhost:3334` (the core's `ConfigMode::Development`).
+    /// `http://localhost:3334` and lets every caller stream to internal addresses (the core's
+    /// `ConfigMode::Development`).
     #[new]
     #[pyo3(signature = (
         encryption_key,
@@ -32,6 +33,7 @@ impl PyStreamingConfig {
         start_timeout_seconds=None,
         max_duration_seconds=None,
         webhook_leeway_seconds=None,
+        destination_allowlist=None,
         development=false,
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -47,6 +49,7 @@ impl PyStreamingConfig {
         start_timeout_seconds: Option<u64>,
         max_duration_seconds: Option<u64>,
         webhook_leeway_seconds: Option<u64>,
+        destination_allowlist: Option<Vec<String>>,
         development: bool,
     ) -> PyResult<Self> {
         let vars: HashMap<&str, Option<String>> = HashMap::from([
@@ -57,6 +60,10 @@ impl PyStreamingConfig {
                 previous_encryption_keys.map(|keys| keys.join(",")),
             ),
             ("NEXT_PUBLIC_APP_URL", app_url),
+            (
+                "STREAMING_DESTINATION_ALLOWLIST",
+                destination_allowlist.map(|rules| rules.join(",")),
+            ),
             ("LIVEKIT_URL", livekit_url),
             ("LIVEKIT_API_KEY", livekit_api_key),
             ("LIVEKIT_API_SECRET", livekit_api_secret),

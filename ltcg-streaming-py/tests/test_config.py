@@ -57,7 +57,7 @@ def test_problems_name_every_variable_without_its_value() -> None:
         StreamingConfig(KEY_HEX, JWT_SECRET, app_url="ftp://x")
     assert bad_url.value.var == "NEXT_PUBLIC_APP_URL"
     with pytest.raises(ConfigError) as partial:
-        StreamingConfig(KEY_HEX, JWT_SECRET, livekit_url="wss://x.livekit.cloud")
+        StreamingConfig(KEY_HEX, JWT_SECRET, app_url="https://lunchtable.cards", livekit_url="wss://x.livekit.cloud")
     assert partial.value.var == "LIVEKIT_API_KEY, LIVEKIT_API_SECRET"
 
 

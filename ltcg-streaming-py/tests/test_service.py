@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Literal, Callable
 
 import pytest
 
@@ -35,7 +35,7 @@ async def test_an_agent_streams_a_game_end_to_end(
 ) -> None:
     started = await service.start_stream(
         AGENT,
-        {"platform": "custom", "customRtmpUrl": "rtmp://127.0.0.1:1935/live"},
+        {"platform": "custom", "customRtmpUrl": "rtmp://203.0.113.10:1935/live"},
         stream_key=STREAM_KEY,
         stream_title="Blaze plays",
         lobby_id="lobby_1",
@@ -44,7 +44,7 @@ async def test_an_agent_streams_a_game_end_to_end(
     sid = started["sessionId"]
     assert started["overlayUrl"].startswith(f"{APP_URL}/stream/overlay?sessionId={sid}&token=")
     [running] = await egress.list_active()
-    assert egress.outputs(running["egressId"]) == ["rtmp://127.0.0.1:1935/live/{liv...nop}"]
+    assert egress.outputs(running["egressId"]) == ["rtmp://203.0.113.10:1935/live/{liv...nop}"]
     egress.set_status(running["egressId"], "EGRESS_ACTIVE")
     report = await service.reconcile(Actor.internal())
     assert report["caughtUp"] == [sid]
@@ -133,6 +133,12 @@ async def test_requests_are_checked_by_the_core(service: StreamingService) -> No
         ({"platform": "twitch", "streamKey": "k", "streamTitel": "typo"}, "streamTitel"),
         ({"platform": "twitch", "streamKey": "k", "baseUrl": "https://evil.test"}, "baseUrl"),
         ({"platform": "twitch", "streamKey": "k", "forceRestart": "sk_live_secret"}, "forceRestart"),
+        # The destination policy: an agent cannot make the egress connect to internal addresses.
+        ({"platform": "custom", "streamKey": "k", "customRtmpUrl": "rtmp://2130706433:1935/live"}, "customRtmpUrl"),
+        (
+            {"platform": "twitch", "streamKey": "k", "destinations": [{"platform": "custom", "streamKey": "k2", "customRtmpUrl": "rtmp://[::1]/live"}]},
+            "destinations[0].customRtmpUrl",
+        ),
     ]
     for request, field in cases:
         with pytest.raises(InvalidInputError) as caught:
@@ -223,12 +229,26 @@ def test_calls_need_a_running_event_loop(service: StreamingService) -> None:
 
 async def test_status_reads_open_by_default_and_owner_only_on_request(config: StreamingConfig) -> None:
     other = Actor.agent("agent_other")
-    for status_reads, others_see_it in ((None, True), ("owner", False)):
-        options = {} if status_reads is None else {"status_reads": status_reads}
-        service = StreamingService(config, MemoryStore(), MemoryEgress(), rate_limits=False, **options)
+    cases: list[tuple[Literal["owner"] | None, bool]] = [(None, True), ("owner", False)]
+    for status_reads, others_see_it in cases:
+        service = StreamingService(config, MemoryStore(), MemoryEgress(), rate_limits=False, status_reads=status_reads)
         started = await service.start_stream(Actor.agent("did:privy:abc123"), platform="twitch", stream_key=STREAM_KEY)
         if others_see_it:
             assert (await service.get_status(other, started["sessionId"]))["sessionId"] == started["sessionId"]
         else:
             with pytest.raises(NotFoundError):
                 await service.get_status(other, started["sessionId"])
+
+
+async def test_the_operator_allowlist_admits_a_local_ingest_server() -> None:
+    config = StreamingConfig(KEY_HEX, JWT_SECRET, app_url=APP_URL, destination_allowlist=["127.0.0.1"])
+    service = StreamingService(config, MemoryStore(), MemoryEgress(), rate_limits=False)
+    started = await service.start_stream(
+        AGENT, platform="custom", stream_key=STREAM_KEY, custom_rtmp_url="rtmp://127.0.0.1:1935/live"
+    )
+    assert not started["reused"]
+    with pytest.raises(InvalidInputError) as caught:
+        await service.start_stream(
+            Actor.agent("agent_other"), platform="custom", stream_key=STREAM_KEY, custom_rtmp_url="rtmp://10.0.0.1/live"
+        )
+    assert caught.value.field == "customRtmpUrl"

@@ -137,10 +137,14 @@ class StreamingConfig:
         start_timeout_seconds: Optional[int] = None,
         max_duration_seconds: Optional[int] = None,
         webhook_leeway_seconds: Optional[int] = None,
+        destination_allowlist: Optional[list[str]] = None,
         development: bool = False,
     ) -> Self:
         """``app_url`` is required unless ``development`` is true (then it defaults to
-        ``http://localhost:3334``); ``jwt_secret`` needs at least 32 bytes."""
+        ``http://localhost:3334``, and every caller may stream to internal addresses);
+        ``jwt_secret`` needs at least 32 bytes. ``destination_allowlist``: internal hosts,
+        ``*.suffixes``, IPs or CIDR networks that users and agents may stream to
+        (``STREAMING_DESTINATION_ALLOWLIST``)."""
     @staticmethod
     def from_env(environ: Optional[Mapping[str, str]] = None, *, development: bool = False) -> StreamingConfig:
         """Reads ``STREAM_KEY_ENCRYPTION_KEY``, ``STREAMING_JWT_SECRET``, ``LIVEKIT_*``,
