@@ -210,6 +210,25 @@ async fn data_survives_closing_and_reopening_the_file() {
     store.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_another_process_holds_locked_for_a_moment_still_opens() {
+    // The process being replaced still holds a lock while the new one starts.
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("busy.db");
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder
+        .execute_batch("CREATE TABLE t (x); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);")
+        .unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        holder.execute_batch("COMMIT").unwrap();
+    });
+    let store = SqliteStore::open(&path).await;
+    release.join().unwrap();
+    let store = store.expect("opened once the lock was released");
+    assert!(store.get_session(&SessionId::generate()).await.unwrap().is_none());
+}
+
 #[tokio::test]
 async fn migrations_are_idempotent() {
     let dir = tempfile::tempdir().unwrap();

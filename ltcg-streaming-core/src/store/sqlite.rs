@@ -98,17 +98,27 @@ impl SqliteStore {
     /// the schema. The parent directory must exist.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_owned();
-        let opened = {
-            let path = path.clone();
-            tokio::task::spawn_blocking(move || connect(&path))
-                .await
-                .map_err(|_| store_error_msg("could not open the SQLite database".into()))?
+        // Another process (the one this one replaces, say) may hold a lock for a moment.
+        let mut backoff = Backoff::new();
+        let conn = loop {
+            let opened = {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || connect(&path))
+                    .await
+                    .map_err(|_| store_error_msg("could not open the SQLite database".into()))?
+            };
+            match opened {
+                Ok(conn) => break conn,
+                Err(e) => {
+                    if !backoff.wait_to_retry(&e).await {
+                        return Err(store_error("open the SQLite database", e));
+                    }
+                }
+            }
         };
         let store = Self {
             inner: Arc::new(Inner {
-                conn: Mutex::new(Some(
-                    opened.map_err(|e| store_error("open the SQLite database", e))?,
-                )),
+                conn: Mutex::new(Some(conn)),
                 path,
             }),
         };
@@ -143,8 +153,7 @@ impl SqliteStore {
         what: &str,
         mut op: impl FnMut(&mut Connection) -> rusqlite::Result<T>,
     ) -> Result<T> {
-        let deadline = Instant::now() + BUSY_TIMEOUT;
-        let mut pause = Duration::from_millis(1);
+        let mut backoff = Backoff::new();
         loop {
             let result = {
                 let mut guard = self.lock();
@@ -156,11 +165,12 @@ impl SqliteStore {
                 op(conn)
             };
             match result {
-                Err(e) if is_busy(&e) && Instant::now() < deadline => {
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(MAX_BUSY_PAUSE);
+                Ok(value) => return Ok(value),
+                Err(e) => {
+                    if !backoff.wait_to_retry(&e).await {
+                        return Err(store_error(what, e));
+                    }
                 }
-                other => return other.map_err(|e| store_error(what, e)),
             }
         }
     }
@@ -301,6 +311,33 @@ fn missing(conn: &Connection, id: &str) -> rusqlite::Result<Missed> {
     } else {
         Missed::NotFound
     })
+}
+
+/// Pauses between attempts at a busy database: 1 ms, doubling up to [`MAX_BUSY_PAUSE`], for
+/// [`BUSY_TIMEOUT`] in all.
+struct Backoff {
+    deadline: Instant,
+    pause: Duration,
+}
+
+impl Backoff {
+    fn new() -> Self {
+        Self {
+            deadline: Instant::now() + BUSY_TIMEOUT,
+            pause: Duration::from_millis(1),
+        }
+    }
+
+    /// After `err`: waits and says `true` when it is worth another attempt (the database
+    /// was busy and time is left), else `false` at once.
+    async fn wait_to_retry(&mut self, err: &rusqlite::Error) -> bool {
+        if !is_busy(err) || Instant::now() >= self.deadline {
+            return false;
+        }
+        tokio::time::sleep(self.pause).await;
+        self.pause = (self.pause * 2).min(MAX_BUSY_PAUSE);
+        true
+    }
 }
 
 /// Whether `err` means "locked by another connection: try again later".
