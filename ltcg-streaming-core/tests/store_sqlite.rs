@@ -226,7 +226,11 @@ async fn a_file_another_process_holds_locked_for_a_moment_still_opens() {
     let store = SqliteStore::open(&path).await;
     release.join().unwrap();
     let store = store.expect("opened once the lock was released");
-    assert!(store.get_session(&SessionId::generate()).await.unwrap().is_none());
+    assert!(store
+        .get_session(&SessionId::generate())
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
