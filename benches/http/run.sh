@@ -22,7 +22,7 @@ lk_key=APIbenchLiveKit
 lk_secret=bench-livekit-secret-0123456789abcdef
 LTCG_BIND=127.0.0.1:$port LTCG_DATABASE=$work/bench.db LTCG_INTERNAL_KEY=$key LTCG_EGRESS=memory \
   STREAM_KEY_ENCRYPTION_KEY=$(printf '42%.0s' {1..32}) STREAMING_JWT_SECRET=bench-overlay-secret-0123456789abcdef \
-  LIVEKIT_URL=ws://127.0.0.1:9 LIVEKIT_API_KEY=$lk_key LIVEKIT_API_SECRET=$lk_secret RUST_LOG=warn \
+  NEXT_PUBLIC_APP_URL=http://127.0.0.1:$port LIVEKIT_API_KEY=$lk_key LIVEKIT_API_SECRET=$lk_secret RUST_LOG=warn \
   target/release/ltcg-streaming-server >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
