@@ -79,6 +79,28 @@ fn harness_with(policy: DestinationPolicy) -> Harness {
     Harness { service, ..h }
 }
 
+/// The error of agent `a1`'s start to the custom server `url`, which must fail.
+async fn refused_start(h: &Harness, url: &str) -> Error {
+    h.service
+        .start_stream(&agent(), custom_start(url))
+        .await
+        .expect_err(url)
+}
+
+/// Stops session `id` as `actor`.
+async fn stop(h: &Harness, actor: &Actor, id: ltcg_streaming_core::SessionId) {
+    h.service
+        .stop_stream(
+            actor,
+            ltcg_streaming_core::service::StopStreamRequest {
+                session_id: Some(id),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+}
+
 async fn assert_nothing_written(h: &Harness) {
     let sessions = h.store.list_sessions(&SessionQuery::default()).await;
     assert!(sessions.unwrap().sessions.is_empty());
@@ -104,11 +126,7 @@ fn assert_refused(err: Error, field: &str, why: &str, url: &str) {
 async fn an_agent_cannot_stream_to_internal_addresses_in_any_form() {
     let h = Harness::new();
     for url in INTERNAL_URLS {
-        let err = h
-            .service
-            .start_stream(&agent(), custom_start(url))
-            .await
-            .unwrap_err();
+        let err = refused_start(&h, url).await;
         assert_refused(
             err,
             "customRtmpUrl",
@@ -278,11 +296,7 @@ async fn names_are_checked_by_every_address_they_resolve_to() {
         ("rtmp://mapped.example.com/live", "a private address"),
         ("rtmp://unknown.example.org/live", "could not be resolved"),
     ] {
-        let err = h
-            .service
-            .start_stream(&agent(), custom_start(url))
-            .await
-            .unwrap_err();
+        let err = refused_start(&h, url).await;
         assert_refused(err, "customRtmpUrl", why, url);
     }
     assert_nothing_written(&h).await;
@@ -338,16 +352,7 @@ async fn the_operator_allowlist_admits_its_own_hosts_only() {
             )
             .await
             .unwrap_or_else(|e| panic!("{url}: {e}"));
-        h.service
-            .stop_stream(
-                &agent(),
-                ltcg_streaming_core::service::StopStreamRequest {
-                    session_id: Some(started.session_id),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        stop(&h, &agent(), started.session_id).await;
         assert_eq!(h.egress.started(), i as u64 + 1);
     }
     for url in [
@@ -355,11 +360,7 @@ async fn the_operator_allowlist_admits_its_own_hosts_only() {
         "rtmp://studio.lan/live",
         "rtmp://[fd00::6]/live",
     ] {
-        let err = h
-            .service
-            .start_stream(&agent(), custom_start(url))
-            .await
-            .unwrap_err();
+        let err = refused_start(&h, url).await;
         assert_refused(
             err,
             "customRtmpUrl",
@@ -515,16 +516,7 @@ async fn an_encrypted_key_goes_only_to_the_destination_it_was_stored_with() {
         h.egress.outputs(&egress),
         ["rtmp://ingest.example.com/live/{ret...y-1}"]
     );
-    h.service
-        .stop_stream(
-            &Actor::Internal,
-            ltcg_streaming_core::service::StopStreamRequest {
-                session_id: Some(started.session_id),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    stop(&h, &Actor::Internal, started.session_id).await;
 
     // Without a URL, a ciphertext goes to its platform's own ingest.
     let started = h

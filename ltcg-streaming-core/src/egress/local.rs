@@ -506,25 +506,12 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
-    use crate::egress::EncodingSettings;
-    use crate::session::SessionId;
     use crate::store::{MemoryStore, SessionStore};
 
     /// A stand-in for ffmpeg: many progress lines with frames, then a clean exit.
     const FAKE_FFMPEG: &str = "#!/bin/sh\n\
         i=1; while [ $i -le 50 ]; do echo frame=$i; echo progress=continue; i=$((i+1)); done\n\
         sleep 0.5\n";
-
-    fn request() -> EgressRequest {
-        EgressRequest {
-            session_id: SessionId::generate(),
-            title: "Test stream".into(),
-            page_url: SecretString::from("https://app.test/overlay"),
-            outputs: vec![SecretString::from("rtmp://127.0.0.1/live/k")],
-            encoding: EncodingSettings::default(),
-            destination_policy: None,
-        }
-    }
 
     async fn next(events: &mut broadcast::Receiver<EgressEvent>) -> EgressEvent {
         tokio::time::timeout(Duration::from_secs(10), events.recv())
@@ -541,7 +528,7 @@ mod tests {
             work_dir: std::env::temp_dir(),
         });
         let mut events = local.events();
-        local.start(&request()).await.unwrap();
+        local.start(&crate::egress::test_request()).await.unwrap();
         let mut seen = vec![next(&mut events).await];
         while !seen.last().and_then(|e| e.status).unwrap().is_terminal() {
             seen.push(next(&mut events).await);

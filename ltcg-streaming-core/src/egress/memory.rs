@@ -148,18 +148,9 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
-    use crate::egress::EncodingSettings;
-    use crate::session::SessionId;
 
     async fn start_some(egress: &MemoryEgress) -> HashSet<String> {
-        let request = EgressRequest {
-            session_id: SessionId::generate(),
-            title: "Test stream".into(),
-            page_url: SecretString::from("https://app.test/overlay"),
-            outputs: vec![SecretString::from("rtmp://127.0.0.1/live/k")],
-            encoding: EncodingSettings::default(),
-            destination_policy: None,
-        };
+        let request = crate::egress::test_request();
         let mut ids = HashSet::new();
         for _ in 0..5 {
             ids.insert(egress.start(&request).await.unwrap());

@@ -149,3 +149,16 @@ impl<T: EgressBackend + ?Sized> EgressBackend for std::sync::Arc<T> {
         (**self).list_active().await
     }
 }
+
+/// A one-output request for the backends' unit tests.
+#[cfg(test)]
+pub(crate) fn test_request() -> EgressRequest {
+    EgressRequest {
+        session_id: crate::session::SessionId::generate(),
+        title: "Test stream".into(),
+        page_url: SecretString::from("https://app.test/overlay"),
+        outputs: vec![SecretString::from("rtmp://127.0.0.1/live/k")],
+        encoding: EncodingSettings::default(),
+        destination_policy: None,
+    }
+}
