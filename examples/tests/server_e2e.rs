@@ -1,4 +1,4 @@
-//! The reference server end to end, as a process: the seed's API over HTTP, `LocalEgress`
+//! The reference server end to end, as a process: the seed's API over HTTP, `TestPatternEgress`
 //! pushing a real stream into nginx-rtmp on 127.0.0.1 (read back with `ffprobe`), sessions
 //! surviving a restart, graceful shutdown, and the overlay rendered by headless Chromium.
 //!

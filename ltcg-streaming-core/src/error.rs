@@ -83,6 +83,14 @@ pub enum Error {
         /// What failed, with URLs redacted.
         message: String,
     },
+    /// The egress has no room for another stream now (every render slot is taken):
+    /// nothing was started, and the same call may succeed once a stream ends. Its code is
+    /// `EGRESS`, retryable.
+    #[error("egress at capacity: {message}")]
+    EgressBusy {
+        /// How many streams run and the limit.
+        message: String,
+    },
     /// The session store failed.
     #[error("store error: {message}")]
     Store {
@@ -221,7 +229,9 @@ impl Error {
             Error::Conflict { .. } => ErrorCode::Conflict,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
             Error::Crypto { .. } => ErrorCode::Crypto,
-            Error::Egress { .. } | Error::EgressUnreachable { .. } => ErrorCode::Egress,
+            Error::Egress { .. } | Error::EgressUnreachable { .. } | Error::EgressBusy { .. } => {
+                ErrorCode::Egress
+            }
             Error::Store { .. } => ErrorCode::Store,
             Error::Config { .. } => ErrorCode::Config,
             Error::External { .. } => ErrorCode::External,
@@ -231,9 +241,10 @@ impl Error {
     /// Whether repeating the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::RateLimited { .. } | Error::Store { .. } | Error::EgressUnreachable { .. } => {
-                true
-            }
+            Error::RateLimited { .. }
+            | Error::Store { .. }
+            | Error::EgressUnreachable { .. }
+            | Error::EgressBusy { .. } => true,
             Error::Egress { retryable, .. } => *retryable,
             _ => false,
         }
@@ -241,9 +252,14 @@ impl Error {
 
     /// For an egress `start` that failed: whether an egress may exist all the same (a
     /// timeout, a 5xx, an answer lost on the way), so the outcome is uncertain. `false`
-    /// when the backend refused, or was never reached ([`Error::EgressUnreachable`]).
+    /// when the backend refused, was never reached ([`Error::EgressUnreachable`]) or had
+    /// no capacity ([`Error::EgressBusy`]).
     pub fn egress_may_exist(&self) -> bool {
-        self.is_retryable() && !matches!(self, Error::EgressUnreachable { .. })
+        self.is_retryable()
+            && !matches!(
+                self,
+                Error::EgressUnreachable { .. } | Error::EgressBusy { .. }
+            )
     }
 
     /// An [`Error::InvalidInput`] for `field`.

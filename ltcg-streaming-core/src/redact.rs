@@ -73,6 +73,23 @@ pub fn redact_url(url: &str) -> String {
     out
 }
 
+/// Redacts a web page URL (such as the overlay URL, whose query holds its access token)
+/// for messages: the scheme, host and path are kept, a query or fragment becomes `{...}`.
+///
+/// ```
+/// use ltcg_streaming_core::redact::redact_page_url;
+/// assert_eq!(
+///     redact_page_url("https://app.example/stream/overlay?sessionId=s1&token=abc"),
+///     "https://app.example/stream/overlay?{...}"
+/// );
+/// ```
+pub fn redact_page_url(url: &str) -> String {
+    match url.find(['?', '#']) {
+        Some(i) => format!("{}{}{{...}}", &url[..i], &url[i..=i]),
+        None => url.to_owned(),
+    }
+}
+
 /// Redacts every `rtmp://` / `rtmps://` URL (scheme in any case) inside free text, such as
 /// an error message from LiveKit, with [`redact_url`]. A URL runs to the next whitespace,
 /// control character, quote, backtick, `<` or `>`; trailing `.`, `,`, `;`, `:`, `!`, `)`

@@ -8,6 +8,8 @@
 //! - [`http`]: the HTTP router in process: API keys, requests, replies and the error
 //!   contract.
 //! - [`livekit_twirp`]: an in-process fake of LiveKit's `livekit.Egress` Twirp service.
+//! - [`media`]: what an RTMP server received, read back: frames, codecs, frame rate,
+//!   loudness, OCR, pixels.
 //! - [`nginx_rtmp`]: a private nginx-rtmp on 127.0.0.1, `ffprobe`, free ports, and the rule
 //!   for tools that are missing (skip locally, fail in CI).
 //! - [`server`]: the reference server as a child process, with a scan for leaked secrets.
@@ -16,5 +18,6 @@ pub mod dns;
 pub mod harness;
 pub mod http;
 pub mod livekit_twirp;
+pub mod media;
 pub mod nginx_rtmp;
 pub mod server;

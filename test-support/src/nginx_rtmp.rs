@@ -29,7 +29,7 @@ pub fn have(program: &str) -> bool {
         .is_ok()
 }
 
-/// A running nginx-rtmp with one `live` application; stopped when dropped.
+/// A running nginx-rtmp with two applications, `live` and `backup`; stopped when dropped.
 #[derive(Debug)]
 pub struct NginxRtmp {
     child: Child,
@@ -48,7 +48,7 @@ impl NginxRtmp {
         let port = free_port();
         let dir = tempfile::tempdir().unwrap();
         let conf = format!(
-            "load_module {MODULE};\ndaemon off;\nmaster_process off;\nerror_log {dir}/error.log;\npid {dir}/nginx.pid;\nevents {{ worker_connections 64; }}\nrtmp {{ server {{ listen 127.0.0.1:{port}; application live {{ live on; record off; }} }} }}\n",
+            "load_module {MODULE};\ndaemon off;\nmaster_process off;\nerror_log {dir}/error.log;\npid {dir}/nginx.pid;\nevents {{ worker_connections 64; }}\nrtmp {{ server {{ listen 127.0.0.1:{port}; application live {{ live on; record off; }} application backup {{ live on; record off; }} }} }}\n",
             dir = dir.path().display()
         );
         let conf_path: PathBuf = dir.path().join("nginx.conf");

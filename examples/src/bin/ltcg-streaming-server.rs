@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ltcg_streaming_core::egress::{
-    EgressBackend, LiveKitEgress, LiveKitEgressOptions, LocalEgress, LocalEgressOptions,
+    EgressBackend, LiveKitEgress, LiveKitEgressOptions, TestPatternEgress, TestPatternEgressOptions,
 };
 use ltcg_streaming_core::http::{router_with, ApiAuth, RouterOptions, REQUEST_TIMEOUT};
 use ltcg_streaming_core::store::SqliteStore;
@@ -99,7 +99,7 @@ async fn main() -> Result<(), BoxError> {
         }
         .into()
     });
-    let (egress, local, egress_kind): (Arc<dyn EgressBackend>, Option<LocalEgress>, &str) = match (
+    let (egress, local, egress_kind): (Arc<dyn EgressBackend>, Option<TestPatternEgress>, &str) = match (
         kind.as_str(),
         &config.livekit,
     ) {
@@ -113,7 +113,7 @@ async fn main() -> Result<(), BoxError> {
                 .into(),
         ),
         ("local", _) => {
-            let local = LocalEgress::new(LocalEgressOptions::default());
+            let local = TestPatternEgress::new(TestPatternEgressOptions::default());
             (Arc::new(local.clone()), Some(local), "local ffmpeg")
         }
         ("memory", _) => (

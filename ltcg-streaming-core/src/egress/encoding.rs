@@ -8,11 +8,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[allow(non_camel_case_types)]
 pub enum EncodingPreset {
+    /// 960x540, 30 fps, 1500 kbps: small, for tests and previews (not a LiveKit preset).
+    H264_540P_30,
     /// 1280x720, 30 fps, 3000 kbps.
     H264_720P_30,
     /// 1280x720, 60 fps, 4500 kbps.
     H264_720P_60,
-    /// 1920x1080, 30 fps, 4500 kbps (the default).
+    /// 1920x1080, 30 fps, 4500 kbps (the default, as LiveKit's web egress default).
     H264_1080P_30,
     /// 1920x1080, 60 fps, 6000 kbps.
     H264_1080P_60,
@@ -51,6 +53,7 @@ impl EncodingSettings {
     /// The settings of a preset, with a 2 s key-frame interval and 128 kbps audio.
     pub fn preset(preset: EncodingPreset) -> Self {
         let (width, height, framerate, video_bitrate_kbps) = match preset {
+            EncodingPreset::H264_540P_30 => (960, 540, 30, 1500),
             EncodingPreset::H264_720P_30 => (1280, 720, 30, 3000),
             EncodingPreset::H264_720P_60 => (1280, 720, 60, 4500),
             EncodingPreset::H264_1080P_30 => (1920, 1080, 30, 4500),

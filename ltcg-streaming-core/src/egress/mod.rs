@@ -1,8 +1,10 @@
 //! Egress backends: what renders the overlay page and pushes it to the RTMP outputs.
 //!
 //! [`EgressBackend`] is an object-safe async trait. Backends: [`LiveKitEgress`] (feature
-//! `livekit`, LiveKit web egress through `livekit-api`) and [`MemoryEgress`] (in process,
-//! for development and tests; it renders nothing).
+//! `livekit`, LiveKit web egress through `livekit-api`), [`BrowserEgress`] (feature
+//! `browser`: the overlay page in Chromium on this machine, encoded by ffmpeg),
+//! [`TestPatternEgress`] (feature `local-egress`: an ffmpeg test pattern, no page) and
+//! [`MemoryEgress`] (in process, for development and tests; it renders nothing).
 //!
 //! Error contract, which the service relies on:
 //! - `start`: [`crate::Error::Egress`] with `retryable: false` means nothing was started;
@@ -12,14 +14,20 @@
 //!   may succeed. Starts are never retried automatically.
 //! - `stop` is idempotent: an egress that is unknown or already finished is `Ok`.
 
+#[cfg(feature = "browser")]
+mod browser;
 mod encoding;
 #[cfg(feature = "livekit")]
 mod livekit;
 #[cfg(feature = "local-egress")]
-mod local;
-#[cfg(feature = "local-egress")]
 mod local_failure;
+#[cfg(feature = "local-egress")]
+mod local_run;
 mod memory;
+#[cfg(feature = "local-egress")]
+mod relay;
+#[cfg(feature = "local-egress")]
+mod test_pattern;
 
 use std::fmt::Debug;
 
@@ -27,12 +35,16 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+#[cfg(feature = "browser")]
+pub use self::browser::{
+    BrowserEgress, BrowserEgressOptions, Reaped, END_RECORDING, START_RECORDING,
+};
 pub use self::encoding::{EncodingPreset, EncodingSettings};
 #[cfg(feature = "livekit")]
 pub use self::livekit::{LiveKitEgress, LiveKitEgressOptions};
-#[cfg(feature = "local-egress")]
-pub use self::local::{LocalEgress, LocalEgressOptions};
 pub use self::memory::MemoryEgress;
+#[cfg(feature = "local-egress")]
+pub use self::test_pattern::{TestPatternEgress, TestPatternEgressOptions};
 use crate::destination_policy::DestinationPolicy;
 use crate::error::Result;
 pub use crate::overlay_url::session_id_in_url;
@@ -105,6 +117,24 @@ impl From<EgressSummary> for EgressSummaryJson {
     }
 }
 
+/// A still picture of what an egress streams.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Thumbnail {
+    /// The picture, JPEG.
+    pub jpeg: Vec<u8>,
+    /// When it was taken, Unix ms.
+    pub taken_at_ms: i64,
+}
+
+impl Debug for Thumbnail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Thumbnail")
+            .field("bytes", &self.jpeg.len())
+            .field("taken_at_ms", &self.taken_at_ms)
+            .finish()
+    }
+}
+
 /// Starts, changes, stops and lists egresses.
 #[async_trait]
 pub trait EgressBackend: Send + Sync + Debug {
@@ -124,6 +154,11 @@ pub trait EgressBackend: Send + Sync + Debug {
 
     /// Every egress that is starting or active (all pages).
     async fn list_active(&self) -> Result<Vec<EgressSummary>>;
+
+    /// The latest thumbnail of a running egress, when the backend makes them.
+    async fn thumbnail(&self, _egress_id: &str) -> Result<Option<Thumbnail>> {
+        Ok(None)
+    }
 }
 
 #[async_trait]
@@ -147,6 +182,10 @@ impl<T: EgressBackend + ?Sized> EgressBackend for std::sync::Arc<T> {
 
     async fn list_active(&self) -> Result<Vec<EgressSummary>> {
         (**self).list_active().await
+    }
+
+    async fn thumbnail(&self, egress_id: &str) -> Result<Option<Thumbnail>> {
+        (**self).thumbnail(egress_id).await
     }
 }
 

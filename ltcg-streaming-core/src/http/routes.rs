@@ -31,6 +31,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/streaming/stop", post(stop))
         .route("/api/streaming/status", get(status))
         .route("/api/streaming/sessions", get(sessions))
+        .route("/api/streaming/thumbnail", get(thumbnail))
         .route("/api/streaming/destinations", post(destinations))
         .route("/api/streaming/link-game", post(link_game))
         .route("/api/agents/decisions", post(decision))
@@ -135,12 +136,43 @@ async fn status(
     Caller(actor): Caller,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
+    let id = session_id_param(raw)?;
+    Ok(Json(s.service.get_status(&actor, &id).await?).into_response())
+}
+
+/// The required `sessionId` query parameter.
+fn session_id_param(raw: Option<String>) -> ApiResult<SessionId> {
     let q: SessionQuery = query(raw)?;
     let id = q
         .session_id
         .ok_or_else(|| Error::invalid("sessionId", "is required"))?;
-    let id = SessionId::parse(&id)?;
-    Ok(Json(s.service.get_status(&actor, &id).await?).into_response())
+    Ok(SessionId::parse(&id)?)
+}
+
+/// The session's latest thumbnail as `image/jpeg` (never cached), or 404 when it has none.
+async fn thumbnail(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let id = session_id_param(raw)?;
+    let picture = s
+        .service
+        .thumbnail(&actor, &id)
+        .await?
+        .ok_or_else(|| Error::not_found("thumbnail"))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/jpeg".to_owned()),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+            (
+                axum::http::HeaderName::from_static("x-thumbnail-taken-at"),
+                picture.taken_at_ms.to_string(),
+            ),
+        ],
+        picture.jpeg,
+    )
+        .into_response())
 }
 
 async fn sessions(

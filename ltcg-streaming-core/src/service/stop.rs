@@ -102,6 +102,24 @@ impl StreamingService {
         Ok(self.view(&session))
     }
 
+    /// The latest picture of a live session's stream (same access as [`Self::get_status`]),
+    /// when its egress makes thumbnails; `None` when it has none (yet), or has ended.
+    pub async fn thumbnail(
+        &self,
+        actor: &Actor,
+        session_id: &SessionId,
+    ) -> Result<Option<crate::egress::Thumbnail>> {
+        self.inner.limits.call(actor)?;
+        let session = self.load(session_id).await?;
+        if self.inner.status_reads == StatusReads::Owner && !actor.may_act_for(&session.entity) {
+            return Err(Error::not_found("session"));
+        }
+        match (&session.egress_id, session.status.is_active()) {
+            (Some(egress), true) => self.inner.egress.thumbnail(egress).await,
+            _ => Ok(None),
+        }
+    }
+
     /// Sessions, newest first, one page at a time. Users and agents see only their own.
     pub async fn list_sessions(
         &self,

@@ -2,7 +2,7 @@
 
 use super::{StreamingService, WebhookOutcome};
 use crate::error::{Error, Result};
-use crate::session::{EgressStatus, SessionEvent, StreamSession};
+use crate::session::{Destination, EgressStatus, SessionEvent, StreamSession};
 use crate::webhook::EgressEvent;
 
 impl StreamingService {
@@ -71,7 +71,7 @@ impl StreamingService {
         applied.map(|()| outcome)
     }
 
-    /// Feeds events from a local egress backend (e.g. `LocalEgress::events`) into
+    /// Feeds events from a local egress backend (e.g. `BrowserEgress::events`) into
     /// [`StreamingService::ingest_egress_event`] until the sender is gone. Missed events
     /// (a slow listener) are left to [`StreamingService::reconcile`].
     pub fn follow_egress_events(
@@ -148,13 +148,49 @@ impl StreamingService {
                 .map(crate::redact::redact_urls_in_text),
         };
         let t = self.apply_to(session, &change, at).await?;
-        outcome.applied = t.changed || went_live;
+        let outputs_failed = self.apply_output_failures(event, &t.session).await?;
+        outcome.applied = t.changed || went_live || outputs_failed;
         outcome.note = if outcome.applied {
             None
         } else {
             t.ignored.map(str::to_owned)
         };
         Ok(())
+    }
+
+    /// Marks the session's destinations whose outputs the event reports `FAILED`; `true`
+    /// when one changed.
+    async fn apply_output_failures(
+        &self,
+        event: &EgressEvent,
+        session: &StreamSession,
+    ) -> Result<bool> {
+        let failed: Vec<_> = event
+            .stream_results
+            .iter()
+            .filter(|r| r.status == "FAILED")
+            .collect();
+        let own_egress = session.egress_id.is_some() && session.egress_id == event.egress_id;
+        if failed.is_empty() || !own_egress {
+            return Ok(false);
+        }
+        let apply = |s: &mut StreamSession| {
+            let mut changed = false;
+            for r in &failed {
+                changed |=
+                    Destination::fail_by_output(&mut s.destinations, &r.url, r.error.as_deref());
+            }
+            changed
+        };
+        if !apply(&mut session.clone()) {
+            return Ok(false);
+        }
+        self.modify(&session.id, |s| {
+            apply(s);
+            Ok(())
+        })
+        .await?;
+        Ok(true)
     }
 }
 

@@ -50,10 +50,93 @@ pub struct Destination {
 }
 
 impl Destination {
+    /// Marks the one active destination whose redacted URL is `redacted_url` failed, with
+    /// `error` (an egress reports its outputs by redacted URL). `false`, changing nothing,
+    /// when none or several match: several outputs to one ingest with keys that redact
+    /// alike cannot be told apart.
+    pub fn fail_by_output(
+        destinations: &mut [Destination],
+        redacted_url: &str,
+        error: Option<&str>,
+    ) -> bool {
+        let mut matching = destinations
+            .iter_mut()
+            .filter(|d| d.status == DestinationStatus::Active && d.redacted_url == redacted_url);
+        let (Some(only), None) = (matching.next(), matching.next()) else {
+            return false;
+        };
+        only.status = DestinationStatus::Failed;
+        only.error_message = Some(
+            error
+                .map(crate::redact::redact_urls_in_text)
+                .unwrap_or_else(|| "the egress reported this output failed".into()),
+        );
+        true
+    }
+
     /// A fresh random destination id.
     pub fn generate_id() -> String {
         let mut bytes = [0u8; 8];
         OsRng.fill_bytes(&mut bytes);
         format!("dst_{}", hex::encode(bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn destination(url: &str) -> Destination {
+        Destination {
+            id: Destination::generate_id(),
+            platform: Platform::Custom,
+            redacted_url: url.into(),
+            encrypted_url: "enc".into(),
+            status: DestinationStatus::Active,
+            primary: false,
+            added_at: 0,
+            removed_at: None,
+            error_message: None,
+        }
+    }
+
+    #[test]
+    fn a_failed_output_fails_only_its_own_destination() {
+        let mut list = vec![
+            destination("rtmp://a.example/live/{k1...23}"),
+            destination("rtmp://b.example/live/{k4...56}"),
+        ];
+        assert!(Destination::fail_by_output(
+            &mut list,
+            "rtmp://b.example/live/{k4...56}",
+            Some("the destination is unreachable")
+        ));
+        assert_eq!(list[0].status, DestinationStatus::Active);
+        assert_eq!(list[1].status, DestinationStatus::Failed);
+        assert_eq!(
+            list[1].error_message.as_deref(),
+            Some("the destination is unreachable")
+        );
+        // Already failed, unknown, or ambiguous: nothing changes.
+        assert!(!Destination::fail_by_output(
+            &mut list,
+            "rtmp://b.example/live/{k4...56}",
+            None
+        ));
+        assert!(!Destination::fail_by_output(
+            &mut list,
+            "rtmp://c.example/live/{x...y}",
+            None
+        ));
+        let mut twins = vec![
+            destination("rtmp://a/live/{k...1}"),
+            destination("rtmp://a/live/{k...1}"),
+        ];
+        assert!(!Destination::fail_by_output(
+            &mut twins,
+            "rtmp://a/live/{k...1}",
+            None
+        ));
+        assert!(twins.iter().all(|d| d.status == DestinationStatus::Active));
     }
 }
