@@ -226,12 +226,12 @@ impl Picture {
     }
 }
 
-/// A directory under the target directory for pictures a test keeps for people to look at.
+/// `test-artifacts/<suite>/` at the workspace root: pictures a test keeps for people to
+/// look at.
 pub fn artifacts_dir(suite: &str) -> std::path::PathBuf {
-    let root = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let dir = root.join("test-artifacts").join(suite);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../test-artifacts")
+        .join(suite);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

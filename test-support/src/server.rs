@@ -91,6 +91,8 @@ impl Server {
             .env_remove("LIVEKIT_API_SECRET")
             .env("NEXT_PUBLIC_APP_URL", format!("http://127.0.0.1:{port}"))
             .env_remove("LTCG_EGRESS")
+            // The small picture: renders share 2 cores with the rest of the suite.
+            .env("LTCG_ENCODING", "H264_540P_30")
             .envs(extra.iter().copied())
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err));
@@ -261,6 +263,11 @@ impl Server {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// What the server printed so far.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Adds a value (a stream key) the leak scan looks for.

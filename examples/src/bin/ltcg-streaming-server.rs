@@ -14,7 +14,9 @@
 //! | `LTCG_RECONCILE_SECS` | `60` | reconciler period (at least 5) |
 //! | `LTCG_REQUEST_TIMEOUT_SECS` | `30` | longest request, body upload included (then 408) |
 //! | `LTCG_HEADER_TIMEOUT_SECS` | `10` | time a connection has to send a request's headers (then it is closed) |
-//! | `LTCG_EGRESS` | `livekit` with `LIVEKIT_URL`, else `local` | `livekit`, `local` (ffmpeg) or `memory` (in process, renders nothing: LiveKit webhooks alone move sessions) |
+//! | `LTCG_EGRESS` | `livekit` with `LIVEKIT_URL`, else `browser` when Chromium, Xvfb, PulseAudio and ffmpeg are installed, else `test-pattern` | `livekit`, `browser` (the overlay page rendered here), `test-pattern` (ffmpeg colour bars and a tone, no page) or `memory` (in process, renders nothing: LiveKit webhooks alone move sessions) |
+//! | `LTCG_ENCODING` | `H264_1080P_30` | the picture: a preset name (`H264_540P_30`, `H264_720P_30`, `H264_1080P_30`, `H264_1080P_60`, …) |
+//! | `LTCG_MAX_RENDERS` | the number of CPUs | browser renders at once; one more start is refused as at capacity |
 //! | `STREAM_KEY_ENCRYPTION_KEY`, `STREAMING_JWT_SECRET`, `LIVEKIT_*`, `NEXT_PUBLIC_APP_URL` | | as in the core's `StreamingConfig::from_env` |
 //!
 //! With no key configured the server runs in development mode (the core's
@@ -33,13 +35,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ltcg_streaming_core::egress::{
-    EgressBackend, LiveKitEgress, LiveKitEgressOptions, TestPatternEgress, TestPatternEgressOptions,
+    BrowserEgress, BrowserEgressOptions, EgressBackend, EncodingPreset, EncodingSettings,
+    LiveKitEgress, LiveKitEgressOptions, TestPatternEgress, TestPatternEgressOptions,
 };
 use ltcg_streaming_core::http::{router_with, ApiAuth, RouterOptions, REQUEST_TIMEOUT};
 use ltcg_streaming_core::store::SqliteStore;
 use ltcg_streaming_core::vault::generate_key_hex;
 use ltcg_streaming_core::{
-    Actor, ConfigMode, KeyVault, MemoryEgress, StreamingConfig, StreamingService,
+    Actor, ConfigMode, EgressEvent, KeyVault, MemoryEgress, ServiceOptions, StreamingConfig,
+    StreamingService,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -91,46 +95,107 @@ async fn main() -> Result<(), BoxError> {
 
     let store = Arc::new(SqliteStore::open(&database).await?);
     let vault: Arc<dyn KeyVault> = Arc::new(config.vault()?);
-    let kind = env("LTCG_EGRESS").unwrap_or_else(|| {
-        if config.livekit.is_some() {
-            "livekit"
-        } else {
-            "local"
+    let mut browser_options = BrowserEgressOptions::default();
+    if let Some(max) = env("LTCG_MAX_RENDERS") {
+        browser_options.max_concurrent = max
+            .parse()
+            .ok()
+            .filter(|&n: &usize| n > 0)
+            .ok_or("LTCG_MAX_RENDERS must be a positive number")?;
+    }
+    let missing = browser_options.missing_programs();
+    let kind = match env("LTCG_EGRESS") {
+        Some(kind) => kind,
+        None if config.livekit.is_some() => "livekit".into(),
+        None if missing.is_empty() => "browser".into(),
+        None => {
+            println!(
+                "  note: the browser egress needs {} (Debian: chromium xvfb pulseaudio ffmpeg); streaming a test pattern instead",
+                missing.join(", ")
+            );
+            "test-pattern".into()
         }
-        .into()
-    });
-    let (egress, local, egress_kind): (Arc<dyn EgressBackend>, Option<TestPatternEgress>, &str) = match (
-        kind.as_str(),
-        &config.livekit,
-    ) {
+    };
+    let encoding = match env("LTCG_ENCODING") {
+        Some(name) => EncodingSettings::preset(
+            serde_json::from_value::<EncodingPreset>(serde_json::Value::String(name))
+                .map_err(|_| "LTCG_ENCODING must be a preset name such as H264_720P_30")?,
+        ),
+        None => EncodingSettings::default(),
+    };
+    let (egress, events, egress_kind): (
+        Arc<dyn EgressBackend>,
+        Option<tokio::sync::broadcast::Receiver<EgressEvent>>,
+        String,
+    ) = match (kind.as_str(), &config.livekit) {
         ("livekit", Some(livekit)) => (
             Arc::new(LiveKitEgress::new(LiveKitEgressOptions::from(livekit))?),
             None,
-            "LiveKit",
+            "LiveKit".into(),
         ),
         ("livekit", None) => return Err(
             "LTCG_EGRESS=livekit needs LIVEKIT_URL (with LIVEKIT_API_KEY and LIVEKIT_API_SECRET)"
                 .into(),
         ),
-        ("local", _) => {
+        ("browser", _) => {
+            if !missing.is_empty() {
+                return Err(format!(
+                    "LTCG_EGRESS=browser needs {} (Debian: chromium xvfb pulseaudio ffmpeg)",
+                    missing.join(", ")
+                )
+                .into());
+            }
+            let max = browser_options.max_concurrent;
+            let browser = BrowserEgress::new(browser_options);
+            let reaped = browser.reap_leftovers().await;
+            if reaped.processes + reaped.sinks > 0 {
+                println!(
+                    "  cleaned up after an earlier run: {} processes, {} audio sinks",
+                    reaped.processes, reaped.sinks
+                );
+            }
+            (
+                Arc::new(browser.clone()),
+                Some(browser.events()),
+                format!(
+                    "browser (the overlay in Chromium on Xvfb, ffmpeg; {}x{} at {} fps; up to {max} at once)",
+                    encoding.width, encoding.height, encoding.framerate
+                ),
+            )
+        }
+        ("test-pattern", _) => {
             let local = TestPatternEgress::new(TestPatternEgressOptions::default());
-            (Arc::new(local.clone()), Some(local), "local ffmpeg")
+            (
+                Arc::new(local.clone()),
+                Some(local.events()),
+                "test pattern (ffmpeg colour bars and a tone, not the overlay)".into(),
+            )
         }
         ("memory", _) => (
             Arc::new(MemoryEgress::new()),
             None,
-            "in-process (renders nothing)",
+            "in-process (renders nothing)".into(),
         ),
         (other, _) => {
-            return Err(
-                format!("LTCG_EGRESS must be livekit, local or memory, not {other:?}").into(),
+            return Err(format!(
+                "LTCG_EGRESS must be livekit, browser, test-pattern or memory, not {other:?}"
             )
+            .into())
         }
     };
     let app_url = config.app_url.clone();
-    let service = StreamingService::new(config, store, egress, vault)?;
-    if let Some(local) = &local {
-        service.follow_egress_events(local.events());
+    let service = StreamingService::with_options(
+        config,
+        store,
+        egress,
+        vault,
+        ServiceOptions {
+            encoding,
+            ..ServiceOptions::default()
+        },
+    )?;
+    if let Some(events) = events {
+        service.follow_egress_events(events);
     }
     spawn_reconciler(
         service.clone(),

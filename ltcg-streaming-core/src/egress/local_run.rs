@@ -67,6 +67,14 @@ impl Registry {
         random_id(&format!("EG_{}_", self.prefix))
     }
 
+    /// Whether `egress_id` has this backend's id shape (`EG_<prefix>_…`).
+    pub(crate) fn is_own_id(&self, egress_id: &str) -> bool {
+        egress_id
+            .strip_prefix("EG_")
+            .and_then(|rest| rest.strip_prefix(self.prefix))
+            .is_some_and(|rest| rest.starts_with('_'))
+    }
+
     /// Lifecycle events from now on.
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<EgressEvent> {
         self.events.subscribe()

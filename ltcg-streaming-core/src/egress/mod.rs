@@ -159,6 +159,13 @@ pub trait EgressBackend: Send + Sync + Debug {
     async fn thumbnail(&self, _egress_id: &str) -> Result<Option<Thumbnail>> {
         Ok(None)
     }
+
+    /// Whether the backend knows for certain that `egress_id` runs nowhere, not merely that
+    /// its listing lacks it (a listing may predate an egress). The reconciler then ends the
+    /// egress's session at once instead of after a grace period. Default `false`.
+    async fn is_gone(&self, _egress_id: &str) -> bool {
+        false
+    }
 }
 
 #[async_trait]
@@ -186,6 +193,10 @@ impl<T: EgressBackend + ?Sized> EgressBackend for std::sync::Arc<T> {
 
     async fn thumbnail(&self, egress_id: &str) -> Result<Option<Thumbnail>> {
         (**self).thumbnail(egress_id).await
+    }
+
+    async fn is_gone(&self, egress_id: &str) -> bool {
+        (**self).is_gone(egress_id).await
     }
 }
 

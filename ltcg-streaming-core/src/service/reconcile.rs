@@ -24,7 +24,8 @@ impl StreamingService {
     ///    change is applied;
     /// 2. sessions stuck starting past the start timeout become `error` (egress stopped);
     /// 3. live sessions past the maximum duration end (egress stopped);
-    /// 4. sessions whose egress no longer exists end;
+    /// 4. sessions whose egress no longer exists end (after a minute without change, or at
+    ///    once when the backend knows it runs nowhere, see [`crate::egress::EgressBackend::is_gone`]);
     /// 5. webhook event ids claimed more than [`EVENT_ID_RETENTION_MS`] ago are forgotten.
     ///
     /// Egresses that do not render our overlay are never touched.
@@ -134,6 +135,18 @@ impl StreamingService {
         let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         let start_timeout = ms(self.inner.config.start_timeout);
         let max_duration = ms(self.inner.config.max_duration);
+        // Missing from the listing: lost once quiet for the grace period, or at once when the
+        // backend knows it runs nowhere (and the session changed before the listing).
+        let vanished = match &session.egress_id {
+            Some(id)
+                if matches!(session.status, SessionStatus::Pending | SessionStatus::Live)
+                    && !live_egress.contains_key(id) =>
+            {
+                let quiet = listed_at.saturating_sub(session.updated_at);
+                quiet > VANISH_GRACE_MS || (quiet > 0 && self.inner.egress.is_gone(id).await)
+            }
+            _ => false,
+        };
         let bucket: &mut Vec<SessionId>;
         let event = match session.status {
             SessionStatus::Initializing | SessionStatus::Pending
@@ -150,13 +163,7 @@ impl StreamingService {
                 bucket = &mut report.max_duration_ended;
                 SessionEvent::MaxDurationReached
             }
-            SessionStatus::Pending | SessionStatus::Live
-                if session
-                    .egress_id
-                    .as_ref()
-                    .is_some_and(|id| !live_egress.contains_key(id))
-                    && listed_at.saturating_sub(session.updated_at) > VANISH_GRACE_MS =>
-            {
+            SessionStatus::Pending | SessionStatus::Live if vanished => {
                 bucket = &mut report.vanished;
                 SessionEvent::EgressVanished
             }

@@ -100,6 +100,13 @@ fn owned_by_live_process(dir: &Path) -> bool {
     }
 }
 
+/// Whether a live process on this machine renders egress `egress_id` (its directory
+/// exists and its owner runs).
+pub(crate) fn rendered_here(work_dir: &Path, egress_id: &str) -> bool {
+    let dir = work_dir.join(egress_id);
+    dir.is_dir() && owned_by_live_process(&dir)
+}
+
 /// Cleans up after renders whose process is gone: kills their processes, unloads their
 /// sinks, removes their directories; then unloads sinks of ours that no live render owns.
 pub(crate) async fn reap(work_dir: &Path, pactl: &Path) -> Reaped {

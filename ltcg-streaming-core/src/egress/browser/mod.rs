@@ -615,6 +615,18 @@ impl EgressBackend for BrowserEgress {
         Ok(self.shared.registry.list_active())
     }
 
+    /// An egress of this backend (`EG_browser_…`) that no live process on this machine
+    /// renders is gone: renders end with the process that runs them. (Replicas on several
+    /// machines must not share sessions with this guarantee.)
+    async fn is_gone(&self, egress_id: &str) -> bool {
+        self.shared.registry.is_own_id(egress_id)
+            && !matches!(
+                self.shared.registry.status(egress_id),
+                Some(EgressStatus::Starting | EgressStatus::Active)
+            )
+            && !leftovers::rendered_here(&self.shared.options.work_dir, egress_id)
+    }
+
     async fn thumbnail(&self, egress_id: &str) -> Result<Option<Thumbnail>> {
         if self.shared.registry.status(egress_id).is_none() {
             return Ok(None);
