@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Actor = nativeBinding.Actor
+module.exports.BrowserEgress = nativeBinding.BrowserEgress
 module.exports.LiveKitEgress = nativeBinding.LiveKitEgress
 module.exports.MemoryEgress = nativeBinding.MemoryEgress
 module.exports.MemoryStore = nativeBinding.MemoryStore

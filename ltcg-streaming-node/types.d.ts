@@ -71,7 +71,7 @@ export interface SessionStore {
 /** What a `StreamingService` is built from. */
 export interface StreamingServiceParts {
   store: MemoryStore | SqliteStore | PostgresStore | SessionStore
-  egress: MemoryEgress | LiveKitEgress
+  egress: MemoryEgress | LiveKitEgress | BrowserEgress
   /** Default: a vault on the configuration's encryption keys. */
   vault?: StreamKeyVault
   options?: ServiceOptions
@@ -111,6 +111,37 @@ export interface AutoStartOutcome {
   reason: string
   /** The session streaming the game, if any. */
   sessionId: string | null
+}
+
+/**
+ * The JSON shape of the browser egress's options (`BrowserEgressOptions`, feature
+ * `browser`); every key is optional.
+ */
+export interface BrowserEgressSettings {
+  /** Encode nothing until the page logs `START_RECORDING`. */
+  awaitStartSignal?: boolean | null
+  /** The browser program. */
+  chromium?: string | null
+  /** The encoder program. */
+  ffmpeg?: string | null
+  /** Most renders at once (1–256). */
+  maxConcurrent?: number | null
+  /** PulseAudio's control program. */
+  pactl?: string | null
+  /** Page-load tries (1–10). */
+  pageLoadAttempts?: number | null
+  /** One page-load try, ms (1000–300000). */
+  pageLoadTimeoutMs?: number | null
+  /** The PulseAudio daemon. */
+  pulseaudio?: string | null
+  /** An output without progress this long is failed, ms (1000–600000). */
+  reconnectWindowMs?: number | null
+  /** Thumbnail period, ms (500–3600000); 0 for no thumbnails. */
+  thumbnailIntervalMs?: number | null
+  /** Where render directories live. */
+  workDir?: string | null
+  /** The X server program. */
+  xvfb?: string | null
 }
 
 /** `PUT /api/streaming/platforms`. */
@@ -323,14 +354,16 @@ export interface EgressSummary {
  * Named encodings (LiveKit's H.264 presets, sent as explicit settings). JSON names are the
  * variant names, e.g. `"H264_720P_30"`.
  *
+ * - `H264_540P_30`: 960x540, 30 fps, 1500 kbps: small, for tests and previews (not a LiveKit preset).
  * - `H264_720P_30`: 1280x720, 30 fps, 3000 kbps.
  * - `H264_720P_60`: 1280x720, 60 fps, 4500 kbps.
- * - `H264_1080P_30`: 1920x1080, 30 fps, 4500 kbps (the default).
+ * - `H264_1080P_30`: 1920x1080, 30 fps, 4500 kbps (the default, as LiveKit's web egress default).
  * - `H264_1080P_60`: 1920x1080, 60 fps, 6000 kbps.
  * - `PORTRAIT_H264_720P_30`: 720x1280 portrait, 30 fps, 3000 kbps.
  * - `PORTRAIT_H264_1080P_30`: 1080x1920 portrait, 30 fps, 4500 kbps.
  */
 export type EncodingPreset =
+  | 'H264_540P_30'
   | 'H264_720P_30'
   | 'H264_720P_60'
   | 'H264_1080P_30'

@@ -59,7 +59,10 @@ fn a_killed_server_leaves_nothing_pushing_after_its_restart() {
         probe_once(&url, Duration::from_secs(10)).is_some(),
         "the stream arrives"
     );
-    assert!(processes_with(&key).is_empty(), "no command line holds the key");
+    assert!(
+        processes_with(&key).is_empty(),
+        "no command line holds the key"
+    );
 
     server.kill();
     // The browser and its X server outlive the server (their own process groups).

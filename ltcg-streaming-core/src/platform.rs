@@ -364,19 +364,6 @@ pub fn ingest_endpoint(url: &str) -> Option<IngestEndpoint> {
     })
 }
 
-/// `url` with its host replaced by `addr` (and the port written out), for plain `rtmp://`
-/// URLs: a connection then goes exactly to the address the destination policy checked,
-/// without a second name lookup. `None` for `rtmps://` (TLS needs the name) and for URLs
-/// that are not RTMP.
-pub fn pin_to_address(url: &str, addr: std::net::SocketAddr) -> Option<String> {
-    let (scheme, rest) = split_rtmp_scheme(url.trim())?;
-    if scheme != "rtmp" {
-        return None;
-    }
-    let path = &rest[rest.find(['/', '?', '#']).unwrap_or(rest.len())..];
-    Some(format!("rtmp://{addr}{path}"))
-}
-
 /// Splits and checks `host[:port]` (or `[v6]:port`): the host is an IPv6 address in
 /// brackets or a DNS name (or IPv4 literal) of 1–63 character labels of letters, digits,
 /// `-` and `_`, not starting or ending with `-`, at most 253 characters, one trailing `.`
@@ -496,22 +483,6 @@ mod tests {
                 Platform::Pumpfun
             ]
         );
-    }
-
-    #[test]
-    fn pinning_replaces_the_host_of_plain_rtmp_only() {
-        let v4: std::net::SocketAddr = "203.0.113.9:1935".parse().unwrap();
-        let v6: std::net::SocketAddr = "[2001:db8::1]:1936".parse().unwrap();
-        assert_eq!(
-            pin_to_address("rtmp://ingest.example.com/live/key?x=1", v4).as_deref(),
-            Some("rtmp://203.0.113.9:1935/live/key?x=1")
-        );
-        assert_eq!(
-            pin_to_address("RTMP://ingest.example.com:1936/live/key", v6).as_deref(),
-            Some("rtmp://[2001:db8::1]:1936/live/key")
-        );
-        assert_eq!(pin_to_address("rtmps://live.twitch.tv/app/key", v4), None);
-        assert_eq!(pin_to_address("https://example.com/app", v4), None);
     }
 
     #[test]

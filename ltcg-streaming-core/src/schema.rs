@@ -21,7 +21,7 @@ use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value};
 
 use crate::cost::CostEstimate;
-use crate::egress::EgressSummary;
+use crate::egress::{BrowserEgressSettings, EgressSummary};
 use crate::error::ErrorCode;
 use crate::service::{
     AutoStartOutcome, ConfigurePlatformRequest, CredentialTarget, DecisionInput, EventInput,
@@ -82,8 +82,13 @@ const REQUESTS: [Root; 8] = [
 ];
 /// The service options: read; Python takes them as snake_case keywords, nested keys too.
 const OPTIONS: Root = root::<ServiceSettings>;
-/// The other shapes the core reads: answers of a store written in the host language.
-const READ: [Root; 2] = [root::<SessionPage>, root::<Inserted>];
+/// The other shapes the core reads: answers of a store written in the host language, the
+/// browser egress's options.
+const READ: [Root; 3] = [
+    root::<SessionPage>,
+    root::<Inserted>,
+    root::<BrowserEgressSettings>,
+];
 /// The shapes the core writes: answers, verified tokens and webhooks, values given to stores.
 const WRITTEN: [Root; 20] = [
     root::<StartStreamResponse>,

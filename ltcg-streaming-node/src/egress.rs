@@ -1,10 +1,12 @@
-//! Egress backends: LiveKit web egress, and an in-memory one for development and tests.
+//! Egress backends: LiveKit web egress, the browser egress on this machine, and an in-memory
+//! one for development and tests.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use ltcg_streaming_core::egress::{
+    BrowserEgress as CoreBrowserEgress, BrowserEgressOptions as CoreBrowserEgressOptions,
     LiveKitEgress as CoreLiveKitEgress, LiveKitEgressOptions as CoreLiveKitEgressOptions,
 };
 use ltcg_streaming_core::vault::REDACTED;
@@ -16,6 +18,8 @@ use serde_json::Value;
 use crate::config::StreamingConfig;
 use crate::error::OrThrow;
 use crate::json::whole_number;
+use crate::service::json_arg;
+use crate::task::spawn;
 
 /// An egress backend that keeps egresses in memory and renders nothing: `start` returns
 /// random `EG_mem_…` ids in status `EGRESS_STARTING`, `setStatus` moves them as LiveKit would.
@@ -145,5 +149,58 @@ impl LiveKitEgress {
     #[napi(getter)]
     pub fn api_url(&self) -> String {
         self.inner.api_url().to_owned()
+    }
+}
+
+/// The overlay page rendered on this machine (Chromium on Xvfb with a PulseAudio sink,
+/// ffmpeg) and pushed to every output by this process. Its options are the core's
+/// `BrowserEgressOptions` (the Python binding takes the same keys in snake_case).
+#[derive(Debug)]
+#[napi]
+pub struct BrowserEgress {
+    pub(crate) inner: Arc<CoreBrowserEgress>,
+    options: CoreBrowserEgressOptions,
+}
+
+#[napi]
+impl BrowserEgress {
+    /// A backend with `options` (defaults for what is left out); nothing runs until a
+    /// stream starts. Throws `INVALID_INPUT` naming `options.<key>`.
+    #[napi(constructor, ts_args_type = "options?: BrowserEgressSettings")]
+    pub fn new(env: &Env, options: Option<Unknown>) -> Result<Self> {
+        let json = match options {
+            Some(options) => json_arg(env, "options", options).or_throw(env)?,
+            None => Value::Null,
+        };
+        let options = CoreBrowserEgressOptions::from_json(json).or_throw(env)?;
+        Ok(Self {
+            inner: Arc::new(CoreBrowserEgress::new(options.clone())),
+            options,
+        })
+    }
+
+    /// The programs it needs that are not installed (empty when it can render).
+    #[napi]
+    pub fn missing_programs(&self) -> Vec<String> {
+        self.options.missing_programs()
+    }
+
+    /// An egress's status, or `null` when unknown.
+    #[napi(ts_return_type = "EgressStatus | null")]
+    pub fn status(&self, egress_id: String) -> Option<&'static str> {
+        self.inner.status(&egress_id).map(EgressStatus::as_str)
+    }
+
+    /// Cleans up after renders of processes that are gone: resolves to the counts of
+    /// processes, sinks and directories removed.
+    #[napi(ts_return_type = "Promise<{ processes: number; sinks: number; directories: number }>")]
+    pub fn reap_leftovers<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Value>> {
+        let egress = self.inner.clone();
+        spawn(env, async move {
+            let r = egress.reap_leftovers().await;
+            Ok(serde_json::json!({
+                "processes": r.processes, "sinks": r.sinks, "directories": r.directories
+            }))
+        })
     }
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::actor::Actor;
 use crate::config::StreamingConfig;
 use crate::crypto::StreamKeyVault;
-use crate::egress::{LiveKitEgress, MemoryEgress};
+use crate::egress::{BrowserEgress, LiveKitEgress, MemoryEgress};
 use crate::error::{js_error, OrThrow};
 use crate::host_store::js_store;
 use crate::json::{from_js_numbers, to_js_numbers, to_json};
@@ -29,8 +29,11 @@ type StoreArg<'env> = Either4<
 >;
 
 /// An egress argument.
-type EgressArg<'env> =
-    Either<ClassInstance<'env, MemoryEgress>, ClassInstance<'env, LiveKitEgress>>;
+type EgressArg<'env> = Either3<
+    ClassInstance<'env, MemoryEgress>,
+    ClassInstance<'env, LiveKitEgress>,
+    ClassInstance<'env, BrowserEgress>,
+>;
 
 /// The property `name` of `parts` as a `T`, or `None` when it is absent; a value of another
 /// type is `INVALID_INPUT` naming it.
@@ -105,10 +108,11 @@ impl StreamingService {
             env,
             &parts,
             "egress",
-            "a MemoryEgress or LiveKitEgress",
+            "a MemoryEgress, LiveKitEgress or BrowserEgress",
         )? {
-            Either::A(egress) => egress.inner.clone(),
-            Either::B(egress) => egress.inner.clone(),
+            Either3::A(egress) => egress.inner.clone(),
+            Either3::B(egress) => egress.inner.clone(),
+            Either3::C(egress) => egress.inner.clone(),
         };
         let vault: Option<ClassInstance<StreamKeyVault>> =
             part(env, &parts, "vault", "a StreamKeyVault")?;
@@ -124,9 +128,11 @@ impl StreamingService {
         let options = ServiceSettings::from_json(options)
             .and_then(ServiceSettings::into_options)
             .or_throw(env)?;
-        CoreService::with_options(config.inner.clone(), store, egress, vault, options)
-            .map(|inner| Self { inner })
-            .or_throw(env)
+        let inner = CoreService::with_options(config.inner.clone(), store, egress, vault, options)
+            .or_throw(env)?;
+        // Backends that run egresses here (the browser egress) report to the service.
+        napi::bindgen_prelude::within_runtime_if_available(|| inner.follow_backend_events());
+        Ok(Self { inner })
     }
 
     /// Starts a stream, or returns the entity's healthy active session on the same platform
@@ -513,7 +519,11 @@ impl StreamingService {
 
 /// A JavaScript argument as JSON (`undefined` reads as `null`); a value JSON cannot hold (a
 /// function, a symbol, a BigInt) is `INVALID_INPUT` naming `name`.
-fn json_arg(env: &Env, name: &str, value: Unknown) -> ltcg_streaming_core::Result<Value> {
+pub(crate) fn json_arg(
+    env: &Env,
+    name: &str,
+    value: Unknown,
+) -> ltcg_streaming_core::Result<Value> {
     let unusable = || {
         Error::invalid(
             name,

@@ -1,16 +1,20 @@
-//! Egress backends: LiveKit web egress and the in-process `MemoryEgress`.
+//! Egress backends: LiveKit web egress, the browser egress on this machine, and the
+//! in-process `MemoryEgress`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use ltcg_streaming_core::egress::{EgressBackend, LiveKitEgress, LiveKitEgressOptions};
+use ltcg_streaming_core::egress::{
+    BrowserEgress, BrowserEgressOptions, EgressBackend, LiveKitEgress, LiveKitEgressOptions,
+};
 use ltcg_streaming_core::{EgressStatus, Error, MemoryEgress};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use serde_json::Value;
 
 use crate::config::PyStreamingConfig;
-use crate::convert::Json;
+use crate::convert::{camel_case_keys, from_py, Json};
 use crate::errors::OrRaise;
 use crate::runtime::spawn;
 
@@ -142,6 +146,72 @@ impl PyMemoryEgress {
     }
 }
 
+/// The overlay page rendered on this machine (Chromium on Xvfb with a PulseAudio sink,
+/// ffmpeg), pushed to every output by this process. Keyword options are the core's
+/// `BrowserEgressOptions` in snake_case (`max_concurrent`, `work_dir`,
+/// `await_start_signal`, `thumbnail_interval_ms`, ...), the same as the Node binding's.
+#[pyclass(name = "BrowserEgress", module = "ltcg_streaming", frozen)]
+pub(crate) struct PyBrowserEgress {
+    egress: BrowserEgress,
+    options: BrowserEgressOptions,
+}
+
+#[pymethods]
+impl PyBrowserEgress {
+    #[new]
+    #[pyo3(signature = (**options))]
+    fn new(options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let json = match options {
+            Some(options) => camel_case_keys(from_py(options)?),
+            None => Value::Null,
+        };
+        let options = BrowserEgressOptions::from_json(json).or_raise()?;
+        Ok(Self {
+            egress: BrowserEgress::new(options.clone()),
+            options,
+        })
+    }
+
+    /// The programs it needs that are not installed (empty when it can render).
+    fn missing_programs(&self) -> Vec<String> {
+        self.options.missing_programs()
+    }
+
+    /// An egress's status, or `None` for an unknown id.
+    fn status(&self, egress_id: &str) -> Option<&'static str> {
+        self.egress.status(egress_id).map(EgressStatus::as_str)
+    }
+
+    /// The starting and active egresses: `egressId`, `status`, `sessionId`, `startedAtNs`.
+    fn list_active<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let egress = self.egress.clone();
+        spawn(py, async move {
+            let list = egress.list_active().await?;
+            Ok(Json(ltcg_streaming_core::json::to_value(&list)?))
+        })
+    }
+
+    /// Cleans up after renders of processes that are gone; resolves to the counts of
+    /// `processes`, `sinks` and `directories` removed.
+    fn reap_leftovers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let egress = self.egress.clone();
+        spawn(py, async move {
+            let r = egress.reap_leftovers().await;
+            Ok(Json(serde_json::json!({
+                "processes": r.processes, "sinks": r.sinks, "directories": r.directories
+            })))
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "BrowserEgress(max_concurrent={}, work_dir='{}')",
+            self.options.max_concurrent,
+            self.options.work_dir.display()
+        )
+    }
+}
+
 /// The egress backend behind `obj`.
 pub(crate) fn egress_backend(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn EgressBackend>> {
     if let Ok(e) = obj.cast::<PyLiveKitEgress>() {
@@ -150,7 +220,10 @@ pub(crate) fn egress_backend(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn EgressB
     if let Ok(e) = obj.cast::<PyMemoryEgress>() {
         return Ok(e.get().egress.clone());
     }
+    if let Ok(e) = obj.cast::<PyBrowserEgress>() {
+        return Ok(Arc::new(e.get().egress.clone()));
+    }
     Err(PyTypeError::new_err(
-        "egress must be a LiveKitEgress or a MemoryEgress",
+        "egress must be a LiveKitEgress, a BrowserEgress or a MemoryEgress",
     ))
 }

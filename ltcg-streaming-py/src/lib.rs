@@ -36,6 +36,7 @@ fn _ltcg_streaming(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<stores::PyPostgresStore>()?;
     m.add_class::<egress::PyLiveKitEgress>()?;
     m.add_class::<egress::PyMemoryEgress>()?;
+    m.add_class::<egress::PyBrowserEgress>()?;
     m.add_class::<service::PyStreamingService>()?;
     m.add_function(wrap_pyfunction!(functions::build_rtmp_url, m)?)?;
     m.add_function(wrap_pyfunction!(functions::redact_url, m)?)?;

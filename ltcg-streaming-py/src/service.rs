@@ -128,6 +128,9 @@ impl PyStreamingService {
             options,
         )
         .or_raise()?;
+        // Backends that run egresses here (the browser egress) report to the service.
+        let _runtime = pyo3_async_runtimes::tokio::get_runtime().enter();
+        service.follow_backend_events();
         Ok(Self { service })
     }
 

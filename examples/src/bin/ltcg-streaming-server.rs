@@ -42,8 +42,7 @@ use ltcg_streaming_core::http::{router_with, ApiAuth, RouterOptions, REQUEST_TIM
 use ltcg_streaming_core::store::SqliteStore;
 use ltcg_streaming_core::vault::generate_key_hex;
 use ltcg_streaming_core::{
-    Actor, ConfigMode, EgressEvent, KeyVault, MemoryEgress, ServiceOptions, StreamingConfig,
-    StreamingService,
+    Actor, ConfigMode, KeyVault, MemoryEgress, ServiceOptions, StreamingConfig, StreamingService,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -123,14 +122,12 @@ async fn main() -> Result<(), BoxError> {
         ),
         None => EncodingSettings::default(),
     };
-    let (egress, events, egress_kind): (
-        Arc<dyn EgressBackend>,
-        Option<tokio::sync::broadcast::Receiver<EgressEvent>>,
-        String,
-    ) = match (kind.as_str(), &config.livekit) {
+    let (egress, egress_kind): (Arc<dyn EgressBackend>, String) = match (
+        kind.as_str(),
+        &config.livekit,
+    ) {
         ("livekit", Some(livekit)) => (
             Arc::new(LiveKitEgress::new(LiveKitEgressOptions::from(livekit))?),
-            None,
             "LiveKit".into(),
         ),
         ("livekit", None) => return Err(
@@ -155,25 +152,19 @@ async fn main() -> Result<(), BoxError> {
                 );
             }
             (
-                Arc::new(browser.clone()),
-                Some(browser.events()),
+                Arc::new(browser),
                 format!(
                     "browser (the overlay in Chromium on Xvfb, ffmpeg; {}x{} at {} fps; up to {max} at once)",
                     encoding.width, encoding.height, encoding.framerate
                 ),
             )
         }
-        ("test-pattern", _) => {
-            let local = TestPatternEgress::new(TestPatternEgressOptions::default());
-            (
-                Arc::new(local.clone()),
-                Some(local.events()),
-                "test pattern (ffmpeg colour bars and a tone, not the overlay)".into(),
-            )
-        }
+        ("test-pattern", _) => (
+            Arc::new(TestPatternEgress::new(TestPatternEgressOptions::default())),
+            "test pattern (ffmpeg colour bars and a tone, not the overlay)".into(),
+        ),
         ("memory", _) => (
             Arc::new(MemoryEgress::new()),
-            None,
             "in-process (renders nothing)".into(),
         ),
         (other, _) => {
@@ -194,9 +185,7 @@ async fn main() -> Result<(), BoxError> {
             ..ServiceOptions::default()
         },
     )?;
-    if let Some(events) = events {
-        service.follow_egress_events(events);
-    }
+    service.follow_backend_events();
     spawn_reconciler(
         service.clone(),
         env("LTCG_RECONCILE_SECS")

@@ -13,7 +13,6 @@ use super::relay::{OutputStatus, Relay};
 use super::{EgressRequest, EgressSummary, EncodingSettings};
 use crate::destination_policy::DestinationPolicy;
 use crate::error::{Error, Result};
-use crate::platform::pin_to_address;
 use crate::session::{random_id, EgressStatus};
 use crate::vault::SecretString;
 use crate::webhook::EgressEvent;
@@ -295,9 +294,9 @@ pub(crate) async fn follow_outputs(
 }
 
 /// The outputs and the address each connects to. With a destination policy (the caller
-/// was not internal), each output is checked again now, right before connecting, and
-/// plain `rtmp://` outputs are pinned to the checked address, so a name that answers
-/// differently the second time cannot redirect the stream.
+/// was not internal), each output is checked again now, right before connecting, and is
+/// pinned to the checked address (`rtmps://` too; TLS verifies the name's certificate), so
+/// a name that answers differently the second time cannot redirect the stream.
 pub(crate) async fn connect_targets(
     outputs: &[SecretString],
     policy: Option<&DestinationPolicy>,
@@ -315,12 +314,9 @@ pub(crate) async fn connect_targets(
                 retryable: false,
                 message: format!("output {} {refusal}", i + 1),
             })?;
-        let pinned = checked
-            .addrs
-            .first()
-            .copied()
-            .filter(|addr| pin_to_address(url, *addr).is_some());
-        targets.push((output.clone(), pinned));
+        // `rtmps://` too: the connection goes to the checked address, TLS still checks the
+        // name's certificate.
+        targets.push((output.clone(), checked.addrs.first().copied()));
     }
     Ok(targets)
 }

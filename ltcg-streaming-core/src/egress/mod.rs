@@ -16,6 +16,7 @@
 
 #[cfg(feature = "browser")]
 mod browser;
+mod browser_settings;
 mod encoding;
 #[cfg(feature = "livekit")]
 mod livekit;
@@ -39,6 +40,7 @@ use serde::Serialize;
 pub use self::browser::{
     BrowserEgress, BrowserEgressOptions, Reaped, END_RECORDING, START_RECORDING,
 };
+pub use self::browser_settings::BrowserEgressSettings;
 pub use self::encoding::{EncodingPreset, EncodingSettings};
 #[cfg(feature = "livekit")]
 pub use self::livekit::{LiveKitEgress, LiveKitEgressOptions};
@@ -166,6 +168,14 @@ pub trait EgressBackend: Send + Sync + Debug {
     async fn is_gone(&self, _egress_id: &str) -> bool {
         false
     }
+
+    /// For backends that run egresses themselves: their lifecycle events (shaped like
+    /// LiveKit's webhooks) from now on, for
+    /// [`crate::StreamingService::follow_backend_events`]. `None` (the default) for backends
+    /// whose events arrive as webhooks.
+    fn events(&self) -> Option<tokio::sync::broadcast::Receiver<crate::webhook::EgressEvent>> {
+        None
+    }
 }
 
 #[async_trait]
@@ -197,6 +207,10 @@ impl<T: EgressBackend + ?Sized> EgressBackend for std::sync::Arc<T> {
 
     async fn is_gone(&self, egress_id: &str) -> bool {
         (**self).is_gone(egress_id).await
+    }
+
+    fn events(&self) -> Option<tokio::sync::broadcast::Receiver<crate::webhook::EgressEvent>> {
+        (**self).events()
     }
 }
 

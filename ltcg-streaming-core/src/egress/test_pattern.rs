@@ -334,6 +334,10 @@ impl EgressBackend for TestPatternEgress {
     async fn list_active(&self) -> Result<Vec<EgressSummary>> {
         Ok(self.shared.registry.list_active())
     }
+
+    fn events(&self) -> Option<broadcast::Receiver<EgressEvent>> {
+        Some(self.shared.registry.subscribe())
+    }
 }
 
 #[cfg(all(test, unix))]

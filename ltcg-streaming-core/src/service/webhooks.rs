@@ -71,6 +71,17 @@ impl StreamingService {
         applied.map(|()| outcome)
     }
 
+    /// Follows the events of the service's own egress backend when it runs egresses itself
+    /// ([`crate::egress::EgressBackend::events`]: the browser and test-pattern egresses),
+    /// with [`Self::follow_egress_events`]; `None` for backends whose events come as
+    /// webhooks. Call it once, within a tokio runtime.
+    pub fn follow_backend_events(&self) -> Option<tokio::task::JoinHandle<()>> {
+        self.inner
+            .egress
+            .events()
+            .map(|events| self.follow_egress_events(events))
+    }
+
     /// Feeds events from a local egress backend (e.g. `BrowserEgress::events`) into
     /// [`StreamingService::ingest_egress_event`] until the sender is gone. Missed events
     /// (a slow listener) are left to [`StreamingService::reconcile`].

@@ -9,6 +9,7 @@ product's camelCase JSON keys (see :mod:`ltcg_streaming.types`). Errors are
 
 from ._ltcg_streaming import (
     Actor,
+    BrowserEgress,
     LiveKitEgress,
     MemoryEgress,
     MemoryStore,
@@ -43,6 +44,7 @@ from .protocols import SessionStore
 
 __all__ = [
     "Actor",
+    "BrowserEgress",
     "ConfigError",
     "ConflictError",
     "CryptoError",

@@ -53,6 +53,7 @@ __all__ = [
     "SqliteStore",
     "PostgresStore",
     "LiveKitEgress",
+    "BrowserEgress",
     "MemoryEgress",
     "StreamingService",
     "build_rtmp_url",
@@ -232,10 +233,37 @@ class MemoryEgress:
     def started(self) -> int: ...
     def list_active(self) -> Future[list[EgressSummary]]: ...
 
+@final
+class BrowserEgress:
+    """The overlay page rendered on this machine (Chromium on Xvfb with a PulseAudio sink,
+    ffmpeg) and pushed to every output by this process. Options as the core's
+    ``BrowserEgressOptions`` (Node: the same object in camelCase)."""
+
+    def __new__(
+        cls,
+        *,
+        chromium: Optional[str] = None,
+        xvfb: Optional[str] = None,
+        ffmpeg: Optional[str] = None,
+        pactl: Optional[str] = None,
+        pulseaudio: Optional[str] = None,
+        work_dir: Optional[str] = None,
+        max_concurrent: Optional[int] = None,
+        await_start_signal: Optional[bool] = None,
+        page_load_timeout_ms: Optional[int] = None,
+        page_load_attempts: Optional[int] = None,
+        thumbnail_interval_ms: Optional[int] = None,
+        reconnect_window_ms: Optional[int] = None,
+    ) -> Self: ...
+    def missing_programs(self) -> list[str]: ...
+    def status(self, egress_id: str) -> Optional[EgressStatus]: ...
+    def list_active(self) -> Future[list[EgressSummary]]: ...
+    def reap_leftovers(self) -> Future[dict[str, int]]: ...
+
 # --- The service ----------------------------------------------------------------------------------
 
 _Store = Union[MemoryStore, SqliteStore, PostgresStore, SessionStore]
-_Egress = Union[LiveKitEgress, MemoryEgress]
+_Egress = Union[LiveKitEgress, BrowserEgress, MemoryEgress]
 
 @final
 class StreamingService:

@@ -39,13 +39,15 @@ EgressStatus = Literal[
 #: Named encodings (LiveKit's H.264 presets, sent as explicit settings). JSON names are the
 #: variant names, e.g. `"H264_720P_30"`.
 #:
+#: - `H264_540P_30`: 960x540, 30 fps, 1500 kbps: small, for tests and previews (not a LiveKit preset).
 #: - `H264_720P_30`: 1280x720, 30 fps, 3000 kbps.
 #: - `H264_720P_60`: 1280x720, 60 fps, 4500 kbps.
-#: - `H264_1080P_30`: 1920x1080, 30 fps, 4500 kbps (the default).
+#: - `H264_1080P_30`: 1920x1080, 30 fps, 4500 kbps (the default, as LiveKit's web egress default).
 #: - `H264_1080P_60`: 1920x1080, 60 fps, 6000 kbps.
 #: - `PORTRAIT_H264_720P_30`: 720x1280 portrait, 30 fps, 3000 kbps.
 #: - `PORTRAIT_H264_1080P_30`: 1080x1920 portrait, 30 fps, 4500 kbps.
 EncodingPreset = Literal[
+    "H264_540P_30",
     "H264_720P_30",
     "H264_720P_60",
     "H264_1080P_30",
@@ -151,6 +153,37 @@ class AutoStartOutcome(TypedDict):
     reason: str
     #: The session streaming the game, if any.
     sessionId: Optional[str]
+
+
+class BrowserEgressSettings(TypedDict, total=False):
+    """The JSON shape of the browser egress's options (`BrowserEgressOptions`, feature
+    `browser`); every key is optional.
+    """
+
+    #: Encode nothing until the page logs `START_RECORDING`.
+    awaitStartSignal: Optional[bool]
+    #: The browser program.
+    chromium: Optional[str]
+    #: The encoder program.
+    ffmpeg: Optional[str]
+    #: Most renders at once (1–256).
+    maxConcurrent: Optional[int]
+    #: PulseAudio's control program.
+    pactl: Optional[str]
+    #: Page-load tries (1–10).
+    pageLoadAttempts: Optional[int]
+    #: One page-load try, ms (1000–300000).
+    pageLoadTimeoutMs: Optional[int]
+    #: The PulseAudio daemon.
+    pulseaudio: Optional[str]
+    #: An output without progress this long is failed, ms (1000–600000).
+    reconnectWindowMs: Optional[int]
+    #: Thumbnail period, ms (500–3600000); 0 for no thumbnails.
+    thumbnailIntervalMs: Optional[int]
+    #: Where render directories live.
+    workDir: Optional[str]
+    #: The X server program.
+    xvfb: Optional[str]
 
 
 class _ConfigurePlatformRequest(TypedDict):

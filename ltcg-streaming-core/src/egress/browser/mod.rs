@@ -615,6 +615,10 @@ impl EgressBackend for BrowserEgress {
         Ok(self.shared.registry.list_active())
     }
 
+    fn events(&self) -> Option<broadcast::Receiver<EgressEvent>> {
+        Some(self.shared.registry.subscribe())
+    }
+
     /// An egress of this backend (`EG_browser_…`) that no live process on this machine
     /// renders is gone: renders end with the process that runs them. (Replicas on several
     /// machines must not share sessions with this guarantee.)
