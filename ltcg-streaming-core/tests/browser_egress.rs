@@ -346,15 +346,17 @@ async fn the_overlay_page_is_what_is_streamed() {
         return;
     };
     let work = tempfile::tempdir().unwrap();
+    // The service's picture is the small one; this stream asks for 720p (legible text).
     let live = live_service(
         work.path(),
-        EncodingSettings::preset(EncodingPreset::H264_720P_30),
+        EncodingSettings::preset(EncodingPreset::H264_540P_30),
     )
     .await;
     let key = format!("overlay{}", free_port());
     let sid = live
         .start(StartStreamRequest {
             stream_title: Some("Browser egress".into()),
+            encoding: Some(EncodingPreset::H264_720P_30),
             ..agent_stream("agent_page", nginx.base_url(), &key)
         })
         .await;
@@ -645,6 +647,9 @@ async fn the_stream_has_the_presets_size_and_rate_and_the_pages_sound() {
             Duration::from_secs(40),
         )
         .await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let encoder = rig.egress.encoder_stats(&id).unwrap();
+        assert!(encoder.frames > 0 && encoder.speed > 0.0, "{encoder:?}");
         let u = url.clone();
         let info = tokio::task::spawn_blocking(move || probe(&u, Duration::from_secs(20)))
             .await

@@ -36,6 +36,17 @@ struct Entry {
     announced_outputs: Vec<(String, String)>,
     /// Being taken down: its outputs' endings are told by the final event.
     ending: bool,
+    /// The encoder's latest progress.
+    encoder: EncoderStats,
+}
+
+/// How an egress's encoder keeps up, from ffmpeg's progress reports (twice a second).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EncoderStats {
+    /// Frames encoded so far.
+    pub frames: u64,
+    /// Encoding speed relative to real time (1.0: keeping up; below: falling behind).
+    pub speed: f64,
 }
 
 /// The egresses of one backend and their events.
@@ -64,6 +75,17 @@ impl Registry {
     /// A new egress id, random so it never repeats across restarts.
     pub(crate) fn new_id(&self) -> String {
         random_id(&format!("EG_{}_", self.prefix))
+    }
+
+    /// The encoder's latest progress of an egress.
+    pub(crate) fn encoder_stats(&self, egress_id: &str) -> Option<EncoderStats> {
+        self.lock().get(egress_id).map(|e| e.encoder)
+    }
+
+    fn encoder_progress(&self, egress_id: &str, update: impl FnOnce(&mut EncoderStats)) {
+        if let Some(e) = self.lock().get_mut(egress_id) {
+            update(&mut e.encoder);
+        }
     }
 
     /// Whether `egress_id` has this backend's id shape (`EG_<prefix>_…`).
@@ -99,6 +121,7 @@ impl Registry {
                 policy: request.destination_policy.clone(),
                 announced_outputs: Vec::new(),
                 ending: false,
+                encoder: EncoderStats::default(),
             },
         );
         self.announce(egress_id, None);
@@ -442,8 +465,14 @@ pub(crate) fn follow_ffmpeg(
         let mut lines = tokio::io::BufReader::new(stderr).lines();
         while let Ok(Some(line)) = lines.next_line().await {
             match ffmpeg_line(&line) {
-                FfmpegLine::Frames(n) if n > 0 => {
-                    registry.report(&egress_id, EgressStatus::Active, None)
+                FfmpegLine::Frames(n) => {
+                    registry.encoder_progress(&egress_id, |e| e.frames = n);
+                    if n > 0 {
+                        registry.report(&egress_id, EgressStatus::Active, None)
+                    }
+                }
+                FfmpegLine::Speed(speed) => {
+                    registry.encoder_progress(&egress_id, |e| e.speed = speed)
                 }
                 FfmpegLine::Message(m) if !m.is_empty() => last = m.to_owned(),
                 _ => {}

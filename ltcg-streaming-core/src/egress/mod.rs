@@ -44,6 +44,8 @@ pub use self::browser_settings::BrowserEgressSettings;
 pub use self::encoding::{EncodingPreset, EncodingSettings};
 #[cfg(feature = "livekit")]
 pub use self::livekit::{LiveKitEgress, LiveKitEgressOptions};
+#[cfg(feature = "local-egress")]
+pub use self::local_run::EncoderStats;
 pub use self::memory::MemoryEgress;
 #[cfg(feature = "local-egress")]
 pub use self::test_pattern::{TestPatternEgress, TestPatternEgressOptions};

@@ -29,7 +29,8 @@ use tokio::process::{Child, Command};
 use tokio::sync::{broadcast, oneshot};
 
 use super::local_run::{
-    connect_targets, encoder_args, ffmpeg_preamble, follow_ffmpeg, follow_outputs, Registry,
+    connect_targets, encoder_args, ffmpeg_preamble, follow_ffmpeg, follow_outputs, EncoderStats,
+    Registry,
 };
 use super::relay::{Relay, RelayTimings};
 use super::{local_failure, EgressBackend, EgressRequest, EgressSummary};
@@ -100,6 +101,11 @@ impl TestPatternEgress {
     /// An egress's current status.
     pub fn status(&self, egress_id: &str) -> Option<EgressStatus> {
         self.shared.registry.status(egress_id)
+    }
+
+    /// How an egress's encoder keeps up (frames, speed), while it runs and after.
+    pub fn encoder_stats(&self, egress_id: &str) -> Option<EncoderStats> {
+        self.shared.registry.encoder_stats(egress_id)
     }
 }
 

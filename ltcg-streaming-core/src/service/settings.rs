@@ -78,6 +78,18 @@ pub enum EncodingSetting {
     Custom(EncodingSettings),
 }
 
+impl EncodingSetting {
+    /// The settings it names, checked (errors name `encoding.<field>`).
+    pub fn settings(&self) -> Result<EncodingSettings> {
+        let settings = match self {
+            EncodingSetting::Preset(p) => EncodingSettings::preset(*p),
+            EncodingSetting::Custom(s) => *s,
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+}
+
 impl ServiceSettings {
     /// Reads settings from a JSON object (`null`: all defaults); errors name
     /// `options.<key>`.
@@ -120,12 +132,10 @@ impl ServiceSettings {
             }
             options.egress_start_timeout = Duration::from_millis(ms);
         }
-        options.encoding = match self.encoding {
+        options.encoding = match &self.encoding {
             None => EncodingSettings::default(),
-            Some(EncodingSetting::Preset(p)) => EncodingSettings::preset(p),
-            Some(EncodingSetting::Custom(s)) => s,
+            Some(setting) => setting.settings()?,
         };
-        options.encoding.validate()?;
         Ok(options)
     }
 }

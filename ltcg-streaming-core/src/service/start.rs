@@ -44,6 +44,9 @@ impl StreamingService {
             ));
         }
         let entity = resolve_entity(actor, &req)?;
+        let encoding = req
+            .encoding
+            .map_or(self.inner.encoding, crate::egress::EncodingSettings::preset);
         let overlay_config = OverlayConfig::merged(
             entity.stream_type,
             &req.overlay_config.clone().unwrap_or_default(),
@@ -117,7 +120,8 @@ impl StreamingService {
         // The row exists: from here the start runs to its end even if the caller gives up.
         super::commit::mark_committed();
         tracing::info!(session = %session.id, entity = %entity, %platform, outputs = targets.len(), "session created");
-        self.launch(session, &targets, self.reach_for(actor)).await
+        self.launch(session, &targets, self.reach_for(actor), encoding)
+            .await
     }
 
     /// Calls the egress for a freshly inserted session and records the outcome.
@@ -126,6 +130,7 @@ impl StreamingService {
         session: StreamSession,
         targets: &[(Platform, RtmpUrl)],
         destination_policy: Option<DestinationPolicy>,
+        encoding: crate::egress::EncodingSettings,
     ) -> Result<StartStreamResponse> {
         let overlay_url = self.overlay_url_for(&session)?;
         let request = EgressRequest {
@@ -136,7 +141,7 @@ impl StreamingService {
                 .iter()
                 .map(|(_, url)| url.clone().into_secret())
                 .collect(),
-            encoding: self.inner.encoding,
+            encoding,
             destination_policy,
         };
         let started = tokio::time::timeout(

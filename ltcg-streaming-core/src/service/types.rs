@@ -76,6 +76,10 @@ pub struct StartStreamRequest {
     /// End an active session and start a new one.
     #[serde(default)]
     pub force_restart: bool,
+    /// The picture of this stream, a preset name (e.g. `"H264_720P_30"`); default: the
+    /// service's `encoding`.
+    #[serde(default)]
+    pub encoding: Option<crate::egress::EncodingPreset>,
     /// Refused: the overlay base URL comes only from configuration.
     #[serde(default)]
     #[schemars(skip)]

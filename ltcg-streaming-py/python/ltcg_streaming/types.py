@@ -825,6 +825,9 @@ class StartStreamRequest(TypedDict, total=False):
     customRtmpUrl: Optional[str]
     #: Extra outputs, streamed from the same encode (simulcast).
     destinations: List[DestinationInput]
+    #: The picture of this stream, a preset name (e.g. `"H264_720P_30"`); default: the
+    #: service's `encoding`.
+    encoding: Optional[EncodingPreset]
     #: Display name of the user or agent, shown on the overlay.
     entityName: Optional[str]
     #: End an active session and start a new one.
@@ -1038,6 +1041,9 @@ class StartStreamFields(TypedDict, total=False):
     custom_rtmp_url: Optional[str]
     #: Extra outputs, streamed from the same encode (simulcast).
     destinations: List[DestinationInput]
+    #: The picture of this stream, a preset name (e.g. `"H264_720P_30"`); default: the
+    #: service's `encoding`.
+    encoding: Optional[EncodingPreset]
     #: Display name of the user or agent, shown on the overlay.
     entity_name: Optional[str]
     #: End an active session and start a new one.

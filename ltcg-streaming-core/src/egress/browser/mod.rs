@@ -42,7 +42,8 @@ use tokio::sync::{broadcast, oneshot, OnceCell};
 pub use self::leftovers::Reaped;
 use self::leftovers::RenderDir;
 use super::local_run::{
-    connect_targets, encoder_args, ffmpeg_preamble, follow_ffmpeg, follow_outputs, Registry,
+    connect_targets, encoder_args, ffmpeg_preamble, follow_ffmpeg, follow_outputs, EncoderStats,
+    Registry,
 };
 use super::relay::{Relay, RelayTimings};
 use super::test_pattern::finish_ffmpeg;
@@ -184,6 +185,11 @@ impl BrowserEgress {
     /// An egress's current status.
     pub fn status(&self, egress_id: &str) -> Option<EgressStatus> {
         self.shared.registry.status(egress_id)
+    }
+
+    /// How an egress's encoder keeps up (frames, speed), while it runs and after.
+    pub fn encoder_stats(&self, egress_id: &str) -> Option<EncoderStats> {
+        self.shared.registry.encoder_stats(egress_id)
     }
 
     /// Kills what renders of processes that are gone left behind (browsers, X servers,
