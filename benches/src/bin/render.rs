@@ -17,7 +17,7 @@
 use std::collections::HashSet;
 use std::io::Read;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,6 +30,9 @@ use ltcg_streaming_core::{
     Actor, IngestUrl, KeyVault, MemoryStore, Platform, SecretString, ServiceOptions, SessionId,
     SessionStatus, StreamingConfig, StreamingService,
 };
+
+use ltcg_streaming_test_support::media::video_packet_times;
+use ltcg_streaming_test_support::nginx_rtmp::NginxRtmp;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -52,55 +55,6 @@ fn main() -> Result<(), BoxError> {
         .enable_all()
         .build()?
         .block_on(run(preset, seconds.max(60), decisions, streams.max(1)))
-}
-
-/// A private nginx-rtmp on 127.0.0.1; stopped on drop.
-struct Nginx {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Nginx {
-    fn start() -> Result<Self, BoxError> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let dir = tempfile::tempdir()?;
-        let conf = format!(
-            "load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;\ndaemon off;\nmaster_process off;\nerror_log {d}/error.log;\npid {d}/nginx.pid;\nevents {{ worker_connections 64; }}\nrtmp {{ server {{ listen 127.0.0.1:{port}; application live {{ live on; record off; }} }} }}\n",
-            d = dir.path().display()
-        );
-        let path = dir.path().join("nginx.conf");
-        std::fs::write(&path, conf)?;
-        let child = Command::new("nginx")
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                return Err("nginx-rtmp did not start".into());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Ok(Self {
-            child,
-            port,
-            _dir: dir,
-        })
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// CPU ticks (user + system) and resident bytes of a process, from /proc.
@@ -147,29 +101,6 @@ fn render_processes(render_dirs: &[std::path::PathBuf]) -> Vec<u32> {
     pids
 }
 
-/// Timestamps of the video packets nginx delivers over `secs` seconds.
-fn packet_times(url: &str, secs: u32) -> Vec<f64> {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-rw_timeout",
-            "5000000",
-            "-select_streams",
-            "v",
-        ])
-        .args(["-read_intervals", &format!("%+{secs}")])
-        .args(["-show_entries", "packet=pts_time", "-of", "csv=p=0", url])
-        .output();
-    out.map(|o| {
-        String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .filter_map(|l| l.trim().trim_end_matches(',').parse().ok())
-            .collect()
-    })
-    .unwrap_or_default()
-}
-
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -184,7 +115,7 @@ async fn run(
     decisions: usize,
     streams: usize,
 ) -> Result<(), BoxError> {
-    let nginx = Nginx::start()?;
+    let nginx = NginxRtmp::start().ok_or("nginx with libnginx-mod-rtmp is required")?;
     let work = tempfile::tempdir()?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let api: SocketAddr = listener.local_addr()?;
@@ -273,7 +204,7 @@ async fn run(
     let fps_url = format!("rtmp://127.0.0.1:{}/live/{}", nginx.port, sessions[0].1);
     let fps_probe = tokio::task::spawn_blocking(move || {
         std::thread::sleep(Duration::from_secs(20));
-        packet_times(&fps_url, 10)
+        video_packet_times(&fps_url, 10)
     });
     while began.elapsed() < Duration::from_secs(seconds) {
         tokio::time::sleep(Duration::from_secs(1)).await;
