@@ -210,6 +210,39 @@ async fn assert_nothing_left(id: &str) {
     }
 }
 
+/// This process's children that render (X servers, browsers, encoders): none once every
+/// render of this test has ended. (Test binaries run one at a time, and renders in this one
+/// one test at a time.)
+async fn assert_no_renders_left() {
+    let me = std::process::id().to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut left = Vec::new();
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+                continue;
+            };
+            let name = &stat[open + 1..close];
+            let mut rest = stat[close + 2..].split_whitespace();
+            let (state, ppid) = (rest.next(), rest.next());
+            if ppid == Some(me.as_str())
+                && state != Some("Z")
+                && ["Xvfb", "chromium", "ffmpeg"].contains(&name)
+            {
+                left.push(name.to_owned());
+            }
+        }
+        if left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "still running: {left:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// The main process of egress `id`'s browser (its process-group leader) and its encoder.
 fn browser_and_encoder(id: &str) -> (Option<u32>, Option<u32>) {
     let mut browser = None;
@@ -469,6 +502,7 @@ async fn the_overlay_page_is_what_is_streamed() {
         .await
         .unwrap();
     assert!(after.is_none(), "an ended session has no thumbnail");
+    assert_no_renders_left().await;
 }
 
 /// A minimal HTTP GET with the internal key: status, lower-cased headers, body.
@@ -623,13 +657,15 @@ async fn outputs_come_and_go_while_live_and_a_lost_one_fails_alone() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let a_probe = a.clone();
-    let (frames, _) = tokio::task::spawn_blocking(move || read_seconds(&a_probe, 3))
+    let frames = tokio::task::spawn_blocking(move || video_packet_times(&a_probe, 3))
         .await
-        .unwrap();
+        .unwrap()
+        .len();
     assert!(frames > 60, "A still receives: {frames} frames in 3 s");
     let egress_id = live.egress_of(&sid).await;
     live.stop(&sid).await;
     assert_nothing_left(&egress_id).await;
+    assert_no_renders_left().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -689,6 +725,7 @@ async fn the_stream_has_the_presets_size_and_rate_and_the_pages_sound() {
         assert_eq!(rig.egress.status(&id), Some(EgressStatus::Complete));
         assert_nothing_left(&id).await;
     }
+    assert_no_renders_left().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -730,6 +767,7 @@ async fn a_wrong_application_fails_fast_and_a_missing_page_names_its_url_redacte
     );
     assert!(!error.contains("secret-token-value"), "{error}");
     assert_nothing_left(&id).await;
+    assert_no_renders_left().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -777,6 +815,7 @@ async fn the_start_signal_gates_the_stream_and_end_recording_ends_it() {
     let (status, error) = ended_with(&mut events, &id).await;
     assert_eq!((status, error), (EgressStatus::Complete, None));
     assert_nothing_left(&id).await;
+    assert_no_renders_left().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -809,6 +848,7 @@ async fn a_killed_browser_or_encoder_fails_the_egress_naming_it() {
         );
         assert_nothing_left(&id).await;
     }
+    assert_no_renders_left().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -854,4 +894,5 @@ async fn one_render_more_than_the_maximum_is_refused_at_once() {
         rig.egress.stop(id).await.unwrap();
         assert_nothing_left(id).await;
     }
+    assert_no_renders_left().await;
 }

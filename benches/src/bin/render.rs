@@ -6,7 +6,7 @@
 //! #                                                             preset    seconds decisions streams
 //! ```
 //!
-//! For `seconds` (at least 60) it samples, once a second, the CPU time and resident memory of
+//! For `seconds` (at least 60) it samples, once a second, the CPU time and memory (PSS) of
 //! everything that renders (Chromium and its children, Xvfb, ffmpeg, and this process, which
 //! publishes the stream) and ffmpeg's own speed; it counts the frames nginx delivers over 10 s;
 //! then it posts `decisions` agent decisions, 2.5 s apart, and times each until the decision
@@ -36,6 +36,21 @@ use ltcg_streaming_test_support::nginx_rtmp::NginxRtmp;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Mean absolute difference (0–255) in the decision panel between two frames that counts as
+/// the panel changing; a static page gives 0.00–0.02, a new decision about 2.
+const CHANGED: f64 = 0.5;
+/// Decisions of visibly different shapes.
+const ACTIONS: [&str; 4] = [
+    "ATTACK",
+    "SUMMON A MONSTER IN DEFENSE POSITION",
+    "SET TRAP",
+    "END THE TURN NOW",
+];
+const REASONS: [&str; 3] = [
+    "lethal on board",
+    "the opponent has two face-down cards and no monsters; wait for a safer turn",
+    "hold the trap for their strongest attacker",
+];
 /// Width and height of the picture the latency probe decodes.
 const PROBE_W: usize = 320;
 const PROBE_H: usize = 180;
@@ -57,13 +72,19 @@ fn main() -> Result<(), BoxError> {
         .block_on(run(preset, seconds.max(60), decisions, streams.max(1)))
 }
 
-/// CPU ticks (user + system) and resident bytes of a process, from /proc.
+/// CPU ticks (user + system) and proportional memory (PSS: shared pages split among the
+/// processes that share them, so a sum over Chromium's processes is honest) of a process.
 fn usage(pid: u32) -> Option<(u64, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after: Vec<&str> = stat[stat.rfind(')')? + 2..].split_whitespace().collect();
     let ticks = after.get(11)?.parse::<u64>().ok()? + after.get(12)?.parse::<u64>().ok()?;
-    let rss_pages: u64 = after.get(21)?.parse().ok()?;
-    Some((ticks, rss_pages * 4096))
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    let pss_kib: u64 = rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    Some((ticks, pss_kib * 1024))
 }
 
 /// The process group of a process.
@@ -238,6 +259,14 @@ async fn run(
     let url = format!("rtmp://127.0.0.1:{}/live/{}", nginx.port, sessions[0].1);
     let mut reader = Command::new("ffmpeg")
         .args(["-v", "error", "-fflags", "nobuffer", "-flags", "low_delay"])
+        .args([
+            "-probesize",
+            "32768",
+            "-analyzeduration",
+            "0",
+            "-rtmp_buffer",
+            "100",
+        ])
         .args(["-rw_timeout", "5000000", "-i", &url])
         .args(["-vf", &format!("scale={PROBE_W}:{PROBE_H},format=gray")])
         .args(["-f", "rawvideo", "-"])
@@ -261,6 +290,11 @@ async fn run(
                 }
             }
             let mean = diff as f64 / ((x1 - x0) * (y1 - y0)) as f64;
+            if let Some(path) = std::env::var_os("RENDER_BENCH_LAST_FRAME") {
+                let mut pgm = format!("P5\n{PROBE_W} {PROBE_H}\n255\n").into_bytes();
+                pgm.extend_from_slice(&frame);
+                let _ = std::fs::write(path, pgm);
+            }
             std::mem::swap(&mut prev, &mut frame);
             if frames_tx.send((now, mean)).is_err() {
                 break;
@@ -280,23 +314,32 @@ async fn run(
                     game_id: "bench".into(),
                     turn_number: n as u32 + 1,
                     phase: "main".into(),
-                    action: format!("PLAY CARD {}", n + 1),
-                    reasoning: format!("benchmark decision number {}", n + 1),
+                    // Lines of different lengths: the panel visibly changes when the
+                    // list shifts by one.
+                    action: ACTIONS[n % ACTIONS.len()].to_owned(),
+                    reasoning: REASONS[n % REASONS.len()].to_owned(),
                     ..DecisionInput::default()
                 },
             )
             .await?;
-        let wait_until = posted + Duration::from_secs(5);
+        let wait_until = posted + Duration::from_secs(10);
         loop {
             let left = wait_until.saturating_duration_since(Instant::now());
             match tokio::time::timeout(left, frames_rx.recv()).await {
-                Ok(Some((at, diff))) if at >= posted && diff > 2.0 => {
+                Ok(Some((at, diff))) if at >= posted && diff > CHANGED => {
                     latencies.push(at.duration_since(posted).as_secs_f64());
                     break;
                 }
-                Ok(Some(_)) => {}
+                Ok(Some((at, diff))) => {
+                    if std::env::var_os("RENDER_BENCH_DEBUG").is_some() {
+                        eprintln!(
+                            "  frame +{:.2}s diff {diff:.2}",
+                            at.saturating_duration_since(posted).as_secs_f64()
+                        );
+                    }
+                }
                 _ => {
-                    eprintln!("decision {n}: no change seen within 5 s");
+                    eprintln!("decision {n}: no change seen within 10 s");
                     break;
                 }
             }
@@ -308,7 +351,7 @@ async fn run(
     latencies.sort_by(f64::total_cmp);
 
     let e = EncodingSettings::preset(preset);
-    println!("| preset | streams | seconds | CPU cores (tree) | peak RSS | ffmpeg speed min / median | fps at nginx | decision → stream p50 / p95 (n) |");
+    println!("| preset | streams | seconds | CPU cores (tree) | peak memory (PSS) | ffmpeg speed min / median | fps at nginx | decision → stream p50 / p95 (n) |");
     println!("|---|---|---|---|---|---|---|---|");
     println!(
         "| {}x{}@{} | {streams} | {elapsed:.0} | {cores:.2} | {:.0} MiB | {min_speed:.2}× / {median_speed:.2}× | {fps:.2} | {:.2} s / {:.2} s ({}) |",

@@ -391,6 +391,9 @@ pub(crate) fn encoder_args(e: &EncodingSettings) -> Vec<String> {
         "flv",
         "-flvflags",
         "no_duration_filesize",
+        // Every packet leaves at once (no 32 KiB write buffer to fill first).
+        "-flush_packets",
+        "1",
         "pipe:1",
     ]
     .iter()
@@ -523,7 +526,7 @@ mod tests {
         );
         assert!(joined.contains("-preset veryfast") && joined.contains("-pix_fmt yuv420p"));
         assert!(
-            joined.ends_with("-f flv -flvflags no_duration_filesize pipe:1"),
+            joined.ends_with("-f flv -flvflags no_duration_filesize -flush_packets 1 pipe:1"),
             "{joined}"
         );
         assert!(!joined.contains("rtmp"));

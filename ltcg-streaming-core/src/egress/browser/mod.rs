@@ -299,13 +299,12 @@ impl Shared {
         }
     }
 
-    /// The encoder for a render on `display` with sink `sink`.
+    /// The encoder for a render on `display` with the egress's sink.
     fn ffmpeg(
         &self,
         egress_id: &str,
         request: &EgressRequest,
         display: u32,
-        dir: &std::path::Path,
     ) -> std::io::Result<Child> {
         let e = &request.encoding;
         let mut args = ffmpeg_preamble();
@@ -327,6 +326,13 @@ impl Shared {
                 "512",
                 "-f",
                 "pulse",
+                // 20 ms blocks, stamped when they arrive like the grabbed frames: the muxer
+                // waits for audio before it writes video, so audio stamped behind the
+                // picture would hold every frame back (seconds, measured).
+                "-fragment_size",
+                "3528",
+                "-use_wallclock_as_timestamps",
+                "1",
                 "-i",
                 &format!("{}.monitor", pulse::sink_name(egress_id)),
                 "-map",
@@ -336,28 +342,15 @@ impl Shared {
             ]
             .map(str::to_owned),
         );
+        // Both inputs are stamped with the wall clock when captured; keep those stamps,
+        // counted from now (by default ffmpeg starts each input at 0, and the sound, whose
+        // first block comes after the first grabbed frame, would run behind the picture
+        // and hold every frame back in the muxer by that much).
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        args.extend(["-copyts", "-output_ts_offset", &format!("-{now:.3}")].map(str::to_owned));
         args.extend(encoder_args(e));
-        if let Some(every) = self.options.thumbnail_interval {
-            let secs = every.as_secs_f64().max(0.5);
-            args.extend(
-                [
-                    "-map",
-                    "0:v",
-                    "-vf",
-                    &format!("fps=1/{secs},scale=-2:{THUMBNAIL_HEIGHT}"),
-                    "-q:v",
-                    "5",
-                    "-update",
-                    "1",
-                    "-atomic_writing",
-                    "1",
-                    "-f",
-                    "image2",
-                    &dir.join(THUMBNAIL_FILE).display().to_string(),
-                ]
-                .map(str::to_owned),
-            );
-        }
         Command::new(&self.options.ffmpeg)
             .args(&args)
             .stdin(Stdio::piped())
@@ -366,6 +359,47 @@ impl Shared {
             .process_group(0)
             .kill_on_drop(true)
             .spawn()
+    }
+}
+
+/// Takes a thumbnail of display `display` every `every`: one grabbed frame, scaled to
+/// [`THUMBNAIL_HEIGHT`], written next to the old one and renamed over it (readers never see
+/// half a file). A separate short ffmpeg, so the stream's encoder only encodes the stream.
+async fn thumbnails(
+    ffmpeg: PathBuf,
+    display: u32,
+    width: u32,
+    height: u32,
+    dir: PathBuf,
+    every: Duration,
+) {
+    let target = dir.join(THUMBNAIL_FILE);
+    let partial = dir.join("thumbnail.partial.jpg");
+    loop {
+        let grabbed = Command::new(&ffmpeg)
+            .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "x11grab"])
+            .args(["-video_size", &format!("{width}x{height}")])
+            .args(["-i", &format!(":{display}.0+0,0"), "-frames:v", "1"])
+            .args([
+                "-vf",
+                &format!("scale=-2:{THUMBNAIL_HEIGHT}"),
+                "-q:v",
+                "5",
+                "-f",
+                "image2",
+            ])
+            .arg(&partial)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .status()
+            .await
+            .is_ok_and(|s| s.success());
+        if grabbed {
+            let _ = tokio::fs::rename(&partial, &target).await;
+        }
+        tokio::time::sleep(every).await;
     }
 }
 
@@ -461,11 +495,22 @@ async fn render(
     // 2. The encoder, until something ends the stream.
     let outcome = match early {
         Some(outcome) => outcome,
-        None => match shared.ffmpeg(&egress_id, &request, parts.display.number, parts.dir.path()) {
+        None => match shared.ffmpeg(&egress_id, &request, parts.display.number) {
             Err(e) => Outcome::Failed(format!("cannot run ffmpeg: {}", e.kind())),
             Ok(mut child) => {
                 parts.dir.record_process("group", child.id());
                 tasks.push(relay.spawn_feed(child.stdout.take()));
+                if let Some(every) = o.thumbnail_interval {
+                    let e = &request.encoding;
+                    tasks.push(tokio::spawn(thumbnails(
+                        o.ffmpeg.clone(),
+                        parts.display.number,
+                        e.width,
+                        e.height,
+                        parts.dir.path().to_owned(),
+                        every,
+                    )));
+                }
                 let progress =
                     follow_ffmpeg(registry.clone(), egress_id.clone(), child.stderr.take());
                 let outputs = follow_outputs(registry.clone(), egress_id.clone(), relay.clone());
