@@ -9,7 +9,7 @@
 //! For `seconds` (at least 60) it samples, once a second, the CPU time and memory (PSS) of
 //! everything that renders (Chromium and its children, Xvfb, ffmpeg, and this process, which
 //! publishes the stream) and ffmpeg's own speed; it counts the frames nginx delivers over 10 s;
-//! then it posts `decisions` agent decisions, 2.5 s apart, and times each until the decision
+//! then it posts `decisions` agent decisions, 2.5–3.5 s apart, and times each until the decision
 //! panel changes in the picture read back from nginx (decoded as it arrives). Prints one
 //! Markdown table row per stream. Needs Debian's chromium, xvfb, pulseaudio, ffmpeg and nginx
 //! with libnginx-mod-rtmp.
@@ -344,7 +344,10 @@ async fn run(
                 }
             }
         }
-        tokio::time::sleep(Duration::from_millis(2500)).await;
+        // 2.5 s and a different fraction of the overlay's 1 s poll each time (golden ratio
+        // steps), so the decisions do not all land at the same point of it.
+        let phase = (n as f64 * 0.618_034).fract();
+        tokio::time::sleep(Duration::from_secs_f64(2.5 + phase)).await;
     }
     let _ = reader.kill();
     let _ = reader.wait();
