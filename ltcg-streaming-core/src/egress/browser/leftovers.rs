@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::chromium::kill_group;
 use super::pulse;
 
-/// What [`reap`] cleaned up.
+/// What [`super::BrowserEgress::reap_leftovers`] cleaned up.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Reaped {
     /// Processes (or process groups) killed.
