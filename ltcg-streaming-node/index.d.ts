@@ -816,6 +816,11 @@ export interface StartStreamRequest {
   customRtmpUrl?: string | null
   /** Extra outputs, streamed from the same encode (simulcast). */
   destinations?: DestinationInput[]
+  /**
+   * The picture of this stream, a preset name (e.g. `"H264_720P_30"`); default: the
+   * service's `encoding`.
+   */
+  encoding?: EncodingPreset | null
   /** Display name of the user or agent, shown on the overlay. */
   entityName?: string | null
   /** End an active session and start a new one. */
