@@ -34,8 +34,9 @@ pub use crate::platform::{build_rtmp_url, IngestUrl, Platform, RtmpUrl};
 pub use crate::redact::redact_url;
 pub use crate::service::{Actor, ServiceOptions, StreamingService};
 pub use crate::session::{
-    transition, EgressStatus, Entity, OverlayConfig, OverlayConfigPatch, SessionEvent, SessionId,
-    SessionStats, SessionStatus, StreamSession, StreamType, Transition,
+    transition, EgressStatus, Entity, GameState, MatchOutcome, MatchResult, OverlayConfig,
+    OverlayConfigPatch, Scene, SessionEvent, SessionId, SessionStats, SessionStatus,
+    StoredGameState, StreamSession, StreamType, Transition,
 };
 pub use crate::store::{MemoryStore, SessionStore};
 pub use crate::token::{OverlayClaims, OverlayTokens};

@@ -149,6 +149,9 @@ fn requests_and_stored_credentials() {
         encrypted_key: None,
         custom_rtmp_url: Some(url_with_key.as_str().into()),
         auto_start: false,
+        enabled: true,
+        keep_alive: true,
+        overlay: Default::default(),
         updated_at: 0,
     };
     assert_clean("credential Debug", &format!("{cred:?}"));

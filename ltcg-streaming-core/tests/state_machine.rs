@@ -15,6 +15,7 @@ fn new_session() -> StreamSession {
         NewSession {
             entity: Entity::agent("agent_1").unwrap(),
             entity_name: Some("Blaze".into()),
+            entity_avatar_url: None,
             platform: Platform::Twitch,
             stream_title: "  ".into(),
             overlay_config: OverlayConfig::default_for(StreamType::Agent),

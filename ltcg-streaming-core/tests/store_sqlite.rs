@@ -126,6 +126,9 @@ async fn data_survives_closing_and_reopening_the_file() {
         encrypted_key: Some("00:11:22".into()),
         custom_rtmp_url: Some("rtmp://127.0.0.1/live".into()),
         auto_start: true,
+        enabled: true,
+        keep_alive: true,
+        overlay: Default::default(),
         updated_at: 42,
     };
     let session = sample_session(&entity, 1_000);
@@ -326,7 +329,7 @@ async fn files_without_a_schema_version_are_adopted_and_newer_ones_refused() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
 
     // A file from a newer release is refused, not rewritten.
     rusqlite::Connection::open(&legacy)
@@ -336,6 +339,44 @@ async fn files_without_a_schema_version_are_adopted_and_newer_ones_refused() {
     let err = SqliteStore::open(&legacy).await.unwrap_err();
     assert_eq!(err.code(), ltcg_streaming_core::ErrorCode::Store);
     assert!(err.to_string().contains("schema version 9"), "{err}");
+}
+
+#[tokio::test]
+async fn a_version_1_file_gains_the_game_state_table_and_keeps_its_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    let session = sample_session(&agent("v1"), 1_000);
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.insert_session(&session).await.unwrap();
+        store.close().await;
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("DROP TABLE streaming_game_states; PRAGMA user_version = 1")
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert!(store.get_session(&session.id).await.unwrap().is_some());
+    let state: ltcg_streaming_core::GameState = serde_json::from_value(serde_json::json!({
+        "lobbyId": "lobby_v1", "gameId": "g", "turnNumber": 1, "phase": "main1",
+        "activePlayer": "host",
+        "host": {"name": "a", "lifePoints": 8000}, "opponent": {"name": "b", "lifePoints": 8000}
+    }))
+    .unwrap();
+    let stored = ltcg_streaming_core::StoredGameState {
+        state,
+        updated_at: 5,
+    };
+    store.put_game_state(&stored).await.unwrap();
+    assert_eq!(
+        store.get_game_state("lobby_v1").await.unwrap(),
+        Some(stored)
+    );
+    store.close().await;
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Code shared by the ltcg-streaming test suites (a dev-dependency of the core and of the
 //! examples; never published).
 //!
+//! - [`browser`]: headless Chromium over the DevTools protocol (pages, screenshots).
 //! - [`dns`]: a fixed name table for the destination policy (the suites run offline).
 //! - [`harness`]: a [`StreamingService`](ltcg_streaming_core::StreamingService) on real
 //!   in-process parts (memory store and egress, AES-GCM vault, manual clock) and LiveKit-style
@@ -14,6 +15,7 @@
 //!   for tools that are missing (skip locally, fail in CI).
 //! - [`server`]: the reference server as a child process, with a scan for leaked secrets.
 
+pub mod browser;
 pub mod dns;
 pub mod harness;
 pub mod http;

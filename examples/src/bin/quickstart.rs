@@ -24,6 +24,7 @@ fn main() -> ltcg_streaming_core::Result<()> {
         NewSession {
             entity: Entity::agent("agent_7")?,
             entity_name: None,
+            entity_avatar_url: None,
             platform: Platform::Twitch,
             stream_title: "AI Agent Playing LTCG".into(),
             overlay_config: OverlayConfig::default_for(StreamType::Agent),

@@ -19,10 +19,12 @@ use super::{AppState, MAX_WEBHOOK_BODY};
 use crate::error::{Error, ErrorCode};
 use crate::overlay_url::OverlayUrl;
 use crate::service::{
-    Actor, ConfigurePlatformRequest, CredentialTarget, DecisionInput, EventInput,
-    ListSessionsRequest, StartStreamRequest, StopStreamRequest, UpdateDestinationsRequest,
+    Actor, AgentDecisionsQuery, ConfigureAgentRequest, ConfigurePlatformRequest,
+    ConfigureUserRequest, CredentialTarget, DecisionInput, EventInput, GameStartedRequest,
+    ListSessionsRequest, MatchResultRequest, StartStreamRequest, StopStreamRequest,
+    UpdateDestinationsRequest, ViewerCountRequest,
 };
-use crate::session::SessionId;
+use crate::session::{GameState, SessionId};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -33,8 +35,17 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/streaming/sessions", get(sessions))
         .route("/api/streaming/thumbnail", get(thumbnail))
         .route("/api/streaming/destinations", post(destinations))
+        .route("/api/streaming/update-destinations", post(destinations))
         .route("/api/streaming/link-game", post(link_game))
-        .route("/api/agents/decisions", post(decision))
+        .route("/api/streaming/game-state", post(game_state))
+        .route("/api/streaming/match-result", post(match_result))
+        .route("/api/streaming/viewer-count", post(viewer_count))
+        .route("/api/streaming/game-started", post(game_started))
+        .route("/api/streaming/cleanup", post(cleanup))
+        .route("/api/streaming/configure-agent", post(configure_agent))
+        .route("/api/streaming/configure-user", post(configure_user))
+        .route("/api/agents/streaming-config", get(agent_streaming_config))
+        .route("/api/agents/decisions", post(decision).get(agent_decisions))
         .route("/api/agents/events", post(event))
         .route(
             "/api/streaming/platforms",
@@ -238,6 +249,96 @@ async fn event(
     JsonBody(req): JsonBody<EventInput>,
 ) -> ApiResult<Response> {
     Ok(Json(s.service.record_event(&actor, req).await?).into_response())
+}
+
+async fn game_state(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    JsonBody(state): JsonBody<GameState>,
+) -> ApiResult<Response> {
+    Ok(Json(s.service.update_game_state(&actor, state).await?).into_response())
+}
+
+async fn match_result(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    JsonBody(req): JsonBody<MatchResultRequest>,
+) -> ApiResult<Response> {
+    Ok(Json(s.service.record_match_result(&actor, req).await?).into_response())
+}
+
+async fn viewer_count(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    JsonBody(req): JsonBody<ViewerCountRequest>,
+) -> ApiResult<Response> {
+    let view = s
+        .service
+        .update_viewer_count(&actor, &req.session_id, req.viewer_count)
+        .await?;
+    Ok(Json(view).into_response())
+}
+
+async fn game_started(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    JsonBody(req): JsonBody<GameStartedRequest>,
+) -> ApiResult<Response> {
+    let outcome = s
+        .service
+        .on_game_started(&actor, &req.agent_id, &req.lobby_id)
+        .await?;
+    Ok(Json(outcome).into_response())
+}
+
+/// The product's cleanup route: one reconciler pass (internal callers), summarised.
+async fn cleanup(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult<Response> {
+    Ok(Json(s.service.cleanup(&actor).await?).into_response())
+}
+
+async fn configure_agent(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    JsonBody(req): JsonBody<ConfigureAgentRequest>,
+) -> ApiResult<Response> {
+    let config = s.service.configure_agent(&actor, req).await?;
+    Ok(Json(json!({ "success": true, "config": config })).into_response())
+}
+
+async fn configure_user(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    JsonBody(req): JsonBody<ConfigureUserRequest>,
+) -> ApiResult<Response> {
+    let config = s.service.configure_user(&actor, req).await?;
+    Ok(Json(json!({ "success": true, "config": config })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AgentQuery {
+    agent_id: Option<String>,
+}
+
+async fn agent_streaming_config(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let q: AgentQuery = query(raw)?;
+    let agent = q
+        .agent_id
+        .ok_or_else(|| Error::invalid("agentId", "is required"))?;
+    Ok(Json(s.service.agent_streaming_config(&actor, &agent).await?).into_response())
+}
+
+async fn agent_decisions(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let q: AgentDecisionsQuery = query(raw)?;
+    Ok(Json(s.service.agent_decisions(&actor, q).await?).into_response())
 }
 
 async fn configure_platform(

@@ -3,13 +3,14 @@
 use serde_json::Value;
 
 use super::{
-    Actor, DecisionInput, EventInput, RecordedActivity, SessionStatusView, StreamingService,
+    Actor, AgentDecisions, AgentDecisionsQuery, DecisionInput, EventInput, RecordedActivity,
+    SessionStatusView, StreamingService,
 };
 use crate::error::{Error, Result};
 use crate::json;
 use crate::session::{
-    validate_id, Activity, ActivityKind, DecisionData, Entity, EventData, SessionId, StreamSession,
-    StreamType,
+    check_text as text, validate_id, Activity, ActivityKind, DecisionData, Entity, EventData,
+    SessionId, StreamSession, StreamType,
 };
 
 /// Longest reasoning text kept, in characters.
@@ -140,6 +141,7 @@ impl StreamingService {
             .store
             .set_viewer_count(session_id, viewers)
             .await?;
+        self.session_changed(session_id);
         Ok(self.view(&session))
     }
 
@@ -160,6 +162,76 @@ impl StreamingService {
             .await
     }
 
+    /// An agent's recent decisions (the product's `GET /api/agents/decisions`): from the
+    /// named session, else the agent's active session, else its newest; only `gameId`'s
+    /// oldest first when given, otherwise newest first.
+    pub async fn agent_decisions(
+        &self,
+        actor: &Actor,
+        query: AgentDecisionsQuery,
+    ) -> Result<AgentDecisions> {
+        self.inner.limits.call(actor)?;
+        let limit = query.limit.unwrap_or(50);
+        if limit == 0 || limit > super::MAX_RECENT_ACTIVITY {
+            return Err(Error::invalid(
+                "limit",
+                format!("must be between 1 and {}", super::MAX_RECENT_ACTIVITY),
+            ));
+        }
+        if let Some(game) = &query.game_id {
+            text("gameId", game, 128)?;
+        }
+        let session = match (&query.session_id, &query.agent_id, actor) {
+            (Some(id), _, _) => Some(self.load(id).await?),
+            (None, agent, _) => {
+                let entity = match (agent, actor) {
+                    (Some(agent), _) => Entity::agent(agent)?,
+                    (None, Actor::Agent(own)) => Entity::agent(own)?,
+                    _ => return Err(Error::invalid("agentId", "is required")),
+                };
+                if !actor.may_act_for(&entity) {
+                    return Err(Error::forbidden("cannot read another agent's decisions"));
+                }
+                match self.inner.store.active_session(&entity).await? {
+                    Some(active) => Some(active),
+                    None => self
+                        .inner
+                        .store
+                        .list_sessions(&crate::store::SessionQuery {
+                            entity: Some(entity),
+                            limit: 1,
+                            ..Default::default()
+                        })
+                        .await?
+                        .sessions
+                        .into_iter()
+                        .next(),
+                }
+            }
+        };
+        let Some(session) = session else {
+            return Ok(AgentDecisions {
+                session_id: None,
+                decisions: Vec::new(),
+            });
+        };
+        actor.authorize(&session)?;
+        let mut decisions = self
+            .inner
+            .store
+            .recent_activity(&session.id, ActivityKind::Decision, MAX_FEED_READ)
+            .await?;
+        if let Some(game) = &query.game_id {
+            decisions.retain(|d| d.data.get("gameId").and_then(Value::as_str) == Some(game));
+            decisions.reverse();
+        }
+        decisions.truncate(limit as usize);
+        Ok(AgentDecisions {
+            session_id: Some(session.id),
+            decisions,
+        })
+    }
+
     async fn record(
         &self,
         id: &SessionId,
@@ -172,6 +244,7 @@ impl StreamingService {
             data,
         };
         let session = self.inner.store.record_activity(id, &activity).await?;
+        self.session_changed(id);
         Ok(RecordedActivity {
             success: true,
             session_id: session.id,
@@ -218,27 +291,6 @@ impl StreamingService {
         }
         Ok(session)
     }
-}
-
-/// Checks a required text field: non-empty after trimming, at most `max` characters,
-/// no control characters except newlines and tabs.
-fn text(field: &str, value: &str, max: usize) -> Result<()> {
-    if value.trim().is_empty() {
-        return Err(Error::invalid(field, "is required"));
-    }
-    if value.chars().count() > max {
-        return Err(Error::invalid(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(Error::invalid(field, "must not contain control characters"));
-    }
-    Ok(())
 }
 
 /// Bounds free-form JSON.

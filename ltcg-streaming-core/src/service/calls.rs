@@ -55,11 +55,27 @@ pub enum ServiceMethod {
     OnGameStarted,
     /// [`StreamingService::reconcile`]`()`
     Reconcile,
+    /// [`StreamingService::update_game_state`]`(state)`
+    UpdateGameState,
+    /// [`StreamingService::record_match_result`]`(request)`
+    RecordMatchResult,
+    /// [`StreamingService::configure_agent`]`(request)`
+    ConfigureAgent,
+    /// [`StreamingService::configure_user`]`(request)`
+    ConfigureUser,
+    /// [`StreamingService::agent_streaming_config`]`(agentId)`
+    AgentStreamingConfig,
+    /// [`StreamingService::agent_decisions`]`(query?)`
+    AgentDecisions,
+    /// [`StreamingService::cleanup`]`()`
+    Cleanup,
+    /// [`StreamingService::notify_changed`]`(notice)`
+    NotifyChanged,
 }
 
 impl ServiceMethod {
     /// Every method, in declaration order.
-    pub const ALL: [ServiceMethod; 16] = [
+    pub const ALL: [ServiceMethod; 24] = [
         ServiceMethod::StartStream,
         ServiceMethod::StopStream,
         ServiceMethod::GetStatus,
@@ -76,6 +92,14 @@ impl ServiceMethod {
         ServiceMethod::DeletePlatformConfig,
         ServiceMethod::OnGameStarted,
         ServiceMethod::Reconcile,
+        ServiceMethod::UpdateGameState,
+        ServiceMethod::RecordMatchResult,
+        ServiceMethod::ConfigureAgent,
+        ServiceMethod::ConfigureUser,
+        ServiceMethod::AgentStreamingConfig,
+        ServiceMethod::AgentDecisions,
+        ServiceMethod::Cleanup,
+        ServiceMethod::NotifyChanged,
     ];
 
     /// The Python name, e.g. `start_stream`.
@@ -108,6 +132,16 @@ impl ServiceMethod {
             }
             ServiceMethod::OnGameStarted => ("on_game_started", "onGameStarted"),
             ServiceMethod::Reconcile => ("reconcile", "reconcile"),
+            ServiceMethod::UpdateGameState => ("update_game_state", "updateGameState"),
+            ServiceMethod::RecordMatchResult => ("record_match_result", "recordMatchResult"),
+            ServiceMethod::ConfigureAgent => ("configure_agent", "configureAgent"),
+            ServiceMethod::ConfigureUser => ("configure_user", "configureUser"),
+            ServiceMethod::AgentStreamingConfig => {
+                ("agent_streaming_config", "agentStreamingConfig")
+            }
+            ServiceMethod::AgentDecisions => ("agent_decisions", "agentDecisions"),
+            ServiceMethod::Cleanup => ("cleanup", "cleanup"),
+            ServiceMethod::NotifyChanged => ("notify_changed", "notifyChanged"),
         }
     }
 }
@@ -221,6 +255,29 @@ impl StreamingService {
                 out(self.on_game_started(actor, &agent, &lobby).await)
             }
             ServiceMethod::Reconcile => out(self.reconcile(actor).await),
+            ServiceMethod::UpdateGameState => {
+                out(self.update_game_state(actor, a.request("state")?).await)
+            }
+            ServiceMethod::RecordMatchResult => {
+                out(self.record_match_result(actor, a.request("request")?).await)
+            }
+            ServiceMethod::ConfigureAgent => {
+                out(self.configure_agent(actor, a.request("request")?).await)
+            }
+            ServiceMethod::ConfigureUser => {
+                out(self.configure_user(actor, a.request("request")?).await)
+            }
+            ServiceMethod::AgentStreamingConfig => {
+                let agent: String = a.required("agentId")?;
+                out(self.agent_streaming_config(actor, &agent).await)
+            }
+            ServiceMethod::AgentDecisions => {
+                out(self.agent_decisions(actor, a.request("query")?).await)
+            }
+            ServiceMethod::Cleanup => out(self.cleanup(actor).await),
+            ServiceMethod::NotifyChanged => out(self
+                .notify_changed(actor, a.request("notice")?)
+                .map(|()| true)),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Adding and removing outputs of a live stream (simulcast).
 
 use super::{
-    within, Actor, DestinationView, StreamingService, UpdateDestinationsRequest,
+    within, Actor, DestinationRef, DestinationView, StreamingService, UpdateDestinationsRequest,
     UpdateDestinationsResponse, MAX_DESTINATIONS,
 };
 use crate::error::{Error, Result};
@@ -34,15 +34,32 @@ impl StreamingService {
             .iter()
             .filter(|d| d.status == DestinationStatus::Active)
             .collect();
-        for (i, id) in req.remove.iter().enumerate() {
-            if !active.iter().any(|d| &d.id == id) {
-                return Err(Error::invalid(
-                    format!("remove[{i}]"),
-                    "is not an active destination of this session",
-                ));
+        let mut remove: Vec<String> = Vec::with_capacity(req.remove.len());
+        for (i, wanted) in req.remove.iter().enumerate() {
+            let found = active.iter().find(|d| {
+                !remove.contains(&d.id)
+                    && match wanted {
+                        DestinationRef::Id(id) => &d.id == id,
+                        DestinationRef::Platform { platform } => {
+                            d.platform == *platform && !d.primary
+                        }
+                    }
+            });
+            match found {
+                Some(d) => remove.push(d.id.clone()),
+                None => {
+                    return Err(Error::invalid(
+                        format!("remove[{i}]"),
+                        "is not an active destination of this session",
+                    ))
+                }
             }
         }
-        let remaining = active.len() - req.remove.len() + req.add.len();
+        let req = UpdateDestinationsRequest {
+            remove: Vec::new(),
+            ..req
+        };
+        let remaining = active.len() - remove.len() + req.add.len();
         if remaining == 0 {
             return Err(Error::conflict(
                 "a stream needs at least one destination; stop it instead",
@@ -79,7 +96,7 @@ impl StreamingService {
             let duplicate_of_existing = active
                 .iter()
                 .zip(&existing_urls)
-                .any(|(d, u)| u.expose_secret() == full && !req.remove.contains(&d.id));
+                .any(|(d, u)| u.expose_secret() == full && !remove.contains(&d.id));
             if duplicate_of_existing || add_urls[..i].iter().any(|(_, u)| u == url) {
                 return Err(Error::invalid(
                     format!("add[{i}]"),
@@ -90,7 +107,7 @@ impl StreamingService {
         let remove_urls: Vec<SecretString> = active
             .iter()
             .zip(&existing_urls)
-            .filter(|(d, _)| req.remove.contains(&d.id))
+            .filter(|(d, _)| remove.contains(&d.id))
             .map(|(_, u)| u.clone())
             .collect();
         let add_secrets: Vec<SecretString> = add_urls
@@ -127,7 +144,7 @@ impl StreamingService {
             }
         }
         let succeeded = result.is_ok();
-        let removed_ids = req.remove.clone();
+        let removed_ids = remove.clone();
         let saved = self
             .modify(&req.session_id, |s| {
                 s.destinations.extend(added.iter().cloned());
@@ -148,7 +165,7 @@ impl StreamingService {
         Ok(UpdateDestinationsResponse {
             success: true,
             added: added.iter().map(DestinationView::from).collect(),
-            removed: req.remove,
+            removed: remove,
             destinations: saved
                 .destinations
                 .iter()

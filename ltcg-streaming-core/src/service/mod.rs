@@ -14,9 +14,12 @@
 
 mod activity;
 mod actor;
+mod agent_config;
 mod calls;
+mod changes;
 pub mod commit;
 mod destinations;
+mod game;
 mod limits;
 mod matching;
 mod overlay;
@@ -36,7 +39,11 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 pub use self::actor::Actor;
+pub use self::agent_config::{AgentStreamingConfig, ConfigureAgentRequest, ConfigureUserRequest};
 pub use self::calls::{ServiceMethod, DEFAULT_RECENT_ACTIVITY, MAX_RECENT_ACTIVITY};
+use self::changes::Changes;
+pub use self::changes::{Change, ChangeNotice};
+pub use self::game::{GameStateUpdated, MatchResultRecorded, MatchResultRequest};
 pub use self::limits::RateLimitConfig;
 use self::limits::RateLimits;
 pub use self::overlay::OverlaySnapshot;
@@ -120,6 +127,7 @@ struct Inner {
     egress_start_timeout: Duration,
     destinations: DestinationPolicy,
     status_reads: StatusReads,
+    changes: Changes,
 }
 
 /// The streaming service. Cheap to clone; share one per process.
@@ -182,6 +190,7 @@ impl StreamingService {
                 egress_start_timeout: options.egress_start_timeout,
                 destinations,
                 status_reads: options.status_reads,
+                changes: Changes::new(),
             }),
         })
     }
@@ -203,6 +212,11 @@ impl StreamingService {
 
     fn now(&self) -> i64 {
         self.inner.clock.now_ms()
+    }
+
+    /// The service clock's time, Unix ms.
+    pub fn clock_now(&self) -> i64 {
+        self.now()
     }
 
     /// The public view of `session` now, by the service's clock.
@@ -258,6 +272,7 @@ impl StreamingService {
                     Ok(saved) => {
                         // Written: the egress stop that follows is not abandoned.
                         commit::mark_committed();
+                        self.session_changed(&saved.id);
                         t.session = saved;
                     }
                     Err(e) if e.code() == ErrorCode::Conflict => continue,
@@ -290,7 +305,10 @@ impl StreamingService {
             edit(&mut session)?;
             session.updated_at = session.updated_at.max(self.now());
             match self.inner.store.update_session(&session).await {
-                Ok(saved) => return Ok(saved),
+                Ok(saved) => {
+                    self.session_changed(&saved.id);
+                    return Ok(saved);
+                }
                 Err(e) if e.code() == ErrorCode::Conflict => continue,
                 Err(e) => return Err(e),
             }

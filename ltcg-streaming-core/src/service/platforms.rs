@@ -61,6 +61,9 @@ impl StreamingService {
                 .auto_start
                 .or(existing.as_ref().map(|c| c.auto_start))
                 .unwrap_or(false),
+            enabled: existing.as_ref().is_none_or(|c| c.enabled),
+            keep_alive: existing.as_ref().is_none_or(|c| c.keep_alive),
+            overlay: existing.map(|c| c.overlay).unwrap_or_default(),
             updated_at: self.now(),
         };
         self.inner.store.put_credential(&credential).await?;
@@ -130,6 +133,9 @@ impl StreamingService {
         if cred.encrypted_key.is_none() {
             return Ok(outcome(false, "not_configured", None));
         }
+        if !cred.enabled {
+            return Ok(outcome(false, "streaming_disabled", None));
+        }
         if !cred.auto_start {
             return Ok(outcome(false, "autostart_disabled", None));
         }
@@ -144,6 +150,7 @@ impl StreamingService {
                     agent_id: Some(agent_id.to_owned()),
                     use_stored_credentials: true,
                     lobby_id: Some(lobby_id.to_owned()),
+                    overlay_config: Some(super::agent_config::auto_start_overlay(&cred.overlay)),
                     ..StartStreamRequest::default()
                 },
             )
@@ -158,7 +165,7 @@ impl StreamingService {
 }
 
 /// Whose credentials: the caller's own, or (internal callers) the named entity.
-fn credential_entity(actor: &Actor, target: &CredentialTarget) -> Result<Entity> {
+pub(super) fn credential_entity(actor: &Actor, target: &CredentialTarget) -> Result<Entity> {
     let named = match (&target.user_id, &target.agent_id) {
         (Some(_), Some(_)) => {
             return Err(Error::invalid(

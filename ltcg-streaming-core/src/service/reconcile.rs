@@ -17,6 +17,11 @@ const VANISH_GRACE_MS: i64 = 60_000;
 pub const EVENT_ID_RETENTION_MS: i64 = 24 * 60 * 60 * 1_000;
 
 impl StreamingService {
+    /// [`Self::reconcile`], answered in the product's cleanup shape.
+    pub async fn cleanup(&self, actor: &Actor) -> Result<super::CleanupSummary> {
+        self.reconcile(actor).await.map(super::CleanupSummary::from)
+    }
+
     /// One reconciliation pass (internal callers only):
     /// 1. every active egress rendering one of our overlay pages is matched to its session:
     ///    an egress with no active session is stopped, a second egress of a session is

@@ -11,7 +11,7 @@ use crate::session::{
     end_reason, Destination, DestinationStatus, Entity, NewSession, OverlayConfig, SessionEvent,
     SessionStatus, StreamSession, StreamType,
 };
-use crate::store::Insert;
+use crate::store::{Insert, PlatformCredential};
 use crate::vault::SecretString;
 
 /// What to do with the entity's active session when a start arrives.
@@ -47,17 +47,36 @@ impl StreamingService {
         let encoding = req
             .encoding
             .map_or(self.inner.encoding, crate::egress::EncodingSettings::preset);
-        let overlay_config = OverlayConfig::merged(
-            entity.stream_type,
-            &req.overlay_config.clone().unwrap_or_default(),
-        )?;
-        let targets = self.resolve_targets(actor, &entity, &req).await?;
+        let stored = if req.use_stored_credentials {
+            Some(
+                self.inner
+                    .store
+                    .get_credential(&entity)
+                    .await?
+                    .ok_or_else(|| {
+                        Error::invalid("useStoredCredentials", "no stored streaming credentials")
+                    })?,
+            )
+        } else {
+            None
+        };
+        // Settings stored with the credentials (voice track, picture), under the request's.
+        let patch = req.overlay_config.clone().unwrap_or_default();
+        let patch = match &stored {
+            Some(cred) => cred.overlay.overlaid_with(&patch),
+            None => patch,
+        };
+        let overlay_config = OverlayConfig::merged(entity.stream_type, &patch)?;
+        let targets = self
+            .resolve_targets(actor, &entity, &req, stored.as_ref())
+            .await?;
         let platform = targets[0].0;
         let now = self.now();
         let draft = StreamSession::create(
             NewSession {
                 entity: entity.clone(),
                 entity_name: req.entity_name.clone(),
+                entity_avatar_url: req.entity_avatar_url.clone(),
                 platform,
                 stream_title: req.stream_title.clone().unwrap_or_default(),
                 overlay_config,
@@ -68,8 +87,9 @@ impl StreamingService {
         )?;
         // Reusing the active session is free: only a start that would create one counts.
         if let Some(active) = self.inner.store.active_session(&entity).await? {
+            let same = self.same_primary(&active, &targets[0].1).await;
             if let Existing::Reuse =
-                self.judge_existing(&active, platform, req.force_restart, now)?
+                self.judge_existing(&active, platform, same, req.force_restart, now)?
             {
                 return self.reuse(active, req.lobby_id.as_deref()).await;
             }
@@ -99,7 +119,8 @@ impl StreamingService {
                 Insert::Created(s) => break s,
                 Insert::Existing(active) => {
                     let force = req.force_restart && !replaced;
-                    match self.judge_existing(&active, platform, force, now)? {
+                    let same = self.same_primary(&active, &targets[0].1).await;
+                    match self.judge_existing(&active, platform, same, force, now)? {
                         Existing::Reuse => {
                             return self.reuse(active, req.lobby_id.as_deref()).await
                         }
@@ -214,11 +235,26 @@ impl StreamingService {
         }
     }
 
-    /// Reuse, replace, or refuse the entity's active session.
+    /// Whether `active` streams its primary output to exactly `url` (same key, same
+    /// ingest). An unreadable destination counts as different.
+    async fn same_primary(&self, active: &StreamSession, url: &RtmpUrl) -> bool {
+        let Some(primary) = active.destinations.iter().find(|d| d.primary) else {
+            return false;
+        };
+        match self.inner.vault.decrypt(&primary.encrypted_url).await {
+            Ok(current) => current.expose_secret() == url.clone().into_secret().expose_secret(),
+            Err(_) => false,
+        }
+    }
+
+    /// Reuse, replace, or refuse the entity's active session. A start on the same platform
+    /// but with another key or URL is refused (`CONFLICT`): answering with the old session
+    /// would leave the new destination silently unserved.
     fn judge_existing(
         &self,
         active: &StreamSession,
         platform: Platform,
+        same_destination: bool,
         force: bool,
         now: i64,
     ) -> Result<Existing> {
@@ -240,6 +276,12 @@ impl StreamingService {
             return Err(Error::conflict(format!(
                 "an active {} stream exists; stop it or pass forceRestart",
                 active.platform
+            )));
+        }
+        if !same_destination {
+            return Err(Error::conflict(format!(
+                "an active {platform} stream sends to another stream key or URL; pass \
+                 forceRestart to replace it, or change its outputs with update-destinations"
             )));
         }
         if active.status == SessionStatus::Live && active.egress_id.is_none() {
@@ -286,16 +328,9 @@ impl StreamingService {
         actor: &Actor,
         entity: &Entity,
         req: &StartStreamRequest,
+        stored: Option<&PlatformCredential>,
     ) -> Result<Vec<(Platform, RtmpUrl)>> {
-        let primary = if req.use_stored_credentials {
-            let cred = self
-                .inner
-                .store
-                .get_credential(entity)
-                .await?
-                .ok_or_else(|| {
-                    Error::invalid("useStoredCredentials", "no stored streaming credentials")
-                })?;
+        let primary = if let Some(cred) = stored {
             if req.platform.is_some_and(|p| p != cred.platform) {
                 return Err(Error::invalid(
                     "platform",

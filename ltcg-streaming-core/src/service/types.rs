@@ -46,6 +46,10 @@ pub struct StartStreamRequest {
     /// Display name of the user or agent, shown on the overlay.
     #[serde(default)]
     pub entity_name: Option<String>,
+    /// Picture of the user or agent (http/https), shown in the overlay's
+    /// picture-in-picture when no `overlayConfig.profilePictureUrl` is set.
+    #[serde(default)]
+    pub entity_avatar_url: Option<String>,
     /// Primary platform.
     #[serde(default)]
     pub platform: Option<Platform>,
@@ -330,9 +334,24 @@ pub struct UpdateDestinationsRequest {
     /// Outputs to add.
     #[serde(default, alias = "addDestinations")]
     pub add: Vec<DestinationInput>,
-    /// Destination ids to remove.
+    /// Destinations to remove: our ids, or (the product's shape) `{platform}` for the
+    /// first active added destination on that platform.
     #[serde(default, alias = "removeDestinations")]
-    pub remove: Vec<String>,
+    pub remove: Vec<DestinationRef>,
+}
+
+/// A destination to remove.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum DestinationRef {
+    /// By our id (`dst_…`).
+    Id(String),
+    /// By platform: the first active destination on it that the stream was not started
+    /// with (the product's `removeDestinations: [{platform}]`).
+    Platform {
+        /// The platform.
+        platform: Platform,
+    },
 }
 
 /// Answer to a destination update.
@@ -563,4 +582,94 @@ pub struct ReconcileReport {
     pub vanished: Vec<SessionId>,
     /// Problems met on the way (the rest of the run continued).
     pub errors: Vec<String>,
+}
+
+/// `POST /api/streaming/cleanup`: a reconciler pass in the product's summary shape.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CleanupSummary {
+    /// Always `true` (failures are errors).
+    pub success: bool,
+    /// Egresses stopped because no active session owns them.
+    pub stopped_egresses: Vec<String>,
+    /// Sessions ended (start timed out, maximum duration reached, egress vanished).
+    pub ended_sessions: Vec<SessionId>,
+    /// Problems met on the way.
+    pub errors: Vec<String>,
+    /// `Stopped N egresses, ended M sessions`.
+    pub summary: String,
+    /// The full report.
+    pub report: ReconcileReport,
+}
+
+impl From<ReconcileReport> for CleanupSummary {
+    fn from(report: ReconcileReport) -> Self {
+        let ended_sessions: Vec<SessionId> = report
+            .timed_out
+            .iter()
+            .chain(&report.max_duration_ended)
+            .chain(&report.vanished)
+            .cloned()
+            .collect();
+        Self {
+            success: true,
+            summary: format!(
+                "Stopped {} egresses, ended {} sessions",
+                report.stopped_egresses.len(),
+                ended_sessions.len()
+            ),
+            stopped_egresses: report.stopped_egresses.clone(),
+            ended_sessions,
+            errors: report.errors.clone(),
+            report,
+        }
+    }
+}
+
+/// `GET /api/agents/decisions`: an agent's recent decisions.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentDecisionsQuery {
+    /// The agent (internal callers; agents read their own).
+    #[serde(default)]
+    pub agent_id: Option<String>,
+    /// The session to read (default: the agent's active session, else its newest).
+    #[serde(default)]
+    pub session_id: Option<SessionId>,
+    /// Only this game's decisions, oldest first (otherwise newest first).
+    #[serde(default)]
+    pub game_id: Option<String>,
+    /// At most this many (default 50, at most 100).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// Answer to `agent_decisions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentDecisions {
+    /// The session read, if the agent has one.
+    pub session_id: Option<SessionId>,
+    /// The decisions (see the query for the order).
+    pub decisions: Vec<crate::session::Activity>,
+}
+
+/// `POST /api/streaming/viewer-count`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ViewerCountRequest {
+    /// The session.
+    pub session_id: SessionId,
+    /// Current viewers.
+    pub viewer_count: u64,
+}
+
+/// `POST /api/streaming/game-started`: a game started for an agent (runs auto-start).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GameStartedRequest {
+    /// The agent.
+    pub agent_id: String,
+    /// The lobby of the game.
+    pub lobby_id: String,
 }

@@ -15,9 +15,12 @@ impl StreamingService {
         raw_body: &[u8],
         authorization: &str,
     ) -> Result<WebhookOutcome> {
-        let verifier = self.inner.webhooks.as_ref().ok_or_else(|| Error::Config {
-            var: "LIVEKIT_API_KEY, LIVEKIT_API_SECRET".into(),
-            problem: "LiveKit webhooks need LIVEKIT_API_KEY and LIVEKIT_API_SECRET".into(),
+        // Without LiveKit credentials no webhook can be authentic: the request is refused
+        // like a forged one (a 401, not a server error logged for every stray request).
+        let verifier = self.inner.webhooks.as_ref().ok_or_else(|| {
+            Error::unauthorized(
+                "webhooks are not accepted: no LiveKit API key and secret are configured",
+            )
         })?;
         let event = verifier.verify(raw_body, authorization)?;
         self.ingest_egress_event(event).await

@@ -10,6 +10,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::destination::Destination;
+use super::game_state::MatchResult;
 use super::overlay::OverlayConfig;
 use crate::error::{Error, Result};
 use crate::platform::Platform;
@@ -325,6 +326,10 @@ pub struct StreamSession {
     /// Display name of the user or agent, when the caller gave one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity_name: Option<String>,
+    /// Picture of the user or agent (http/https), shown in the picture-in-picture when
+    /// the overlay settings name no profile picture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_avatar_url: Option<String>,
     /// The primary destination platform.
     pub platform: Platform,
     /// Title shown on the overlay.
@@ -342,6 +347,9 @@ pub struct StreamSession {
     /// The RTMP outputs (primary first).
     #[serde(default)]
     pub destinations: Vec<Destination>,
+    /// The last match played on this stream (drives the match-over scene).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_match: Option<MatchResult>,
     /// Created, Unix ms.
     pub created_at: i64,
     /// Last changed, Unix ms.
@@ -389,6 +397,8 @@ pub struct NewSession {
     pub entity: Entity,
     /// Display name of the user or agent.
     pub entity_name: Option<String>,
+    /// Picture of the user or agent (http/https).
+    pub entity_avatar_url: Option<String>,
     /// The primary destination platform.
     pub platform: Platform,
     /// Title; empty means `LTCG Live`.
@@ -438,10 +448,18 @@ impl StreamSession {
             Some(name) => Some(name.to_owned()),
         };
         new.overlay_config.validate()?;
+        let entity_avatar_url = match new.entity_avatar_url.as_deref().map(str::trim) {
+            Some("") | None => None,
+            Some(url) => {
+                super::overlay::check_http_url("entityAvatarUrl", url)?;
+                Some(url.to_owned())
+            }
+        };
         Ok(Self {
             id: SessionId::generate(),
             entity: new.entity,
             entity_name,
+            entity_avatar_url,
             platform: new.platform,
             stream_title: if title.is_empty() {
                 DEFAULT_STREAM_TITLE.to_owned()
@@ -453,6 +471,7 @@ impl StreamSession {
             overlay_config: new.overlay_config,
             current_lobby_id: new.lobby_id,
             destinations: new.destinations,
+            last_match: None,
             created_at: now_ms,
             updated_at: now_ms,
             started_at: None,

@@ -121,10 +121,41 @@ pub struct OverlayConfigPatch {
     pub theme: Option<Theme>,
 }
 
-/// Bounds of `matchOverHoldMs`.
-const HOLD_MS_RANGE: std::ops::RangeInclusive<u64> = 5_000..=3_600_000;
 /// Longest URL accepted in the overlay settings.
 const MAX_OVERLAY_URL_BYTES: usize = 2048;
+
+impl OverlayConfigPatch {
+    /// Whether no field is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// `self` with the fields `over` sets replacing its own.
+    pub fn overlaid_with(&self, over: &OverlayConfigPatch) -> OverlayConfigPatch {
+        macro_rules! pick {
+            ($($field:ident),*) => {
+                OverlayConfigPatch { $($field: over.$field.clone().or_else(|| self.$field.clone())),* }
+            };
+        }
+        pick!(
+            show_decisions,
+            show_agent_info,
+            show_event_feed,
+            show_player_cam,
+            webcam_position,
+            webcam_size,
+            player_visual_mode,
+            profile_picture_url,
+            match_over_hold_ms,
+            show_scene_label,
+            scene_transitions,
+            voice_track_url,
+            voice_volume,
+            voice_loop,
+            theme
+        )
+    }
+}
 
 impl OverlayConfig {
     /// The seed's defaults: users show the event feed and player cam; agents show
@@ -211,7 +242,7 @@ impl OverlayConfig {
             }
         }
         if let Some(ms) = self.match_over_hold_ms {
-            if !HOLD_MS_RANGE.contains(&ms) {
+            if !super::scene::MATCH_OVER_HOLD_MS.contains(&ms) {
                 return Err(Error::invalid(
                     "overlayConfig.matchOverHoldMs",
                     "must be between 5000 and 3600000",
@@ -231,7 +262,7 @@ impl OverlayConfig {
 }
 
 /// Accepts `http://` or `https://` URLs without whitespace, control characters or quotes.
-fn check_http_url(field: &str, url: &str) -> Result<()> {
+pub(crate) fn check_http_url(field: &str, url: &str) -> Result<()> {
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
     if !(lower.starts_with("https://") || lower.starts_with("http://")) {
         return Err(Error::invalid(field, "must start with https:// or http://"));

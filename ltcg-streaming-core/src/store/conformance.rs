@@ -19,8 +19,9 @@ use super::{Insert, PlatformCredential, SessionQuery, SessionStore};
 use crate::error::ErrorCode;
 use crate::platform::Platform;
 use crate::session::{
-    Activity, ActivityKind, Destination, DestinationStatus, Entity, NewSession, OverlayConfig,
-    SessionId, SessionStats, SessionStatus, StreamSession, StreamType, WebcamPosition,
+    Activity, ActivityKind, Destination, DestinationStatus, Entity, GameState, MatchOutcome,
+    MatchResult, NewSession, OverlayConfig, OverlayConfigPatch, PlayerVisualMode, SessionId,
+    SessionStats, SessionStatus, StoredGameState, StreamSession, StreamType, WebcamPosition,
 };
 
 /// Outcome of one check: `Err` carries a description of the first broken expectation.
@@ -55,6 +56,7 @@ pub fn sample_session(entity: &Entity, created_at: i64) -> StreamSession {
     let new = NewSession {
         entity: entity.clone(),
         entity_name: Some("Sample".into()),
+        entity_avatar_url: None,
         platform: Platform::Twitch,
         stream_title: "Conformance".into(),
         overlay_config: OverlayConfig::default_for(entity.stream_type),
@@ -123,6 +125,7 @@ pub async fn insert_and_get(store: &dyn SessionStore) -> CheckResult {
 pub async fn round_trip_all_fields(store: &dyn SessionStore) -> CheckResult {
     let mut s = sample_session(&user("u1"), 2_000);
     s.current_lobby_id = Some("lobby_9".into());
+    s.entity_avatar_url = Some("https://cdn.example/avatar.png".into());
     s.overlay_config.webcam_position = Some(WebcamPosition::TopLeft);
     s.overlay_config.voice_volume = Some(0.25);
     s.destinations.push(Destination {
@@ -154,6 +157,11 @@ pub async fn round_trip_all_fields(store: &dyn SessionStore) -> CheckResult {
     });
     next.destinations[0].status = DestinationStatus::Failed;
     next.destinations[0].error_message = Some("refused".into());
+    next.last_match = Some(MatchResult {
+        ended_at: 2_900,
+        result: MatchOutcome::Draw,
+        summary: "Match over: draw.".into(),
+    });
     let updated = call!("update_session", store.update_session(&next));
     let mut expected = next.clone();
     expected.version = 2;
@@ -508,6 +516,14 @@ pub async fn credentials(store: &dyn SessionStore) -> CheckResult {
         encrypted_key: Some("aa:bb:cc".into()),
         custom_rtmp_url: Some("rtmp://127.0.0.1/live".into()),
         auto_start: true,
+        enabled: true,
+        keep_alive: false,
+        overlay: OverlayConfigPatch {
+            voice_track_url: Some("https://cdn.example/voice.mp3".into()),
+            voice_volume: Some(0.5),
+            player_visual_mode: Some(PlayerVisualMode::ProfilePicture),
+            ..OverlayConfigPatch::default()
+        },
         updated_at: 5,
     };
     call!("put_credential", store.put_credential(&cred));
@@ -523,6 +539,8 @@ pub async fn credentials(store: &dyn SessionStore) -> CheckResult {
     cred.platform = Platform::Twitch;
     cred.custom_rtmp_url = None;
     cred.auto_start = false;
+    cred.enabled = false;
+    cred.overlay = OverlayConfigPatch::default();
     call!("put_credential", store.put_credential(&cred));
     ensure!(
         call!("get_credential", store.get_credential(&e)).as_ref() == Some(&cred),
@@ -539,6 +557,54 @@ pub async fn credentials(store: &dyn SessionStore) -> CheckResult {
     ensure!(
         call!("get_credential", store.get_credential(&e)).is_none(),
         "deleted credential read"
+    );
+    Ok(())
+}
+
+/// A sample game state of `lobby_id` at turn `turn`.
+fn sample_game(lobby_id: &str, turn: u32) -> GameState {
+    serde_json::from_value(serde_json::json!({
+        "lobbyId": lobby_id, "gameId": "game_conf", "turnNumber": turn, "phase": "battle",
+        "activePlayer": "opponent",
+        "host": {"playerId": "agent_g", "name": "Host", "lifePoints": 8000, "handCount": 3,
+                 "deckCount": 30, "graveyardCount": 2,
+                 "field": [{"name": "Ember Drake", "attack": 1800, "defense": 1200,
+                            "position": "defense"},
+                           {"faceDown": true, "zone": "spell-trap"}]},
+        "opponent": {"name": "Rival", "lifePoints": -50}
+    }))
+    .unwrap_or_else(|_| unreachable!("the sample game state is valid"))
+}
+
+/// Game states are kept per lobby, replaced whole, and read back exactly.
+pub async fn game_states(store: &dyn SessionStore) -> CheckResult {
+    ensure!(
+        call!("get_game_state", store.get_game_state("lobby_g1")).is_none(),
+        "game state before put"
+    );
+    let first = StoredGameState {
+        state: sample_game("lobby_g1", 1),
+        updated_at: 10,
+    };
+    call!("put_game_state", store.put_game_state(&first));
+    let other = StoredGameState {
+        state: sample_game("lobby_g2", 7),
+        updated_at: 11,
+    };
+    call!("put_game_state", store.put_game_state(&other));
+    let got = call!("get_game_state", store.get_game_state("lobby_g1"));
+    ensure!(got.as_ref() == Some(&first), "read back {got:?}");
+    let mut next = first.clone();
+    next.state.turn_number = 2;
+    next.state.host.field.clear();
+    next.updated_at = 20;
+    call!("put_game_state", store.put_game_state(&next));
+    let got = call!("get_game_state", store.get_game_state("lobby_g1"));
+    ensure!(got.as_ref() == Some(&next), "replace: read back {got:?}");
+    let got = call!("get_game_state", store.get_game_state("lobby_g2"));
+    ensure!(
+        got.as_ref() == Some(&other),
+        "the other lobby changed: {got:?}"
     );
     Ok(())
 }
@@ -700,6 +766,7 @@ macro_rules! session_store_conformance {
             event_claims,
             event_ids_are_pruned,
             credentials,
+            game_states,
             concurrent_inserts_have_one_winner,
             concurrent_updates_lose_nothing,
             concurrent_claims_have_one_winner,

@@ -23,6 +23,8 @@
 //! | `put_credential` / `putCredential` | `credential` | anything |
 //! | `get_credential` / `getCredential` | `entity` | `credential \| null` |
 //! | `delete_credential` / `deleteCredential` | `entity` | `boolean` |
+//! | `put_game_state` / `putGameState` | `gameState` (`state`, `updatedAt`) | anything |
+//! | `get_game_state` / `getGameState` | `lobbyId` | `gameState \| null` |
 //!
 //! A host method reports the contract's outcomes by raising an error whose code is one of
 //! [`HOST_ERROR_CODES`] (`CONFLICT` for a stale `version` or a terminal session,
@@ -43,7 +45,9 @@ use serde_json::Value;
 use super::{Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
 use crate::error::{Error, ErrorCode, Result};
 use crate::json;
-use crate::session::{Activity, ActivityKind, Entity, SessionId, SessionStatus, StreamSession};
+use crate::session::{
+    Activity, ActivityKind, Entity, SessionId, SessionStatus, StoredGameState, StreamSession,
+};
 
 /// The error codes a host store may raise to report an outcome of the contract.
 pub const HOST_ERROR_CODES: [ErrorCode; 4] = [
@@ -87,11 +91,15 @@ pub enum StoreMethod {
     GetCredential,
     /// [`SessionStore::delete_credential`]
     DeleteCredential,
+    /// [`SessionStore::put_game_state`]
+    PutGameState,
+    /// [`SessionStore::get_game_state`]
+    GetGameState,
 }
 
 impl StoreMethod {
     /// Every method, in declaration order.
-    pub const ALL: [StoreMethod; 15] = [
+    pub const ALL: [StoreMethod; 17] = [
         StoreMethod::InsertSession,
         StoreMethod::GetSession,
         StoreMethod::FindByEgress,
@@ -107,6 +115,8 @@ impl StoreMethod {
         StoreMethod::PutCredential,
         StoreMethod::GetCredential,
         StoreMethod::DeleteCredential,
+        StoreMethod::PutGameState,
+        StoreMethod::GetGameState,
     ];
 
     /// The Python name, e.g. `insert_session`.
@@ -141,6 +151,8 @@ impl StoreMethod {
             StoreMethod::PutCredential => ("put_credential", "putCredential"),
             StoreMethod::GetCredential => ("get_credential", "getCredential"),
             StoreMethod::DeleteCredential => ("delete_credential", "deleteCredential"),
+            StoreMethod::PutGameState => ("put_game_state", "putGameState"),
+            StoreMethod::GetGameState => ("get_game_state", "getGameState"),
         }
     }
 }
@@ -370,6 +382,16 @@ impl SessionStore for HostStore {
         self.call(StoreMethod::DeleteCredential, vec![arg(entity)?])
             .await
     }
+
+    async fn put_game_state(&self, state: &StoredGameState) -> Result<()> {
+        self.call_unit(StoreMethod::PutGameState, vec![arg(state)?])
+            .await
+    }
+
+    async fn get_game_state(&self, lobby_id: &str) -> Result<Option<StoredGameState>> {
+        self.call(StoreMethod::GetGameState, vec![lobby_id.into()])
+            .await
+    }
 }
 
 #[cfg(test)]
@@ -390,7 +412,7 @@ mod tests {
                 .all(|c| c.is_ascii_lowercase() || c == '_'));
             assert!(!m.camel_name().contains('_'));
         }
-        assert_eq!(seen.len(), 30);
+        assert_eq!(seen.len(), 34);
         assert_eq!(StoreMethod::ALL.iter().filter(|m| !m.required()).count(), 1);
     }
 

@@ -7,7 +7,7 @@ use tokio::sync::RwLock;
 
 use super::{Cursor, Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
 use crate::error::{Error, Result};
-use crate::session::{Activity, ActivityKind, Entity, SessionId, StreamSession};
+use crate::session::{Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession};
 
 /// Most activities kept per session and kind (older ones are dropped; counters keep
 /// counting).
@@ -24,6 +24,7 @@ struct State {
     /// Claimed event ids and when they were claimed.
     events: HashMap<String, i64>,
     credentials: HashMap<Entity, PlatformCredential>,
+    games: HashMap<String, StoredGameState>,
 }
 
 /// A [`SessionStore`] in process memory: fast, exact, and gone when the process exits.
@@ -237,6 +238,19 @@ impl SessionStore for MemoryStore {
             .credentials
             .remove(entity)
             .is_some())
+    }
+
+    async fn put_game_state(&self, state: &StoredGameState) -> Result<()> {
+        self.state
+            .write()
+            .await
+            .games
+            .insert(state.state.lobby_id.clone(), state.clone());
+        Ok(())
+    }
+
+    async fn get_game_state(&self, lobby_id: &str) -> Result<Option<StoredGameState>> {
+        Ok(self.state.read().await.games.get(lobby_id).cloned())
     }
 }
 

@@ -1,5 +1,5 @@
-//! Where sessions, their activity feeds, stored platform credentials and processed webhook
-//! ids live.
+//! Where sessions, their activity feeds, stored platform credentials, the game state of
+//! each lobby and processed webhook ids live.
 //!
 //! [`SessionStore`] is an object-safe async trait (`Arc<dyn SessionStore>`). Backends:
 //! [`MemoryStore`] (always), `SqliteStore` (feature `sqlite`), `PostgresStore` (feature
@@ -39,7 +39,10 @@ pub use self::postgres::PostgresStore;
 pub use self::sqlite::SqliteStore;
 use crate::error::Result;
 use crate::platform::{IngestUrl, Platform};
-use crate::session::{Activity, ActivityKind, Entity, SessionId, SessionStatus, StreamSession};
+use crate::session::{
+    Activity, ActivityKind, Entity, OverlayConfigPatch, SessionId, SessionStatus, StoredGameState,
+    StreamSession,
+};
 
 /// Default page size of [`SessionStore::list_sessions`].
 pub const DEFAULT_PAGE_SIZE: usize = 50;
@@ -143,7 +146,7 @@ impl Cursor {
 ///
 /// The stream key is stored only encrypted; reads through the service return
 /// `hasStreamKey`, never the key or the ciphertext.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlatformCredential {
     /// Whose credentials.
@@ -159,8 +162,23 @@ pub struct PlatformCredential {
     pub custom_rtmp_url: Option<IngestUrl>,
     /// Start streaming automatically when this agent's game starts.
     pub auto_start: bool,
+    /// Streaming is switched on for this entity (default `true`; `configure-agent` with
+    /// `enabled: false` turns it off and auto-start with it).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Keep the stream live between games (default `true`).
+    #[serde(default = "yes")]
+    pub keep_alive: bool,
+    /// Overlay settings used by streams started from these credentials (voice track,
+    /// visual mode, profile picture); the start request's own settings win.
+    #[serde(default, skip_serializing_if = "OverlayConfigPatch::is_empty")]
+    pub overlay: OverlayConfigPatch,
     /// Last changed, Unix ms.
     pub updated_at: i64,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Storage for the streaming service. See the module docs for the contract.
@@ -228,6 +246,12 @@ pub trait SessionStore: Send + Sync + Debug {
 
     /// Deletes the entity's credentials; `true` if there were any.
     async fn delete_credential(&self, entity: &Entity) -> Result<bool>;
+
+    /// Creates or replaces the game state of `state.state.lobbyId`.
+    async fn put_game_state(&self, state: &StoredGameState) -> Result<()>;
+
+    /// The game state of a lobby.
+    async fn get_game_state(&self, lobby_id: &str) -> Result<Option<StoredGameState>>;
 }
 
 macro_rules! forward_session_store {
@@ -278,6 +302,12 @@ macro_rules! forward_session_store {
             }
             async fn delete_credential(&self, entity: &Entity) -> Result<bool> {
                 (**self).delete_credential(entity).await
+            }
+            async fn put_game_state(&self, state: &StoredGameState) -> Result<()> {
+                (**self).put_game_state(state).await
+            }
+            async fn get_game_state(&self, lobby_id: &str) -> Result<Option<StoredGameState>> {
+                (**self).get_game_state(lobby_id).await
             }
         }
     )*};

@@ -28,7 +28,7 @@ use super::sql::{
 };
 use super::{Cursor, Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
 use crate::error::{Error, Result};
-use crate::session::{Activity, ActivityKind, Entity, SessionId, StreamSession};
+use crate::session::{Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -557,6 +557,38 @@ impl SessionStore for PostgresStore {
         .map_err(|e| store_error("delete a credential", e))?
         .rows_affected();
         Ok(deleted > 0)
+    }
+
+    async fn put_game_state(&self, state: &StoredGameState) -> Result<()> {
+        let data = serde_json::to_string(state)
+            .map_err(|e| store_error_msg(format!("could not encode a game state: {e}")))?;
+        sqlx::query(
+            "INSERT INTO streaming_game_states (lobby_id, updated_at, data) \
+             VALUES ($1, $2, $3::json) ON CONFLICT (lobby_id) \
+             DO UPDATE SET updated_at = EXCLUDED.updated_at, data = EXCLUDED.data",
+        )
+        .bind(&state.state.lobby_id)
+        .bind(state.updated_at)
+        .bind(&data)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| store_error("store a game state", e))?;
+        Ok(())
+    }
+
+    async fn get_game_state(&self, lobby_id: &str) -> Result<Option<StoredGameState>> {
+        let data = sqlx::query_scalar::<_, String>(
+            "SELECT data::text FROM streaming_game_states WHERE lobby_id = $1",
+        )
+        .bind(lobby_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| store_error("read a game state", e))?;
+        data.map(|data| {
+            serde_json::from_str(&data)
+                .map_err(|e| store_error_msg(format!("a stored game state is not valid JSON: {e}")))
+        })
+        .transpose()
     }
 }
 

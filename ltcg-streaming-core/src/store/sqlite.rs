@@ -2,7 +2,7 @@
 //!
 //! Layout: `streaming_sessions` (the session JSON plus the queried columns; `version` and
 //! the four counters only in their own columns), `streaming_activities`,
-//! `streaming_processed_events`, `streaming_credentials`; created by the schema in
+//! `streaming_processed_events`, `streaming_credentials`, `streaming_game_states`; created by the schema in
 //! `migrations/sqlite`, tracked by `PRAGMA user_version`.
 //!
 //! Execution: one connection per store, used under a mutex on the calling task's thread.
@@ -30,13 +30,16 @@ use super::sql::{
 };
 use super::{Cursor, Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
 use crate::error::{Error, Result};
-use crate::session::{Activity, ActivityKind, Entity, SessionId, StreamSession};
+use crate::session::{Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession};
 
 /// The schema, version 1.
 const SCHEMA_V1: &str =
     include_str!("../../migrations/sqlite/20250601000000_ltcg_streaming_init.sql");
+/// Version 2 over version 1: game states.
+const SCHEMA_V2: &str =
+    include_str!("../../migrations/sqlite/20261201000000_ltcg_streaming_game_states.sql");
 /// The schema version this library writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 /// How long an operation keeps retrying while another process holds the write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest pause between two attempts on a locked database.
@@ -273,6 +276,11 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
             if !exists {
                 tx.execute_batch(SCHEMA_V1)?;
             }
+            tx.execute_batch(SCHEMA_V2)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+        }
+        1 => {
+            tx.execute_batch(SCHEMA_V2)?;
             tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
         }
         SCHEMA_VERSION => {}
@@ -766,5 +774,35 @@ impl SessionStore for SqliteStore {
             })
             .await?;
         Ok(deleted > 0)
+    }
+
+    async fn put_game_state(&self, state: &StoredGameState) -> Result<()> {
+        let data = serde_json::to_string(state)
+            .map_err(|e| store_error_msg(format!("could not encode a game state: {e}")))?;
+        self.run("store a game state", |conn| {
+            conn.prepare_cached(
+                "INSERT INTO streaming_game_states (lobby_id, updated_at, data) \
+                 VALUES (?, ?, ?) ON CONFLICT (lobby_id) \
+                 DO UPDATE SET updated_at = excluded.updated_at, data = excluded.data",
+            )?
+            .execute(params![state.state.lobby_id, state.updated_at, data])
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn get_game_state(&self, lobby_id: &str) -> Result<Option<StoredGameState>> {
+        let data = self
+            .run("read a game state", |conn| {
+                conn.prepare_cached("SELECT data FROM streaming_game_states WHERE lobby_id = ?")?
+                    .query_row([lobby_id], |r| r.get::<_, String>(0))
+                    .optional()
+            })
+            .await?;
+        data.map(|data| {
+            serde_json::from_str(&data)
+                .map_err(|e| store_error_msg(format!("a stored game state is not valid JSON: {e}")))
+        })
+        .transpose()
     }
 }
