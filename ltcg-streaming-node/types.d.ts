@@ -66,6 +66,10 @@ export interface SessionStore {
   getCredential(entity: Entity): MaybePromise<PlatformCredential | null | undefined>
   /** `true` if there were credentials to delete. */
   deleteCredential(entity: Entity): MaybePromise<boolean>
+  /** Creates or replaces the game state of `gameState.state.lobbyId`. */
+  putGameState(gameState: StoredGameState): MaybePromise<unknown>
+  /** The game state of a lobby. */
+  getGameState(lobbyId: string): MaybePromise<StoredGameState | null | undefined>
 }
 
 /** What a `StreamingService` is built from. */
@@ -99,6 +103,55 @@ export interface Activity {
  * - `event`: A game event (counted into `eventsRecorded`).
  */
 export type ActivityKind = 'decision' | 'event'
+
+/** Answer to `agent_decisions`. */
+export interface AgentDecisions {
+  /** The session read, if the agent has one. */
+  sessionId: string | null
+  /** The decisions (see the query for the order). */
+  decisions: Activity[]
+}
+
+/** `GET /api/agents/decisions`: an agent's recent decisions. */
+export interface AgentDecisionsQuery {
+  /** The agent (internal callers; agents read their own). */
+  agentId?: string | null
+  /** Only this game's decisions, oldest first (otherwise newest first). */
+  gameId?: string | null
+  /** At most this many (default 50, at most 100). */
+  limit?: number | null
+  /** The session to read (default: the agent's active session, else its newest). */
+  sessionId?: string | null
+}
+
+/**
+ * `GET /api/agents/streaming-config`: the product's `AgentStreamingConfig` (never the
+ * key or its ciphertext).
+ */
+export interface AgentStreamingConfig {
+  /** Streaming on. */
+  enabled: boolean
+  /** Platform. */
+  platform: Platform | null
+  /** Whether a key is stored. */
+  hasStreamKey: boolean
+  /** Custom ingest URL, key redacted. */
+  rtmpUrl: string | null
+  /** Auto-start on game start. */
+  autoStart: boolean
+  /** Keep the stream live between games. */
+  keepAlive: boolean
+  /** Voice track. */
+  voiceTrackUrl: string | null
+  /** Voice volume. */
+  voiceVolume: number | null
+  /** Voice loop. */
+  voiceLoop: boolean
+  /** Picture-in-picture content. */
+  visualMode: PlayerVisualMode
+  /** Profile picture. */
+  profilePictureUrl: string | null
+}
 
 /** What `on_game_started` did. */
 export interface AutoStartOutcome {
@@ -144,6 +197,74 @@ export interface BrowserEgressSettings {
   xvfb?: string | null
 }
 
+/**
+ * Battle position of a card on the field.
+ *
+ * - `attack`: Upright (default).
+ * - `defense`: Sideways.
+ */
+export type CardPosition = 'attack' | 'defense'
+
+/**
+ * Where a card lies on the field.
+ *
+ * - `monster`: The monster zone (default).
+ * - `spell-trap`: The spell and trap zone.
+ */
+export type CardZone = 'monster' | 'spell-trap'
+
+/** The argument of `StreamingService::notify_changed`: a session, a lobby, or both. */
+export interface ChangeNotice {
+  /** A lobby whose game state changed. */
+  lobbyId?: string | null
+  /** A session that changed. */
+  sessionId?: string | null
+}
+
+/** `POST /api/streaming/cleanup`: a reconciler pass in the product's summary shape. */
+export interface CleanupSummary {
+  /** Always `true` (failures are errors). */
+  success: boolean
+  /** Egresses stopped because no active session owns them. */
+  stoppedEgresses: string[]
+  /** Sessions ended (start timed out, maximum duration reached, egress vanished). */
+  endedSessions: string[]
+  /** Problems met on the way. */
+  errors: string[]
+  /** `Stopped N egresses, ended M sessions`. */
+  summary: string
+  /** The full report. */
+  report: ReconcileReport
+}
+
+/** `POST /api/streaming/configure-agent`, in the product's shape. */
+export interface ConfigureAgentRequest {
+  /** The agent. */
+  agentId?: string | null
+  /** Start when the agent's game starts (default `true`). */
+  autoStart?: boolean | null
+  /** Streaming on (default `true`); `false` also turns auto-start's stream off. */
+  enabled?: boolean | null
+  /** Keep the stream live between games (default `true`; `false` when disabled). */
+  keepAlive?: boolean | null
+  /** Platform (required while enabled). */
+  platform?: Platform | null
+  /** Picture shown in the picture-in-picture (http/https; blank clears it). */
+  profilePictureUrl?: string | null
+  /** Custom ingest URL, `rtmp://` or `rtmps://`. */
+  rtmpUrl?: string | null
+  /** Stream key (kept when omitted and the platform is unchanged). */
+  streamKey?: string | null
+  /** `webcam` or `profile-picture`. */
+  visualMode?: PlayerVisualMode | null
+  /** Loop it. */
+  voiceLoop?: boolean | null
+  /** Voice track played on the stream (http/https; blank clears it). */
+  voiceTrackUrl?: string | null
+  /** Its volume, 0–1. */
+  voiceVolume?: number | null
+}
+
 /** `PUT /api/streaming/platforms`. */
 export interface ConfigurePlatformRequest {
   /** The platform. */
@@ -157,6 +278,18 @@ export interface ConfigurePlatformRequest {
   /** The stream key (kept when omitted and the platform is unchanged). */
   streamKey?: string | null
   /** A user (internal callers; others act for themselves). */
+  userId?: string | null
+}
+
+/** `POST /api/streaming/configure-user`, in the product's shape. */
+export interface ConfigureUserRequest {
+  /** Platform (not `retake`, which is agent-only). */
+  platform: Platform
+  /** Stream key. */
+  streamKey: string
+  /** Custom ingest URL, `rtmp://` or `rtmps://`. */
+  rtmpUrl?: string | null
+  /** The user (internal callers; users configure themselves). */
   userId?: string | null
 }
 
@@ -265,6 +398,15 @@ export interface DestinationInput {
   /** Custom ingest URL (required for custom platforms). */
   customRtmpUrl?: string | null
 }
+
+/** The first active destination on a platform that the stream was not started with. */
+export interface DestinationOnPlatform {
+  /** The platform. */
+  platform: Platform
+}
+
+/** A destination to remove. */
+export type DestinationRef = string | DestinationOnPlatform
 
 /**
  * State of one output of a session's egress.
@@ -452,6 +594,50 @@ export interface EventInput {
   sessionId?: string | null
 }
 
+/** One card on a player's field. A face-down card's name and stats are never drawn. */
+export interface FieldCard {
+  /** Attack or defense position. */
+  position: CardPosition
+  /** Set face down. */
+  faceDown: boolean
+  /** Monster zone or spell/trap zone. */
+  zone: CardZone
+  /** Attack points (monsters). */
+  attack?: number
+  /** Defense points (monsters). */
+  defense?: number
+  /** Card name (required unless `faceDown`). */
+  name?: string
+}
+
+/** The spectator view of one lobby's game (`update_game_state`). */
+export interface GameState {
+  /** The lobby the game is played in. */
+  lobbyId: string
+  /** The game. */
+  gameId: string
+  /** Current turn, from 1. */
+  turnNumber: number
+  /** Current phase (e.g. `main1`, `battle`). */
+  phase: string
+  /** Whose turn it is. */
+  activePlayer: PlayerSide
+  /** The lobby's host. */
+  host: PlayerView
+  /** The host's opponent. */
+  opponent: PlayerView
+}
+
+/** Answer to `update_game_state`. */
+export interface GameStateUpdated {
+  /** Always `true` (failures are errors). */
+  success: boolean
+  /** The lobby. */
+  lobbyId: string
+  /** When it was stored, Unix ms. */
+  updatedAt: number
+}
+
 /** What `insert_session` returns. */
 export interface InsertResult {
   /** `false` when the entity already has an active session (then nothing was written). */
@@ -474,6 +660,50 @@ export interface ListSessionsRequest {
   status?: SessionStatus | null
   /** Only this kind of entity (with `entityId`). */
   streamType?: StreamType | null
+}
+
+/**
+ * How a match ended, for the match-over scene.
+ *
+ * - `win`: The streamer won.
+ * - `loss`: The streamer lost.
+ * - `draw`: Nobody won.
+ * - `unknown`: Not known (default).
+ */
+export type MatchOutcome = 'win' | 'loss' | 'draw' | 'unknown'
+
+/** The last match of a session (`record_match_result`). */
+export interface MatchResult {
+  /** When the match ended, Unix ms. */
+  endedAt: number
+  /** How it ended. */
+  result: MatchOutcome
+  /** One line for viewers (default `Match over.`). */
+  summary: string
+}
+
+/** Answer to `record_match_result`. */
+export interface MatchResultRecorded {
+  /** Always `true` (failures are errors). */
+  success: boolean
+  /** The session. */
+  sessionId: string
+  /** The result as stored. */
+  lastMatch: MatchResult
+}
+
+/** `POST /api/streaming/match-result`, in the product's shape. */
+export interface MatchResultRequest {
+  /** Stop showing the lobby (default `true`). */
+  clearCurrentLobby?: boolean | null
+  /** When it ended, Unix ms (default now). */
+  lastMatchEndedAt?: number | null
+  /** `win`, `loss`, `draw` or `unknown` (default). */
+  lastMatchResult?: MatchOutcome | null
+  /** One line for viewers (default `Match over.`). */
+  lastMatchSummary?: string | null
+  /** The session whose match ended. */
+  sessionId?: string | null
 }
 
 /** The claims of an overlay token, in wire order. */
@@ -530,21 +760,21 @@ export interface OverlayConfig {
 
 /** A partial `OverlayConfig` from a request; set fields replace the defaults. */
 export interface OverlayConfigPatch {
-  matchOverHoldMs?: number | null
-  playerVisualMode?: PlayerVisualMode | null
-  profilePictureUrl?: string | null
-  sceneTransitions?: boolean | null
-  showAgentInfo?: boolean | null
-  showDecisions?: boolean | null
-  showEventFeed?: boolean | null
-  showPlayerCam?: boolean | null
-  showSceneLabel?: boolean | null
-  theme?: Theme | null
-  voiceLoop?: boolean | null
-  voiceTrackUrl?: string | null
-  voiceVolume?: number | null
-  webcamPosition?: WebcamPosition | null
-  webcamSize?: WebcamSize | null
+  showDecisions: boolean | null
+  showAgentInfo: boolean | null
+  showEventFeed: boolean | null
+  showPlayerCam: boolean | null
+  webcamPosition: WebcamPosition | null
+  webcamSize: WebcamSize | null
+  playerVisualMode: PlayerVisualMode | null
+  profilePictureUrl: string | null
+  matchOverHoldMs: number | null
+  showSceneLabel: boolean | null
+  sceneTransitions: boolean | null
+  voiceTrackUrl: string | null
+  voiceVolume: number | null
+  voiceLoop: boolean | null
+  theme: Theme | null
 }
 
 /**
@@ -560,6 +790,8 @@ export interface OverlaySnapshot {
   streamType: StreamType
   /** Display name (or the entity id when none was given). */
   entityName: string
+  /** Picture of the user or agent. */
+  entityAvatarUrl: string | null
   /** Primary platform. */
   platform: Platform
   /** Title. */
@@ -574,7 +806,20 @@ export interface OverlaySnapshot {
   decisions: DecisionData[]
   /** Newest events first (empty unless `showEventFeed`). */
   events: EventData[]
-  /** Changes whenever any of the above may have changed. */
+  /**
+   * The game of the lobby shown, as spectators see it (the streamer's display name on
+   * their side, face-down cards without name or stats).
+   */
+  gameState: GameState | null
+  /** The session's last match. */
+  lastMatch: MatchResult | null
+  /** The scene to show. */
+  scene: Scene
+  /** Its label. */
+  sceneLabel: string
+  /** When the scene changes by itself (end of the match-over hold), Unix ms. */
+  sceneUntil: number | null
+  /** Changes whenever the session may have changed. */
   version: number
 }
 
@@ -622,12 +867,53 @@ export interface PlatformCredential {
   platform: Platform
   /** Start streaming automatically when this agent's game starts. */
   autoStart: boolean
+  /**
+   * Streaming is switched on for this entity (default `true`; `configure-agent` with
+   * `enabled: false` turns it off and auto-start with it).
+   */
+  enabled: boolean
+  /** Keep the stream live between games (default `true`). */
+  keepAlive: boolean
   /** Last changed, Unix ms. */
   updatedAt: number
   /** A custom ingest URL (required for custom platforms). */
   customRtmpUrl?: string
   /** The stream key, encrypted by the key vault. */
   encryptedKey?: string
+  /**
+   * Overlay settings used by streams started from these credentials (voice track,
+   * visual mode, profile picture); the start request's own settings win.
+   */
+  overlay?: OverlayConfigPatch
+}
+
+/**
+ * Which player's turn it is.
+ *
+ * - `host`: The lobby's host.
+ * - `opponent`: The host's opponent.
+ */
+export type PlayerSide = 'host' | 'opponent'
+
+/** One player as spectators see them. */
+export interface PlayerView {
+  /** Display name. */
+  name: string
+  /** Life points. */
+  lifePoints: number
+  /** Cards in hand. */
+  handCount: number
+  /** Cards left in the deck. */
+  deckCount: number
+  /** Cards in the graveyard. */
+  graveyardCount: number
+  /** Cards on the field, at most five per zone. */
+  field: FieldCard[]
+  /**
+   * The player's user or agent id, matched against the streaming entity so that its
+   * display name replaces `name`.
+   */
+  playerId?: string
 }
 
 /**
@@ -682,6 +968,18 @@ export interface RecordedActivity {
   /** Events counted so far. */
   eventsRecorded: number
 }
+
+/**
+ * A scene of the overlay page.
+ *
+ * - `starting-soon`: The stream is starting and no game is on.
+ * - `live-game`: A game is on: the board.
+ * - `match-over`: A match just ended: its result, for `matchOverHoldMs`.
+ * - `lobby-chat`: Between games.
+ * - `brb`: Be right back (only by the page's `?scene=` override).
+ * - `ending`: The stream has ended.
+ */
+export type Scene = 'starting-soon' | 'live-game' | 'match-over' | 'lobby-chat' | 'brb' | 'ending'
 
 /** Options of a service as a binding takes them. Every key may be left out. */
 export interface ServiceOptions {
@@ -821,6 +1119,11 @@ export interface StartStreamRequest {
    * service's `encoding`.
    */
   encoding?: EncodingPreset | null
+  /**
+   * Picture of the user or agent (http/https), shown in the overlay's
+   * picture-in-picture when no `overlayConfig.profilePictureUrl` is set.
+   */
+  entityAvatarUrl?: string | null
   /** Display name of the user or agent, shown on the overlay. */
   entityName?: string | null
   /** End an active session and start a new one. */
@@ -904,6 +1207,14 @@ export interface StopStreamResponse {
   stats?: SessionStats
 }
 
+/** A lobby's game state as stored, with when it was set. */
+export interface StoredGameState {
+  /** The view. */
+  state: GameState
+  /** Set, Unix ms. */
+  updatedAt: number
+}
+
 /** The outcome of one stream output (`livekit.StreamInfo`), URL redacted by LiveKit. */
 export interface StreamResult {
   /** The output URL as LiveKit reports it (stream key redacted). */
@@ -968,10 +1279,17 @@ export interface StreamSession {
   endReason?: string
   /** Became terminal, Unix ms. */
   endedAt?: number
+  /**
+   * Picture of the user or agent (http/https), shown in the picture-in-picture when
+   * the overlay settings name no profile picture.
+   */
+  entityAvatarUrl?: string
   /** Display name of the user or agent, when the caller gave one. */
   entityName?: string
   /** What went wrong, for `error` sessions. */
   errorMessage?: string
+  /** The last match played on this stream (drives the match-over scene). */
+  lastMatch?: MatchResult
   /** First went live, Unix ms (set once). */
   startedAt?: number
   /** Final stats, set when the session becomes terminal. */
@@ -1000,8 +1318,11 @@ export interface UpdateDestinationsRequest {
   sessionId: string
   /** Outputs to add. */
   add?: DestinationInput[]
-  /** Destination ids to remove. */
-  remove?: string[]
+  /**
+   * Destinations to remove: our ids, or (the product's shape) `{platform}` for the
+   * first active added destination on that platform.
+   */
+  remove?: DestinationRef[]
 }
 
 /** Answer to a destination update. */

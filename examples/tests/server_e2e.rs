@@ -7,16 +7,16 @@
 //! they are searched for every secret the test gave it (API keys, the encryption key, the JWT
 //! and LiveKit secrets, every stream key, hence every unredacted RTMP URL).
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use ltcg_streaming_test_support::browser::{chromium, Headless};
 use ltcg_streaming_test_support::harness::sign_webhook_with;
 use ltcg_streaming_test_support::nginx_rtmp::*;
 use ltcg_streaming_test_support::server::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// The reference server binary.
 const SERVER: &str = env!("CARGO_BIN_EXE_ltcg-streaming-server");
@@ -91,154 +91,17 @@ fn custom_stream_through_http_to_nginx_rtmp() {
     assert_eq!(status, 401, "keys configured: credentials required");
 }
 
-fn chromium() -> Option<PathBuf> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-}
-
-/// Headless Chromium driven over the DevTools protocol: opens `url`, waits until the page
-/// marks itself rendered (or `settle` passes), returns the DOM and saves a screenshot.
+/// Opens `url` in headless Chromium, waits until the page marks itself rendered (or
+/// `settle` passes), saves a screenshot and returns the DOM.
 fn render(browser: &Path, url: &str, screenshot: &Path, settle: Duration) -> String {
-    use base64::Engine as _;
-    let profile = tempfile::tempdir().unwrap();
-    let mut chrome = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-quic",
-            "--remote-debugging-port=0",
-            "--remote-debugging-address=127.0.0.1",
-            "--window-size=1920,1080",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(url)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Chromium writes the port it chose here.
-    let port_file = profile.path().join("DevToolsActivePort");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let port: u16 = loop {
-        if let Some(port) = std::fs::read_to_string(&port_file)
-            .ok()
-            .and_then(|t| t.lines().next().and_then(|l| l.parse().ok()))
-        {
-            break port;
-        }
-        assert!(Instant::now() < deadline, "chromium did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let page_ws = loop {
-        let list = http_get(port, "/json/list");
-        let pages: Value = serde_json::from_str(&list).unwrap_or(Value::Null);
-        if let Some(ws) = pages
-            .as_array()
-            .and_then(|p| p.iter().find(|t| t["type"] == "page"))
-            .and_then(|t| t["webSocketDebuggerUrl"].as_str())
-        {
-            break ws.to_owned();
-        }
-        assert!(Instant::now() < deadline, "no page target");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let (mut socket, _) = tungstenite::connect(page_ws.as_str()).unwrap();
-    let mut next_id = 0;
-    let mut call = |method: &str, params: Value| -> Value {
-        next_id += 1;
-        let id = next_id;
-        socket
-            .send(tungstenite::Message::text(
-                json!({"id": id, "method": method, "params": params}).to_string(),
-            ))
-            .unwrap();
-        loop {
-            let msg = socket.read().unwrap();
-            if let Ok(v) = serde_json::from_str::<Value>(msg.to_text().unwrap_or("")) {
-                if v["id"] == id {
-                    return v["result"].clone();
-                }
-            }
-        }
-    };
-    let settle_until = Instant::now() + settle;
-    let eval = "document.readyState === 'complete' && document.body && document.body.dataset.ready === 'true'";
-    while Instant::now() < settle_until {
-        let ready = call(
-            "Runtime.evaluate",
-            json!({"expression": eval, "returnByValue": true}),
-        );
-        if ready["result"]["value"] == true {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let dom = call(
-        "Runtime.evaluate",
-        json!({"expression": "document.documentElement.outerHTML", "returnByValue": true}),
+    let mut page = Headless::start(browser, 1920, 1080);
+    page.goto(url);
+    page.wait_for(
+        "document.body && document.body.dataset.ready === 'true'",
+        settle,
     );
-    let shot = call("Page.captureScreenshot", json!({"format": "png"}));
-    if let Some(data) = shot["data"].as_str() {
-        std::fs::write(
-            screenshot,
-            base64::engine::general_purpose::STANDARD
-                .decode(data)
-                .unwrap(),
-        )
-        .unwrap();
-    }
-    let _ = chrome.kill();
-    let _ = chrome.wait();
-    dom["result"]["value"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// A plain HTTP GET on 127.0.0.1 (Chromium's DevTools endpoint, which keeps connections
-/// open), returning the body as announced by `Content-Length`.
-fn http_get(port: u16, path: &str) -> String {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return String::new();
-    };
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    let _ = write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    );
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let length = head.lines().find_map(|l| {
-                l.to_ascii_lowercase()
-                    .strip_prefix("content-length:")
-                    .and_then(|n| n.trim().parse::<usize>().ok())
-            });
-            if length.is_some_and(|n| body.len() >= n) {
-                return body.to_owned();
-            }
-        }
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => {
-                return text
-                    .split_once("\r\n\r\n")
-                    .map(|(_, b)| b.to_owned())
-                    .unwrap_or_default()
-            }
-            Ok(n) => raw.extend_from_slice(&buf[..n]),
-        }
-    }
+    page.screenshot(screenshot);
+    page.dom()
 }
 
 #[test]
@@ -307,7 +170,7 @@ fn overlay_renders_decisions_and_events_in_headless_chromium() {
         "{dom}"
     );
     assert!(dom.contains("BlazeMaster plays LTCG"));
-    assert!(dom.contains("class=\"theme-dark\""));
+    assert!(dom.contains("theme-dark"));
     assert!(artifacts.join("overlay.png").exists(), "screenshot saved");
 
     let bad = url.split("&token=").next().unwrap().to_owned() + "&token=forged";

@@ -24,12 +24,15 @@ use crate::cost::CostEstimate;
 use crate::egress::{BrowserEgressSettings, EgressSummary};
 use crate::error::ErrorCode;
 use crate::service::{
-    AutoStartOutcome, ConfigurePlatformRequest, CredentialTarget, DecisionInput, EventInput,
-    ListSessionsRequest, OverlaySnapshot, PlatformConfigView, ReconcileReport, RecordedActivity,
-    ServiceSettings, SessionList, StartStreamRequest, StartStreamResponse, StopStreamRequest,
-    StopStreamResponse, UpdateDestinationsRequest, UpdateDestinationsResponse, WebhookOutcome,
+    AgentDecisions, AgentDecisionsQuery, AgentStreamingConfig, AutoStartOutcome, ChangeNotice,
+    CleanupSummary, ConfigureAgentRequest, ConfigurePlatformRequest, ConfigureUserRequest,
+    CredentialTarget, DecisionInput, EventInput, GameStateUpdated, ListSessionsRequest,
+    MatchResultRecorded, MatchResultRequest, OverlaySnapshot, PlatformConfigView, ReconcileReport,
+    RecordedActivity, ServiceSettings, SessionList, StartStreamRequest, StartStreamResponse,
+    StopStreamRequest, StopStreamResponse, UpdateDestinationsRequest, UpdateDestinationsResponse,
+    WebhookOutcome,
 };
-use crate::session::{Activity, Entity, StreamSession};
+use crate::session::{Activity, Entity, GameState, StoredGameState, StreamSession};
 use crate::store::host::{Inserted, ListQuery};
 use crate::store::{PlatformCredential, SessionPage};
 use crate::token::OverlayClaims;
@@ -70,7 +73,7 @@ fn root<T: JsonSchema>(generator: &mut SchemaGenerator) -> String {
 }
 
 /// The service's requests: read; Python also takes their keys as keyword arguments.
-const REQUESTS: [Root; 8] = [
+const REQUESTS: [Root; 14] = [
     root::<StartStreamRequest>,
     root::<StopStreamRequest>,
     root::<ListSessionsRequest>,
@@ -79,18 +82,25 @@ const REQUESTS: [Root; 8] = [
     root::<EventInput>,
     root::<ConfigurePlatformRequest>,
     root::<CredentialTarget>,
+    root::<GameState>,
+    root::<MatchResultRequest>,
+    root::<ConfigureAgentRequest>,
+    root::<ConfigureUserRequest>,
+    root::<AgentDecisionsQuery>,
+    root::<ChangeNotice>,
 ];
 /// The service options: read; Python takes them as snake_case keywords, nested keys too.
 const OPTIONS: Root = root::<ServiceSettings>;
 /// The other shapes the core reads: answers of a store written in the host language, the
 /// browser egress's options.
-const READ: [Root; 3] = [
+const READ: [Root; 4] = [
     root::<SessionPage>,
+    root::<StoredGameState>,
     root::<Inserted>,
     root::<BrowserEgressSettings>,
 ];
 /// The shapes the core writes: answers, verified tokens and webhooks, values given to stores.
-const WRITTEN: [Root; 20] = [
+const WRITTEN: [Root; 25] = [
     root::<StartStreamResponse>,
     root::<StopStreamResponse>,
     root::<SessionList>,
@@ -111,6 +121,11 @@ const WRITTEN: [Root; 20] = [
     root::<PlatformCredential>,
     root::<ListQuery>,
     root::<ErrorCode>,
+    root::<GameStateUpdated>,
+    root::<MatchResultRecorded>,
+    root::<AgentStreamingConfig>,
+    root::<AgentDecisions>,
+    root::<CleanupSummary>,
 ];
 /// Python names kept from earlier releases: `(old name, generated name)`.
 const PYTHON_ALIASES: [(&str, &str); 2] = [

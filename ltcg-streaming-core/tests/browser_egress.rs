@@ -595,7 +595,7 @@ async fn outputs_come_and_go_while_live_and_a_lost_one_fails_alone() {
             &Actor::Internal,
             UpdateDestinationsRequest {
                 session_id: sid.clone(),
-                remove: vec![backup],
+                remove: vec![backup.into()],
                 add: vec![DestinationInput {
                     platform: Platform::Custom,
                     stream_key: SecretString::from(keys[2].as_str()),

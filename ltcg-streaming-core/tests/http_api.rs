@@ -605,9 +605,9 @@ async fn overlay_page_and_events_need_the_sessions_token() {
         .unwrap()
         .unwrap();
     let text = String::from_utf8(first.to_vec()).unwrap();
-    assert!(text.starts_with("event: snapshot\ndata: "), "{text}");
-    let snapshot: Value =
-        serde_json::from_str(text.trim_start_matches("event: snapshot\ndata: ").trim()).unwrap();
+    assert!(text.starts_with("event: snapshot\nid: "), "{text}");
+    let data = text.split_once("\ndata: ").unwrap().1;
+    let snapshot: Value = serde_json::from_str(data.trim()).unwrap();
     assert_eq!(snapshot["status"], "pending");
     assert_eq!(snapshot["streamTitle"], "AI Agent Playing LTCG");
     assert_eq!(snapshot["decisions"][0]["turnNumber"], 4);

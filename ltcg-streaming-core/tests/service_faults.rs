@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use futures::executor::block_on;
 use ltcg_streaming_core::egress::{EgressBackend, EgressRequest, EgressSummary};
 use ltcg_streaming_core::service::{RateLimitConfig, StopStreamRequest};
-use ltcg_streaming_core::session::{Activity, ActivityKind, Entity, SessionId, StreamSession};
+use ltcg_streaming_core::session::{
+    Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession,
+};
 use ltcg_streaming_core::store::{
     Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore, SqliteStore,
 };
@@ -51,6 +53,8 @@ mock! {
         async fn put_credential(&self, credential: &PlatformCredential) -> Result<()>;
         async fn get_credential(&self, entity: &Entity) -> Result<Option<PlatformCredential>>;
         async fn delete_credential(&self, entity: &Entity) -> Result<bool>;
+        async fn put_game_state(&self, state: &StoredGameState) -> Result<()>;
+        async fn get_game_state(&self, lobby_id: &str) -> Result<Option<StoredGameState>>;
     }
 }
 

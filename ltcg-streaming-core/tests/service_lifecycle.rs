@@ -715,7 +715,7 @@ async fn simulcast_and_destination_updates() {
             UpdateDestinationsRequest {
                 session_id: s.session_id.clone(),
                 add: vec![kick.clone()],
-                remove: vec![yt_id.clone()],
+                remove: vec![yt_id.clone().into()],
             },
         )
         .await
@@ -775,7 +775,7 @@ async fn simulcast_and_destination_updates() {
             UpdateDestinationsRequest {
                 session_id: s.session_id.clone(),
                 add: vec![],
-                remove: active_ids,
+                remove: active_ids.into_iter().map(Into::into).collect(),
             },
         )
         .await
@@ -1312,7 +1312,7 @@ async fn failed_destination_additions_are_recorded_failed_without_secrets() {
             UpdateDestinationsRequest {
                 session_id: s.session_id.clone(),
                 add: vec![kick_destination()],
-                remove: vec![yt_id.clone()],
+                remove: vec![yt_id.clone().into()],
             },
         )
         .await

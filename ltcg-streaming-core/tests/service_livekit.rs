@@ -153,7 +153,7 @@ async fn stream_lifecycle_through_livekit() {
                     stream_key: SecretString::from("kick-key-1"),
                     custom_rtmp_url: None,
                 }],
-                remove: vec![backup],
+                remove: vec![backup.into()],
             },
         )
         .await

@@ -82,6 +82,15 @@ impl SessionStore for TempSqlite {
     async fn delete_credential(&self, entity: &Entity) -> Result<bool> {
         self.store.delete_credential(entity).await
     }
+    async fn put_game_state(&self, state: &ltcg_streaming_core::StoredGameState) -> Result<()> {
+        self.store.put_game_state(state).await
+    }
+    async fn get_game_state(
+        &self,
+        lobby_id: &str,
+    ) -> Result<Option<ltcg_streaming_core::StoredGameState>> {
+        self.store.get_game_state(lobby_id).await
+    }
 }
 
 fn agent(id: &str) -> Entity {

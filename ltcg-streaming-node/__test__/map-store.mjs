@@ -18,6 +18,7 @@ export class MapStore {
   activities = new Map()
   events = new Map()
   credentials = new Map()
+  games = new Map()
 
   #active(entity) {
     const key = entityKey(entity)
@@ -153,6 +154,15 @@ export class MapStore {
 
   deleteCredential(entity) {
     return this.credentials.delete(entityKey(entity))
+  }
+
+  putGameState(gameState) {
+    this.games.set(gameState.state.lobbyId, copy(gameState))
+  }
+
+  getGameState(lobbyId) {
+    const gameState = this.games.get(lobbyId)
+    return gameState ? copy(gameState) : null
   }
 }
 

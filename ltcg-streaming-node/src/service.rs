@@ -480,6 +480,152 @@ impl StreamingService {
     ) -> Result<PromiseRaw<'env, Value>> {
         self.call(env, ServiceMethod::Reconcile, actor, [])
     }
+
+    /// Sets the spectator view of a lobby, shown by every session linked to it.
+    #[napi(
+        ts_args_type = "actor: Actor, state: GameState",
+        ts_return_type = "Promise<GameStateUpdated>"
+    )]
+    pub fn update_game_state<'env>(
+        &self,
+        env: &'env Env,
+        actor: ActorArg<'env>,
+        state: Unknown<'env>,
+    ) -> Result<PromiseRaw<'env, Value>> {
+        self.call(
+            env,
+            ServiceMethod::UpdateGameState,
+            actor,
+            [("state", state)],
+        )
+    }
+
+    /// Records how the session's match ended (the overlay shows the match-over scene).
+    #[napi(
+        ts_args_type = "actor: Actor, request: MatchResultRequest",
+        ts_return_type = "Promise<MatchResultRecorded>"
+    )]
+    pub fn record_match_result<'env>(
+        &self,
+        env: &'env Env,
+        actor: ActorArg<'env>,
+        request: Unknown<'env>,
+    ) -> Result<PromiseRaw<'env, Value>> {
+        self.call(
+            env,
+            ServiceMethod::RecordMatchResult,
+            actor,
+            [("request", request)],
+        )
+    }
+
+    /// Configures an agent's streaming the product's way, onto its stored credentials.
+    #[napi(
+        ts_args_type = "actor: Actor, request: ConfigureAgentRequest",
+        ts_return_type = "Promise<AgentStreamingConfig>"
+    )]
+    pub fn configure_agent<'env>(
+        &self,
+        env: &'env Env,
+        actor: ActorArg<'env>,
+        request: Unknown<'env>,
+    ) -> Result<PromiseRaw<'env, Value>> {
+        self.call(
+            env,
+            ServiceMethod::ConfigureAgent,
+            actor,
+            [("request", request)],
+        )
+    }
+
+    /// Configures a user's stored credentials the product's way.
+    #[napi(
+        ts_args_type = "actor: Actor, request: ConfigureUserRequest",
+        ts_return_type = "Promise<PlatformConfigView>"
+    )]
+    pub fn configure_user<'env>(
+        &self,
+        env: &'env Env,
+        actor: ActorArg<'env>,
+        request: Unknown<'env>,
+    ) -> Result<PromiseRaw<'env, Value>> {
+        self.call(
+            env,
+            ServiceMethod::ConfigureUser,
+            actor,
+            [("request", request)],
+        )
+    }
+
+    /// An agent's recent decisions (from its active or newest session).
+    #[napi(
+        ts_args_type = "actor: Actor, query?: AgentDecisionsQuery",
+        ts_return_type = "Promise<AgentDecisions>"
+    )]
+    pub fn agent_decisions<'env>(
+        &self,
+        env: &'env Env,
+        actor: ActorArg<'env>,
+        query: Unknown<'env>,
+    ) -> Result<PromiseRaw<'env, Value>> {
+        self.call(
+            env,
+            ServiceMethod::AgentDecisions,
+            actor,
+            [("query", query)],
+        )
+    }
+
+    /// An agent's streaming settings (the stored ones, or the defaults).
+    #[napi(
+        ts_args_type = "actor: Actor, agentId: string",
+        ts_return_type = "Promise<AgentStreamingConfig>"
+    )]
+    pub fn agent_streaming_config<'env>(
+        &self,
+        env: &'env Env,
+        actor: ActorArg<'env>,
+        agent_id: Unknown<'env>,
+    ) -> Result<PromiseRaw<'env, Value>> {
+        self.call(
+            env,
+            ServiceMethod::AgentStreamingConfig,
+            actor,
+            [("agentId", agent_id)],
+        )
+    }
+
+    /// Announces a change written to the store outside this service, so overlays showing it update (internal callers).
+    #[napi(
+        ts_args_type = "actor: Actor, notice: ChangeNotice",
+        ts_return_type = "Promise<boolean>"
+    )]
+    pub fn notify_changed<'env>(
+        &self,
+        env: &'env Env,
+        actor: ActorArg<'env>,
+        notice: Unknown<'env>,
+    ) -> Result<PromiseRaw<'env, Value>> {
+        self.call(
+            env,
+            ServiceMethod::NotifyChanged,
+            actor,
+            [("notice", notice)],
+        )
+    }
+
+    /// One reconciliation pass, answered in the product's cleanup shape (internal callers).
+    #[napi(
+        ts_args_type = "actor: Actor",
+        ts_return_type = "Promise<CleanupSummary>"
+    )]
+    pub fn cleanup<'env>(
+        &self,
+        env: &'env Env,
+        actor: ActorArg<'env>,
+    ) -> Result<PromiseRaw<'env, Value>> {
+        self.call(env, ServiceMethod::Cleanup, actor, [])
+    }
 }
 
 /// An actor argument: an `Actor`, or anything else (refused with `INVALID_INPUT`, by

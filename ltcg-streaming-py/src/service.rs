@@ -386,6 +386,104 @@ impl PyStreamingService {
         self.call_args(py, &actor, ServiceMethod::Reconcile, &[])
     }
 
+    /// Sets the spectator view of a lobby, shown by every session linked to it.
+    #[pyo3(signature = (actor, state=None, /, **fields))]
+    fn update_game_state<'py>(
+        &self,
+        py: Python<'py>,
+        actor: PyRef<'_, PyActor>,
+        state: Option<&Bound<'py, PyAny>>,
+        fields: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call_request(py, &actor, ServiceMethod::UpdateGameState, state, fields)
+    }
+
+    /// Records how the session's match ended (the overlay shows the match-over scene).
+    #[pyo3(signature = (actor, request=None, /, **fields))]
+    fn record_match_result<'py>(
+        &self,
+        py: Python<'py>,
+        actor: PyRef<'_, PyActor>,
+        request: Option<&Bound<'py, PyAny>>,
+        fields: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call_request(
+            py,
+            &actor,
+            ServiceMethod::RecordMatchResult,
+            request,
+            fields,
+        )
+    }
+
+    /// Configures an agent's streaming the product's way, onto its stored credentials.
+    #[pyo3(signature = (actor, request=None, /, **fields))]
+    fn configure_agent<'py>(
+        &self,
+        py: Python<'py>,
+        actor: PyRef<'_, PyActor>,
+        request: Option<&Bound<'py, PyAny>>,
+        fields: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call_request(py, &actor, ServiceMethod::ConfigureAgent, request, fields)
+    }
+
+    /// Configures a user's stored credentials the product's way.
+    #[pyo3(signature = (actor, request=None, /, **fields))]
+    fn configure_user<'py>(
+        &self,
+        py: Python<'py>,
+        actor: PyRef<'_, PyActor>,
+        request: Option<&Bound<'py, PyAny>>,
+        fields: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call_request(py, &actor, ServiceMethod::ConfigureUser, request, fields)
+    }
+
+    /// An agent's recent decisions (from its active or newest session).
+    #[pyo3(signature = (actor, query=None, /, **fields))]
+    fn agent_decisions<'py>(
+        &self,
+        py: Python<'py>,
+        actor: PyRef<'_, PyActor>,
+        query: Option<&Bound<'py, PyAny>>,
+        fields: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call_request(py, &actor, ServiceMethod::AgentDecisions, query, fields)
+    }
+
+    /// An agent's streaming settings (the stored ones, or the defaults).
+    fn agent_streaming_config<'py>(
+        &self,
+        py: Python<'py>,
+        actor: PyRef<'_, PyActor>,
+        agent_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = [("agentId", Some(agent_id))];
+        self.call_args(py, &actor, ServiceMethod::AgentStreamingConfig, &args)
+    }
+
+    /// One reconciliation pass, answered in the product's cleanup shape (internal callers).
+    fn cleanup<'py>(
+        &self,
+        py: Python<'py>,
+        actor: PyRef<'_, PyActor>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call_args(py, &actor, ServiceMethod::Cleanup, &[])
+    }
+
+    /// Announces a change written to the store outside this service, so overlays showing it update (internal callers).
+    #[pyo3(signature = (actor, notice=None, /, **fields))]
+    fn notify_changed<'py>(
+        &self,
+        py: Python<'py>,
+        actor: PyRef<'_, PyActor>,
+        notice: Option<&Bound<'py, PyAny>>,
+        fields: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call_request(py, &actor, ServiceMethod::NotifyChanged, notice, fields)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "StreamingService(app_url='{}')",

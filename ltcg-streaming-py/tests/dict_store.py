@@ -17,6 +17,7 @@ from ltcg_streaming.types import (
     Entity,
     InsertResult,
     PlatformCredential,
+    StoredGameState,
     SessionPage,
     SessionQuery,
     StreamSession,
@@ -40,6 +41,7 @@ class DictStore:
         self.feeds: Dict[Tuple[str, str], List[Activity]] = {}
         self.events: Dict[str, int] = {}
         self.credentials: Dict[EntityKey, PlatformCredential] = {}
+        self.games: Dict[str, StoredGameState] = {}
         self.lock = asyncio.Lock()
 
     def _index(self, session: StreamSession) -> None:
@@ -182,3 +184,9 @@ class DictStore:
 
     async def delete_credential(self, entity: Entity) -> bool:
         return self.credentials.pop(key(entity), None) is not None
+
+    async def put_game_state(self, game_state: StoredGameState) -> None:
+        self.games[game_state["state"]["lobbyId"]] = copy.deepcopy(game_state)
+
+    async def get_game_state(self, lobby_id: str) -> Optional[StoredGameState]:
+        return copy.deepcopy(self.games.get(lobby_id))

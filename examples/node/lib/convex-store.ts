@@ -12,6 +12,7 @@ import type {
   SessionPage,
   SessionQuery,
   SessionStore,
+  StoredGameState,
   StreamSession,
 } from '@ltcg/streaming'
 
@@ -21,6 +22,7 @@ export class ConvexTables {
   readonly streamingActivities = new Map<string, Activity[]>()
   readonly streamingProcessedEvents = new Map<string, number>()
   readonly streamingPlatforms = new Map<string, PlatformCredential>()
+  readonly streamingGameStates = new Map<string, StoredGameState>()
 }
 
 const TERMINAL = new Set(['ended', 'error'])
@@ -180,5 +182,14 @@ export class ConvexSessionStore implements SessionStore {
 
   async deleteCredential(entity: Entity): Promise<boolean> {
     return this.db.streamingPlatforms.delete(key(entity))
+  }
+
+  async putGameState(gameState: StoredGameState): Promise<void> {
+    this.db.streamingGameStates.set(gameState.state.lobbyId, copy(gameState))
+  }
+
+  async getGameState(lobbyId: string): Promise<StoredGameState | null> {
+    const gameState = this.db.streamingGameStates.get(lobbyId)
+    return gameState ? copy(gameState) : null
   }
 }

@@ -279,6 +279,12 @@ impl StreamingService {
             (_, None) => return Err(Error::invalid("userId", "is required")),
         };
         Entity::user(&user_id)?;
+        if req.platform == Platform::Retake {
+            return Err(Error::invalid(
+                "platform",
+                "retake is agent-only: users cannot configure Retake streaming",
+            ));
+        }
         let custom_rtmp_url = req
             .rtmp_url
             .as_deref()

@@ -1,8 +1,8 @@
 //! Adding and removing outputs of a live stream (simulcast).
 
 use super::{
-    within, Actor, DestinationRef, DestinationView, StreamingService, UpdateDestinationsRequest,
-    UpdateDestinationsResponse, MAX_DESTINATIONS,
+    within, Actor, DestinationOnPlatform, DestinationRef, DestinationView, StreamingService,
+    UpdateDestinationsRequest, UpdateDestinationsResponse, MAX_DESTINATIONS,
 };
 use crate::error::{Error, Result};
 use crate::platform::build_rtmp_url;
@@ -40,7 +40,7 @@ impl StreamingService {
                 !remove.contains(&d.id)
                     && match wanted {
                         DestinationRef::Id(id) => &d.id == id,
-                        DestinationRef::Platform { platform } => {
+                        DestinationRef::Platform(DestinationOnPlatform { platform }) => {
                             d.platform == *platform && !d.primary
                         }
                     }

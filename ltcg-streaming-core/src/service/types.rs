@@ -340,18 +340,34 @@ pub struct UpdateDestinationsRequest {
     pub remove: Vec<DestinationRef>,
 }
 
+impl From<String> for DestinationRef {
+    fn from(id: String) -> Self {
+        DestinationRef::Id(id)
+    }
+}
+
+impl From<&str> for DestinationRef {
+    fn from(id: &str) -> Self {
+        DestinationRef::Id(id.to_owned())
+    }
+}
+
 /// A destination to remove.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum DestinationRef {
     /// By our id (`dst_…`).
     Id(String),
-    /// By platform: the first active destination on it that the stream was not started
-    /// with (the product's `removeDestinations: [{platform}]`).
-    Platform {
-        /// The platform.
-        platform: Platform,
-    },
+    /// By platform (the product's `removeDestinations: [{platform}]`).
+    Platform(DestinationOnPlatform),
+}
+
+/// The first active destination on a platform that the stream was not started with.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DestinationOnPlatform {
+    /// The platform.
+    pub platform: Platform,
 }
 
 /// Answer to a destination update.

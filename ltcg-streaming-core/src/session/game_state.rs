@@ -308,7 +308,8 @@ mod tests {
 
     #[test]
     fn every_bound_names_its_field() {
-        let cases: Vec<(fn(&mut GameState), &str)> = vec![
+        type Break = fn(&mut GameState);
+        let cases: Vec<(Break, &str)> = vec![
             (|g| g.lobby_id = "a b".into(), "lobbyId"),
             (|g| g.phase = String::new(), "phase"),
             (|g| g.turn_number = MAX_TURN + 1, "turnNumber"),

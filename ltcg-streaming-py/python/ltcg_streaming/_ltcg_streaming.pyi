@@ -12,6 +12,17 @@ from .protocols import SessionStore
 from .types import (
     Activity,
     ActivityKind,
+    AgentDecisions,
+    AgentDecisionsQueryFields,
+    AgentStreamingConfig,
+    ChangeNoticeFields,
+    CleanupSummary,
+    ConfigureAgentFields,
+    ConfigureUserFields,
+    GameStateFields,
+    GameStateUpdated,
+    MatchResultFields,
+    MatchResultRecorded,
     AutoStartOutcome,
     ConfigurePlatformFields,
     CostEstimate,
@@ -363,6 +374,50 @@ class StreamingService:
         self, actor: Actor, agent_id: str, lobby_id: str
     ) -> Future[AutoStartOutcome]: ...
     def reconcile(self, actor: Actor) -> Future[ReconcileReport]: ...
+    def update_game_state(
+        self,
+        actor: Actor,
+        state: Optional[Mapping[str, Any]] = None,
+        /,
+        **fields: Unpack[GameStateFields],
+    ) -> Future[GameStateUpdated]: ...
+    def record_match_result(
+        self,
+        actor: Actor,
+        request: Optional[Mapping[str, Any]] = None,
+        /,
+        **fields: Unpack[MatchResultFields],
+    ) -> Future[MatchResultRecorded]: ...
+    def configure_agent(
+        self,
+        actor: Actor,
+        request: Optional[Mapping[str, Any]] = None,
+        /,
+        **fields: Unpack[ConfigureAgentFields],
+    ) -> Future[AgentStreamingConfig]: ...
+    def configure_user(
+        self,
+        actor: Actor,
+        request: Optional[Mapping[str, Any]] = None,
+        /,
+        **fields: Unpack[ConfigureUserFields],
+    ) -> Future[PlatformConfigView]: ...
+    def agent_decisions(
+        self,
+        actor: Actor,
+        query: Optional[Mapping[str, Any]] = None,
+        /,
+        **fields: Unpack[AgentDecisionsQueryFields],
+    ) -> Future[AgentDecisions]: ...
+    def agent_streaming_config(self, actor: Actor, agent_id: str) -> Future[AgentStreamingConfig]: ...
+    def cleanup(self, actor: Actor) -> Future[CleanupSummary]: ...
+    def notify_changed(
+        self,
+        actor: Actor,
+        notice: Optional[Mapping[str, Any]] = None,
+        /,
+        **fields: Unpack[ChangeNoticeFields],
+    ) -> Future[bool]: ...
 
 # --- The store conformance suite (public as ``ltcg_streaming.testing``) ---------------------------
 

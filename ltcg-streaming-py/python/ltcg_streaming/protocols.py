@@ -40,6 +40,7 @@ from .types import (
     Entity,
     InsertResult,
     PlatformCredential,
+    StoredGameState,
     SessionPage,
     SessionQuery,
     StreamSession,
@@ -114,4 +115,12 @@ class SessionStore(Protocol):
 
     async def delete_credential(self, entity: Entity) -> bool:
         """Deletes the entity's credentials; ``True`` if there were any."""
+        ...
+
+    async def put_game_state(self, game_state: StoredGameState) -> None:
+        """Creates or replaces the game state of ``game_state["state"]["lobbyId"]``."""
+        ...
+
+    async def get_game_state(self, lobby_id: str) -> Optional[StoredGameState]:
+        """The game state of a lobby."""
         ...

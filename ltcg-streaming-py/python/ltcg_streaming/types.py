@@ -18,6 +18,21 @@ from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
 #: - `event`: A game event (counted into `eventsRecorded`).
 ActivityKind = Literal["decision", "event"]
 
+#: Battle position of a card on the field.
+#:
+#: - `attack`: Upright (default).
+#: - `defense`: Sideways.
+CardPosition = Literal["attack", "defense"]
+
+#: Where a card lies on the field.
+#:
+#: - `monster`: The monster zone (default).
+#: - `spell-trap`: The spell and trap zone.
+CardZone = Literal["monster", "spell-trap"]
+
+#: A destination to remove.
+DestinationRef = Union[str, "DestinationOnPlatform"]
+
 #: State of one output of a session's egress.
 #:
 #: - `active`: Being streamed to.
@@ -74,8 +89,22 @@ ErrorCode = Literal[
     "EXTERNAL",
 ]
 
+#: How a match ended, for the match-over scene.
+#:
+#: - `win`: The streamer won.
+#: - `loss`: The streamer lost.
+#: - `draw`: Nobody won.
+#: - `unknown`: Not known (default).
+MatchOutcome = Literal["win", "loss", "draw", "unknown"]
+
 #: A streaming platform. `custom`, `retake`, `x` and `pumpfun` need a custom ingest URL.
 Platform = Literal["twitch", "youtube", "kick", "facebook", "custom", "retake", "x", "pumpfun"]
+
+#: Which player's turn it is.
+#:
+#: - `host`: The lobby's host.
+#: - `opponent`: The host's opponent.
+PlayerSide = Literal["host", "opponent"]
 
 #: What the picture-in-picture shows.
 #:
@@ -85,6 +114,16 @@ PlayerVisualMode = Literal["webcam", "profile-picture"]
 
 #: `rateLimits`: on, off, or some limits overridden.
 RateLimitSetting = Union[bool, "RateLimitOptions"]
+
+#: A scene of the overlay page.
+#:
+#: - `starting-soon`: The stream is starting and no game is on.
+#: - `live-game`: A game is on: the board.
+#: - `match-over`: A match just ended: its result, for `matchOverHoldMs`.
+#: - `lobby-chat`: Between games.
+#: - `brb`: Be right back (only by the page's `?scene=` override).
+#: - `ending`: The stream has ended.
+Scene = Literal["starting-soon", "live-game", "match-over", "lobby-chat", "brb", "ending"]
 
 #: Session status, with the product's names.
 #:
@@ -143,6 +182,57 @@ class Activity(TypedDict):
     data: Any
 
 
+class AgentDecisions(TypedDict):
+    """Answer to `agent_decisions`."""
+
+    #: The session read, if the agent has one.
+    sessionId: Optional[str]
+    #: The decisions (see the query for the order).
+    decisions: List[Activity]
+
+
+class AgentDecisionsQuery(TypedDict, total=False):
+    """`GET /api/agents/decisions`: an agent's recent decisions."""
+
+    #: The agent (internal callers; agents read their own).
+    agentId: Optional[str]
+    #: Only this game's decisions, oldest first (otherwise newest first).
+    gameId: Optional[str]
+    #: At most this many (default 50, at most 100).
+    limit: Optional[int]
+    #: The session to read (default: the agent's active session, else its newest).
+    sessionId: Optional[str]
+
+
+class AgentStreamingConfig(TypedDict):
+    """`GET /api/agents/streaming-config`: the product's `AgentStreamingConfig` (never the
+    key or its ciphertext).
+    """
+
+    #: Streaming on.
+    enabled: bool
+    #: Platform.
+    platform: Optional[Platform]
+    #: Whether a key is stored.
+    hasStreamKey: bool
+    #: Custom ingest URL, key redacted.
+    rtmpUrl: Optional[str]
+    #: Auto-start on game start.
+    autoStart: bool
+    #: Keep the stream live between games.
+    keepAlive: bool
+    #: Voice track.
+    voiceTrackUrl: Optional[str]
+    #: Voice volume.
+    voiceVolume: Optional[float]
+    #: Voice loop.
+    voiceLoop: bool
+    #: Picture-in-picture content.
+    visualMode: PlayerVisualMode
+    #: Profile picture.
+    profilePictureUrl: Optional[str]
+
+
 class AutoStartOutcome(TypedDict):
     """What `on_game_started` did."""
 
@@ -186,6 +276,61 @@ class BrowserEgressSettings(TypedDict, total=False):
     xvfb: Optional[str]
 
 
+class ChangeNotice(TypedDict, total=False):
+    """The argument of `StreamingService::notify_changed`: a session, a lobby, or both."""
+
+    #: A lobby whose game state changed.
+    lobbyId: Optional[str]
+    #: A session that changed.
+    sessionId: Optional[str]
+
+
+class CleanupSummary(TypedDict):
+    """`POST /api/streaming/cleanup`: a reconciler pass in the product's summary shape."""
+
+    #: Always `true` (failures are errors).
+    success: bool
+    #: Egresses stopped because no active session owns them.
+    stoppedEgresses: List[str]
+    #: Sessions ended (start timed out, maximum duration reached, egress vanished).
+    endedSessions: List[str]
+    #: Problems met on the way.
+    errors: List[str]
+    #: `Stopped N egresses, ended M sessions`.
+    summary: str
+    #: The full report.
+    report: ReconcileReport
+
+
+class ConfigureAgentRequest(TypedDict, total=False):
+    """`POST /api/streaming/configure-agent`, in the product's shape."""
+
+    #: The agent.
+    agentId: Optional[str]
+    #: Start when the agent's game starts (default `true`).
+    autoStart: Optional[bool]
+    #: Streaming on (default `true`); `false` also turns auto-start's stream off.
+    enabled: Optional[bool]
+    #: Keep the stream live between games (default `true`; `false` when disabled).
+    keepAlive: Optional[bool]
+    #: Platform (required while enabled).
+    platform: Optional[Platform]
+    #: Picture shown in the picture-in-picture (http/https; blank clears it).
+    profilePictureUrl: Optional[str]
+    #: Custom ingest URL, `rtmp://` or `rtmps://`.
+    rtmpUrl: Optional[str]
+    #: Stream key (kept when omitted and the platform is unchanged).
+    streamKey: Optional[str]
+    #: `webcam` or `profile-picture`.
+    visualMode: Optional[PlayerVisualMode]
+    #: Loop it.
+    voiceLoop: Optional[bool]
+    #: Voice track played on the stream (http/https; blank clears it).
+    voiceTrackUrl: Optional[str]
+    #: Its volume, 0–1.
+    voiceVolume: Optional[float]
+
+
 class _ConfigurePlatformRequest(TypedDict):
     #: The platform.
     platform: Platform
@@ -203,6 +348,22 @@ class ConfigurePlatformRequest(_ConfigurePlatformRequest, total=False):
     #: The stream key (kept when omitted and the platform is unchanged).
     streamKey: Optional[str]
     #: A user (internal callers; others act for themselves).
+    userId: Optional[str]
+
+
+class _ConfigureUserRequest(TypedDict):
+    #: Platform (not `retake`, which is agent-only).
+    platform: Platform
+    #: Stream key.
+    streamKey: str
+
+
+class ConfigureUserRequest(_ConfigureUserRequest, total=False):
+    """`POST /api/streaming/configure-user`, in the product's shape."""
+
+    #: Custom ingest URL, `rtmp://` or `rtmps://`.
+    rtmpUrl: Optional[str]
+    #: The user (internal callers; users configure themselves).
     userId: Optional[str]
 
 
@@ -326,6 +487,13 @@ class DestinationInput(_DestinationInput, total=False):
 
     #: Custom ingest URL (required for custom platforms).
     customRtmpUrl: Optional[str]
+
+
+class DestinationOnPlatform(TypedDict):
+    """The first active destination on a platform that the stream was not started with."""
+
+    #: The platform.
+    platform: Platform
 
 
 class _DestinationView(TypedDict):
@@ -471,6 +639,56 @@ class EventInput(_EventInput, total=False):
     sessionId: Optional[str]
 
 
+class _FieldCard(TypedDict):
+    #: Attack or defense position.
+    position: CardPosition
+    #: Set face down.
+    faceDown: bool
+    #: Monster zone or spell/trap zone.
+    zone: CardZone
+
+
+class FieldCard(_FieldCard, total=False):
+    """One card on a player's field. A face-down card's name and stats are never drawn."""
+
+    #: Attack points (monsters).
+    attack: int
+    #: Defense points (monsters).
+    defense: int
+    #: Card name (required unless `faceDown`).
+    name: str
+
+
+class GameState(TypedDict):
+    """The spectator view of one lobby's game (`update_game_state`)."""
+
+    #: The lobby the game is played in.
+    lobbyId: str
+    #: The game.
+    gameId: str
+    #: Current turn, from 1.
+    turnNumber: int
+    #: Current phase (e.g. `main1`, `battle`).
+    phase: str
+    #: Whose turn it is.
+    activePlayer: PlayerSide
+    #: The lobby's host.
+    host: PlayerView
+    #: The host's opponent.
+    opponent: PlayerView
+
+
+class GameStateUpdated(TypedDict):
+    """Answer to `update_game_state`."""
+
+    #: Always `true` (failures are errors).
+    success: bool
+    #: The lobby.
+    lobbyId: str
+    #: When it was stored, Unix ms.
+    updatedAt: int
+
+
 class InsertResult(TypedDict):
     """What `insert_session` returns."""
 
@@ -495,6 +713,43 @@ class ListSessionsRequest(TypedDict, total=False):
     status: Optional[SessionStatus]
     #: Only this kind of entity (with `entityId`).
     streamType: Optional[StreamType]
+
+
+class MatchResult(TypedDict):
+    """The last match of a session (`record_match_result`)."""
+
+    #: When the match ended, Unix ms.
+    endedAt: int
+    #: How it ended.
+    result: MatchOutcome
+    #: One line for viewers (default `Match over.`).
+    summary: str
+
+
+class MatchResultRecorded(TypedDict):
+    """Answer to `record_match_result`."""
+
+    #: Always `true` (failures are errors).
+    success: bool
+    #: The session.
+    sessionId: str
+    #: The result as stored.
+    lastMatch: MatchResult
+
+
+class MatchResultRequest(TypedDict, total=False):
+    """`POST /api/streaming/match-result`, in the product's shape."""
+
+    #: Stop showing the lobby (default `true`).
+    clearCurrentLobby: Optional[bool]
+    #: When it ended, Unix ms (default now).
+    lastMatchEndedAt: Optional[int]
+    #: `win`, `loss`, `draw` or `unknown` (default).
+    lastMatchResult: Optional[MatchOutcome]
+    #: One line for viewers (default `Match over.`).
+    lastMatchSummary: Optional[str]
+    #: The session whose match ended.
+    sessionId: Optional[str]
 
 
 class _OverlayClaims(TypedDict):
@@ -557,24 +812,24 @@ class OverlayConfig(_OverlayConfig, total=False):
     webcamSize: WebcamSize
 
 
-class OverlayConfigPatch(TypedDict, total=False):
+class OverlayConfigPatch(TypedDict):
     """A partial `OverlayConfig` from a request; set fields replace the defaults."""
 
-    matchOverHoldMs: Optional[int]
-    playerVisualMode: Optional[PlayerVisualMode]
-    profilePictureUrl: Optional[str]
-    sceneTransitions: Optional[bool]
-    showAgentInfo: Optional[bool]
     showDecisions: Optional[bool]
+    showAgentInfo: Optional[bool]
     showEventFeed: Optional[bool]
     showPlayerCam: Optional[bool]
-    showSceneLabel: Optional[bool]
-    theme: Optional[Theme]
-    voiceLoop: Optional[bool]
-    voiceTrackUrl: Optional[str]
-    voiceVolume: Optional[float]
     webcamPosition: Optional[WebcamPosition]
     webcamSize: Optional[WebcamSize]
+    playerVisualMode: Optional[PlayerVisualMode]
+    profilePictureUrl: Optional[str]
+    matchOverHoldMs: Optional[int]
+    showSceneLabel: Optional[bool]
+    sceneTransitions: Optional[bool]
+    voiceTrackUrl: Optional[str]
+    voiceVolume: Optional[float]
+    voiceLoop: Optional[bool]
+    theme: Optional[Theme]
 
 
 class OverlaySnapshot(TypedDict):
@@ -590,6 +845,8 @@ class OverlaySnapshot(TypedDict):
     streamType: StreamType
     #: Display name (or the entity id when none was given).
     entityName: str
+    #: Picture of the user or agent.
+    entityAvatarUrl: Optional[str]
     #: Primary platform.
     platform: Platform
     #: Title.
@@ -604,7 +861,18 @@ class OverlaySnapshot(TypedDict):
     decisions: List[DecisionData]
     #: Newest events first (empty unless `showEventFeed`).
     events: List[EventData]
-    #: Changes whenever any of the above may have changed.
+    #: The game of the lobby shown, as spectators see it (the streamer's display name on
+    #: their side, face-down cards without name or stats).
+    gameState: Optional[GameState]
+    #: The session's last match.
+    lastMatch: Optional[MatchResult]
+    #: The scene to show.
+    scene: Scene
+    #: Its label.
+    sceneLabel: str
+    #: When the scene changes by itself (end of the match-over hold), Unix ms.
+    sceneUntil: Optional[int]
+    #: Changes whenever the session may have changed.
     version: int
 
 
@@ -636,6 +904,11 @@ class _PlatformCredential(TypedDict):
     platform: Platform
     #: Start streaming automatically when this agent's game starts.
     autoStart: bool
+    #: Streaming is switched on for this entity (default `true`; `configure-agent` with
+    #: `enabled: false` turns it off and auto-start with it).
+    enabled: bool
+    #: Keep the stream live between games (default `true`).
+    keepAlive: bool
     #: Last changed, Unix ms.
     updatedAt: int
 
@@ -651,6 +924,32 @@ class PlatformCredential(_PlatformCredential, total=False):
     customRtmpUrl: str
     #: The stream key, encrypted by the key vault.
     encryptedKey: str
+    #: Overlay settings used by streams started from these credentials (voice track,
+    #: visual mode, profile picture); the start request's own settings win.
+    overlay: OverlayConfigPatch
+
+
+class _PlayerView(TypedDict):
+    #: Display name.
+    name: str
+    #: Life points.
+    lifePoints: int
+    #: Cards in hand.
+    handCount: int
+    #: Cards left in the deck.
+    deckCount: int
+    #: Cards in the graveyard.
+    graveyardCount: int
+    #: Cards on the field, at most five per zone.
+    field: List[FieldCard]
+
+
+class PlayerView(_PlayerView, total=False):
+    """One player as spectators see them."""
+
+    #: The player's user or agent id, matched against the streaming entity so that its
+    #: display name replaces `name`.
+    playerId: str
 
 
 class RateLimitOptions(TypedDict, total=False):
@@ -828,6 +1127,9 @@ class StartStreamRequest(TypedDict, total=False):
     #: The picture of this stream, a preset name (e.g. `"H264_720P_30"`); default: the
     #: service's `encoding`.
     encoding: Optional[EncodingPreset]
+    #: Picture of the user or agent (http/https), shown in the overlay's
+    #: picture-in-picture when no `overlayConfig.profilePictureUrl` is set.
+    entityAvatarUrl: Optional[str]
     #: Display name of the user or agent, shown on the overlay.
     entityName: Optional[str]
     #: End an active session and start a new one.
@@ -905,6 +1207,15 @@ class StopStreamResponse(_StopStreamResponse, total=False):
     stats: SessionStats
 
 
+class StoredGameState(TypedDict):
+    """A lobby's game state as stored, with when it was set."""
+
+    #: The view.
+    state: GameState
+    #: Set, Unix ms.
+    updatedAt: int
+
+
 class _StreamResult(TypedDict):
     #: The output URL as LiveKit reports it (stream key redacted).
     url: str
@@ -974,10 +1285,15 @@ class StreamSession(_StreamSession, total=False):
     endReason: str
     #: Became terminal, Unix ms.
     endedAt: int
+    #: Picture of the user or agent (http/https), shown in the picture-in-picture when
+    #: the overlay settings name no profile picture.
+    entityAvatarUrl: str
     #: Display name of the user or agent, when the caller gave one.
     entityName: str
     #: What went wrong, for `error` sessions.
     errorMessage: str
+    #: The last match played on this stream (drives the match-over scene).
+    lastMatch: MatchResult
     #: First went live, Unix ms (set once).
     startedAt: int
     #: Final stats, set when the session becomes terminal.
@@ -994,8 +1310,9 @@ class UpdateDestinationsRequest(_UpdateDestinationsRequest, total=False):
 
     #: Outputs to add.
     add: List[DestinationInput]
-    #: Destination ids to remove.
-    remove: List[str]
+    #: Destinations to remove: our ids, or (the product's shape) `{platform}` for the
+    #: first active added destination on that platform.
+    remove: List[DestinationRef]
 
 
 class UpdateDestinationsResponse(TypedDict):
@@ -1044,6 +1361,9 @@ class StartStreamFields(TypedDict, total=False):
     #: The picture of this stream, a preset name (e.g. `"H264_720P_30"`); default: the
     #: service's `encoding`.
     encoding: Optional[EncodingPreset]
+    #: Picture of the user or agent (http/https), shown in the overlay's
+    #: picture-in-picture when no `overlayConfig.profilePictureUrl` is set.
+    entity_avatar_url: Optional[str]
     #: Display name of the user or agent, shown on the overlay.
     entity_name: Optional[str]
     #: End an active session and start a new one.
@@ -1109,8 +1429,9 @@ class UpdateDestinationsFields(TypedDict, total=False):
     session_id: str
     #: Outputs to add.
     add: List[DestinationInput]
-    #: Destination ids to remove.
-    remove: List[str]
+    #: Destinations to remove: our ids, or (the product's shape) `{platform}` for the
+    #: first active added destination on that platform.
+    remove: List[DestinationRef]
 
 
 class DecisionFields(TypedDict, total=False):
@@ -1193,6 +1514,116 @@ class CredentialTargetFields(TypedDict, total=False):
     agent_id: Optional[str]
     #: A user.
     user_id: Optional[str]
+
+
+class GameStateFields(TypedDict, total=False):
+    """The keys of :class:`GameState` as keyword arguments (snake_case names);
+    each may instead come in the request mapping.
+    """
+
+    #: The lobby the game is played in.
+    lobby_id: str
+    #: The game.
+    game_id: str
+    #: Current turn, from 1.
+    turn_number: int
+    #: Current phase (e.g. `main1`, `battle`).
+    phase: str
+    #: Whose turn it is.
+    active_player: PlayerSide
+    #: The lobby's host.
+    host: PlayerView
+    #: The host's opponent.
+    opponent: PlayerView
+
+
+class MatchResultFields(TypedDict, total=False):
+    """The keys of :class:`MatchResultRequest` as keyword arguments (snake_case names);
+    each may instead come in the request mapping.
+    """
+
+    #: Stop showing the lobby (default `true`).
+    clear_current_lobby: Optional[bool]
+    #: When it ended, Unix ms (default now).
+    last_match_ended_at: Optional[int]
+    #: `win`, `loss`, `draw` or `unknown` (default).
+    last_match_result: Optional[MatchOutcome]
+    #: One line for viewers (default `Match over.`).
+    last_match_summary: Optional[str]
+    #: The session whose match ended.
+    session_id: Optional[str]
+
+
+class ConfigureAgentFields(TypedDict, total=False):
+    """The keys of :class:`ConfigureAgentRequest` as keyword arguments (snake_case names);
+    each may instead come in the request mapping.
+    """
+
+    #: The agent.
+    agent_id: Optional[str]
+    #: Start when the agent's game starts (default `true`).
+    auto_start: Optional[bool]
+    #: Streaming on (default `true`); `false` also turns auto-start's stream off.
+    enabled: Optional[bool]
+    #: Keep the stream live between games (default `true`; `false` when disabled).
+    keep_alive: Optional[bool]
+    #: Platform (required while enabled).
+    platform: Optional[Platform]
+    #: Picture shown in the picture-in-picture (http/https; blank clears it).
+    profile_picture_url: Optional[str]
+    #: Custom ingest URL, `rtmp://` or `rtmps://`.
+    rtmp_url: Optional[str]
+    #: Stream key (kept when omitted and the platform is unchanged).
+    stream_key: Optional[str]
+    #: `webcam` or `profile-picture`.
+    visual_mode: Optional[PlayerVisualMode]
+    #: Loop it.
+    voice_loop: Optional[bool]
+    #: Voice track played on the stream (http/https; blank clears it).
+    voice_track_url: Optional[str]
+    #: Its volume, 0–1.
+    voice_volume: Optional[float]
+
+
+class ConfigureUserFields(TypedDict, total=False):
+    """The keys of :class:`ConfigureUserRequest` as keyword arguments (snake_case names);
+    each may instead come in the request mapping.
+    """
+
+    #: Platform (not `retake`, which is agent-only).
+    platform: Platform
+    #: Stream key.
+    stream_key: str
+    #: Custom ingest URL, `rtmp://` or `rtmps://`.
+    rtmp_url: Optional[str]
+    #: The user (internal callers; users configure themselves).
+    user_id: Optional[str]
+
+
+class AgentDecisionsQueryFields(TypedDict, total=False):
+    """The keys of :class:`AgentDecisionsQuery` as keyword arguments (snake_case names);
+    each may instead come in the request mapping.
+    """
+
+    #: The agent (internal callers; agents read their own).
+    agent_id: Optional[str]
+    #: Only this game's decisions, oldest first (otherwise newest first).
+    game_id: Optional[str]
+    #: At most this many (default 50, at most 100).
+    limit: Optional[int]
+    #: The session to read (default: the agent's active session, else its newest).
+    session_id: Optional[str]
+
+
+class ChangeNoticeFields(TypedDict, total=False):
+    """The keys of :class:`ChangeNotice` as keyword arguments (snake_case names);
+    each may instead come in the request mapping.
+    """
+
+    #: A lobby whose game state changed.
+    lobby_id: Optional[str]
+    #: A session that changed.
+    session_id: Optional[str]
 
 
 # --- Earlier names ---------------------------------------------------------------------------
