@@ -516,6 +516,26 @@ async fn reuse_conflict_and_force_restart() {
     );
     assert_eq!(h.egress.started(), 1, "no second egress");
 
+    // The same platform with another key is not silently answered with the old session.
+    let other_key = StartStreamRequest {
+        stream_key: Some(SecretString::from("live_999999999_otherchannelkey")),
+        ..agent_start("a1")
+    };
+    let err = h.service.start_stream(&me, other_key).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict);
+    assert!(
+        err.to_string().contains("another stream key or URL"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("otherchannelkey"));
+    assert_eq!(h.egress.started(), 1, "nothing started");
+    let st = h.service.get_status(&me, &first.session_id).await.unwrap();
+    assert_eq!(
+        st.status,
+        SessionStatus::Pending,
+        "the session is untouched"
+    );
+
     let youtube = StartStreamRequest {
         platform: Some(Platform::Youtube),
         ..agent_start("a1")
