@@ -8,7 +8,9 @@
 //! - requests with ambiguous framing (both `Content-Length` and chunked, two lengths) smuggle
 //!   no second request through; a run of wrong keys is throttled (429);
 //! - a development-mode server refuses other hosts and web origins (DNS rebinding, CSRF);
-//! - 500 open overlay event streams leave the API responsive.
+//! - 500 open overlay event streams leave the API responsive;
+//! - the seed's unsigned test webhook, sent to a server without LiveKit credentials, is a
+//!   401 that writes no error line, and the log written to a file carries no colour codes.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -525,4 +527,25 @@ fn five_hundred_open_overlay_streams_leave_the_api_responsive() {
     }
     assert_eq!(server.request("GET", "/healthz", None, None).0, 200);
     drop(streams);
+}
+
+#[test]
+fn stray_webhooks_get_401_and_the_log_file_stays_plain_and_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(SERVER, &dir.path().join("stray.db"), free_port());
+    // The seed's own "test webhook endpoint" request, unsigned, a few times over.
+    let body = r#"{"event": "egress_started", "egress_info": {"egress_id": "test_egress_123"}}"#;
+    for _ in 0..20 {
+        let (status, reply) = server.webhook(body, "");
+        assert_eq!(status, 401, "{reply}");
+        assert_eq!(reply["code"], "UNAUTHORIZED");
+    }
+    let log = server.output();
+    assert!(!log.is_empty());
+    assert!(!log.contains('\u{1b}'), "ANSI escape codes in the log file");
+    let errors: Vec<&str> = log.lines().filter(|l| l.contains(" ERROR ")).collect();
+    assert!(
+        errors.is_empty(),
+        "error lines for stray requests: {errors:?}"
+    );
 }
