@@ -11,9 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use ltcg_streaming_core::http::{router, ApiAuth};
 use ltcg_streaming_core::service::{
-    DecisionInput, EventInput, MatchResultRequest, RateLimitConfig, StartStreamRequest,
+    DecisionInput, EventInput, MatchResultRequest, StartStreamRequest,
 };
 use ltcg_streaming_core::session::{
     Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession,
@@ -21,17 +20,12 @@ use ltcg_streaming_core::session::{
 use ltcg_streaming_core::store::{
     Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore,
 };
-use ltcg_streaming_core::{
-    Actor, AesGcmVault, GameState, KeyVault, MemoryEgress, MemoryStore, Result, ServiceOptions,
-    StreamingService,
-};
+use ltcg_streaming_core::{Actor, GameState, MemoryStore, Result};
 use ltcg_streaming_test_support::browser::{chromium, Headless};
-use ltcg_streaming_test_support::harness::{config, KEY_HEX};
+use ltcg_streaming_test_support::live_router::LiveRouter;
 use ltcg_streaming_test_support::media::{artifacts_dir, Picture};
 use ltcg_streaming_test_support::nginx_rtmp::missing;
 use serde_json::{json, Value};
-
-const INTERNAL: &str = "overlay-page-internal-key-0123456789";
 
 /// A store that counts every call (to prove idle streams query nothing).
 #[derive(Debug, Default)]
@@ -119,75 +113,24 @@ impl SessionStore for Counting {
     }
 }
 
-/// The router on 127.0.0.1 with a real clock, run on its own runtime thread; a second
-/// little server serves a picture (the avatar) from another origin.
+/// The router on 127.0.0.1 over a counting store.
 struct Rig {
-    rt: tokio::runtime::Runtime,
-    addr: SocketAddr,
-    picture_url: String,
-    service: StreamingService,
+    live: LiveRouter,
     store: Arc<Counting>,
+}
+
+impl std::ops::Deref for Rig {
+    type Target = LiveRouter;
+    fn deref(&self) -> &LiveRouter {
+        &self.live
+    }
 }
 
 impl Rig {
     fn start() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        let mut cfg = config();
-        cfg.app_url = format!("http://{addr}");
         let store = Arc::new(Counting::default());
-        let egress = Arc::new(MemoryEgress::new());
-        let vault: Arc<dyn KeyVault> = Arc::new(AesGcmVault::from_hex(KEY_HEX).unwrap());
-        let service = StreamingService::with_options(
-            cfg,
-            store.clone(),
-            egress,
-            vault,
-            ServiceOptions {
-                rate_limits: RateLimitConfig::disabled(),
-                destination_policy: Some(ltcg_streaming_test_support::dns::test_policy()),
-                ..ServiceOptions::default()
-            },
-        )
-        .unwrap();
-        let app = router(
-            service.clone(),
-            ApiAuth::new().with_internal_key(INTERNAL).unwrap(),
-        );
-        rt.spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
-        });
-        let pictures = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let picture_url = format!("http://{}/avatar.svg", pictures.local_addr().unwrap());
-        let avatar = axum::Router::new().route(
-            "/avatar.svg",
-            axum::routing::get(|| async {
-                (
-                    [("content-type", "image/svg+xml")],
-                    "<svg xmlns='http://www.w3.org/2000/svg' width='64' height='64'><rect width='64' height='64' fill='#ff00ff'/></svg>",
-                )
-            }),
-        );
-        rt.spawn(async move { axum::serve(pictures, avatar).await.unwrap() });
         Self {
-            rt,
-            addr,
-            picture_url,
-            service,
+            live: LiveRouter::start(store.clone()),
             store,
         }
     }
@@ -520,6 +463,26 @@ fn settings_audio_preview_and_forged_tokens() {
         assert_eq!(browser.eval(LAYOUT_PROBLEMS), json!([]), "preview {theme}");
     }
 
+    // The page may load pictures and sound only from the origins the session names.
+    let (_, url) = rig.full_session(
+        "agent_csp",
+        json!({"profilePictureUrl": "https://pictures.example/me.png", "voiceTrackUrl": "https://cdn.example/voice.mp3"}),
+        "lobby_csp",
+    );
+    let csp = header_of(rig.addr, &url, "content-security-policy");
+    let picture_origin = rig.picture_url.trim_end_matches("/avatar.svg");
+    assert!(
+        csp.contains(&format!(
+            "img-src 'self' data: https://pictures.example {picture_origin};"
+        )),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("media-src 'self' https://cdn.example;"),
+        "{csp}"
+    );
+    assert!(!csp.contains("https:;") && !csp.contains(" * "), "{csp}");
+
     // A forged token renders no data.
     let forged = url.split("&token=").next().unwrap().to_owned() + "&token=forged.token.value";
     browser.goto(&forged);
@@ -587,6 +550,30 @@ impl Sse {
                     id,
                     serde_json::from_str(&data).unwrap_or(Value::Null),
                 ));
+            }
+        }
+    }
+}
+
+/// One response header of a GET of `url` (on `addr`), lower-cased name.
+fn header_of(addr: SocketAddr, url: &str, name: &str) -> String {
+    let path = &url[url.find("/stream/").unwrap()..];
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+            return String::new();
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case(name) {
+                return v.trim().to_owned();
             }
         }
     }

@@ -8,6 +8,7 @@
 //!   webhook signing.
 //! - [`http`]: the HTTP router in process: API keys, requests, replies and the error
 //!   contract.
+//! - [`live_router`]: the router on 127.0.0.1 on the real clock, for browsers and sockets.
 //! - [`livekit_twirp`]: an in-process fake of LiveKit's `livekit.Egress` Twirp service.
 //! - [`media`]: what an RTMP server received, read back: frames, codecs, frame rate,
 //!   loudness, OCR, pixels.
@@ -19,6 +20,7 @@ pub mod browser;
 pub mod dns;
 pub mod harness;
 pub mod http;
+pub mod live_router;
 pub mod livekit_twirp;
 pub mod media;
 pub mod nginx_rtmp;

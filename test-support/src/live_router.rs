@@ -1,0 +1,91 @@
+//! The HTTP router served on 127.0.0.1 by a service on the real clock, on its own runtime,
+//! for browsers and raw sockets to talk to (the overlay page tests and the latency
+//! benchmark); plus a second little server with a picture on another origin.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use ltcg_streaming_core::http::{router, ApiAuth};
+use ltcg_streaming_core::service::RateLimitConfig;
+use ltcg_streaming_core::store::SessionStore;
+use ltcg_streaming_core::{AesGcmVault, KeyVault, MemoryEgress, ServiceOptions, StreamingService};
+
+use crate::harness::{config, KEY_HEX};
+
+/// The internal key of the router.
+pub const LIVE_INTERNAL_KEY: &str = "live-router-internal-key-0123456789";
+
+/// A running router and its service.
+#[derive(Debug)]
+pub struct LiveRouter {
+    /// The runtime serving it (use it to call the service: `rt.block_on(..)`).
+    pub rt: tokio::runtime::Runtime,
+    /// Where it listens; the service's `app_url` is `http://<addr>`.
+    pub addr: SocketAddr,
+    /// A 64×64 magenta SVG served from another origin.
+    pub picture_url: String,
+    /// The service behind the router (memory egress, rate limits off).
+    pub service: StreamingService,
+}
+
+impl LiveRouter {
+    /// Serves the router over `store`.
+    pub fn start(store: Arc<dyn SessionStore>) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut cfg = config();
+        cfg.app_url = format!("http://{addr}");
+        let vault: Arc<dyn KeyVault> = Arc::new(AesGcmVault::from_hex(KEY_HEX).unwrap());
+        let service = StreamingService::with_options(
+            cfg,
+            store,
+            Arc::new(MemoryEgress::new()),
+            vault,
+            ServiceOptions {
+                rate_limits: RateLimitConfig::disabled(),
+                destination_policy: Some(crate::dns::test_policy()),
+                ..ServiceOptions::default()
+            },
+        )
+        .unwrap();
+        let app = router(
+            service.clone(),
+            ApiAuth::new().with_internal_key(LIVE_INTERNAL_KEY).unwrap(),
+        );
+        rt.spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        let pictures = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let picture_url = format!("http://{}/avatar.svg", pictures.local_addr().unwrap());
+        let avatar = axum::Router::new().route(
+            "/avatar.svg",
+            axum::routing::get(|| async {
+                (
+                    [("content-type", "image/svg+xml")],
+                    "<svg xmlns='http://www.w3.org/2000/svg' width='64' height='64'><rect width='64' height='64' fill='#ff00ff'/></svg>",
+                )
+            }),
+        );
+        rt.spawn(async move { axum::serve(pictures, avatar).await.unwrap() });
+        Self {
+            rt,
+            addr,
+            picture_url,
+            service,
+        }
+    }
+}
