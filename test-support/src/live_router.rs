@@ -12,6 +12,9 @@ use ltcg_streaming_core::{AesGcmVault, KeyVault, MemoryEgress, ServiceOptions, S
 
 use crate::harness::{config, KEY_HEX};
 
+/// The name of the router's runtime threads (to tell their CPU time from the rest).
+pub const LIVE_THREAD_NAME: &str = "ltcg-live";
+
 /// The internal key of the router.
 pub const LIVE_INTERNAL_KEY: &str = "live-router-internal-key-0123456789";
 
@@ -33,6 +36,7 @@ impl LiveRouter {
     pub fn start(store: Arc<dyn SessionStore>) -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            .thread_name(LIVE_THREAD_NAME)
             .enable_all()
             .build()
             .unwrap();
