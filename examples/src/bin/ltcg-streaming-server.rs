@@ -97,11 +97,13 @@ async fn main() -> Result<(), BoxError> {
 
     let store = Arc::new(SqliteStore::open(&database).await?);
     let vault: Arc<dyn KeyVault> = Arc::new(config.vault()?);
-    let mut browser_options = BrowserEgressOptions::default();
     // The overlay logs START_RECORDING once its first complete picture is on screen: the
     // stream starts there, never on "Loading stream...". (A page that never signals is
     // timed out by the reconciler like any start that does not go live.)
-    browser_options.await_start_signal = true;
+    let mut browser_options = BrowserEgressOptions {
+        await_start_signal: true,
+        ..BrowserEgressOptions::default()
+    };
     if let Some(max) = env("LTCG_MAX_RENDERS") {
         browser_options.max_concurrent = max
             .parse()
