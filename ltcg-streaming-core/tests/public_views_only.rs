@@ -166,6 +166,45 @@ async fn every_service_method_answers_with_public_views_only() {
             .await,
         ),
         (
+            "update_game_state",
+            call(
+                run(ServiceMethod::UpdateGameState),
+                vec![json!({"lobbyId": "lobby_2", "gameId": "g", "turnNumber": 1, "phase": "main",
+                            "activePlayer": "host",
+                            "host": {"playerId": "agent_views", "name": "a", "lifePoints": 1},
+                            "opponent": {"name": "b", "lifePoints": 1}})],
+            )
+            .await,
+        ),
+        (
+            "record_match_result",
+            call(
+                run(ServiceMethod::RecordMatchResult),
+                vec![json!({"sessionId": sid, "lastMatchResult": "win"})],
+            )
+            .await,
+        ),
+        (
+            "configure_agent",
+            call(
+                run(ServiceMethod::ConfigureAgent),
+                vec![json!({"agentId": "agent_views", "platform": "twitch", "streamKey": TWITCH_KEY})],
+            )
+            .await,
+        ),
+        (
+            "agent_streaming_config",
+            call(
+                run(ServiceMethod::AgentStreamingConfig),
+                vec![json!("agent_views")],
+            )
+            .await,
+        ),
+        (
+            "agent_decisions",
+            call(run(ServiceMethod::AgentDecisions), vec![]).await,
+        ),
+        (
             "stop_stream",
             call(
                 run(ServiceMethod::StopStream),
@@ -178,12 +217,27 @@ async fn every_service_method_answers_with_public_views_only() {
             call(run(ServiceMethod::DeletePlatformConfig), vec![]).await,
         ),
     ];
-    let reconciled = h
-        .service
-        .call_json(&Actor::Internal, run(ServiceMethod::Reconcile), vec![])
-        .await
-        .unwrap();
-    for (what, value) in outputs.iter().chain([&("reconcile", reconciled)]) {
+    let mut internal = Vec::new();
+    for (method, args) in [
+        (ServiceMethod::Reconcile, vec![]),
+        (ServiceMethod::Cleanup, vec![]),
+        (
+            ServiceMethod::ConfigureUser,
+            vec![json!({"userId": "u_views", "platform": "kick", "streamKey": extra_key})],
+        ),
+        (
+            ServiceMethod::NotifyChanged,
+            vec![json!({"sessionId": sid})],
+        ),
+    ] {
+        let out = h
+            .service
+            .call_json(&Actor::Internal, run(method), args)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", method.snake_name()));
+        internal.push((method.snake_name(), out));
+    }
+    for (what, value) in outputs.iter().chain(internal.iter()) {
         assert_public(what, value, &secrets);
     }
     let mut untested: Vec<&str> = ServiceMethod::ALL
