@@ -12,6 +12,8 @@ pub mod egress;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(any(feature = "livekit", feature = "platforms"))]
+mod https_client;
 pub mod json;
 pub mod overlay_url;
 pub mod platform;
@@ -22,6 +24,8 @@ pub mod session;
 pub mod store;
 pub mod token;
 pub mod vault;
+#[cfg(feature = "platforms")]
+pub mod viewers;
 pub mod webhook;
 
 pub use crate::clock::{Clock, ManualClock, SystemClock};

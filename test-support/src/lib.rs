@@ -14,6 +14,7 @@
 //!   loudness, OCR, pixels.
 //! - [`nginx_rtmp`]: a private nginx-rtmp on 127.0.0.1, `ffprobe`, free ports, and the rule
 //!   for tools that are missing (skip locally, fail in CI).
+//! - [`twitch_api`]: a local Twitch OAuth + Helix `streams` that checks what Twitch checks.
 //! - [`server`]: the reference server as a child process, with a scan for leaked secrets.
 
 pub mod browser;
@@ -25,3 +26,4 @@ pub mod livekit_twirp;
 pub mod media;
 pub mod nginx_rtmp;
 pub mod server;
+pub mod twitch_api;

@@ -20,7 +20,6 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -433,24 +432,10 @@ fn api_base_url(url: &str) -> std::result::Result<Url, &'static str> {
 /// A reqwest client with rustls on ring and the webpki roots, as `livekit-api` builds its
 /// own, so `https://` LiveKit Cloud works without a process-wide crypto provider.
 fn http_client() -> Result<reqwest::Client> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|_| Error::Egress {
-            retryable: false,
-            message: "cannot configure TLS for the LiveKit client".into(),
-        })?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .build()
-        .map_err(|_| Error::Egress {
-            retryable: false,
-            message: "cannot build the HTTP client for LiveKit".into(),
-        })
+    crate::https_client::https_client(None).map_err(|_| Error::Egress {
+        retryable: false,
+        message: "cannot build the HTTPS client for LiveKit".into(),
+    })
 }
 
 /// LiveKit encoding options from ours: H.264 (main) + AAC, 24-bit depth, 44.1 kHz audio.
