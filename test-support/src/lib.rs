@@ -14,7 +14,7 @@
 //!   loudness, OCR, pixels.
 //! - [`nginx_rtmp`]: a private nginx-rtmp on 127.0.0.1, `ffprobe`, free ports, and the rule
 //!   for tools that are missing (skip locally, fail in CI).
-//! - [`twitch_api`]: a local Twitch OAuth + Helix `streams` that checks what Twitch checks.
+//! - [`platform_apis`]: local Twitch, YouTube and Kick APIs that check what the real ones check.
 //! - [`server`]: the reference server as a child process, with a scan for leaked secrets.
 
 pub mod browser;
@@ -25,5 +25,5 @@ pub mod live_router;
 pub mod livekit_twirp;
 pub mod media;
 pub mod nginx_rtmp;
+pub mod platform_apis;
 pub mod server;
-pub mod twitch_api;

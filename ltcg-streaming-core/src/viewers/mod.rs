@@ -2,20 +2,30 @@
 //!
 //! [`ViewerCounts`] is an object-safe async trait (`Arc<dyn ViewerCounts>`), one source per
 //! platform, asked for many channels in one batched call. Sources: [`TwitchViewerCounts`]
-//! (Helix `streams`, app access token) and [`MemoryViewerCounts`] (set by hand, for tests and
-//! demos). A source's failures are [`PlatformFailure`]s, which say whether and when to try
+//! (Helix `streams`, app access token), [`YoutubeViewerCounts`] (Data API `videos`, API key),
+//! [`KickViewerCounts`] (public API `channels`, app access token) and [`MemoryViewerCounts`]
+//! (set by hand, for tests and demos). Each is configured from the environment (`*_CLIENT_ID`
+//! and `*_CLIENT_SECRET`, or `YOUTUBE_API_KEY`; `*_API_BASE` to point elsewhere). A source's failures are [`PlatformFailure`]s, which say whether and when to try
 //! again; they never quote a credential or a token.
 
+mod app_token;
+mod http;
+mod kick;
 mod memory;
 mod twitch;
+mod youtube;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use self::kick::{KickViewerCounts, KICK_API_BASE, KICK_ID_BASE};
 pub use self::memory::MemoryViewerCounts;
-pub use self::twitch::{TwitchCredentials, TwitchViewerCounts, TWITCH_API_BASE, TWITCH_ID_BASE};
+pub use self::twitch::{AppCredentials, TwitchViewerCounts, TWITCH_API_BASE, TWITCH_ID_BASE};
+pub use self::youtube::{YoutubeViewerCounts, YOUTUBE_API_BASE};
+use crate::error::{Error, Result};
 use crate::platform::Platform;
+use crate::vault::SecretString;
 
 /// How long one platform call may take before it counts as failed.
 pub const DEFAULT_PLATFORM_TIMEOUT: Duration = Duration::from_secs(10);
@@ -79,4 +89,51 @@ pub trait ViewerCounts: Send + Sync + std::fmt::Debug {
     /// The state of each of `channels`, in one batched call per platform page. A channel
     /// that is not live comes back with `live: false`; every asked channel is answered once.
     async fn fetch(&self, channels: &[String]) -> Result<Vec<ChannelViewers>, PlatformFailure>;
+}
+
+/// Checks that an application's credentials are not blank; the error names `<PREFIX>_*`.
+fn checked(credentials: AppCredentials, prefix: &str) -> Result<AppCredentials> {
+    if credentials.client_id.trim().is_empty()
+        || credentials.client_secret.expose_secret().trim().is_empty()
+    {
+        return Err(Error::Config {
+            var: format!("{prefix}_CLIENT_ID, {prefix}_CLIENT_SECRET"),
+            problem: format!("the {prefix} client id and secret must not be empty"),
+        });
+    }
+    Ok(credentials)
+}
+
+/// Trimmed, non-empty environment values.
+type EnvValue<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
+
+/// `<PREFIX>_CLIENT_ID` and `<PREFIX>_CLIENT_SECRET` from `get`: both (with a reader of
+/// further variables), neither (`None`), or a `CONFIG` error naming both.
+fn env_credentials<'a>(
+    prefix: &str,
+    get: &'a dyn Fn(&str) -> Option<String>,
+) -> Result<Option<(AppCredentials, EnvValue<'a>)>> {
+    let value: EnvValue<'a> = Box::new(move |name: &str| {
+        get(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    });
+    let (id_var, secret_var) = (
+        format!("{prefix}_CLIENT_ID"),
+        format!("{prefix}_CLIENT_SECRET"),
+    );
+    match (value(&id_var), value(&secret_var)) {
+        (None, None) => Ok(None),
+        (Some(client_id), Some(secret)) => Ok(Some((
+            AppCredentials {
+                client_id,
+                client_secret: SecretString::from(secret),
+            },
+            value,
+        ))),
+        _ => Err(Error::Config {
+            var: format!("{id_var}, {secret_var}"),
+            problem: format!("set both {id_var} and {secret_var}, or neither"),
+        }),
+    }
 }
