@@ -243,6 +243,11 @@ export interface ConfigureAgentRequest {
   agentId?: string | null
   /** Start when the agent's game starts (default `true`). */
   autoStart?: boolean | null
+  /**
+   * The channel whose viewers are counted (Twitch login, YouTube video id, Kick slug;
+   * not in the product's shape).
+   */
+  channel?: string | null
   /** Streaming on (default `true`); `false` also turns auto-start's stream off. */
   enabled?: boolean | null
   /** Keep the stream live between games (default `true`; `false` when disabled). */
@@ -273,6 +278,8 @@ export interface ConfigurePlatformRequest {
   agentId?: string | null
   /** Start automatically when the agent's game starts (default false). */
   autoStart?: boolean | null
+  /** The channel whose viewers are counted. */
+  channel?: string | null
   /** Custom ingest URL (required for custom platforms). */
   customRtmpUrl?: string | null
   /** The stream key (kept when omitted and the platform is unchanged). */
@@ -383,6 +390,8 @@ export interface Destination {
   primary: boolean
   /** Added, Unix ms. */
   addedAt: number
+  /** The channel on the platform, for its viewer count (see `Destination::channel_for`). */
+  channel?: string
   /** Why it failed. */
   errorMessage?: string
   /** Removed, Unix ms. */
@@ -395,6 +404,8 @@ export interface DestinationInput {
   platform: Platform
   /** Its stream key. */
   streamKey: string
+  /** The channel whose viewers are counted (Twitch login, YouTube video id, Kick slug). */
+  channel?: string | null
   /** Custom ingest URL (required for custom platforms). */
   customRtmpUrl?: string | null
 }
@@ -431,6 +442,8 @@ export interface DestinationView {
   primary: boolean
   /** Added, Unix ms. */
   addedAt: number
+  /** The channel whose viewers are counted. */
+  channel?: string
   /** Why it failed. */
   errorMessage?: string
   /** Removed, Unix ms. */
@@ -848,6 +861,8 @@ export interface PlatformConfigView {
   customRtmpUrl: string | null
   /** Auto-start on game start. */
   autoStart: boolean
+  /** The channel whose viewers are counted. */
+  channel: string | null
   /** Last changed, Unix ms. */
   updatedAt: number
 }
@@ -876,6 +891,8 @@ export interface PlatformCredential {
   keepAlive: boolean
   /** Last changed, Unix ms. */
   updatedAt: number
+  /** The channel whose viewers are counted (Twitch login, YouTube video id, Kick slug). */
+  channel?: string
   /** A custom ingest URL (required for custom platforms). */
   customRtmpUrl?: string
   /** The stream key, encrypted by the key vault. */
@@ -1110,6 +1127,11 @@ export interface SessionStatusView {
 export interface StartStreamRequest {
   /** The agent to stream (internal callers; agents may repeat their own id). */
   agentId?: string | null
+  /**
+   * The primary destination's channel, whose viewers are counted (Twitch login, YouTube
+   * video id, Kick slug); default: the stored credentials' channel.
+   */
+  channel?: string | null
   /** Custom ingest URL for the primary platform. */
   customRtmpUrl?: string | null
   /** Extra outputs, streamed from the same encode (simulcast). */

@@ -558,6 +558,7 @@ async fn outputs_come_and_go_while_live_and_a_lost_one_fails_alone() {
                 platform: Platform::Custom,
                 stream_key: SecretString::from(keys[1].as_str()),
                 custom_rtmp_url: custom(format!("rtmp://127.0.0.1:{}/backup", first.port)),
+                channel: None,
             }],
             ..agent_stream("agent_multi", first.base_url(), &keys[0])
         })
@@ -600,6 +601,7 @@ async fn outputs_come_and_go_while_live_and_a_lost_one_fails_alone() {
                     platform: Platform::Custom,
                     stream_key: SecretString::from(keys[2].as_str()),
                     custom_rtmp_url: custom(second.base_url()),
+                    channel: None,
                 }],
             },
         )

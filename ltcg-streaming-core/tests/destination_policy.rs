@@ -186,6 +186,7 @@ async fn every_way_of_choosing_a_destination_is_checked() {
                     platform: Platform::Custom,
                     stream_key: SecretString::from("backup-key-1"),
                     custom_rtmp_url: Some("rtmp://10.1.2.3/live".into()),
+                    channel: None,
                 }],
                 ..agent_start("a1")
             },
@@ -207,6 +208,7 @@ async fn every_way_of_choosing_a_destination_is_checked() {
         stream_key: Some(SecretString::from("stored-key-1")),
         custom_rtmp_url: Some(url.into()),
         auto_start: None,
+        channel: None,
     };
     let err = h
         .service
@@ -272,6 +274,7 @@ async fn every_way_of_choosing_a_destination_is_checked() {
                     platform: Platform::Custom,
                     stream_key: SecretString::from("backup-key-1"),
                     custom_rtmp_url: Some("rtmp://[::1]/live".into()),
+                    channel: None,
                 }],
                 remove: vec![],
             },
@@ -472,6 +475,7 @@ async fn an_encrypted_key_goes_only_to_the_destination_it_was_stored_with() {
                 stream_key: Some(SecretString::from("retake-key-1")),
                 custom_rtmp_url: Some("rtmp://ingest.example.com/live".into()),
                 auto_start: None,
+                channel: None,
             },
         )
         .await

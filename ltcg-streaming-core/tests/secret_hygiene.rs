@@ -139,6 +139,7 @@ fn requests_and_stored_credentials() {
             platform: Platform::Custom,
             stream_key: SecretString::from(STREAM_KEY),
             custom_rtmp_url: Some(url_with_key.as_str().into()),
+            channel: None,
         }],
         ..StartStreamRequest::default()
     };
@@ -152,6 +153,7 @@ fn requests_and_stored_credentials() {
         enabled: true,
         keep_alive: true,
         overlay: Default::default(),
+        channel: None,
         updated_at: 0,
     };
     assert_clean("credential Debug", &format!("{cred:?}"));

@@ -243,6 +243,7 @@ async fn an_agent_cannot_act_for_another_agent() {
                     stream_key: Some(SecretString::from("k")),
                     custom_rtmp_url: None,
                     auto_start: None,
+                    channel: None,
                 },
             )
             .await,
@@ -324,6 +325,7 @@ async fn a_stored_key_is_never_sent_to_a_caller_supplied_url() {
                 stream_key: Some(SecretString::from(TWITCH_KEY)),
                 custom_rtmp_url: None,
                 auto_start: Some(true),
+                channel: None,
             },
         )
         .await
@@ -408,6 +410,7 @@ async fn stored_credentials_never_reveal_the_key() {
                 stream_key: Some(SecretString::from("custom-key-123")),
                 custom_rtmp_url: Some("rtmp://ingest.example/app/embedded-secret-9".into()),
                 auto_start: None,
+                channel: None,
             },
         )
         .await
@@ -428,6 +431,7 @@ async fn stored_credentials_never_reveal_the_key() {
                 stream_key: Some(SecretString::from("k")),
                 custom_rtmp_url: Some("rtmp://ingest.example/app".into()),
                 auto_start: None,
+                channel: None,
             },
         )
         .await

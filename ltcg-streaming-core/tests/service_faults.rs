@@ -409,6 +409,7 @@ async fn backend_errors_quoting_rtmp_urls_are_stored_redacted() {
                     platform: ltcg_streaming_core::Platform::Kick,
                     stream_key: SecretString::from(extra_key),
                     custom_rtmp_url: None,
+                    channel: None,
                 }],
                 remove: vec![],
             },

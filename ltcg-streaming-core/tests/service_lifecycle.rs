@@ -661,6 +661,7 @@ async fn bad_input_names_the_field_and_writes_nothing() {
                     platform: Platform::Kick,
                     stream_key: SecretString::from("k/1"),
                     custom_rtmp_url: None,
+                    channel: None,
                 }],
                 ..agent_start("a1")
             },
@@ -708,6 +709,7 @@ async fn simulcast_and_destination_updates() {
             platform: Platform::Youtube,
             stream_key: SecretString::from("yt-key-123456"),
             custom_rtmp_url: None,
+            channel: None,
         }],
         ..agent_start("a1")
     };
@@ -727,6 +729,7 @@ async fn simulcast_and_destination_updates() {
         platform: Platform::Kick,
         stream_key: SecretString::from("kick-key-999"),
         custom_rtmp_url: None,
+        channel: None,
     };
     let up = h
         .service
@@ -827,6 +830,7 @@ async fn stored_credentials_and_auto_start() {
                 stream_key: Some(SecretString::from("  stored-key-1  ")),
                 custom_rtmp_url: Some("rtmp://ingest.example.com:1935/live".into()),
                 auto_start: Some(false),
+                channel: None,
             },
         )
         .await
@@ -854,6 +858,7 @@ async fn stored_credentials_and_auto_start() {
                 stream_key: None,
                 custom_rtmp_url: Some("rtmp://ingest.example.com:1935/live".into()),
                 auto_start: Some(true),
+                channel: None,
             },
         )
         .await
@@ -924,6 +929,7 @@ async fn start_with_stored_credentials() {
                 stream_key: Some(SecretString::from(TWITCH_KEY)),
                 custom_rtmp_url: None,
                 auto_start: None,
+                channel: None,
             },
         )
         .await
@@ -1296,6 +1302,7 @@ fn kick_destination() -> DestinationInput {
         platform: Platform::Kick,
         stream_key: SecretString::from(KICK_KEY),
         custom_rtmp_url: None,
+        channel: None,
     }
 }
 
@@ -1305,6 +1312,7 @@ fn with_youtube(req: StartStreamRequest) -> StartStreamRequest {
             platform: Platform::Youtube,
             stream_key: SecretString::from(YT_KEY),
             custom_rtmp_url: None,
+            channel: None,
         }],
         ..req
     }
@@ -1500,4 +1508,94 @@ async fn a_stop_reason_must_be_a_word_and_a_refused_one_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(status.end_reason.as_deref(), Some("game_over_2"));
+}
+
+#[tokio::test]
+async fn destination_channels_come_from_the_request_stored_credentials_and_updates() {
+    let h = Harness::new();
+    let me = agent("a_chan");
+    // Stored credentials carry the channel; a start with them uses it.
+    let stored: ConfigurePlatformRequest = serde_json::from_value(serde_json::json!({
+        "platform": "twitch", "streamKey": TWITCH_KEY, "channel": "BlazeMaster"
+    }))
+    .unwrap();
+    let view = h.service.configure_platform(&me, stored).await.unwrap();
+    assert_eq!(view.channel.as_deref(), Some("blazemaster"));
+    let started = h
+        .service
+        .start_stream(
+            &me,
+            StartStreamRequest {
+                use_stored_credentials: true,
+                destinations: vec![DestinationInput {
+                    platform: Platform::Youtube,
+                    stream_key: SecretString::from("yt-key-0001"),
+                    custom_rtmp_url: None,
+                    channel: Some("dQw4w9WgXcQ".into()),
+                }],
+                ..StartStreamRequest::default()
+            },
+        )
+        .await
+        .unwrap();
+    let st = h
+        .service
+        .get_status(&me, &started.session_id)
+        .await
+        .unwrap();
+    let channels: Vec<Option<&str>> = st
+        .destinations
+        .iter()
+        .map(|d| d.channel.as_deref())
+        .collect();
+    assert_eq!(channels, [Some("blazemaster"), Some("dQw4w9WgXcQ")]);
+
+    // A channel that does not fit its platform names the field; nothing is written.
+    let egress = h.egress_of(&started.session_id).await;
+    h.webhook(
+        "EV_chan",
+        "egress_updated",
+        &egress,
+        Some("EGRESS_ACTIVE"),
+        None,
+    )
+    .await
+    .unwrap();
+    let bad: UpdateDestinationsRequest = serde_json::from_value(serde_json::json!({
+        "sessionId": started.session_id,
+        "add": [{"platform": "kick", "streamKey": "sk_kick_0001", "channel": "no/slashes"}]
+    }))
+    .unwrap();
+    let err = h.service.update_destinations(&me, bad).await.unwrap_err();
+    assert!(
+        err.to_string().starts_with("invalid add[0].channel:"),
+        "{err}"
+    );
+    assert_eq!(
+        h.service
+            .get_status(&me, &started.session_id)
+            .await
+            .unwrap()
+            .destinations
+            .len(),
+        2
+    );
+    let good: UpdateDestinationsRequest = serde_json::from_value(serde_json::json!({
+        "sessionId": started.session_id,
+        "add": [{"platform": "kick", "streamKey": "sk_kick_0001", "channel": "Blaze"}]
+    }))
+    .unwrap();
+    let added = h.service.update_destinations(&me, good).await.unwrap();
+    assert_eq!(added.added[0].channel.as_deref(), Some("blaze"));
+    let custom = StartStreamRequest {
+        channel: Some("whatever".into()),
+        force_restart: true,
+        ..user_start("custom_key_0001")
+    };
+    let err = h
+        .service
+        .start_stream(&Actor::user("u_chan").unwrap(), custom)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().starts_with("invalid channel:"), "{err}");
 }

@@ -102,6 +102,7 @@ async fn stream_lifecycle_through_livekit() {
                     platform: Platform::Custom,
                     stream_key: SecretString::from("backup-key-77"),
                     custom_rtmp_url: Some("rtmp://ingest.example.com:1935/live".into()),
+                    channel: None,
                 }],
                 ..StartStreamRequest::default()
             },
@@ -152,6 +153,7 @@ async fn stream_lifecycle_through_livekit() {
                     platform: Platform::Kick,
                     stream_key: SecretString::from("kick-key-1"),
                     custom_rtmp_url: None,
+                    channel: None,
                 }],
                 remove: vec![backup.into()],
             },
@@ -308,6 +310,7 @@ async fn a_livekit_update_error_quoting_the_url_is_stored_redacted() {
                     platform: Platform::Kick,
                     stream_key: SecretString::from(KICK_KEY),
                     custom_rtmp_url: None,
+                    channel: None,
                 }],
                 remove: vec![],
             },

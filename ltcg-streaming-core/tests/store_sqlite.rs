@@ -138,6 +138,7 @@ async fn data_survives_closing_and_reopening_the_file() {
         enabled: true,
         keep_alive: true,
         overlay: Default::default(),
+        channel: None,
         updated_at: 42,
     };
     let session = sample_session(&entity, 1_000);

@@ -115,7 +115,7 @@ test('stored credentials: configure, read without the key, auto-start on a game,
   const view = await service.configurePlatform(agent, { platform: 'twitch', streamKey: 'live_stored_key_1', autoStart: true })
   assert.deepEqual(
     { ...view, updatedAt: 0 },
-    { streamType: 'agent', entityId: 'agent_auto', platform: 'twitch', hasStreamKey: true, customRtmpUrl: null, autoStart: true, updatedAt: 0 },
+    { streamType: 'agent', entityId: 'agent_auto', platform: 'twitch', hasStreamKey: true, customRtmpUrl: null, autoStart: true, channel: null, updatedAt: 0 },
   )
   assert.deepEqual(await service.getPlatformConfig(internal, { agentId: 'agent_auto' }), view)
   assert.equal((await service.onGameStarted(Actor.agent('nobody'), 'nobody', 'lobby_1')).reason, 'not_configured')

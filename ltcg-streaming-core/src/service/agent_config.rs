@@ -51,6 +51,10 @@ pub struct ConfigureAgentRequest {
     /// Picture shown in the picture-in-picture (http/https; blank clears it).
     #[serde(default)]
     pub profile_picture_url: Option<String>,
+    /// The channel whose viewers are counted (Twitch login, YouTube video id, Kick slug;
+    /// not in the product's shape).
+    #[serde(default)]
+    pub channel: Option<String>,
 }
 
 /// `POST /api/streaming/configure-user`, in the product's shape.
@@ -251,9 +255,19 @@ impl StreamingService {
         overlay.voice_volume = req.voice_volume.or(overlay.voice_volume);
         overlay.voice_loop = req.voice_loop.or(overlay.voice_loop);
         overlay.player_visual_mode = req.visual_mode.or(overlay.player_visual_mode);
+        let channel = match &req.channel {
+            Some(c) => Some(crate::session::Destination::channel_for(
+                "channel", platform, c,
+            )?),
+            None => existing
+                .as_ref()
+                .filter(|_| same_platform)
+                .and_then(|c| c.channel.clone()),
+        };
         let credential = PlatformCredential {
             entity,
             platform,
+            channel,
             encrypted_key,
             custom_rtmp_url: url.map(IngestUrl::from),
             auto_start: req.auto_start.unwrap_or(true),
@@ -310,6 +324,7 @@ impl StreamingService {
                 stream_key: Some(req.stream_key),
                 custom_rtmp_url,
                 auto_start: None,
+                channel: None,
             },
         )
         .await

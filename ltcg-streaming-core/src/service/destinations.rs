@@ -72,7 +72,14 @@ impl StreamingService {
             ));
         }
         let mut add_urls = Vec::new();
+        let mut add_channels = Vec::new();
         for (i, d) in req.add.iter().enumerate() {
+            add_channels.push(
+                d.channel
+                    .as_deref()
+                    .map(|c| Destination::channel_for(&format!("add[{i}].channel"), d.platform, c))
+                    .transpose()?,
+            );
             let url = build_rtmp_url(
                 d.platform,
                 d.stream_key.expose_secret(),
@@ -117,7 +124,7 @@ impl StreamingService {
 
         let now = self.now();
         let mut added = Vec::new();
-        for (platform, url) in &add_urls {
+        for ((platform, url), channel) in add_urls.iter().zip(&add_channels) {
             added.push(Destination {
                 id: Destination::generate_id(),
                 platform: *platform,
@@ -128,6 +135,7 @@ impl StreamingService {
                 added_at: now,
                 removed_at: None,
                 error_message: None,
+                channel: channel.clone(),
             });
         }
         let result = self

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::platform::{validate_ingest_url, validate_stream_key, IngestUrl, Platform};
-use crate::session::{validate_id, Entity, StreamType};
+use crate::session::{validate_id, Destination, Entity, StreamType};
 use crate::store::PlatformCredential;
 use crate::vault::SecretString;
 
@@ -61,6 +61,13 @@ impl StreamingService {
                 .auto_start
                 .or(existing.as_ref().map(|c| c.auto_start))
                 .unwrap_or(false),
+            channel: match &req.channel {
+                Some(c) => Some(Destination::channel_for("channel", req.platform, c)?),
+                None => existing
+                    .as_ref()
+                    .filter(|c| c.platform == req.platform)
+                    .and_then(|c| c.channel.clone()),
+            },
             enabled: existing.as_ref().is_none_or(|c| c.enabled),
             keep_alive: existing.as_ref().is_none_or(|c| c.keep_alive),
             overlay: existing.map(|c| c.overlay).unwrap_or_default(),

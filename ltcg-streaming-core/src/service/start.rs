@@ -71,6 +71,7 @@ impl StreamingService {
             .resolve_targets(actor, &entity, &req, stored.as_ref())
             .await?;
         let platform = targets[0].0;
+        let channels = target_channels(&req, stored.as_ref(), &targets)?;
         let now = self.now();
         let draft = StreamSession::create(
             NewSession {
@@ -97,7 +98,7 @@ impl StreamingService {
         self.inner.limits.start(&entity)?;
 
         let mut session = draft;
-        for (i, (platform, url)) in targets.iter().enumerate() {
+        for ((i, (platform, url)), channel) in targets.iter().enumerate().zip(&channels) {
             let encrypted_url = self.inner.vault.encrypt(&url.clone().into_secret()).await?;
             session.destinations.push(Destination {
                 id: Destination::generate_id(),
@@ -109,6 +110,7 @@ impl StreamingService {
                 added_at: now,
                 removed_at: None,
                 error_message: None,
+                channel: channel.clone(),
             });
         }
         // Insert first: the store refuses a second active session atomically and returns
@@ -501,4 +503,30 @@ fn resolve_entity(actor: &Actor, req: &StartStreamRequest) -> Result<Entity> {
             }
         }
     }
+}
+
+/// The channel of each target (primary first): the request's, else (primary) the stored
+/// credentials' when the platform matches; checked per platform.
+fn target_channels(
+    req: &StartStreamRequest,
+    stored: Option<&PlatformCredential>,
+    targets: &[(Platform, RtmpUrl)],
+) -> Result<Vec<Option<String>>> {
+    let primary = match (&req.channel, stored) {
+        (Some(c), _) => Some(Destination::channel_for("channel", targets[0].0, c)?),
+        (None, Some(cred)) if cred.platform == targets[0].0 => cred.channel.clone(),
+        _ => None,
+    };
+    let mut channels = vec![primary];
+    for (i, d) in req.destinations.iter().enumerate() {
+        channels.push(
+            d.channel
+                .as_deref()
+                .map(|c| {
+                    Destination::channel_for(&format!("destinations[{i}].channel"), d.platform, c)
+                })
+                .transpose()?,
+        );
+    }
+    Ok(channels)
 }

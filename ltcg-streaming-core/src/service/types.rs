@@ -24,6 +24,9 @@ pub struct DestinationInput {
     /// Custom ingest URL (required for custom platforms).
     #[serde(default)]
     pub custom_rtmp_url: Option<IngestUrl>,
+    /// The channel whose viewers are counted (Twitch login, YouTube video id, Kick slug).
+    #[serde(default)]
+    pub channel: Option<String>,
 }
 
 /// `POST /api/streaming/start`.
@@ -62,6 +65,10 @@ pub struct StartStreamRequest {
     /// Custom ingest URL for the primary platform.
     #[serde(default)]
     pub custom_rtmp_url: Option<IngestUrl>,
+    /// The primary destination's channel, whose viewers are counted (Twitch login, YouTube
+    /// video id, Kick slug); default: the stored credentials' channel.
+    #[serde(default)]
+    pub channel: Option<String>,
     /// Use the caller's stored platform, key and URL.
     #[serde(default)]
     pub use_stored_credentials: bool,
@@ -169,6 +176,9 @@ pub struct DestinationView {
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
+    /// The channel whose viewers are counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
 }
 
 impl From<&Destination> for DestinationView {
@@ -182,6 +192,7 @@ impl From<&Destination> for DestinationView {
             added_at: d.added_at,
             removed_at: d.removed_at,
             error_message: d.error_message.clone(),
+            channel: d.channel.clone(),
         }
     }
 }
@@ -489,6 +500,10 @@ pub struct ConfigurePlatformRequest {
     /// Start automatically when the agent's game starts (default false).
     #[serde(default)]
     pub auto_start: Option<bool>,
+    /// The channel whose viewers are counted (kept when omitted and the platform is
+    /// unchanged).
+    #[serde(default)]
+    pub channel: Option<String>,
 }
 
 /// [`ConfigurePlatformRequest`] as it is read: every field at the top level, so unknown
@@ -513,6 +528,9 @@ struct ConfigurePlatformFields {
     /// Start automatically when the agent's game starts (default false).
     #[serde(default)]
     auto_start: Option<bool>,
+    /// The channel whose viewers are counted.
+    #[serde(default)]
+    channel: Option<String>,
 }
 
 impl From<ConfigurePlatformFields> for ConfigurePlatformRequest {
@@ -526,6 +544,7 @@ impl From<ConfigurePlatformFields> for ConfigurePlatformRequest {
             stream_key: f.stream_key,
             custom_rtmp_url: f.custom_rtmp_url,
             auto_start: f.auto_start,
+            channel: f.channel,
         }
     }
 }
@@ -546,6 +565,8 @@ pub struct PlatformConfigView {
     pub custom_rtmp_url: Option<String>,
     /// Auto-start on game start.
     pub auto_start: bool,
+    /// The channel whose viewers are counted.
+    pub channel: Option<String>,
     /// Last changed, Unix ms.
     pub updated_at: i64,
 }
@@ -562,6 +583,7 @@ impl From<&PlatformCredential> for PlatformConfigView {
                 .as_deref()
                 .map(crate::platform::redact_url),
             auto_start: c.auto_start,
+            channel: c.channel.clone(),
             updated_at: c.updated_at,
         }
     }

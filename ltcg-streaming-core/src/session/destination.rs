@@ -47,9 +47,65 @@ pub struct Destination {
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
+    /// The channel on the platform, for its viewer count (see [`Destination::channel_for`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
 }
 
+/// Longest channel reference accepted.
+const MAX_CHANNEL_LEN: usize = 64;
+
 impl Destination {
+    /// Checks the channel a destination's viewers are counted on: a Twitch login (4–25 of
+    /// `a-z 0-9 _`, lower-cased), a YouTube video id (11 of `A-Z a-z 0-9 _ -`), or a Kick
+    /// slug (1–64 of `a-z 0-9 _ -`, lower-cased). Other platforms have no channel. The error
+    /// names `field`.
+    pub fn channel_for(
+        field: &str,
+        platform: Platform,
+        channel: &str,
+    ) -> crate::error::Result<String> {
+        use crate::error::Error;
+        let c = channel.trim();
+        let ok = |len: std::ops::RangeInclusive<usize>, allowed: fn(u8) -> bool| {
+            len.contains(&c.len()) && c.bytes().all(allowed)
+        };
+        let lower = c.to_ascii_lowercase();
+        match platform {
+            Platform::Twitch if ok(4..=25, |b| b.is_ascii_alphanumeric() || b == b'_') => Ok(lower),
+            Platform::Twitch => Err(Error::invalid(
+                field,
+                "must be a Twitch login: 4-25 letters, digits or _",
+            )),
+            Platform::Youtube
+                if ok(11..=11, |b| {
+                    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+                }) =>
+            {
+                Ok(c.to_owned())
+            }
+            Platform::Youtube => Err(Error::invalid(
+                field,
+                "must be a YouTube video id: 11 letters, digits, _ or -",
+            )),
+            Platform::Kick
+                if ok(1..=MAX_CHANNEL_LEN, |b| {
+                    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+                }) =>
+            {
+                Ok(lower)
+            }
+            Platform::Kick => Err(Error::invalid(
+                field,
+                "must be a Kick channel slug: letters, digits, _ or -",
+            )),
+            other => Err(Error::invalid(
+                field,
+                format!("viewer counts are not read from {other}"),
+            )),
+        }
+    }
+
     /// Marks the one active destination whose redacted URL is `redacted_url` failed, with
     /// `error` (an egress reports its outputs by redacted URL). `false`, changing nothing,
     /// when none or several match: several outputs to one ingest with keys that redact
@@ -97,6 +153,38 @@ mod tests {
             added_at: 0,
             removed_at: None,
             error_message: None,
+            channel: None,
+        }
+    }
+
+    #[test]
+    fn channels_are_checked_per_platform() {
+        assert_eq!(
+            Destination::channel_for("c", Platform::Twitch, " BlazeMaster ").unwrap(),
+            "blazemaster"
+        );
+        assert_eq!(
+            Destination::channel_for("c", Platform::Youtube, "dQw4w9WgXcQ").unwrap(),
+            "dQw4w9WgXcQ"
+        );
+        assert_eq!(
+            Destination::channel_for("c", Platform::Kick, "Blaze-1").unwrap(),
+            "blaze-1"
+        );
+        for (platform, bad) in [
+            (Platform::Twitch, "ab"),
+            (Platform::Twitch, "has space"),
+            (Platform::Youtube, "short"),
+            (Platform::Kick, "a/b"),
+            (Platform::Custom, "anything"),
+        ] {
+            let err =
+                Destination::channel_for("destinations[0].channel", platform, bad).unwrap_err();
+            assert!(
+                err.to_string()
+                    .starts_with("invalid destinations[0].channel:"),
+                "{err}"
+            );
         }
     }
 

@@ -138,6 +138,7 @@ pub async fn round_trip_all_fields(store: &dyn SessionStore) -> CheckResult {
         added_at: 2_001,
         removed_at: None,
         error_message: None,
+        channel: Some("dQw4w9WgXcQ".into()),
     });
     let stored = insert_created(store, &s).await?;
     let mut next = stored.clone();
@@ -518,6 +519,7 @@ pub async fn credentials(store: &dyn SessionStore) -> CheckResult {
         auto_start: true,
         enabled: true,
         keep_alive: false,
+        channel: Some("blazemaster".into()),
         overlay: OverlayConfigPatch {
             voice_track_url: Some("https://cdn.example/voice.mp3".into()),
             voice_volume: Some(0.5),

@@ -173,6 +173,9 @@ pub struct PlatformCredential {
     /// visual mode, profile picture); the start request's own settings win.
     #[serde(default, skip_serializing_if = "OverlayConfigPatch::is_empty")]
     pub overlay: OverlayConfigPatch,
+    /// The channel whose viewers are counted (Twitch login, YouTube video id, Kick slug).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
     /// Last changed, Unix ms.
     pub updated_at: i64,
 }

@@ -309,6 +309,9 @@ class ConfigureAgentRequest(TypedDict, total=False):
     agentId: Optional[str]
     #: Start when the agent's game starts (default `true`).
     autoStart: Optional[bool]
+    #: The channel whose viewers are counted (Twitch login, YouTube video id, Kick slug;
+    #: not in the product's shape).
+    channel: Optional[str]
     #: Streaming on (default `true`); `false` also turns auto-start's stream off.
     enabled: Optional[bool]
     #: Keep the stream live between games (default `true`; `false` when disabled).
@@ -343,6 +346,8 @@ class ConfigurePlatformRequest(_ConfigurePlatformRequest, total=False):
     agentId: Optional[str]
     #: Start automatically when the agent's game starts (default false).
     autoStart: Optional[bool]
+    #: The channel whose viewers are counted.
+    channel: Optional[str]
     #: Custom ingest URL (required for custom platforms).
     customRtmpUrl: Optional[str]
     #: The stream key (kept when omitted and the platform is unchanged).
@@ -469,6 +474,8 @@ class Destination(_Destination, total=False):
     later; LiveKit reports outputs by redacted URL, so we never match on URLs, only on `id`.
     """
 
+    #: The channel on the platform, for its viewer count (see `Destination::channel_for`).
+    channel: str
     #: Why it failed.
     errorMessage: str
     #: Removed, Unix ms.
@@ -485,6 +492,8 @@ class _DestinationInput(TypedDict):
 class DestinationInput(_DestinationInput, total=False):
     """One extra output (simulcast) in a start or update request."""
 
+    #: The channel whose viewers are counted (Twitch login, YouTube video id, Kick slug).
+    channel: Optional[str]
     #: Custom ingest URL (required for custom platforms).
     customRtmpUrl: Optional[str]
 
@@ -514,6 +523,8 @@ class _DestinationView(TypedDict):
 class DestinationView(_DestinationView, total=False):
     """A destination as shown to callers (no key, no ciphertext)."""
 
+    #: The channel whose viewers are counted.
+    channel: str
     #: Why it failed.
     errorMessage: str
     #: Removed, Unix ms.
@@ -891,6 +902,8 @@ class PlatformConfigView(TypedDict):
     customRtmpUrl: Optional[str]
     #: Auto-start on game start.
     autoStart: bool
+    #: The channel whose viewers are counted.
+    channel: Optional[str]
     #: Last changed, Unix ms.
     updatedAt: int
 
@@ -920,6 +933,8 @@ class PlatformCredential(_PlatformCredential, total=False):
     `hasStreamKey`, never the key or the ciphertext.
     """
 
+    #: The channel whose viewers are counted (Twitch login, YouTube video id, Kick slug).
+    channel: str
     #: A custom ingest URL (required for custom platforms).
     customRtmpUrl: str
     #: The stream key, encrypted by the key vault.
@@ -1120,6 +1135,9 @@ class StartStreamRequest(TypedDict, total=False):
 
     #: The agent to stream (internal callers; agents may repeat their own id).
     agentId: Optional[str]
+    #: The primary destination's channel, whose viewers are counted (Twitch login, YouTube
+    #: video id, Kick slug); default: the stored credentials' channel.
+    channel: Optional[str]
     #: Custom ingest URL for the primary platform.
     customRtmpUrl: Optional[str]
     #: Extra outputs, streamed from the same encode (simulcast).
@@ -1354,6 +1372,9 @@ class StartStreamFields(TypedDict, total=False):
 
     #: The agent to stream (internal callers; agents may repeat their own id).
     agent_id: Optional[str]
+    #: The primary destination's channel, whose viewers are counted (Twitch login, YouTube
+    #: video id, Kick slug); default: the stored credentials' channel.
+    channel: Optional[str]
     #: Custom ingest URL for the primary platform.
     custom_rtmp_url: Optional[str]
     #: Extra outputs, streamed from the same encode (simulcast).
@@ -1497,6 +1518,8 @@ class ConfigurePlatformFields(TypedDict, total=False):
     agent_id: Optional[str]
     #: Start automatically when the agent's game starts (default false).
     auto_start: Optional[bool]
+    #: The channel whose viewers are counted.
+    channel: Optional[str]
     #: Custom ingest URL (required for custom platforms).
     custom_rtmp_url: Optional[str]
     #: The stream key (kept when omitted and the platform is unchanged).
@@ -1563,6 +1586,9 @@ class ConfigureAgentFields(TypedDict, total=False):
     agent_id: Optional[str]
     #: Start when the agent's game starts (default `true`).
     auto_start: Optional[bool]
+    #: The channel whose viewers are counted (Twitch login, YouTube video id, Kick slug;
+    #: not in the product's shape).
+    channel: Optional[str]
     #: Streaming on (default `true`); `false` also turns auto-start's stream off.
     enabled: Optional[bool]
     #: Keep the stream live between games (default `true`; `false` when disabled).
