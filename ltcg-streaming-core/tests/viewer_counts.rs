@@ -45,10 +45,10 @@ async fn live_channels_are_counted_and_offline_ones_reported_offline_in_batches_
         .filter(|c| c.live)
         .map(|c| (c.channel.as_str(), c.viewers))
         .collect();
-    assert_eq!(live, [("channel3", Some(42))], "channel150 was not asked");
-    let offline = answer.iter().find(|c| c.channel == "channel7").unwrap();
+    assert_eq!(live, [("Channel3", Some(42))], "channel150 was not asked");
+    let offline = answer.iter().find(|c| c.channel == "Channel7").unwrap();
     assert_eq!((offline.live, offline.viewers), (false, None));
-    let three = answer.iter().find(|c| c.channel == "channel3").unwrap();
+    let three = answer.iter().find(|c| c.channel == "Channel3").unwrap();
     assert!(three
         .thumbnail_url
         .as_deref()
@@ -318,7 +318,7 @@ async fn kick_counts_live_channels_with_an_app_token_and_backs_off_on_429() {
             answer[0].live,
             answer[0].viewers
         ),
-        ("blaze", true, Some(88))
+        ("Blaze", true, Some(88))
     );
     assert_eq!((answer[1].live, answer[1].viewers), (false, None));
     assert!(answer[0].thumbnail_url.is_some());

@@ -18,6 +18,7 @@
 //! | `LTCG_ENCODING` | `H264_1080P_30` | the picture: a preset name (`H264_540P_30`, `H264_720P_30`, `H264_1080P_30`, `H264_1080P_60`, …) |
 //! | `LTCG_MAX_RENDERS` | the number of CPUs | browser renders at once; one more start is refused as at capacity |
 //! | `STREAM_KEY_ENCRYPTION_KEY`, `STREAMING_JWT_SECRET`, `LIVEKIT_*`, `NEXT_PUBLIC_APP_URL` | | as in the core's `StreamingConfig::from_env` |
+//! | `TWITCH_CLIENT_ID` + `TWITCH_CLIENT_SECRET`, `YOUTUBE_API_KEY`, `KICK_CLIENT_ID` + `KICK_CLIENT_SECRET` | – | viewer counts from those platforms, polled every `LTCG_VIEWER_POLL_SECS` (default 60) |
 //!
 //! With no key configured the server runs in development mode (the core's
 //! `ConfigMode::Development`): every request acts as the internal caller, it refuses to
@@ -41,11 +42,30 @@ use ltcg_streaming_core::egress::{
 use ltcg_streaming_core::http::{router_with, ApiAuth, RouterOptions, REQUEST_TIMEOUT};
 use ltcg_streaming_core::store::SqliteStore;
 use ltcg_streaming_core::vault::generate_key_hex;
+use ltcg_streaming_core::viewers::{
+    KickViewerCounts, TwitchViewerCounts, ViewerCounts, YoutubeViewerCounts,
+};
 use ltcg_streaming_core::{
     Actor, ConfigMode, KeyVault, MemoryEgress, ServiceOptions, StreamingConfig, StreamingService,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The viewer-count sources the environment configures.
+fn viewer_sources() -> Result<Vec<Arc<dyn ViewerCounts>>, BoxError> {
+    let mut sources: Vec<Arc<dyn ViewerCounts>> = Vec::new();
+    if let Some(twitch) = TwitchViewerCounts::from_env()? {
+        sources.push(Arc::new(twitch));
+    }
+    let get = |name: &str| std::env::var(name).ok();
+    if let Some(youtube) = YoutubeViewerCounts::from_env_with(get)? {
+        sources.push(Arc::new(youtube));
+    }
+    if let Some(kick) = KickViewerCounts::from_env_with(get)? {
+        sources.push(Arc::new(kick));
+    }
+    Ok(sources)
+}
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
@@ -191,10 +211,17 @@ async fn main() -> Result<(), BoxError> {
         vault,
         ServiceOptions {
             encoding,
+            viewer_counts: viewer_sources()?,
             ..ServiceOptions::default()
         },
     )?;
     service.follow_backend_events();
+    let poll_secs = env("LTCG_VIEWER_POLL_SECS")
+        .map(|s| s.parse::<u64>().ok().filter(|&n| n >= 5))
+        .map(|n| n.ok_or("LTCG_VIEWER_POLL_SECS must be a number of seconds, at least 5"))
+        .transpose()?
+        .unwrap_or(60);
+    service.spawn_viewer_poller(Duration::from_secs(poll_secs));
     spawn_reconciler(
         service.clone(),
         env("LTCG_RECONCILE_SECS")

@@ -30,6 +30,8 @@ mod settings;
 mod start;
 mod stop;
 mod types;
+#[cfg(feature = "platforms")]
+mod viewer_poll;
 mod webhooks;
 
 use std::sync::Arc;
@@ -50,6 +52,8 @@ pub use self::overlay::OverlaySnapshot;
 pub use self::reconcile::EVENT_ID_RETENTION_MS;
 pub use self::settings::{EncodingSetting, RateLimitOverrides, RateLimitSetting, ServiceSettings};
 pub use self::types::*;
+#[cfg(feature = "platforms")]
+pub use self::viewer_poll::{PlatformPoll, ViewerPollReport, DEFAULT_VIEWER_POLL_INTERVAL};
 use crate::clock::{Clock, SystemClock};
 use crate::config::StreamingConfig;
 use crate::destination_policy::DestinationPolicy;
@@ -98,6 +102,9 @@ pub struct ServiceOptions {
     pub destination_policy: Option<DestinationPolicy>,
     /// Who may read a session's status.
     pub status_reads: StatusReads,
+    /// Where viewer counts come from (one source per platform); none by default.
+    #[cfg(feature = "platforms")]
+    pub viewer_counts: Vec<Arc<dyn crate::viewers::ViewerCounts>>,
 }
 
 impl Default for ServiceOptions {
@@ -110,6 +117,8 @@ impl Default for ServiceOptions {
             webhook_verifier: None,
             destination_policy: None,
             status_reads: StatusReads::default(),
+            #[cfg(feature = "platforms")]
+            viewer_counts: Vec::new(),
         }
     }
 }
@@ -128,6 +137,8 @@ struct Inner {
     destinations: DestinationPolicy,
     status_reads: StatusReads,
     changes: Changes,
+    #[cfg(feature = "platforms")]
+    viewers: viewer_poll::ViewerSources,
 }
 
 /// The streaming service. Cheap to clone; share one per process.
@@ -191,6 +202,11 @@ impl StreamingService {
                 destinations,
                 status_reads: options.status_reads,
                 changes: Changes::new(),
+                #[cfg(feature = "platforms")]
+                viewers: viewer_poll::ViewerSources {
+                    sources: options.viewer_counts,
+                    not_before: Default::default(),
+                },
             }),
         })
     }

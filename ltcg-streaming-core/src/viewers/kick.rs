@@ -162,7 +162,7 @@ impl ViewerCounts for KickViewerCounts {
                     .and_then(|ch| ch.stream.as_ref());
                 let live = stream.is_some_and(|s| s.is_live);
                 ChannelViewers {
-                    channel: slug,
+                    channel: c.clone(),
                     live,
                     viewers: stream.filter(|_| live).and_then(|s| s.viewer_count),
                     started_at: stream.and_then(|s| s.start_time.clone()),

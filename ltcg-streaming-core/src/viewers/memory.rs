@@ -63,7 +63,7 @@ impl ViewerCounts for MemoryViewerCounts {
             .map(|c| {
                 let viewers = counts.get(&c.to_ascii_lowercase()).copied();
                 ChannelViewers {
-                    channel: c.to_ascii_lowercase(),
+                    channel: c.clone(),
                     live: viewers.is_some(),
                     viewers,
                     started_at: None,

@@ -33,7 +33,7 @@ pub const DEFAULT_PLATFORM_TIMEOUT: Duration = Duration::from_secs(10);
 /// What a platform says about one channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelViewers {
-    /// The channel as asked for (Twitch login, lower-cased).
+    /// The channel exactly as asked for.
     pub channel: String,
     /// Whether the channel is live on the platform.
     pub live: bool,

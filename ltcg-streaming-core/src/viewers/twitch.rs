@@ -185,7 +185,7 @@ impl ViewerCounts for TwitchViewerCounts {
                     .find(|s| s.user_login.eq_ignore_ascii_case(&login));
                 let live = stream.is_some_and(|s| s.kind == "live");
                 ChannelViewers {
-                    channel: login,
+                    channel: c.clone(),
                     live,
                     viewers: stream.filter(|_| live).map(|s| s.viewer_count),
                     started_at: stream.and_then(|s| s.started_at.clone()),
