@@ -49,18 +49,31 @@ async fn live_stream(r: &Rig, agent: &str, login: &str, video: Option<&str>) -> 
     if let Some(video) = video {
         body["destinations"] = json!([{"platform": "youtube", "streamKey": format!("yt-{agent}-key"), "channel": video}]);
     }
+    start_live(r, body).await
+}
+
+/// Starts the stream `body` asks for and makes it live by its egress's webhook.
+async fn start_live(r: &Rig, body: serde_json::Value) -> SessionId {
     let req: StartStreamRequest = serde_json::from_value(body).unwrap();
     let started = r.service.start_stream(&Actor::Internal, req).await.unwrap();
-    let egress = r.egress.list_active().await.unwrap().into_iter().find(|e| {
-        e.web_url
-            .as_deref()
-            .is_some_and(|u| u.contains(started.session_id.as_str()))
-    });
-    let egress = egress.unwrap().egress_id;
+    let egress = r
+        .egress
+        .list_active()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| {
+            e.web_url
+                .as_deref()
+                .is_some_and(|u| u.contains(started.session_id.as_str()))
+        })
+        .unwrap()
+        .egress_id;
     r.egress.set_status(&egress, EgressStatus::Active).unwrap();
     let now = ltcg_streaming_core::Clock::now_ms(&ltcg_streaming_core::SystemClock) / 1000;
+    let event = format!("EV_{}", started.session_id);
     let body = egress_body(
-        &format!("EV_{agent}"),
+        &event,
         "egress_updated",
         &egress,
         Some("EGRESS_ACTIVE"),
@@ -146,40 +159,11 @@ async fn a_rate_limited_or_hung_platform_holds_up_only_itself() {
             .unwrap();
     let r = rig(vec![Arc::new(twitch), Arc::new(kick)]);
     let on_twitch = live_stream(&r, "agent_tw", "blaze", None).await;
-    let req: StartStreamRequest = serde_json::from_value(json!({"agentId": "agent_kick", "platform": "kick", "streamKey": "sk_kick_0123456789", "channel": "blaze"})).unwrap();
-    let on_kick = r
-        .service
-        .start_stream(&Actor::Internal, req)
-        .await
-        .unwrap()
-        .session_id;
-    let egress = r
-        .egress
-        .list_active()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|e| {
-            e.web_url
-                .as_deref()
-                .is_some_and(|u| u.contains(on_kick.as_str()))
-        })
-        .unwrap()
-        .egress_id;
-    r.egress.set_status(&egress, EgressStatus::Active).unwrap();
-    let now = ltcg_streaming_core::Clock::now_ms(&ltcg_streaming_core::SystemClock) / 1000;
-    let body = egress_body(
-        "EV_kick",
-        "egress_updated",
-        &egress,
-        Some("EGRESS_ACTIVE"),
-        None,
-        None,
-    );
-    r.service
-        .handle_webhook(body.as_bytes(), &sign_webhook(&body, now))
-        .await
-        .unwrap();
+    let on_kick = start_live(
+        &r,
+        json!({"agentId": "agent_kick", "platform": "kick", "streamKey": "sk_kick_0123456789", "channel": "blaze"}),
+    )
+    .await;
 
     // Kick hangs: the pass ends at Kick's timeout and Twitch is counted.
     fake.set_mode(Api::Kick, Mode::Hung);

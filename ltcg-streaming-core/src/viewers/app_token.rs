@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::header::CONTENT_TYPE;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::http::PlatformHttp;
@@ -40,11 +42,6 @@ impl AppToken {
             client_secret,
             cached: tokio::sync::Mutex::new(None),
         }
-    }
-
-    /// The application's client id.
-    pub(super) fn client_id(&self) -> &str {
-        &self.client_id
     }
 
     /// The cached token, or a new grant (`fresh`: always a new grant).
@@ -84,5 +81,37 @@ impl AppToken {
                 + Duration::from_secs(grant.expires_in).saturating_sub(TOKEN_MARGIN),
         });
         Ok(value)
+    }
+
+    /// `GET url` with the token as `Authorization: Bearer` (and `Client-Id` when
+    /// `with_client_id`), read as JSON `T`: a 401 fetches one new token and tries once more.
+    /// `shape` names the expected answer in a malformed-answer failure.
+    pub(super) async fn get_json<T: DeserializeOwned>(
+        &self,
+        http: &PlatformHttp,
+        url: &str,
+        with_client_id: bool,
+        shape: &str,
+    ) -> Result<T, PlatformFailure> {
+        let mut fresh = false;
+        loop {
+            let token = self.get(http, fresh).await?;
+            let mut request = http
+                .client
+                .get(url)
+                .header(AUTHORIZATION, format!("Bearer {}", token.expose_secret()));
+            if with_client_id {
+                request = request.header("Client-Id", &self.client_id);
+            }
+            let answer = http.send(request).await?;
+            if answer.status == StatusCode::UNAUTHORIZED && !fresh {
+                // Expired or revoked: one new token, one more try.
+                fresh = true;
+                continue;
+            }
+            http.check(&answer)?;
+            return serde_json::from_slice(&answer.body)
+                .map_err(|_| http.malformed(&format!("the answer is not {shape}")));
+        }
     }
 }

@@ -5,8 +5,6 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::header::AUTHORIZATION;
-use reqwest::StatusCode;
 use serde::Deserialize;
 
 use super::app_token::AppToken;
@@ -112,26 +110,11 @@ impl KickViewerCounts {
                 .malformed("the channels request could not be encoded")
         })?;
         let url = format!("{}/public/v1/channels?{query}", self.api_base);
-        let mut fresh = false;
-        loop {
-            let token = self.token.get(&self.http, fresh).await?;
-            let request = self
-                .http
-                .client
-                .get(&url)
-                .header(AUTHORIZATION, format!("Bearer {}", token.expose_secret()));
-            let answer = self.http.send(request).await?;
-            if answer.status == StatusCode::UNAUTHORIZED && !fresh {
-                fresh = true;
-                continue;
-            }
-            self.http.check(&answer)?;
-            let channels: ChannelsAnswer = serde_json::from_slice(&answer.body).map_err(|_| {
-                self.http
-                    .malformed("the channels answer is not {data: [...]} of channels")
-            })?;
-            return Ok(channels.data);
-        }
+        let answer: ChannelsAnswer = self
+            .token
+            .get_json(&self.http, &url, false, "{data: [...]} of channels")
+            .await?;
+        Ok(answer.data)
     }
 }
 

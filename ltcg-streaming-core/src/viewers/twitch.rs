@@ -12,8 +12,6 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::header::AUTHORIZATION;
-use reqwest::StatusCode;
 use serde::Deserialize;
 
 use super::app_token::AppToken;
@@ -134,28 +132,11 @@ impl TwitchViewerCounts {
                 .malformed("the streams request could not be encoded")
         })?;
         let url = format!("{}/helix/streams?{query}", self.api_base);
-        let mut fresh = false;
-        loop {
-            let token = self.token.get(&self.http, fresh).await?;
-            let request = self
-                .http
-                .client
-                .get(&url)
-                .header(AUTHORIZATION, format!("Bearer {}", token.expose_secret()))
-                .header("Client-Id", self.token.client_id());
-            let answer = self.http.send(request).await?;
-            if answer.status == StatusCode::UNAUTHORIZED && !fresh {
-                // Expired or revoked: one new token, one more try.
-                fresh = true;
-                continue;
-            }
-            self.http.check(&answer)?;
-            let streams: StreamsAnswer = serde_json::from_slice(&answer.body).map_err(|_| {
-                self.http
-                    .malformed("the streams answer is not {data: [...]} of streams")
-            })?;
-            return Ok(streams.data);
-        }
+        let answer: StreamsAnswer = self
+            .token
+            .get_json(&self.http, &url, true, "{data: [...]} of streams")
+            .await?;
+        Ok(answer.data)
     }
 }
 
