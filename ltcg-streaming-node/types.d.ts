@@ -1115,6 +1115,8 @@ export interface SessionStatusView {
   overlayConfig: OverlayConfig
   /** Final stats, once ended. */
   stats: SessionStats | null
+  /** A test stream that no viewer sees (see `StartStreamRequest::dry_run`). */
+  dryRun: boolean
 }
 
 /**
@@ -1136,6 +1138,11 @@ export interface StartStreamRequest {
   customRtmpUrl?: string | null
   /** Extra outputs, streamed from the same encode (simulcast). */
   destinations?: DestinationInput[]
+  /**
+   * A test stream no viewer sees: Twitch outputs get `?bandwidthtest=true`; any other
+   * platform is refused (`INVALID_INPUT` naming `dryRun`). The session records it.
+   */
+  dryRun?: boolean
   /**
    * The picture of this stream, a preset name (e.g. `"H264_720P_30"`); default: the
    * service's `encoding`.
@@ -1295,6 +1302,8 @@ export interface StreamSession {
   version: number
   /** The game lobby currently shown. */
   currentLobbyId?: string
+  /** A test stream that no viewer sees (Twitch `bandwidthtest`); analytics can leave it out. */
+  dryRun?: boolean
   /** The egress rendering this session, once known. */
   egressId?: string
   /** Why it ended, a word such as `manual` or `egress_complete`. */

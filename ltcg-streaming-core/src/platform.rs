@@ -166,7 +166,38 @@ impl RtmpUrl {
     pub fn into_secret(self) -> SecretString {
         self.full
     }
+
+    /// The same output as a test stream that no viewer sees, for a dry run: Twitch's
+    /// `bandwidthtest=true` query on the stream key. Other platforms have no test mode:
+    /// `INVALID_INPUT` naming `dryRun`.
+    ///
+    /// ```
+    /// use ltcg_streaming_core::{build_rtmp_url, Platform};
+    /// let url = build_rtmp_url(Platform::Twitch, "live_123456789_abcdefghijklmnop", None)?;
+    /// let test = url.dry_run(Platform::Twitch)?;
+    /// assert_eq!(test.expose_secret(), "rtmps://live.twitch.tv/app/live_123456789_abcdefghijklmnop?bandwidthtest=true");
+    /// assert!(url.dry_run(Platform::Kick).is_err());
+    /// # Ok::<(), ltcg_streaming_core::Error>(())
+    /// ```
+    pub fn dry_run(&self, platform: Platform) -> Result<RtmpUrl> {
+        if platform != Platform::Twitch {
+            return Err(Error::invalid(
+                "dryRun",
+                format!("{platform} has no test mode: only twitch outputs can be dry runs"),
+            ));
+        }
+        let full = self.full.expose_secret();
+        let sep = if full.contains('?') { '&' } else { '?' };
+        let full = format!("{full}{sep}{DRY_RUN_QUERY}");
+        Ok(RtmpUrl {
+            redacted: redact_url(&full),
+            full: SecretString::new(full),
+        })
+    }
 }
+
+/// What Twitch reads, on the stream key, as "a bandwidth test that viewers do not see".
+const DRY_RUN_QUERY: &str = "bandwidthtest=true";
 
 impl fmt::Debug for RtmpUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

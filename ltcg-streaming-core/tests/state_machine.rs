@@ -21,6 +21,7 @@ fn new_session() -> StreamSession {
             overlay_config: OverlayConfig::default_for(StreamType::Agent),
             lobby_id: Some("lobby_1".into()),
             destinations: Vec::new(),
+            dry_run: false,
         },
         T0,
     )

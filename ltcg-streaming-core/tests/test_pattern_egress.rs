@@ -201,6 +201,52 @@ async fn streams_to_nginx_rtmp_and_stops_cleanly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_twitch_dry_run_publishes_under_its_key_with_the_bandwidth_test_query() {
+    let Some(nginx) = NginxRtmp::start() else {
+        return;
+    };
+    let Some((h, _local)) = local_harness() else {
+        return;
+    };
+    // Twitch's ingest override pointed at nginx-rtmp, which reads `?bandwidthtest=true` as
+    // publish arguments and serves the stream under the bare key.
+    let key = format!("live_dry{}_abcdefghij", free_port());
+    let started = h
+        .service
+        .start_stream(
+            &Actor::Internal,
+            StartStreamRequest {
+                agent_id: Some("agent_dry_rtmp".into()),
+                platform: Some(Platform::Twitch),
+                stream_key: Some(SecretString::from(key.as_str())),
+                custom_rtmp_url: Some(nginx.base_url().as_str().into()),
+                dry_run: true,
+                ..StartStreamRequest::default()
+            },
+        )
+        .await
+        .unwrap();
+    let url = format!("{}/{key}", nginx.base_url());
+    let codecs = tokio::task::spawn_blocking(move || probe_codecs(&url))
+        .await
+        .unwrap();
+    assert!(codecs.contains(&"h264".to_owned()), "{codecs:?}");
+    wait_for(&h, &started.session_id, SessionStatus::Live).await;
+    let st = h
+        .service
+        .get_status(&Actor::Internal, &started.session_id)
+        .await
+        .unwrap();
+    assert!(st.dry_run);
+    assert!(
+        st.destinations[0].url.ends_with("?{...}"),
+        "{:?}",
+        st.destinations[0].url
+    );
+    stop(&h, &started.session_id).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_output_becomes_an_error_with_its_category() {
     let Some((h, _local)) = local_harness() else {
         return;

@@ -30,6 +30,7 @@ fn main() -> ltcg_streaming_core::Result<()> {
             overlay_config: OverlayConfig::default_for(StreamType::Agent),
             lobby_id: None,
             destinations: Vec::new(),
+            dry_run: false,
         },
         1_767_225_600_000,
     )?;

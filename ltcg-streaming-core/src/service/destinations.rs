@@ -94,6 +94,10 @@ impl StreamingService {
             .await?;
             add_urls.push((d.platform, url));
         }
+        // Outputs added to a test stream are test streams too.
+        if session.dry_run {
+            add_urls = super::start::dry_run_targets(add_urls)?;
+        }
         let mut existing_urls = Vec::new();
         for d in &active {
             existing_urls.push(self.inner.vault.decrypt(&d.encrypted_url).await?);

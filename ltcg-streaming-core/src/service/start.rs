@@ -83,6 +83,7 @@ impl StreamingService {
                 overlay_config,
                 lobby_id: req.lobby_id.clone(),
                 destinations: Vec::new(),
+                dry_run: req.dry_run,
             },
             now,
         )?;
@@ -402,6 +403,9 @@ impl StreamingService {
             .await?;
             targets.push((d.platform, url));
         }
+        if req.dry_run {
+            targets = dry_run_targets(targets)?;
+        }
         if targets.len() > MAX_DESTINATIONS {
             return Err(Error::invalid(
                 "destinations",
@@ -503,6 +507,17 @@ fn resolve_entity(actor: &Actor, req: &StartStreamRequest) -> Result<Entity> {
             }
         }
     }
+}
+
+/// Every target as its platform's test stream (`INVALID_INPUT` naming `dryRun` for a
+/// platform that has none).
+pub(super) fn dry_run_targets(
+    targets: Vec<(Platform, RtmpUrl)>,
+) -> Result<Vec<(Platform, RtmpUrl)>> {
+    targets
+        .into_iter()
+        .map(|(platform, url)| Ok((platform, url.dry_run(platform)?)))
+        .collect()
 }
 
 /// The channel of each target (primary first): the request's, else (primary) the stored

@@ -91,6 +91,10 @@ pub struct StartStreamRequest {
     /// service's `encoding`.
     #[serde(default)]
     pub encoding: Option<crate::egress::EncodingPreset>,
+    /// A test stream no viewer sees: Twitch outputs get `?bandwidthtest=true`; any other
+    /// platform is refused (`INVALID_INPUT` naming `dryRun`). The session records it.
+    #[serde(default)]
+    pub dry_run: bool,
     /// Refused: the overlay base URL comes only from configuration.
     #[serde(default)]
     #[schemars(skip)]
@@ -243,6 +247,8 @@ pub struct SessionStatusView {
     pub overlay_config: OverlayConfig,
     /// Final stats, once ended.
     pub stats: Option<SessionStats>,
+    /// A test stream that no viewer sees (see [`StartStreamRequest::dry_run`]).
+    pub dry_run: bool,
 }
 
 impl SessionStatusView {
@@ -276,6 +282,7 @@ impl SessionStatusView {
                 .collect(),
             overlay_config: session.overlay_config.clone(),
             stats: session.stats,
+            dry_run: session.dry_run,
         }
     }
 }

@@ -350,6 +350,9 @@ pub struct StreamSession {
     /// The last match played on this stream (drives the match-over scene).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_match: Option<MatchResult>,
+    /// A test stream that no viewer sees (Twitch `bandwidthtest`); analytics can leave it out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
     /// Created, Unix ms.
     pub created_at: i64,
     /// Last changed, Unix ms.
@@ -409,6 +412,8 @@ pub struct NewSession {
     pub lobby_id: Option<String>,
     /// The outputs (primary first).
     pub destinations: Vec<Destination>,
+    /// A test stream that no viewer sees.
+    pub dry_run: bool,
 }
 
 /// Default title when none is given.
@@ -472,6 +477,7 @@ impl StreamSession {
             current_lobby_id: new.lobby_id,
             destinations: new.destinations,
             last_match: None,
+            dry_run: new.dry_run,
             created_at: now_ms,
             updated_at: now_ms,
             started_at: None,

@@ -121,6 +121,7 @@ mod tests {
                 overlay_config: OverlayConfig::default_for(StreamType::Agent),
                 lobby_id: None,
                 destinations: Vec::new(),
+                dry_run: false,
             },
             0,
         )

@@ -62,6 +62,7 @@ pub fn sample_session(entity: &Entity, created_at: i64) -> StreamSession {
         overlay_config: OverlayConfig::default_for(entity.stream_type),
         lobby_id: None,
         destinations: Vec::new(),
+        dry_run: false,
     };
     StreamSession::create(new, created_at)
         .unwrap_or_else(|_| unreachable!("sample session inputs are valid"))

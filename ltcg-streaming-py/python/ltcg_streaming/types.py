@@ -1123,6 +1123,8 @@ class SessionStatusView(TypedDict):
     overlayConfig: OverlayConfig
     #: Final stats, once ended.
     stats: Optional[SessionStats]
+    #: A test stream that no viewer sees (see `StartStreamRequest::dry_run`).
+    dryRun: bool
 
 
 class StartStreamRequest(TypedDict, total=False):
@@ -1142,6 +1144,9 @@ class StartStreamRequest(TypedDict, total=False):
     customRtmpUrl: Optional[str]
     #: Extra outputs, streamed from the same encode (simulcast).
     destinations: List[DestinationInput]
+    #: A test stream no viewer sees: Twitch outputs get `?bandwidthtest=true`; any other
+    #: platform is refused (`INVALID_INPUT` naming `dryRun`). The session records it.
+    dryRun: bool
     #: The picture of this stream, a preset name (e.g. `"H264_720P_30"`); default: the
     #: service's `encoding`.
     encoding: Optional[EncodingPreset]
@@ -1297,6 +1302,8 @@ class StreamSession(_StreamSession, total=False):
 
     #: The game lobby currently shown.
     currentLobbyId: str
+    #: A test stream that no viewer sees (Twitch `bandwidthtest`); analytics can leave it out.
+    dryRun: bool
     #: The egress rendering this session, once known.
     egressId: str
     #: Why it ended, a word such as `manual` or `egress_complete`.
@@ -1379,6 +1386,9 @@ class StartStreamFields(TypedDict, total=False):
     custom_rtmp_url: Optional[str]
     #: Extra outputs, streamed from the same encode (simulcast).
     destinations: List[DestinationInput]
+    #: A test stream no viewer sees: Twitch outputs get `?bandwidthtest=true`; any other
+    #: platform is refused (`INVALID_INPUT` naming `dryRun`). The session records it.
+    dry_run: bool
     #: The picture of this stream, a preset name (e.g. `"H264_720P_30"`); default: the
     #: service's `encoding`.
     encoding: Optional[EncodingPreset]
