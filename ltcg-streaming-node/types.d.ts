@@ -70,6 +70,13 @@ export interface SessionStore {
   putGameState(gameState: StoredGameState): MaybePromise<unknown>
   /** The game state of a lobby. */
   getGameState(lobbyId: string): MaybePromise<StoredGameState | null | undefined>
+  /**
+   * Appends viewer samples; one for the same session, destination and time replaces the
+   * one stored.
+   */
+  recordViewerSamples(samples: ViewerSample[]): MaybePromise<unknown>
+  /** A session's samples, oldest first (then by destination id), at most `limit`. */
+  viewerSamples(sessionId: string, limit: number): MaybePromise<ViewerSample[]>
 }
 
 /** What a `StreamingService` is built from. */

@@ -32,7 +32,7 @@ use crate::service::{
     StopStreamRequest, StopStreamResponse, UpdateDestinationsRequest, UpdateDestinationsResponse,
     WebhookOutcome,
 };
-use crate::session::{Activity, Entity, GameState, StoredGameState, StreamSession};
+use crate::session::{Activity, Entity, GameState, StoredGameState, StreamSession, ViewerSample};
 use crate::store::host::{Inserted, ListQuery};
 use crate::store::{PlatformCredential, SessionPage};
 use crate::token::OverlayClaims;
@@ -93,9 +93,10 @@ const REQUESTS: [Root; 14] = [
 const OPTIONS: Root = root::<ServiceSettings>;
 /// The other shapes the core reads: answers of a store written in the host language, the
 /// browser egress's options.
-const READ: [Root; 4] = [
+const READ: [Root; 5] = [
     root::<SessionPage>,
     root::<StoredGameState>,
+    root::<ViewerSample>,
     root::<Inserted>,
     root::<BrowserEgressSettings>,
 ];

@@ -111,6 +111,21 @@ impl SessionStore for Counting {
         self.tick();
         self.inner.get_game_state(l).await
     }
+    async fn record_viewer_samples(
+        &self,
+        samples: &[ltcg_streaming_core::session::ViewerSample],
+    ) -> Result<()> {
+        self.tick();
+        self.inner.record_viewer_samples(samples).await
+    }
+    async fn viewer_samples(
+        &self,
+        id: &SessionId,
+        limit: usize,
+    ) -> Result<Vec<ltcg_streaming_core::session::ViewerSample>> {
+        self.tick();
+        self.inner.viewer_samples(id, limit).await
+    }
 }
 
 /// The router on 127.0.0.1 over a counting store.

@@ -10,7 +10,7 @@ use futures::executor::block_on;
 use ltcg_streaming_core::egress::{EgressBackend, EgressRequest, EgressSummary};
 use ltcg_streaming_core::service::{RateLimitConfig, StopStreamRequest};
 use ltcg_streaming_core::session::{
-    Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession,
+    Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession, ViewerSample,
 };
 use ltcg_streaming_core::store::{
     Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore, SqliteStore,
@@ -55,6 +55,8 @@ mock! {
         async fn delete_credential(&self, entity: &Entity) -> Result<bool>;
         async fn put_game_state(&self, state: &StoredGameState) -> Result<()>;
         async fn get_game_state(&self, lobby_id: &str) -> Result<Option<StoredGameState>>;
+        async fn record_viewer_samples(&self, samples: &[ViewerSample]) -> Result<()>;
+        async fn viewer_samples(&self, session_id: &SessionId, limit: usize) -> Result<Vec<ViewerSample>>;
     }
 }
 

@@ -91,6 +91,19 @@ impl SessionStore for TempSqlite {
     ) -> Result<Option<ltcg_streaming_core::StoredGameState>> {
         self.store.get_game_state(lobby_id).await
     }
+    async fn record_viewer_samples(
+        &self,
+        samples: &[ltcg_streaming_core::session::ViewerSample],
+    ) -> Result<()> {
+        self.store.record_viewer_samples(samples).await
+    }
+    async fn viewer_samples(
+        &self,
+        session_id: &SessionId,
+        limit: usize,
+    ) -> Result<Vec<ltcg_streaming_core::session::ViewerSample>> {
+        self.store.viewer_samples(session_id, limit).await
+    }
 }
 
 fn agent(id: &str) -> Entity {
@@ -339,7 +352,7 @@ async fn files_without_a_schema_version_are_adopted_and_newer_ones_refused() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
 
     // A file from a newer release is refused, not rewritten.
     rusqlite::Connection::open(&legacy)
@@ -386,7 +399,48 @@ async fn a_version_1_file_gains_the_game_state_table_and_keeps_its_sessions() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
+}
+
+#[tokio::test]
+async fn a_version_2_file_gains_the_viewer_sample_table_and_keeps_its_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.db");
+    let session = sample_session(&agent("v2"), 1_000);
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.insert_session(&session).await.unwrap();
+        store.close().await;
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP INDEX streaming_viewer_samples_at; DROP TABLE streaming_viewer_samples; \
+             PRAGMA user_version = 2",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert!(store.get_session(&session.id).await.unwrap().is_some());
+    let sample = ltcg_streaming_core::session::ViewerSample {
+        session_id: session.id.clone(),
+        destination_id: "dst_0123456789abcdef".into(),
+        platform: ltcg_streaming_core::Platform::Twitch,
+        at: 2_000,
+        viewers: 17,
+    };
+    store
+        .record_viewer_samples(&[sample.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.viewer_samples(&session.id, 10).await.unwrap(),
+        vec![sample]
+    );
+    store.close().await;
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 3);
 }
 
 #[tokio::test]

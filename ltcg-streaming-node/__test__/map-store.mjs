@@ -19,6 +19,8 @@ export class MapStore {
   events = new Map()
   credentials = new Map()
   games = new Map()
+  /** sessionId → Map of `${at}\u0000${destinationId}` → sample. */
+  samples = new Map()
 
   #active(entity) {
     const key = entityKey(entity)
@@ -163,6 +165,19 @@ export class MapStore {
   getGameState(lobbyId) {
     const gameState = this.games.get(lobbyId)
     return gameState ? copy(gameState) : null
+  }
+
+  recordViewerSamples(samples) {
+    for (const sample of samples) {
+      if (!this.samples.has(sample.sessionId)) this.samples.set(sample.sessionId, new Map())
+      this.samples.get(sample.sessionId).set(`${sample.at}\u0000${sample.destinationId}`, copy(sample))
+    }
+  }
+
+  viewerSamples(sessionId, limit) {
+    const all = [...(this.samples.get(sessionId)?.values() ?? [])]
+    all.sort((a, b) => a.at - b.at || (a.destinationId < b.destinationId ? -1 : a.destinationId > b.destinationId ? 1 : 0))
+    return all.slice(0, limit).map(copy)
   }
 }
 

@@ -21,6 +21,7 @@ from ltcg_streaming.types import (
     SessionPage,
     SessionQuery,
     StreamSession,
+    ViewerSample,
 )
 
 TERMINAL = ("ended", "error")
@@ -42,6 +43,7 @@ class DictStore:
         self.events: Dict[str, int] = {}
         self.credentials: Dict[EntityKey, PlatformCredential] = {}
         self.games: Dict[str, StoredGameState] = {}
+        self.samples: Dict[str, Dict[Tuple[int, str], ViewerSample]] = {}
         self.lock = asyncio.Lock()
 
     def _index(self, session: StreamSession) -> None:
@@ -190,3 +192,12 @@ class DictStore:
 
     async def get_game_state(self, lobby_id: str) -> Optional[StoredGameState]:
         return copy.deepcopy(self.games.get(lobby_id))
+
+    async def record_viewer_samples(self, samples: List[ViewerSample]) -> None:
+        for sample in samples:
+            per_session = self.samples.setdefault(sample["sessionId"], {})
+            per_session[(sample["at"], sample["destinationId"])] = copy.deepcopy(sample)
+
+    async def viewer_samples(self, session_id: str, limit: int) -> List[ViewerSample]:
+        per_session = self.samples.get(session_id, {})
+        return [copy.deepcopy(per_session[k]) for k in sorted(per_session)[:limit]]

@@ -14,6 +14,7 @@ import type {
   SessionStore,
   StoredGameState,
   StreamSession,
+  ViewerSample,
 } from '@ltcg/streaming'
 
 /** The tables a Convex deployment would hold. */
@@ -23,6 +24,8 @@ export class ConvexTables {
   readonly streamingProcessedEvents = new Map<string, number>()
   readonly streamingPlatforms = new Map<string, PlatformCredential>()
   readonly streamingGameStates = new Map<string, StoredGameState>()
+  /** Keyed by session id, then `${at}:${destinationId}`. */
+  readonly streamingViewerSamples = new Map<string, Map<string, ViewerSample>>()
 }
 
 const TERMINAL = new Set(['ended', 'error'])
@@ -191,5 +194,22 @@ export class ConvexSessionStore implements SessionStore {
   async getGameState(lobbyId: string): Promise<StoredGameState | null> {
     const gameState = this.db.streamingGameStates.get(lobbyId)
     return gameState ? copy(gameState) : null
+  }
+
+  async recordViewerSamples(samples: ViewerSample[]): Promise<void> {
+    for (const sample of samples) {
+      let perSession = this.db.streamingViewerSamples.get(sample.sessionId)
+      if (!perSession) {
+        perSession = new Map()
+        this.db.streamingViewerSamples.set(sample.sessionId, perSession)
+      }
+      perSession.set(`${sample.at}:${sample.destinationId}`, copy(sample))
+    }
+  }
+
+  async viewerSamples(sessionId: string, limit: number): Promise<ViewerSample[]> {
+    const all = [...(this.db.streamingViewerSamples.get(sessionId)?.values() ?? [])]
+    all.sort((a, b) => a.at - b.at || a.destinationId.localeCompare(b.destinationId))
+    return all.slice(0, limit).map(copy)
   }
 }

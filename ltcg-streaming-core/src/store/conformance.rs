@@ -21,7 +21,8 @@ use crate::platform::Platform;
 use crate::session::{
     Activity, ActivityKind, Destination, DestinationStatus, Entity, GameState, MatchOutcome,
     MatchResult, NewSession, OverlayConfig, OverlayConfigPatch, PlayerVisualMode, SessionId,
-    SessionStats, SessionStatus, StoredGameState, StreamSession, StreamType, WebcamPosition,
+    SessionStats, SessionStatus, StoredGameState, StreamSession, StreamType, ViewerSample,
+    WebcamPosition,
 };
 
 /// Outcome of one check: `Err` carries a description of the first broken expectation.
@@ -612,6 +613,65 @@ pub async fn game_states(store: &dyn SessionStore) -> CheckResult {
     Ok(())
 }
 
+/// Viewer samples are kept per session, read back oldest first (then by destination),
+/// a sample for the same destination and time replaces the stored one, and `limit` holds.
+pub async fn viewer_samples(store: &dyn SessionStore) -> CheckResult {
+    let s = sample_session(&agent("samples"), 1_000);
+    let other = sample_session(&agent("samples_other"), 1_001);
+    let sample = |session: &StreamSession, destination: &str, at: i64, viewers: u64| ViewerSample {
+        session_id: session.id.clone(),
+        destination_id: destination.into(),
+        platform: if destination == "dst_b" {
+            Platform::Youtube
+        } else {
+            Platform::Twitch
+        },
+        at,
+        viewers,
+    };
+    ensure!(
+        call!("viewer_samples", store.viewer_samples(&s.id, 100)).is_empty(),
+        "samples before any were recorded"
+    );
+    call!("record_viewer_samples", store.record_viewer_samples(&[]));
+    call!(
+        "record_viewer_samples",
+        store.record_viewer_samples(&[
+            sample(&s, "dst_b", 2_000, 7),
+            sample(&s, "dst_a", 2_000, 5),
+            sample(&other, "dst_a", 2_000, 99),
+        ])
+    );
+    call!(
+        "record_viewer_samples",
+        store.record_viewer_samples(&[
+            sample(&s, "dst_a", 1_500, 3),
+            sample(&s, "dst_a", 3_000, 12)
+        ])
+    );
+    // The same destination and time again: the later count wins.
+    call!(
+        "record_viewer_samples",
+        store.record_viewer_samples(&[sample(&s, "dst_b", 2_000, 8)])
+    );
+    let got = call!("viewer_samples", store.viewer_samples(&s.id, 100));
+    let want = vec![
+        sample(&s, "dst_a", 1_500, 3),
+        sample(&s, "dst_a", 2_000, 5),
+        sample(&s, "dst_b", 2_000, 8),
+        sample(&s, "dst_a", 3_000, 12),
+    ];
+    ensure!(got == want, "read back {got:?}, want {want:?}");
+    let got = call!("viewer_samples", store.viewer_samples(&s.id, 2));
+    ensure!(got == want[..2], "limit 2: {got:?}");
+    let got = call!("viewer_samples", store.viewer_samples(&other.id, 100));
+    ensure!(
+        got == vec![sample(&other, "dst_a", 2_000, 99)],
+        "the other session: {got:?}"
+    );
+    Ok(())
+}
+
 /// 50 concurrent inserts for one entity: exactly one session is created.
 pub async fn concurrent_inserts_have_one_winner(store: &dyn SessionStore) -> CheckResult {
     let e = agent("race");
@@ -770,6 +830,7 @@ macro_rules! session_store_conformance {
             event_ids_are_pruned,
             credentials,
             game_states,
+            viewer_samples,
             concurrent_inserts_have_one_winner,
             concurrent_updates_lose_nothing,
             concurrent_claims_have_one_winner,

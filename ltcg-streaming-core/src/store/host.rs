@@ -25,6 +25,8 @@
 //! | `delete_credential` / `deleteCredential` | `entity` | `boolean` |
 //! | `put_game_state` / `putGameState` | `gameState` (`state`, `updatedAt`) | anything |
 //! | `get_game_state` / `getGameState` | `lobbyId` | `gameState \| null` |
+//! | `record_viewer_samples` / `recordViewerSamples` | `samples` (`viewerSample[]`) | anything |
+//! | `viewer_samples` / `viewerSamples` | `sessionId, limit` | `viewerSample[]`, oldest first |
 //!
 //! A host method reports the contract's outcomes by raising an error whose code is one of
 //! [`HOST_ERROR_CODES`] (`CONFLICT` for a stale `version` or a terminal session,
@@ -47,6 +49,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::json;
 use crate::session::{
     Activity, ActivityKind, Entity, SessionId, SessionStatus, StoredGameState, StreamSession,
+    ViewerSample, MAX_VIEWER_SAMPLES,
 };
 
 /// The error codes a host store may raise to report an outcome of the contract.
@@ -95,11 +98,15 @@ pub enum StoreMethod {
     PutGameState,
     /// [`SessionStore::get_game_state`]
     GetGameState,
+    /// [`SessionStore::record_viewer_samples`]
+    RecordViewerSamples,
+    /// [`SessionStore::viewer_samples`]
+    ViewerSamples,
 }
 
 impl StoreMethod {
     /// Every method, in declaration order.
-    pub const ALL: [StoreMethod; 17] = [
+    pub const ALL: [StoreMethod; 19] = [
         StoreMethod::InsertSession,
         StoreMethod::GetSession,
         StoreMethod::FindByEgress,
@@ -117,6 +124,8 @@ impl StoreMethod {
         StoreMethod::DeleteCredential,
         StoreMethod::PutGameState,
         StoreMethod::GetGameState,
+        StoreMethod::RecordViewerSamples,
+        StoreMethod::ViewerSamples,
     ];
 
     /// The Python name, e.g. `insert_session`.
@@ -153,6 +162,8 @@ impl StoreMethod {
             StoreMethod::DeleteCredential => ("delete_credential", "deleteCredential"),
             StoreMethod::PutGameState => ("put_game_state", "putGameState"),
             StoreMethod::GetGameState => ("get_game_state", "getGameState"),
+            StoreMethod::RecordViewerSamples => ("record_viewer_samples", "recordViewerSamples"),
+            StoreMethod::ViewerSamples => ("viewer_samples", "viewerSamples"),
         }
     }
 }
@@ -392,6 +403,30 @@ impl SessionStore for HostStore {
         self.call(StoreMethod::GetGameState, vec![lobby_id.into()])
             .await
     }
+
+    async fn record_viewer_samples(&self, samples: &[ViewerSample]) -> Result<()> {
+        if samples.is_empty() {
+            return Ok(());
+        }
+        self.call_unit(StoreMethod::RecordViewerSamples, vec![arg(&samples)?])
+            .await
+    }
+
+    async fn viewer_samples(
+        &self,
+        session_id: &SessionId,
+        limit: usize,
+    ) -> Result<Vec<ViewerSample>> {
+        let limit = limit.min(MAX_VIEWER_SAMPLES);
+        let mut samples: Vec<ViewerSample> = self
+            .call(
+                StoreMethod::ViewerSamples,
+                vec![arg(session_id)?, Value::from(limit)],
+            )
+            .await?;
+        samples.truncate(limit);
+        Ok(samples)
+    }
 }
 
 #[cfg(test)]
@@ -412,7 +447,7 @@ mod tests {
                 .all(|c| c.is_ascii_lowercase() || c == '_'));
             assert!(!m.camel_name().contains('_'));
         }
-        assert_eq!(seen.len(), 34);
+        assert_eq!(seen.len(), 2 * StoreMethod::ALL.len());
         assert_eq!(StoreMethod::ALL.iter().filter(|m| !m.required()).count(), 1);
     }
 

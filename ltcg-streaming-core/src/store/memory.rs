@@ -7,7 +7,10 @@ use tokio::sync::RwLock;
 
 use super::{Cursor, Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
 use crate::error::{Error, Result};
-use crate::session::{Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession};
+use crate::session::{
+    Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession, ViewerSample,
+    MAX_VIEWER_SAMPLES,
+};
 
 /// Most activities kept per session and kind (older ones are dropped; counters keep
 /// counting).
@@ -25,6 +28,8 @@ struct State {
     events: HashMap<String, i64>,
     credentials: HashMap<Entity, PlatformCredential>,
     games: HashMap<String, StoredGameState>,
+    /// Per session: (time, destination id) → viewers.
+    samples: HashMap<SessionId, BTreeMap<(i64, String), ViewerSample>>,
 }
 
 /// A [`SessionStore`] in process memory: fast, exact, and gone when the process exits.
@@ -251,6 +256,38 @@ impl SessionStore for MemoryStore {
 
     async fn get_game_state(&self, lobby_id: &str) -> Result<Option<StoredGameState>> {
         Ok(self.state.read().await.games.get(lobby_id).cloned())
+    }
+
+    async fn record_viewer_samples(&self, samples: &[ViewerSample]) -> Result<()> {
+        let mut state = self.state.write().await;
+        for s in samples {
+            state
+                .samples
+                .entry(s.session_id.clone())
+                .or_default()
+                .insert((s.at, s.destination_id.clone()), s.clone());
+        }
+        Ok(())
+    }
+
+    async fn viewer_samples(
+        &self,
+        session_id: &SessionId,
+        limit: usize,
+    ) -> Result<Vec<ViewerSample>> {
+        Ok(self
+            .state
+            .read()
+            .await
+            .samples
+            .get(session_id)
+            .map(|all| {
+                all.values()
+                    .take(limit.min(MAX_VIEWER_SAMPLES))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 }
 

@@ -41,7 +41,7 @@ use crate::error::Result;
 use crate::platform::{IngestUrl, Platform};
 use crate::session::{
     Activity, ActivityKind, Entity, OverlayConfigPatch, SessionId, SessionStatus, StoredGameState,
-    StreamSession,
+    StreamSession, ViewerSample,
 };
 
 /// Default page size of [`SessionStore::list_sessions`].
@@ -255,6 +255,18 @@ pub trait SessionStore: Send + Sync + Debug {
 
     /// The game state of a lobby.
     async fn get_game_state(&self, lobby_id: &str) -> Result<Option<StoredGameState>>;
+
+    /// Appends viewer samples; a sample for the same session, destination and time
+    /// replaces the one stored.
+    async fn record_viewer_samples(&self, samples: &[ViewerSample]) -> Result<()>;
+
+    /// A session's samples, oldest first (then by destination id), at most `limit`
+    /// (capped at [`MAX_VIEWER_SAMPLES`](crate::session::MAX_VIEWER_SAMPLES)).
+    async fn viewer_samples(
+        &self,
+        session_id: &SessionId,
+        limit: usize,
+    ) -> Result<Vec<ViewerSample>>;
 }
 
 macro_rules! forward_session_store {
@@ -311,6 +323,12 @@ macro_rules! forward_session_store {
             }
             async fn get_game_state(&self, lobby_id: &str) -> Result<Option<StoredGameState>> {
                 (**self).get_game_state(lobby_id).await
+            }
+            async fn record_viewer_samples(&self, samples: &[ViewerSample]) -> Result<()> {
+                (**self).record_viewer_samples(samples).await
+            }
+            async fn viewer_samples(&self, session_id: &SessionId, limit: usize) -> Result<Vec<ViewerSample>> {
+                (**self).viewer_samples(session_id, limit).await
             }
         }
     )*};

@@ -28,7 +28,10 @@ use super::sql::{
 };
 use super::{Cursor, Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
 use crate::error::{Error, Result};
-use crate::session::{Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession};
+use crate::session::{
+    Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession, ViewerSample,
+    MAX_VIEWER_SAMPLES,
+};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -589,6 +592,64 @@ impl SessionStore for PostgresStore {
                 .map_err(|e| store_error_msg(format!("a stored game state is not valid JSON: {e}")))
         })
         .transpose()
+    }
+
+    async fn record_viewer_samples(&self, samples: &[ViewerSample]) -> Result<()> {
+        if samples.is_empty() {
+            return Ok(());
+        }
+        let rows = sql::sample_columns(samples);
+        let mut sessions = Vec::with_capacity(rows.len());
+        let mut ats = Vec::with_capacity(rows.len());
+        let mut destinations = Vec::with_capacity(rows.len());
+        let mut platforms = Vec::with_capacity(rows.len());
+        let mut viewers = Vec::with_capacity(rows.len());
+        for (session, at, destination, platform, count) in rows {
+            sessions.push(session);
+            ats.push(at);
+            destinations.push(destination);
+            platforms.push(platform);
+            viewers.push(count);
+        }
+        // One statement for the whole batch.
+        sqlx::query(
+            "INSERT INTO streaming_viewer_samples \
+             (session_id, at, destination_id, platform, viewers) \
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[]) \
+             ON CONFLICT (session_id, at, destination_id) \
+             DO UPDATE SET platform = EXCLUDED.platform, viewers = EXCLUDED.viewers",
+        )
+        .bind(&sessions)
+        .bind(&ats)
+        .bind(&destinations)
+        .bind(&platforms)
+        .bind(&viewers)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| store_error("store viewer samples", e))?;
+        Ok(())
+    }
+
+    async fn viewer_samples(
+        &self,
+        session_id: &SessionId,
+        limit: usize,
+    ) -> Result<Vec<ViewerSample>> {
+        let limit = i64::try_from(limit.min(MAX_VIEWER_SAMPLES)).unwrap_or(0);
+        let rows = sqlx::query_as::<_, (String, String, i64, i64)>(
+            "SELECT destination_id, platform, at, viewers FROM streaming_viewer_samples \
+             WHERE session_id = $1 ORDER BY at, destination_id LIMIT $2",
+        )
+        .bind(session_id.as_str())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| store_error("read viewer samples", e))?;
+        rows.into_iter()
+            .map(|(destination_id, platform, at, viewers)| {
+                sql::sample_row(session_id, destination_id, &platform, at, viewers)
+            })
+            .collect()
     }
 }
 

@@ -2,7 +2,7 @@
 //! that never reveals connection details.
 
 use crate::error::{Error, Result};
-use crate::session::StreamSession;
+use crate::session::{SessionId, StreamSession, ViewerSample};
 
 /// Most activities kept per session and kind (older ones are dropped; counters keep
 /// counting), as in [`super::MemoryStore`].
@@ -77,4 +77,51 @@ pub(super) fn store_error(backend: &str, op: &str, err: sqlx::Error) -> Error {
     };
     tracing::debug!(backend, operation = op, error = %detail, "store error");
     store_error_msg(format!("could not {op}: {detail}"))
+}
+
+/// A sample's columns: `session_id`, `at`, `destination_id`, `platform`, `viewers`.
+pub(super) type SampleColumns = (String, i64, String, &'static str, i64);
+
+/// The rows `samples` are stored as, one per (session, time, destination): of several
+/// samples for the same one, the last.
+pub(super) fn sample_columns(samples: &[ViewerSample]) -> Vec<SampleColumns> {
+    let mut rows: Vec<SampleColumns> = Vec::with_capacity(samples.len());
+    for s in samples {
+        let row = (
+            s.session_id.as_str().to_owned(),
+            s.at,
+            s.destination_id.clone(),
+            s.platform.as_str(),
+            i64::try_from(s.viewers).unwrap_or(i64::MAX),
+        );
+        match rows
+            .iter_mut()
+            .find(|r| r.0 == row.0 && r.1 == row.1 && r.2 == row.2)
+        {
+            Some(same) => *same = row,
+            None => rows.push(row),
+        }
+    }
+    rows
+}
+
+/// A viewer sample read back from its columns.
+pub(super) fn sample_row(
+    session_id: &SessionId,
+    destination_id: String,
+    platform: &str,
+    at: i64,
+    viewers: i64,
+) -> Result<ViewerSample> {
+    Ok(ViewerSample {
+        session_id: session_id.clone(),
+        destination_id,
+        platform: platform.parse().map_err(|_| {
+            store_error_msg(format!(
+                "a viewer sample has an unknown platform {platform:?}"
+            ))
+        })?,
+        at,
+        viewers: u64::try_from(viewers).unwrap_or(0),
+    })
 }

@@ -26,11 +26,14 @@ use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
 
 use super::sql::{
-    decode_session, encode, overlay, store_error_msg, to_i64, SessionRow, FEED_CAPACITY,
+    self, decode_session, encode, overlay, store_error_msg, to_i64, SessionRow, FEED_CAPACITY,
 };
 use super::{Cursor, Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
 use crate::error::{Error, Result};
-use crate::session::{Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession};
+use crate::session::{
+    Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession, ViewerSample,
+    MAX_VIEWER_SAMPLES,
+};
 
 /// The schema, version 1.
 const SCHEMA_V1: &str =
@@ -38,8 +41,11 @@ const SCHEMA_V1: &str =
 /// Version 2 over version 1: game states.
 const SCHEMA_V2: &str =
     include_str!("../../migrations/sqlite/20261201000000_ltcg_streaming_game_states.sql");
+/// Version 3 over version 2: viewer samples.
+const SCHEMA_V3: &str =
+    include_str!("../../migrations/sqlite/20261202000000_ltcg_streaming_viewer_samples.sql");
 /// The schema version this library writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 /// How long an operation keeps retrying while another process holds the write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest pause between two attempts on a locked database.
@@ -277,10 +283,16 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
                 tx.execute_batch(SCHEMA_V1)?;
             }
             tx.execute_batch(SCHEMA_V2)?;
+            tx.execute_batch(SCHEMA_V3)?;
             tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
         }
         1 => {
             tx.execute_batch(SCHEMA_V2)?;
+            tx.execute_batch(SCHEMA_V3)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+        }
+        2 => {
+            tx.execute_batch(SCHEMA_V3)?;
             tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
         }
         SCHEMA_VERSION => {}
@@ -804,5 +816,56 @@ impl SessionStore for SqliteStore {
                 .map_err(|e| store_error_msg(format!("a stored game state is not valid JSON: {e}")))
         })
         .transpose()
+    }
+
+    async fn record_viewer_samples(&self, samples: &[ViewerSample]) -> Result<()> {
+        let rows = sql::sample_columns(samples);
+        self.run("store viewer samples", move |conn| {
+            let tx = conn.transaction()?;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO streaming_viewer_samples \
+                     (session_id, at, destination_id, platform, viewers) VALUES (?, ?, ?, ?, ?) \
+                     ON CONFLICT (session_id, at, destination_id) \
+                     DO UPDATE SET platform = excluded.platform, viewers = excluded.viewers",
+                )?;
+                for (session, at, destination, platform, viewers) in &rows {
+                    insert.execute(params![session, at, destination, platform, viewers])?;
+                }
+            }
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn viewer_samples(
+        &self,
+        session_id: &SessionId,
+        limit: usize,
+    ) -> Result<Vec<ViewerSample>> {
+        let id = session_id.as_str().to_owned();
+        let limit = i64::try_from(limit.min(MAX_VIEWER_SAMPLES)).unwrap_or(0);
+        let rows = self
+            .run("read viewer samples", move |conn| {
+                conn.prepare_cached(
+                    "SELECT destination_id, platform, at, viewers FROM streaming_viewer_samples \
+                     WHERE session_id = ? ORDER BY at, destination_id LIMIT ?",
+                )?
+                .query_map(params![id, limit], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .await?;
+        rows.into_iter()
+            .map(|(destination_id, platform, at, viewers)| {
+                sql::sample_row(session_id, destination_id, &platform, at, viewers)
+            })
+            .collect()
     }
 }

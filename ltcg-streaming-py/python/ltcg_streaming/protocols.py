@@ -44,6 +44,7 @@ from .types import (
     SessionPage,
     SessionQuery,
     StreamSession,
+    ViewerSample,
 )
 
 __all__ = ["SessionStore"]
@@ -123,4 +124,13 @@ class SessionStore(Protocol):
 
     async def get_game_state(self, lobby_id: str) -> Optional[StoredGameState]:
         """The game state of a lobby."""
+        ...
+
+    async def record_viewer_samples(self, samples: List[ViewerSample]) -> None:
+        """Appends viewer samples; one for the same session, destination and time (``at``)
+        replaces the one stored."""
+        ...
+
+    async def viewer_samples(self, session_id: str, limit: int) -> List[ViewerSample]:
+        """A session's samples, oldest first (then by ``destinationId``), at most ``limit``."""
         ...
