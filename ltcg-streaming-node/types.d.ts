@@ -399,10 +399,22 @@ export interface Destination {
   addedAt: number
   /** The channel on the platform, for its viewer count (see `Destination::channel_for`). */
   channel?: string
+  /**
+   * A platform access token this output was set up with (Retake), encrypted by the key
+   * vault, to signal the platform again on stop and to read its viewers (never shown).
+   */
+  encryptedAccessToken?: string
   /** Why it failed. */
   errorMessage?: string
+  /** The platform's own preview image of the channel while it is live (an `https` URL). */
+  previewUrl?: string
   /** Removed, Unix ms. */
   removedAt?: number
+  /**
+   * What the platform itself says is wrong while the egress streams (e.g. the channel
+   * is not live there); cleared when it no longer says so.
+   */
+  warning?: string
 }
 
 /** One extra output (simulcast) in a start or update request. */
@@ -453,8 +465,12 @@ export interface DestinationView {
   channel?: string
   /** Why it failed. */
   errorMessage?: string
+  /** The platform's preview image of the channel while live. */
+  previewUrl?: string
   /** Removed, Unix ms. */
   removedAt?: number
+  /** What the platform says is wrong (e.g. the channel is not live there). */
+  warning?: string
 }
 
 /**
@@ -1373,6 +1389,20 @@ export interface UpdateDestinationsResponse {
   removed: string[]
   /** Every destination of the session now. */
   destinations: DestinationView[]
+}
+
+/** How many viewers one destination of a session had at one time. */
+export interface ViewerSample {
+  /** The session. */
+  sessionId: string
+  /** The destination counted (`dst_…`). */
+  destinationId: string
+  /** Its platform. */
+  platform: Platform
+  /** When the count was read, Unix ms. */
+  at: number
+  /** Viewers at that time. */
+  viewers: number
 }
 
 /**

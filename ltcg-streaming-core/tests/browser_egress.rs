@@ -18,8 +18,8 @@ use ltcg_streaming_core::egress::{
 };
 use ltcg_streaming_core::http::router;
 use ltcg_streaming_core::service::{
-    DecisionInput, DestinationInput, RateLimitConfig, StartStreamRequest, StopStreamRequest,
-    UpdateDestinationsRequest,
+    DecisionInput, DestinationInput, Preview, RateLimitConfig, StartStreamRequest,
+    StopStreamRequest, UpdateDestinationsRequest,
 };
 use ltcg_streaming_core::store::SessionStore;
 use ltcg_streaming_core::{
@@ -456,13 +456,16 @@ async fn the_overlay_page_is_what_is_streamed() {
     // The thumbnail, from the service and over HTTP.
     let deadline = Instant::now() + Duration::from_secs(10);
     let thumb = loop {
-        if let Some(t) = live
+        if let Some(preview) = live
             .service
             .thumbnail(&Actor::Internal, &sid)
             .await
             .unwrap()
         {
-            break t;
+            match preview {
+                Preview::Picture(t) => break t,
+                other => panic!("a local render serves its own picture, not {other:?}"),
+            }
         }
         assert!(Instant::now() < deadline, "no thumbnail");
         tokio::time::sleep(Duration::from_millis(300)).await;

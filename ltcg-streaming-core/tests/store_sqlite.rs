@@ -428,7 +428,7 @@ async fn a_version_2_file_gains_the_viewer_sample_table_and_keeps_its_sessions()
         viewers: 17,
     };
     store
-        .record_viewer_samples(&[sample.clone()])
+        .record_viewer_samples(std::slice::from_ref(&sample))
         .await
         .unwrap();
     assert_eq!(

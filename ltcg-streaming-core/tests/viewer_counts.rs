@@ -49,11 +49,12 @@ async fn live_channels_are_counted_and_offline_ones_reported_offline_in_batches_
     let offline = answer.iter().find(|c| c.channel == "Channel7").unwrap();
     assert_eq!((offline.live, offline.viewers), (false, None));
     let three = answer.iter().find(|c| c.channel == "Channel3").unwrap();
-    assert!(three
-        .thumbnail_url
-        .as_deref()
-        .unwrap()
-        .contains("{width}x{height}"));
+    assert_eq!(
+        three.thumbnail_url.as_deref(),
+        Some("https://static-cdn.jtvnw.net/previews-ttv/live_user_channel3-1280x720.jpg"),
+        "the preview template is sized"
+    );
+    assert_eq!(offline.thumbnail_url, None);
     let requests = fake.requests(Api::Twitch);
     assert_eq!(requests.iter().map(Vec::len).collect::<Vec<_>>(), [100, 50]);
     assert_eq!(fake.tokens_issued(), 1, "one token for both pages");

@@ -121,6 +121,11 @@ impl FakePlatforms {
         self.with(|f| f.live.insert((api, channel.to_owned()), viewers));
     }
 
+    /// `channel` is offline on `api` (absent from answers).
+    pub fn set_offline(&self, api: Api, channel: &str) {
+        self.with(|f| f.live.remove(&(api, channel.to_owned())));
+    }
+
     /// Revokes the current token (the next Helix call with it is a 401).
     pub fn revoke_token(&self) {
         self.with(|f| f.token = None);

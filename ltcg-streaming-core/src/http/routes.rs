@@ -21,7 +21,7 @@ use crate::overlay_url::OverlayUrl;
 use crate::service::{
     Actor, AgentDecisionsQuery, ConfigureAgentRequest, ConfigurePlatformRequest,
     ConfigureUserRequest, CredentialTarget, DecisionInput, EventInput, GameStartedRequest,
-    ListSessionsRequest, MatchResultRequest, StartStreamRequest, StopStreamRequest,
+    ListSessionsRequest, MatchResultRequest, Preview, StartStreamRequest, StopStreamRequest,
     UpdateDestinationsRequest, ViewerCountRequest,
 };
 use crate::session::{GameState, SessionId};
@@ -160,18 +160,32 @@ fn session_id_param(raw: Option<String>) -> ApiResult<SessionId> {
     Ok(SessionId::parse(&id)?)
 }
 
-/// The session's latest thumbnail as `image/jpeg` (never cached), or 404 when it has none.
+/// The session's latest thumbnail as `image/jpeg`, or a redirect (302) to the platform's
+/// preview image when the egress makes none; never cached; 404 when there is neither.
 async fn thumbnail(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let id = session_id_param(raw)?;
-    let picture = s
+    let picture = match s
         .service
         .thumbnail(&actor, &id)
         .await?
-        .ok_or_else(|| Error::not_found("thumbnail"))?;
+        .ok_or_else(|| Error::not_found("thumbnail"))?
+    {
+        Preview::Picture(picture) => picture,
+        Preview::Platform(url) => {
+            return Ok((
+                axum::http::StatusCode::FOUND,
+                [
+                    (axum::http::header::LOCATION, url),
+                    (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+                ],
+            )
+                .into_response())
+        }
+    };
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, "image/jpeg".to_owned()),

@@ -141,6 +141,17 @@ impl StreamingService {
             .store
             .set_viewer_count(session_id, viewers)
             .await?;
+        // Kept over time too, as the primary destination's count.
+        if let Some(primary) = session.destinations.iter().find(|d| d.primary) {
+            let sample = crate::session::ViewerSample {
+                session_id: session.id.clone(),
+                destination_id: primary.id.clone(),
+                platform: primary.platform,
+                at: self.now(),
+                viewers,
+            };
+            self.inner.store.record_viewer_samples(&[sample]).await?;
+        }
         self.session_changed(session_id);
         Ok(self.view(&session))
     }

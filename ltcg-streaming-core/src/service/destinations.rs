@@ -140,6 +140,9 @@ impl StreamingService {
                 removed_at: None,
                 error_message: None,
                 channel: channel.clone(),
+                warning: None,
+                preview_url: None,
+                encrypted_access_token: None,
             });
         }
         let result = self

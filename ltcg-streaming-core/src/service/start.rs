@@ -112,6 +112,9 @@ impl StreamingService {
                 removed_at: None,
                 error_message: None,
                 channel: channel.clone(),
+                warning: None,
+                preview_url: None,
+                encrypted_access_token: None,
             });
         }
         // Insert first: the store refuses a second active session atomically and returns

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Actor, ListSessionsRequest, SessionList, SessionStatusView, StatusReads, StopStreamRequest,
-    StopStreamResponse, StreamingService,
+    Actor, ListSessionsRequest, Preview, SessionList, SessionStatusView, StatusReads,
+    StopStreamRequest, StopStreamResponse, StreamingService,
 };
 use crate::error::{Error, Result};
 use crate::session::{end_reason, Entity, SessionEvent, SessionId, StreamSession, StreamType};
@@ -102,22 +102,38 @@ impl StreamingService {
         Ok(self.view(&session))
     }
 
-    /// The latest picture of a live session's stream (same access as [`Self::get_status`]),
-    /// when its egress makes thumbnails; `None` when it has none (yet), or has ended.
+    /// The latest picture of a live session's stream (same access as [`Self::get_status`]):
+    /// the egress's own when it makes thumbnails (a local render), otherwise the platform's
+    /// preview image of the channel (primary destination first); `None` when there is
+    /// neither (yet), or the session has ended.
     pub async fn thumbnail(
         &self,
         actor: &Actor,
         session_id: &SessionId,
-    ) -> Result<Option<crate::egress::Thumbnail>> {
+    ) -> Result<Option<Preview>> {
         self.inner.limits.call(actor)?;
         let session = self.load(session_id).await?;
         if self.inner.status_reads == StatusReads::Owner && !actor.may_act_for(&session.entity) {
             return Err(Error::not_found("session"));
         }
-        match (&session.egress_id, session.status.is_active()) {
-            (Some(egress), true) => self.inner.egress.thumbnail(egress).await,
-            _ => Ok(None),
+        if !session.status.is_active() {
+            return Ok(None);
         }
+        if let Some(egress) = &session.egress_id {
+            if let Some(picture) = self.inner.egress.thumbnail(egress).await? {
+                return Ok(Some(Preview::Picture(picture)));
+            }
+        }
+        let mut active: Vec<_> = session
+            .destinations
+            .iter()
+            .filter(|d| d.status == crate::session::DestinationStatus::Active)
+            .collect();
+        active.sort_by_key(|d| !d.primary);
+        Ok(active
+            .into_iter()
+            .find_map(|d| d.preview_url.clone())
+            .map(Preview::Platform))
     }
 
     /// Sessions, newest first, one page at a time. Users and agents see only their own.

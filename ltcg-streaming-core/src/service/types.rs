@@ -183,6 +183,12 @@ pub struct DestinationView {
     /// The channel whose viewers are counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
+    /// What the platform says is wrong (e.g. the channel is not live there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    /// The platform's preview image of the channel while live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview_url: Option<String>,
 }
 
 impl From<&Destination> for DestinationView {
@@ -197,6 +203,8 @@ impl From<&Destination> for DestinationView {
             removed_at: d.removed_at,
             error_message: d.error_message.clone(),
             channel: d.channel.clone(),
+            warning: d.warning.clone(),
+            preview_url: d.preview_url.clone(),
         }
     }
 }
@@ -717,4 +725,13 @@ pub struct GameStartedRequest {
     pub agent_id: String,
     /// The lobby of the game.
     pub lobby_id: String,
+}
+
+/// A live session's preview picture ([`super::StreamingService::thumbnail`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Preview {
+    /// The egress's own picture of what it streams.
+    Picture(crate::egress::Thumbnail),
+    /// The platform's preview image of the channel: an `https` URL to send the viewer to.
+    Platform(String),
 }

@@ -2,7 +2,10 @@
 //! source once, batched, for the channels of the live sessions' active destinations, all
 //! platforms at once; a platform that is rate limited or down is skipped until its wait is
 //! over and never holds up the others. A session's `viewerCount` is the sum over its
-//! destinations that answered; `peakViewerCount` stays the highest count seen.
+//! destinations that answered; `peakViewerCount` stays the highest count seen; every answer
+//! is kept as a [`ViewerSample`]. What the platform says beyond the count feeds the
+//! destination: its preview image while live, and a warning when the channel is not live
+//! there although the stream has been for a while. Dry runs are not counted.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -14,10 +17,15 @@ use serde::{Deserialize, Serialize};
 use super::{Actor, StreamingService};
 use crate::error::Result;
 use crate::platform::Platform;
-use crate::session::{DestinationStatus, SessionId, SessionStatus};
+use crate::session::{
+    Destination, DestinationStatus, SessionId, SessionStatus, StreamSession, ViewerSample,
+};
 use crate::store::SessionQuery;
-use crate::viewers::{PlatformFailure, ViewerCounts};
+use crate::viewers::{ChannelViewers, PlatformFailure, ViewerCounts};
 
+/// How long after going live a platform may still say the channel is offline before that
+/// becomes a destination warning (platforms take a while to notice a new stream).
+const NOT_LIVE_GRACE_MS: i64 = 90_000;
 /// How long a platform that failed without saying when to retry is left alone.
 const FAILURE_BACKOFF: Duration = Duration::from_secs(30);
 /// Default time between two passes of [`StreamingService::spawn_viewer_poller`].
@@ -73,11 +81,7 @@ impl StreamingService {
             .await?;
         let mut wanted: BTreeMap<Platform, Vec<String>> = BTreeMap::new();
         for s in &sessions {
-            for d in s
-                .destinations
-                .iter()
-                .filter(|d| d.status == DestinationStatus::Active)
-            {
+            for d in counted(s) {
                 if let Some(channel) = &d.channel {
                     let list = wanted.entry(d.platform).or_default();
                     if !list.contains(channel) {
@@ -116,13 +120,12 @@ impl StreamingService {
                 (platform, channels.len(), answer)
             });
         }
-        let mut counts: HashMap<(Platform, String), u64> = HashMap::new();
+        let mut answers: HashMap<(Platform, String), ChannelViewers> = HashMap::new();
         for (platform, asked, answer) in futures::future::join_all(asks).await {
             let (outcome, wait) = match answer {
                 Ok(channels) => {
-                    // Offline (or a hidden count): no viewers on that destination.
                     for c in channels {
-                        counts.insert((platform, c.channel), c.viewers.unwrap_or(0));
+                        answers.insert((platform, c.channel.clone()), c);
                     }
                     ("ok", None)
                 }
@@ -150,31 +153,62 @@ impl StreamingService {
                 retry_after_ms: wait.map(|w| u64::try_from(w.as_millis()).unwrap_or(u64::MAX)),
             });
         }
+        let at = self.now();
+        let mut samples = Vec::new();
         for s in &sessions {
-            let mut total = None;
-            for d in s
-                .destinations
-                .iter()
-                .filter(|d| d.status == DestinationStatus::Active)
-            {
-                if let Some(n) = d
-                    .channel
-                    .as_ref()
-                    .and_then(|c| counts.get(&(d.platform, c.clone())))
-                {
-                    total = Some(total.unwrap_or(0) + n);
-                }
+            // Each active destination the platform answered for, with what it said.
+            let answered: Vec<(&Destination, &ChannelViewers)> = counted(s)
+                .filter_map(|d| {
+                    let channel = d.channel.as_ref()?;
+                    Some((d, answers.get(&(d.platform, channel.clone()))?))
+                })
+                .collect();
+            if answered.is_empty() {
+                continue;
             }
-            let Some(total) = total else { continue };
+            // Offline (or a hidden count): no viewers on that destination.
+            let total: u64 = answered.iter().map(|(_, c)| c.viewers.unwrap_or(0)).sum();
+            samples.extend(answered.iter().map(|(d, c)| ViewerSample {
+                session_id: s.id.clone(),
+                destination_id: d.id.clone(),
+                platform: d.platform,
+                at,
+                viewers: c.viewers.unwrap_or(0),
+            }));
+            let settled = s
+                .started_at
+                .is_some_and(|t| at.saturating_sub(t) >= NOT_LIVE_GRACE_MS);
+            let seen: Vec<(String, PlatformSide)> = answered
+                .iter()
+                .map(|(d, c)| (d.id.clone(), PlatformSide::of(d, c, settled)))
+                .collect();
             match self.inner.store.set_viewer_count(&s.id, total).await {
                 Ok(_) => {
                     self.session_changed(&s.id);
                     report.updated.push(s.id.clone());
                 }
                 // Ended meanwhile: nothing to count any more.
-                Err(e) if e.code() == crate::error::ErrorCode::Conflict => {}
+                Err(e) if e.code() == crate::error::ErrorCode::Conflict => continue,
                 Err(e) => return Err(e),
             }
+            if seen.iter().any(|(id, side)| side.differs(s, id)) {
+                let applied = self
+                    .modify(&s.id, |session| {
+                        for (id, side) in &seen {
+                            if let Some(d) = session.destinations.iter_mut().find(|d| &d.id == id) {
+                                side.apply(d);
+                            }
+                        }
+                        Ok(())
+                    })
+                    .await;
+                if let Err(e) = applied {
+                    tracing::warn!(session = %s.id, error = %e, "could not record what the platforms say");
+                }
+            }
+        }
+        if !samples.is_empty() {
+            self.inner.store.record_viewer_samples(&samples).await?;
         }
         Ok(report)
     }
@@ -210,4 +244,50 @@ fn rand_jitter(interval: Duration) -> Duration {
     }
     let offset = aes_gcm::aead::OsRng.next_u64() % (2 * spread);
     interval + Duration::from_millis(offset) - Duration::from_millis(spread)
+}
+
+/// The destinations of `session` whose viewers are counted: active ones of a stream people
+/// can watch (a dry run has no viewers and is never live on the platform).
+fn counted(session: &StreamSession) -> impl Iterator<Item = &Destination> {
+    session
+        .destinations
+        .iter()
+        .filter(move |d| !session.dry_run && d.status == DestinationStatus::Active)
+}
+
+/// What a platform says about one destination: a warning, its preview image.
+#[derive(Debug, PartialEq, Eq)]
+struct PlatformSide {
+    warning: Option<String>,
+    preview_url: Option<String>,
+}
+
+impl PlatformSide {
+    /// From the platform's answer; "not live" is a warning only once the stream is
+    /// `settled` (live for [`NOT_LIVE_GRACE_MS`]).
+    fn of(d: &Destination, c: &ChannelViewers, settled: bool) -> Self {
+        Self {
+            warning: (!c.live && settled).then(|| {
+                format!(
+                    "{} says channel {} is not live while the stream is",
+                    d.platform, c.channel
+                )
+            }),
+            preview_url: c.thumbnail_url.clone().filter(|_| c.live),
+        }
+    }
+
+    /// Whether destination `id` of `session` holds something else.
+    fn differs(&self, session: &StreamSession, id: &str) -> bool {
+        session
+            .destinations
+            .iter()
+            .find(|d| d.id == id)
+            .is_some_and(|d| d.warning != self.warning || d.preview_url != self.preview_url)
+    }
+
+    fn apply(&self, d: &mut Destination) {
+        d.warning.clone_from(&self.warning);
+        d.preview_url.clone_from(&self.preview_url);
+    }
 }

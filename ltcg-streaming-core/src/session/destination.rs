@@ -50,6 +50,17 @@ pub struct Destination {
     /// The channel on the platform, for its viewer count (see [`Destination::channel_for`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
+    /// What the platform itself says is wrong while the egress streams (e.g. the channel
+    /// is not live there); cleared when it no longer says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    /// The platform's own preview image of the channel while it is live (an `https` URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview_url: Option<String>,
+    /// A platform access token this output was set up with (Retake), encrypted by the key
+    /// vault, to signal the platform again on stop and to read its viewers (never shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypted_access_token: Option<String>,
 }
 
 /// Longest channel reference accepted.
@@ -154,6 +165,9 @@ mod tests {
             removed_at: None,
             error_message: None,
             channel: None,
+            warning: None,
+            preview_url: None,
+            encrypted_access_token: None,
         }
     }
 

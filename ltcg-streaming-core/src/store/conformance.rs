@@ -141,6 +141,9 @@ pub async fn round_trip_all_fields(store: &dyn SessionStore) -> CheckResult {
         removed_at: None,
         error_message: None,
         channel: Some("dQw4w9WgXcQ".into()),
+        warning: Some("youtube reports the broadcast offline".into()),
+        preview_url: Some("https://i.ytimg.com/vi/dQw4w9WgXcQ/hqdefault_live.jpg".into()),
+        encrypted_access_token: Some("33:44:55".into()),
     });
     let stored = insert_created(store, &s).await?;
     let mut next = stored.clone();

@@ -149,7 +149,9 @@ impl ViewerCounts for KickViewerCounts {
                     live,
                     viewers: stream.filter(|_| live).and_then(|s| s.viewer_count),
                     started_at: stream.and_then(|s| s.start_time.clone()),
-                    thumbnail_url: stream.and_then(|s| s.thumbnail.clone()),
+                    thumbnail_url: stream
+                        .filter(|_| live)
+                        .and_then(|s| super::https_only(s.thumbnail.as_deref())),
                 }
             })
             .collect())

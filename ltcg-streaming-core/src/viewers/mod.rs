@@ -41,8 +41,20 @@ pub struct ChannelViewers {
     pub viewers: Option<u64>,
     /// When the platform says the broadcast started, as it wrote it (RFC 3339).
     pub started_at: Option<String>,
-    /// The platform's preview image URL template, if any (Twitch: `{width}x{height}`).
+    /// The platform's preview image of the live channel, [`PREVIEW_WIDTH`] ×
+    /// [`PREVIEW_HEIGHT`] where the platform lets us choose; only `https` URLs.
     pub thumbnail_url: Option<String>,
+}
+
+/// Width of the platform preview images asked for.
+pub const PREVIEW_WIDTH: u32 = 1280;
+/// Height of the platform preview images asked for.
+pub const PREVIEW_HEIGHT: u32 = 720;
+
+/// `url` if it is an `https` URL without spaces (platform answers are not trusted to be).
+fn https_only(url: Option<&str>) -> Option<String> {
+    url.filter(|u| u.starts_with("https://") && !u.contains(char::is_whitespace))
+        .map(str::to_owned)
 }
 
 /// Why a platform call failed.

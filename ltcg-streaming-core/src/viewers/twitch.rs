@@ -170,9 +170,19 @@ impl ViewerCounts for TwitchViewerCounts {
                     live,
                     viewers: stream.filter(|_| live).map(|s| s.viewer_count),
                     started_at: stream.and_then(|s| s.started_at.clone()),
-                    thumbnail_url: stream.and_then(|s| s.thumbnail_url.clone()),
+                    thumbnail_url: stream
+                        .filter(|_| live)
+                        .and_then(|s| super::https_only(s.thumbnail_url.as_deref()))
+                        .map(|template| sized(&template)),
                 }
             })
             .collect())
     }
+}
+
+/// A Helix preview template (`…-{width}x{height}.jpg`) at the size we show.
+fn sized(template: &str) -> String {
+    template
+        .replace("{width}", &super::PREVIEW_WIDTH.to_string())
+        .replace("{height}", &super::PREVIEW_HEIGHT.to_string())
 }

@@ -476,10 +476,18 @@ class Destination(_Destination, total=False):
 
     #: The channel on the platform, for its viewer count (see `Destination::channel_for`).
     channel: str
+    #: A platform access token this output was set up with (Retake), encrypted by the key
+    #: vault, to signal the platform again on stop and to read its viewers (never shown).
+    encryptedAccessToken: str
     #: Why it failed.
     errorMessage: str
+    #: The platform's own preview image of the channel while it is live (an `https` URL).
+    previewUrl: str
     #: Removed, Unix ms.
     removedAt: int
+    #: What the platform itself says is wrong while the egress streams (e.g. the channel
+    #: is not live there); cleared when it no longer says so.
+    warning: str
 
 
 class _DestinationInput(TypedDict):
@@ -527,8 +535,12 @@ class DestinationView(_DestinationView, total=False):
     channel: str
     #: Why it failed.
     errorMessage: str
+    #: The platform's preview image of the channel while live.
+    previewUrl: str
     #: Removed, Unix ms.
     removedAt: int
+    #: What the platform says is wrong (e.g. the channel is not live there).
+    warning: str
 
 
 class EgressEvent(TypedDict):
@@ -1351,6 +1363,21 @@ class UpdateDestinationsResponse(TypedDict):
     removed: List[str]
     #: Every destination of the session now.
     destinations: List[DestinationView]
+
+
+class ViewerSample(TypedDict):
+    """How many viewers one destination of a session had at one time."""
+
+    #: The session.
+    sessionId: str
+    #: The destination counted (`dst_…`).
+    destinationId: str
+    #: Its platform.
+    platform: Platform
+    #: When the count was read, Unix ms.
+    at: int
+    #: Viewers at that time.
+    viewers: int
 
 
 class WebhookOutcome(TypedDict):
