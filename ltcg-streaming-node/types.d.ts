@@ -1186,6 +1186,11 @@ export interface StartStreamRequest {
   overlayConfig?: OverlayConfigPatch | null
   /** Primary platform. */
   platform?: Platform | null
+  /**
+   * Retake.tv access token (platform `retake`): tried first to resolve the RTMP
+   * credentials through Retake's API (see `ServiceOptions::retake`).
+   */
+  retakeAccessToken?: string | null
   /** Primary stream key. */
   streamKey?: string | null
   /** An encrypted stream key (internal callers only). */

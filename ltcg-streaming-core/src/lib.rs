@@ -18,6 +18,8 @@ pub mod json;
 pub mod overlay_url;
 pub mod platform;
 pub mod redact;
+#[cfg(feature = "platforms")]
+pub mod retake;
 pub mod schema;
 pub mod service;
 pub mod session;

@@ -135,15 +135,7 @@ async fn outputs_added_to_a_dry_run_are_test_streams_too() {
         .await
         .unwrap();
     let egress = h.egress_of(&started.session_id).await;
-    h.webhook(
-        "evt_dry_started",
-        "egress_started",
-        &egress,
-        Some("EGRESS_ACTIVE"),
-        None,
-    )
-    .await
-    .unwrap();
+    h.go_live(&started.session_id).await;
     let second = "live_987654321_zyxwvutsrqponmlk";
     let mut add = output(Platform::Twitch, second);
     add.custom_rtmp_url = Some("rtmps://live-fra.twitch.tv/app".into());

@@ -82,15 +82,39 @@ impl Harness {
         memory: Arc<MemoryEgress>,
         limits: RateLimitConfig,
     ) -> Self {
+        Self::assembled(store, egress, memory, limits, |_| {})
+    }
+
+    /// A memory store and egress, no rate limits, and service options as `edit` sets them
+    /// (over the harness's clock, limits and destination policy).
+    pub fn with_options(edit: impl FnOnce(&mut ServiceOptions)) -> Self {
+        let egress = Arc::new(MemoryEgress::new());
+        Self::assembled(
+            Arc::new(MemoryStore::new()),
+            egress.clone(),
+            egress,
+            RateLimitConfig::disabled(),
+            edit,
+        )
+    }
+
+    fn assembled(
+        store: Arc<dyn SessionStore>,
+        egress: Arc<dyn EgressBackend>,
+        memory: Arc<MemoryEgress>,
+        limits: RateLimitConfig,
+        edit: impl FnOnce(&mut ServiceOptions),
+    ) -> Self {
         let clock = Arc::new(ManualClock::new(T0));
         let vault = Arc::new(AesGcmVault::from_hex(KEY_HEX).unwrap());
-        let options = ServiceOptions {
+        let mut options = ServiceOptions {
             clock: clock.clone(),
             rate_limits: limits,
             egress_start_timeout: Duration::from_secs(5),
             destination_policy: Some(crate::dns::test_policy()),
             ..ServiceOptions::default()
         };
+        edit(&mut options);
         let service = StreamingService::with_options(
             config(),
             store.clone(),
@@ -117,6 +141,34 @@ impl Harness {
             .expect("session exists")
             .egress_id
             .expect("session has an egress")
+    }
+
+    /// Makes session `id` live: its egress reports `EGRESS_ACTIVE` by webhook.
+    pub async fn go_live(&self, id: &ltcg_streaming_core::SessionId) {
+        let egress = self.egress_of(id).await;
+        let event = format!("EV_live_{id}");
+        self.webhook(
+            &event,
+            "egress_updated",
+            &egress,
+            Some("EGRESS_ACTIVE"),
+            None,
+        )
+        .await
+        .unwrap();
+    }
+
+    /// Stops session `id` as `actor`.
+    pub async fn stop(
+        &self,
+        actor: &ltcg_streaming_core::Actor,
+        id: &ltcg_streaming_core::SessionId,
+    ) -> ltcg_streaming_core::Result<ltcg_streaming_core::service::StopStreamResponse> {
+        let req = ltcg_streaming_core::service::StopStreamRequest {
+            session_id: Some(id.clone()),
+            ..Default::default()
+        };
+        self.service.stop_stream(actor, req).await
     }
 
     /// Signs and delivers an egress webhook as LiveKit would.

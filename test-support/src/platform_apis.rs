@@ -6,6 +6,9 @@
 //!   `concurrentViewers` as a string, missing when hidden or ended.
 //! - Kick: the token grant (`/oauth/token`), a Bearer token on `public/v1/channels?slug=`.
 //!
+//! - Retake.tv: a Bearer access token on every call, `stream/start` before `rtmp` (else
+//!   409), the credentials in whatever field names an account is set up with.
+//!
 //! Tests switch each platform into a stale-token, rate-limited, hung or malformed mode.
 
 use std::collections::HashMap;
@@ -35,6 +38,36 @@ pub enum Api {
     Youtube,
     /// Kick public API.
     Kick,
+    /// Retake.tv agent API.
+    Retake,
+}
+
+/// A Retake.tv agent account of the fake.
+#[derive(Debug, Clone)]
+pub struct RetakeAccount {
+    /// What `GET /api/agent/rtmp` answers once the stream was started.
+    pub rtmp: serde_json::Value,
+    /// `Some((status, body))`: `stream/start` fails so.
+    pub start_failure: Option<(u16, String)>,
+    /// Whether `stream/status` says live, and its viewers.
+    pub live: bool,
+    /// Viewers `stream/status` reports.
+    pub viewers: Option<u64>,
+    /// Started and not stopped since.
+    pub started: bool,
+}
+
+impl RetakeAccount {
+    /// An account whose credentials answer is `rtmp`.
+    pub fn answering(rtmp: serde_json::Value) -> Self {
+        Self {
+            rtmp,
+            start_failure: None,
+            live: false,
+            viewers: None,
+            started: false,
+        }
+    }
 }
 
 /// How the fake answers Helix.
@@ -71,6 +104,10 @@ struct Fake {
     token: Option<String>,
     modes: HashMap<Api, Mode>,
     seen: Seen,
+    /// Retake accounts by access token.
+    retake: HashMap<String, RetakeAccount>,
+    /// Retake calls in order: (path, token presented).
+    retake_calls: Vec<(String, String)>,
 }
 
 impl Fake {
@@ -95,6 +132,8 @@ impl FakePlatforms {
             token: None,
             modes: HashMap::new(),
             seen: Seen::default(),
+            retake: HashMap::new(),
+            retake_calls: Vec::new(),
         }));
         let app = Router::new()
             .route("/oauth2/token", post(token))
@@ -102,6 +141,10 @@ impl FakePlatforms {
             .route("/helix/streams", get(streams))
             .route("/youtube/v3/videos", get(videos))
             .route("/public/v1/channels", get(channels))
+            .route("/api/agent/stream/start", post(retake_start))
+            .route("/api/agent/rtmp", get(retake_rtmp))
+            .route("/api/agent/stream/stop", post(retake_stop))
+            .route("/api/agent/stream/status", get(retake_status))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
@@ -124,6 +167,31 @@ impl FakePlatforms {
     /// `channel` is offline on `api` (absent from answers).
     pub fn set_offline(&self, api: Api, channel: &str) {
         self.with(|f| f.live.remove(&(api, channel.to_owned())));
+    }
+
+    /// Adds (or replaces) the Retake account of access token `token`.
+    pub fn retake_account(&self, token: &str, account: RetakeAccount) {
+        self.with(|f| f.retake.insert(token.to_owned(), account));
+    }
+
+    /// The Retake account of `token`, as it is now.
+    pub fn retake(&self, token: &str) -> Option<RetakeAccount> {
+        self.with(|f| f.retake.get(token).cloned())
+    }
+
+    /// Sets what Retake's `stream/status` says for `token`.
+    pub fn set_retake_live(&self, token: &str, live: bool, viewers: Option<u64>) {
+        self.with(|f| {
+            if let Some(a) = f.retake.get_mut(token) {
+                a.live = live;
+                a.viewers = viewers;
+            }
+        });
+    }
+
+    /// Every Retake call so far: (path, token presented), in order.
+    pub fn retake_calls(&self) -> Vec<(String, String)> {
+        self.with(|f| f.retake_calls.clone())
     }
 
     /// Revokes the current token (the next Helix call with it is a 401).
@@ -397,4 +465,83 @@ async fn channels(
         })
         .collect();
     Json(json!({"data": data, "message": "OK"})).into_response()
+}
+
+/// The Retake call's token (recorded with `path`) when it has an account.
+fn retake_account_of(state: &Arc<Mutex<Fake>>, headers: &HeaderMap, path: &str) -> Option<String> {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned();
+    let mut fake = state.lock().unwrap();
+    fake.retake_calls.push((path.to_owned(), token.clone()));
+    if !fake.retake.contains_key(&token) {
+        fake.seen.refused += 1;
+        return None;
+    }
+    Some(token)
+}
+
+/// Retake's answer to an unknown token.
+fn retake_refused() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({"error": "Invalid access token"})),
+    )
+        .into_response()
+}
+
+async fn retake_start(State(state): State<Arc<Mutex<Fake>>>, headers: HeaderMap) -> Response {
+    let Some(token) = retake_account_of(&state, &headers, "/api/agent/stream/start") else {
+        return retake_refused();
+    };
+    let mut fake = state.lock().unwrap();
+    let account = fake.retake.get_mut(&token).unwrap();
+    if let Some((status, body)) = &account.start_failure {
+        return (StatusCode::from_u16(*status).unwrap(), body.clone()).into_response();
+    }
+    account.started = true;
+    Json(json!({"success": true})).into_response()
+}
+
+async fn retake_rtmp(State(state): State<Arc<Mutex<Fake>>>, headers: HeaderMap) -> Response {
+    let Some(token) = retake_account_of(&state, &headers, "/api/agent/rtmp") else {
+        return retake_refused();
+    };
+    let fake = state.lock().unwrap();
+    let account = &fake.retake[&token];
+    if !account.started {
+        return (
+            StatusCode::CONFLICT,
+            Json(json!({"error": "call stream/start first"})),
+        )
+            .into_response();
+    }
+    Json(account.rtmp.clone()).into_response()
+}
+
+async fn retake_stop(State(state): State<Arc<Mutex<Fake>>>, headers: HeaderMap) -> Response {
+    let Some(token) = retake_account_of(&state, &headers, "/api/agent/stream/stop") else {
+        return retake_refused();
+    };
+    let mut fake = state.lock().unwrap();
+    let account = fake.retake.get_mut(&token).unwrap();
+    account.started = false;
+    account.live = false;
+    Json(json!({"success": true})).into_response()
+}
+
+async fn retake_status(State(state): State<Arc<Mutex<Fake>>>, headers: HeaderMap) -> Response {
+    let Some(token) = retake_account_of(&state, &headers, "/api/agent/stream/status") else {
+        return retake_refused();
+    };
+    let fake = state.lock().unwrap();
+    let account = &fake.retake[&token];
+    let mut body = json!({"is_live": account.live, "uptime": 12});
+    if let Some(v) = account.viewers {
+        body["viewer_count"] = json!(v);
+    }
+    Json(body).into_response()
 }

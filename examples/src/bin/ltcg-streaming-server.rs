@@ -30,6 +30,7 @@
 //! `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET` verify webhooks with any egress; only the
 //! LiveKit egress needs `LIVEKIT_URL` too.
 
+use ltcg_streaming_core::retake::RetakeApi;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -212,6 +213,9 @@ async fn main() -> Result<(), BoxError> {
         ServiceOptions {
             encoding,
             viewer_counts: viewer_sources()?,
+            retake: Some(Arc::new(RetakeApi::from_env_with(|name| {
+                std::env::var(name).ok()
+            })?)),
             ..ServiceOptions::default()
         },
     )?;

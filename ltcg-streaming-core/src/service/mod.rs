@@ -26,6 +26,7 @@ mod overlay;
 mod platforms;
 mod reach;
 mod reconcile;
+mod retake;
 mod settings;
 mod start;
 mod stop;
@@ -105,6 +106,11 @@ pub struct ServiceOptions {
     /// Where viewer counts come from (one source per platform); none by default.
     #[cfg(feature = "platforms")]
     pub viewer_counts: Vec<Arc<dyn crate::viewers::ViewerCounts>>,
+    /// Retake.tv's agent API, to resolve `retake` destinations from access tokens, signal
+    /// their stop and count their viewers; none by default (a `retake` start then needs a
+    /// URL and a key).
+    #[cfg(feature = "platforms")]
+    pub retake: Option<Arc<crate::retake::RetakeApi>>,
 }
 
 impl Default for ServiceOptions {
@@ -119,6 +125,8 @@ impl Default for ServiceOptions {
             status_reads: StatusReads::default(),
             #[cfg(feature = "platforms")]
             viewer_counts: Vec::new(),
+            #[cfg(feature = "platforms")]
+            retake: None,
         }
     }
 }
@@ -139,6 +147,8 @@ struct Inner {
     changes: Changes,
     #[cfg(feature = "platforms")]
     viewers: viewer_poll::ViewerSources,
+    #[cfg(feature = "platforms")]
+    retake: Option<Arc<crate::retake::RetakeApi>>,
 }
 
 /// The streaming service. Cheap to clone; share one per process.
@@ -207,6 +217,8 @@ impl StreamingService {
                     sources: options.viewer_counts,
                     not_before: Default::default(),
                 },
+                #[cfg(feature = "platforms")]
+                retake: options.retake,
             }),
         })
     }
@@ -303,6 +315,9 @@ impl StreamingService {
         let t = outcome.ok_or_else(|| Error::conflict("session changed too often; try again"))?;
         if let Some(egress_id) = &t.stop_egress {
             self.stop_egress_quietly(egress_id).await;
+        }
+        if t.changed && t.session.status.is_terminal() {
+            self.signal_retake_stopped(&t.session).await;
         }
         if t.changed {
             tracing::info!(session = %id, status = %t.session.status, ?event, "session transition");

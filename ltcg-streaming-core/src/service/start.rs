@@ -36,6 +36,23 @@ impl StreamingService {
         actor: &Actor,
         req: StartStreamRequest,
     ) -> Result<StartStreamResponse> {
+        let mut signalled = None;
+        let result = self.start_once(actor, req, &mut signalled).await;
+        // Retake was told "live" for a start that created nothing: tell it "stopped".
+        if let (Err(_), Some(token)) = (&result, signalled) {
+            self.signal_retake_token_stopped(&token).await;
+        }
+        result
+    }
+
+    /// [`Self::start_stream`]; `signalled` holds a Retake access token told "live" until a
+    /// session carries it.
+    async fn start_once(
+        &self,
+        actor: &Actor,
+        req: StartStreamRequest,
+        signalled: &mut Option<SecretString>,
+    ) -> Result<StartStreamResponse> {
         self.inner.limits.call(actor)?;
         if req.base_url.is_some() {
             return Err(Error::invalid(
@@ -67,9 +84,10 @@ impl StreamingService {
             None => patch,
         };
         let overlay_config = OverlayConfig::merged(entity.stream_type, &patch)?;
-        let targets = self
+        let (targets, access_token) = self
             .resolve_targets(actor, &entity, &req, stored.as_ref())
             .await?;
+        signalled.clone_from(&access_token);
         let platform = targets[0].0;
         let channels = target_channels(&req, stored.as_ref(), &targets)?;
         let now = self.now();
@@ -99,6 +117,10 @@ impl StreamingService {
         self.inner.limits.start(&entity)?;
 
         let mut session = draft;
+        let sealed_token = match &access_token {
+            Some(token) => Some(self.inner.vault.encrypt(token).await?),
+            None => None,
+        };
         for ((i, (platform, url)), channel) in targets.iter().enumerate().zip(&channels) {
             let encrypted_url = self.inner.vault.encrypt(&url.clone().into_secret()).await?;
             session.destinations.push(Destination {
@@ -114,7 +136,7 @@ impl StreamingService {
                 channel: channel.clone(),
                 warning: None,
                 preview_url: None,
-                encrypted_access_token: None,
+                encrypted_access_token: if i == 0 { sealed_token.clone() } else { None },
             });
         }
         // Insert first: the store refuses a second active session atomically and returns
@@ -122,7 +144,11 @@ impl StreamingService {
         let mut replaced = false;
         let session = loop {
             match self.inner.store.insert_session(&session).await? {
-                Insert::Created(s) => break s,
+                Insert::Created(s) => {
+                    // Its end signals Retake from now on.
+                    *signalled = None;
+                    break s;
+                }
                 Insert::Existing(active) => {
                     let force = req.force_restart && !replaced;
                     let same = self.same_primary(&active, &targets[0].1).await;
@@ -328,15 +354,17 @@ impl StreamingService {
         })
     }
 
-    /// Resolves the outputs (primary first) from the request or stored credentials.
+    /// Resolves the outputs (primary first) from the request or stored credentials, with
+    /// the Retake access token that was signalled live for the primary, if any.
     async fn resolve_targets(
         &self,
         actor: &Actor,
         entity: &Entity,
         req: &StartStreamRequest,
         stored: Option<&PlatformCredential>,
-    ) -> Result<Vec<(Platform, RtmpUrl)>> {
-        let primary = if let Some(cred) = stored {
+    ) -> Result<(Vec<(Platform, RtmpUrl)>, Option<SecretString>)> {
+        // Platform, key, ingest URL, the field that URL came from, and what a missing key is.
+        let (platform, key, url, url_field, no_key) = if let Some(cred) = stored {
             if req.platform.is_some_and(|p| p != cred.platform) {
                 return Err(Error::invalid(
                     "platform",
@@ -349,46 +377,57 @@ impl StreamingService {
                 ));
             }
             let key = match (&req.stream_key, &cred.encrypted_key) {
-                (Some(key), _) => key.clone(),
-                (None, Some(sealed)) => self.inner.vault.decrypt(sealed).await?,
-                (None, None) => return Err(Error::invalid("streamKey", "no stored stream key")),
+                (Some(key), _) => Some(key.clone()),
+                (None, Some(sealed)) => Some(self.inner.vault.decrypt(sealed).await?),
+                (None, None) => None,
             };
-            let url = build_rtmp_url(
+            let url = cred.custom_rtmp_url.as_deref().map(str::to_owned);
+            (
                 cred.platform,
-                key.expose_secret(),
-                cred.custom_rtmp_url.as_deref(),
-            )?;
-            self.check_reach(
-                actor,
+                key,
+                url,
                 "useStoredCredentials",
-                cred.custom_rtmp_url.as_deref(),
+                "no stored stream key",
             )
-            .await?;
-            (cred.platform, url)
         } else {
             let platform = req
                 .platform
                 .ok_or_else(|| Error::invalid("platform", "is required"))?;
             let key = match (&req.stream_key, &req.encrypted_stream_key) {
-                (Some(key), _) => key.clone(),
+                (Some(key), _) => Some(key.clone()),
                 (None, Some(sealed)) => {
                     actor.require_internal().map_err(|_| {
                         Error::forbidden("only internal callers may pass an encrypted stream key")
                     })?;
                     self.check_sealed_destination(entity, platform, sealed, req)
                         .await?;
-                    self.inner.vault.decrypt(sealed).await?
+                    Some(self.inner.vault.decrypt(sealed).await?)
                 }
-                (None, None) => return Err(Error::invalid("streamKey", "is required")),
+                (None, None) => None,
             };
-            let url = build_rtmp_url(
-                platform,
-                key.expose_secret(),
-                req.custom_rtmp_url.as_deref(),
-            )?;
-            self.check_reach(actor, "customRtmpUrl", req.custom_rtmp_url.as_deref())
-                .await?;
-            (platform, url)
+            let url = req.custom_rtmp_url.as_deref().map(str::to_owned);
+            (platform, key, url, "customRtmpUrl", "is required")
+        };
+        let (primary, access_token) = if platform == Platform::Retake {
+            self.check_reach(actor, url_field, url.as_deref()).await?;
+            let input = super::retake::RetakeInput {
+                access_token: req.retake_access_token.as_ref(),
+                key,
+                url: url.as_deref(),
+            };
+            let (rtmp, token) = self.resolve_retake(actor, input).await?;
+            ((platform, rtmp), token)
+        } else {
+            if req.retake_access_token.is_some() {
+                return Err(Error::invalid(
+                    "retakeAccessToken",
+                    "is only for the retake platform",
+                ));
+            }
+            let key = key.ok_or_else(|| Error::invalid("streamKey", no_key))?;
+            let rtmp = build_rtmp_url(platform, key.expose_secret(), url.as_deref())?;
+            self.check_reach(actor, url_field, url.as_deref()).await?;
+            ((platform, rtmp), None)
         };
         let mut targets = vec![primary];
         for (i, d) in req.destinations.iter().enumerate() {
@@ -423,7 +462,7 @@ impl StreamingService {
                 ));
             }
         }
-        Ok(targets)
+        Ok((targets, access_token))
     }
 }
 

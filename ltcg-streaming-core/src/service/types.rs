@@ -91,6 +91,10 @@ pub struct StartStreamRequest {
     /// service's `encoding`.
     #[serde(default)]
     pub encoding: Option<crate::egress::EncodingPreset>,
+    /// Retake.tv access token (platform `retake`): tried first to resolve the RTMP
+    /// credentials through Retake's API (see `ServiceOptions::retake`).
+    #[serde(default)]
+    pub retake_access_token: Option<SecretString>,
     /// A test stream no viewer sees: Twitch outputs get `?bandwidthtest=true`; any other
     /// platform is refused (`INVALID_INPUT` naming `dryRun`). The session records it.
     #[serde(default)]

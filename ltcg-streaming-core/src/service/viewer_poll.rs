@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{Actor, StreamingService};
 use crate::error::Result;
 use crate::platform::Platform;
+use crate::retake::RetakeViewers;
 use crate::session::{
     Destination, DestinationStatus, SessionId, SessionStatus, StreamSession, ViewerSample,
 };
@@ -70,7 +71,7 @@ impl StreamingService {
     pub async fn poll_viewer_counts(&self, actor: &Actor) -> Result<ViewerPollReport> {
         actor.require_internal()?;
         let viewers = &self.inner.viewers;
-        if viewers.sources.is_empty() {
+        if viewers.sources.is_empty() && self.inner.retake.is_none() {
             return Ok(ViewerPollReport::default());
         }
         let sessions = self
@@ -82,18 +83,31 @@ impl StreamingService {
         let mut wanted: BTreeMap<Platform, Vec<String>> = BTreeMap::new();
         for s in &sessions {
             for d in counted(s) {
-                if let Some(channel) = &d.channel {
+                if let Some(channel) = count_key(d) {
                     let list = wanted.entry(d.platform).or_default();
-                    if !list.contains(channel) {
-                        list.push(channel.clone());
+                    if !list.contains(&channel) {
+                        list.push(channel);
                     }
                 }
             }
         }
+        // Retake counts per access token: a source for this pass over the tokens in use.
+        let mut sources = viewers.sources.clone();
+        if let (Some(api), Some(ids)) = (&self.inner.retake, wanted.get(&Platform::Retake)) {
+            let mut tokens = HashMap::new();
+            for s in &sessions {
+                for d in counted(s).filter(|d| ids.contains(&d.id)) {
+                    if let Some(sealed) = &d.encrypted_access_token {
+                        tokens.insert(d.id.clone(), self.inner.vault.decrypt(sealed).await?);
+                    }
+                }
+            }
+            sources.push(Arc::new(RetakeViewers::new(api.clone(), tokens)));
+        }
         let now = Instant::now();
         let mut report = ViewerPollReport::default();
         let mut asks = Vec::new();
-        for source in &viewers.sources {
+        for source in &sources {
             let platform = source.platform();
             let Some(channels) = wanted.get(&platform) else {
                 continue;
@@ -158,10 +172,7 @@ impl StreamingService {
         for s in &sessions {
             // Each active destination the platform answered for, with what it said.
             let answered: Vec<(&Destination, &ChannelViewers)> = counted(s)
-                .filter_map(|d| {
-                    let channel = d.channel.as_ref()?;
-                    Some((d, answers.get(&(d.platform, channel.clone()))?))
-                })
+                .filter_map(|d| Some((d, answers.get(&(d.platform, count_key(d)?))?)))
                 .collect();
             if answered.is_empty() {
                 continue;
@@ -217,7 +228,7 @@ impl StreamingService {
     /// until the service is dropped; failures are logged. Call it once, within a tokio
     /// runtime; `None` when no source is configured.
     pub fn spawn_viewer_poller(&self, interval: Duration) -> Option<tokio::task::JoinHandle<()>> {
-        if self.inner.viewers.sources.is_empty() {
+        if self.inner.viewers.sources.is_empty() && self.inner.retake.is_none() {
             return None;
         }
         let weak = Arc::downgrade(&self.inner);
@@ -255,6 +266,15 @@ fn counted(session: &StreamSession) -> impl Iterator<Item = &Destination> {
         .filter(move |d| !session.dry_run && d.status == DestinationStatus::Active)
 }
 
+/// What a destination is counted by: its channel, or for Retake (counted per access token)
+/// our destination id.
+fn count_key(d: &Destination) -> Option<String> {
+    match d.platform {
+        Platform::Retake => d.encrypted_access_token.as_ref().map(|_| d.id.clone()),
+        _ => d.channel.clone(),
+    }
+}
+
 /// What a platform says about one destination: a warning, its preview image.
 #[derive(Debug, PartialEq, Eq)]
 struct PlatformSide {
@@ -267,11 +287,12 @@ impl PlatformSide {
     /// `settled` (live for [`NOT_LIVE_GRACE_MS`]).
     fn of(d: &Destination, c: &ChannelViewers, settled: bool) -> Self {
         Self {
-            warning: (!c.live && settled).then(|| {
-                format!(
-                    "{} says channel {} is not live while the stream is",
-                    d.platform, c.channel
-                )
+            warning: (!c.live && settled).then(|| match &d.channel {
+                Some(channel) => format!(
+                    "{} says channel {channel} is not live while the stream is",
+                    d.platform
+                ),
+                None => format!("{} says the stream is not live while it is", d.platform),
             }),
             preview_url: c.thumbnail_url.clone().filter(|_| c.live),
         }

@@ -8,6 +8,7 @@ use crate::session::{SessionId, StreamSession, ViewerSample};
 /// counting), as in [`super::MemoryStore`].
 pub(super) const FEED_CAPACITY: i64 = 1_000;
 /// How often an insert retries when the active session it collided with vanished meanwhile.
+#[cfg(feature = "postgres")]
 pub(super) const INSERT_ATTEMPTS: usize = 5;
 
 /// `data`, `version`, `viewer_count`, `peak_viewer_count`, `decisions_logged`,

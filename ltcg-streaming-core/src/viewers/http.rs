@@ -14,22 +14,22 @@ use crate::platform::Platform;
 const DEFAULT_BACKOFF: Duration = Duration::from_secs(60);
 
 /// An answer: status, headers, body.
-pub(super) struct Answer {
-    pub(super) status: StatusCode,
-    pub(super) headers: HeaderMap,
-    pub(super) body: Vec<u8>,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
 }
 
 /// The HTTPS client of one platform's source.
 #[derive(Clone)]
-pub(super) struct PlatformHttp {
-    pub(super) platform: Platform,
-    pub(super) client: reqwest::Client,
+pub(crate) struct PlatformHttp {
+    pub(crate) platform: Platform,
+    pub(crate) client: reqwest::Client,
 }
 
 impl PlatformHttp {
     /// A client whose every call is bounded by `timeout`.
-    pub(super) fn new(platform: Platform, timeout: Duration) -> Result<Self> {
+    pub(crate) fn new(platform: Platform, timeout: Duration) -> Result<Self> {
         let client =
             crate::https_client::https_client(Some(timeout)).map_err(|_| Error::Config {
                 var: format!("{}_API_BASE", platform.as_str().to_ascii_uppercase()),
@@ -39,7 +39,7 @@ impl PlatformHttp {
     }
 
     /// Sends `request` and reads the whole answer.
-    pub(super) async fn send(
+    pub(crate) async fn send(
         &self,
         request: reqwest::RequestBuilder,
     ) -> std::result::Result<Answer, PlatformFailure> {
@@ -74,7 +74,7 @@ impl PlatformHttp {
     }
 
     /// An answer that is not the documented shape.
-    pub(super) fn malformed(&self, reason: &str) -> PlatformFailure {
+    pub(crate) fn malformed(&self, reason: &str) -> PlatformFailure {
         PlatformFailure::Malformed {
             platform: self.platform,
             reason: reason.into(),
@@ -83,7 +83,7 @@ impl PlatformHttp {
 
     /// A non-success status as its failure: 429 → rate limited (until `Ratelimit-Reset`,
     /// else `Retry-After`, else a minute), 400/401/403 → unauthorized, else unavailable.
-    pub(super) fn check(&self, answer: &Answer) -> std::result::Result<(), PlatformFailure> {
+    pub(crate) fn check(&self, answer: &Answer) -> std::result::Result<(), PlatformFailure> {
         let platform = self.platform;
         if answer.status.is_success() {
             return Ok(());

@@ -9,7 +9,7 @@
 //! again; they never quote a credential or a token.
 
 mod app_token;
-mod http;
+pub(crate) mod http;
 mod kick;
 mod memory;
 mod twitch;

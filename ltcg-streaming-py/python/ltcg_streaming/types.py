@@ -1175,6 +1175,9 @@ class StartStreamRequest(TypedDict, total=False):
     overlayConfig: Optional[OverlayConfigPatch]
     #: Primary platform.
     platform: Optional[Platform]
+    #: Retake.tv access token (platform `retake`): tried first to resolve the RTMP
+    #: credentials through Retake's API (see `ServiceOptions::retake`).
+    retakeAccessToken: Optional[str]
     #: Primary stream key.
     streamKey: Optional[str]
     #: An encrypted stream key (internal callers only).
@@ -1432,6 +1435,9 @@ class StartStreamFields(TypedDict, total=False):
     overlay_config: Optional[OverlayConfigPatch]
     #: Primary platform.
     platform: Optional[Platform]
+    #: Retake.tv access token (platform `retake`): tried first to resolve the RTMP
+    #: credentials through Retake's API (see `ServiceOptions::retake`).
+    retake_access_token: Optional[str]
     #: Primary stream key.
     stream_key: Optional[str]
     #: An encrypted stream key (internal callers only).
