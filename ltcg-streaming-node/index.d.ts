@@ -70,6 +70,13 @@ export interface SessionStore {
   putGameState(gameState: StoredGameState): MaybePromise<unknown>
   /** The game state of a lobby. */
   getGameState(lobbyId: string): MaybePromise<StoredGameState | null | undefined>
+  /**
+   * Appends viewer samples; one for the same session, destination and time replaces the
+   * one stored.
+   */
+  recordViewerSamples(samples: ViewerSample[]): MaybePromise<unknown>
+  /** A session's samples, oldest first (then by destination id), at most `limit`. */
+  viewerSamples(sessionId: string, limit: number): MaybePromise<ViewerSample[]>
 }
 
 /** What a `StreamingService` is built from. */
@@ -392,10 +399,22 @@ export interface Destination {
   addedAt: number
   /** The channel on the platform, for its viewer count (see `Destination::channel_for`). */
   channel?: string
+  /**
+   * A platform access token this output was set up with (Retake), encrypted by the key
+   * vault, to signal the platform again on stop and to read its viewers (never shown).
+   */
+  encryptedAccessToken?: string
   /** Why it failed. */
   errorMessage?: string
+  /** The platform's own preview image of the channel while it is live (an `https` URL). */
+  previewUrl?: string
   /** Removed, Unix ms. */
   removedAt?: number
+  /**
+   * What the platform itself says is wrong while the egress streams (e.g. the channel
+   * is not live there); cleared when it no longer says so.
+   */
+  warning?: string
 }
 
 /** One extra output (simulcast) in a start or update request. */
@@ -446,8 +465,12 @@ export interface DestinationView {
   channel?: string
   /** Why it failed. */
   errorMessage?: string
+  /** The platform's preview image of the channel while live. */
+  previewUrl?: string
   /** Removed, Unix ms. */
   removedAt?: number
+  /** What the platform says is wrong (e.g. the channel is not live there). */
+  warning?: string
 }
 
 /**
@@ -904,6 +927,21 @@ export interface PlatformCredential {
   overlay?: OverlayConfigPatch
 }
 
+/** What one platform did in a pass. */
+export interface PlatformPoll {
+  /** The platform. */
+  platform: Platform
+  /** Channels asked for. */
+  channels: number
+  /**
+   * `ok`, `skipped` (still waiting after a failure), `rate_limited`, `unauthorized`,
+   * `unavailable` or `malformed`.
+   */
+  outcome: string
+  /** When a failure asked to wait: how long, ms. */
+  retryAfterMs: number | null
+}
+
 /**
  * Which player's turn it is.
  *
@@ -1007,6 +1045,12 @@ export interface ServiceOptions {
   egressStartTimeoutMs?: number | null
   /** Egress encoding: a preset name (e.g. `"H264_720P_30"`) or explicit settings. */
   encoding?: EncodingSetting | null
+  /**
+   * `true`: viewer counts and Retake from the environment (`TWITCH_CLIENT_ID`/`_SECRET`,
+   * `YOUTUBE_API_KEY`, `KICK_CLIENT_ID`/`_SECRET`, `RETAKE_API_BASE`,
+   * `RETAKE_ACCESS_TOKEN`, each `*_API_BASE`), read once when the service is made.
+   */
+  platformsFromEnv?: boolean
   /** `true` (or omitted): the default limits; `false`: none; an object: some overridden. */
   rateLimits?: RateLimitSetting | null
   /**
@@ -1115,6 +1159,8 @@ export interface SessionStatusView {
   overlayConfig: OverlayConfig
   /** Final stats, once ended. */
   stats: SessionStats | null
+  /** A test stream that no viewer sees (see `StartStreamRequest::dry_run`). */
+  dryRun: boolean
 }
 
 /**
@@ -1137,6 +1183,11 @@ export interface StartStreamRequest {
   /** Extra outputs, streamed from the same encode (simulcast). */
   destinations?: DestinationInput[]
   /**
+   * A test stream no viewer sees: Twitch outputs get `?bandwidthtest=true`; any other
+   * platform is refused (`INVALID_INPUT` naming `dryRun`). The session records it.
+   */
+  dryRun?: boolean
+  /**
    * The picture of this stream, a preset name (e.g. `"H264_720P_30"`); default: the
    * service's `encoding`.
    */
@@ -1156,6 +1207,11 @@ export interface StartStreamRequest {
   overlayConfig?: OverlayConfigPatch | null
   /** Primary platform. */
   platform?: Platform | null
+  /**
+   * Retake.tv access token (platform `retake`): tried first to resolve the RTMP
+   * credentials through Retake's API (see `ServiceOptions::retake`).
+   */
+  retakeAccessToken?: string | null
   /** Primary stream key. */
   streamKey?: string | null
   /** An encrypted stream key (internal callers only). */
@@ -1295,6 +1351,8 @@ export interface StreamSession {
   version: number
   /** The game lobby currently shown. */
   currentLobbyId?: string
+  /** A test stream that no viewer sees (Twitch `bandwidthtest`); analytics can leave it out. */
+  dryRun?: boolean
   /** The egress rendering this session, once known. */
   egressId?: string
   /** Why it ended, a word such as `manual` or `egress_complete`. */
@@ -1357,6 +1415,28 @@ export interface UpdateDestinationsResponse {
   removed: string[]
   /** Every destination of the session now. */
   destinations: DestinationView[]
+}
+
+/** What a viewer-count pass did (`super::StreamingService::poll_viewer_counts`). */
+export interface ViewerPollReport {
+  /** Sessions whose viewer count was set. */
+  updated: string[]
+  /** Each configured platform that had channels to ask for. */
+  platforms: PlatformPoll[]
+}
+
+/** How many viewers one destination of a session had at one time. */
+export interface ViewerSample {
+  /** The session. */
+  sessionId: string
+  /** The destination counted (`dst_…`). */
+  destinationId: string
+  /** Its platform. */
+  platform: Platform
+  /** When the count was read, Unix ms. */
+  at: number
+  /** Viewers at that time. */
+  viewers: number
 }
 
 /**
@@ -1673,6 +1753,11 @@ export declare class StreamingService {
   notifyChanged(actor: Actor, notice: ChangeNotice): Promise<boolean>
   /** One reconciliation pass, answered in the product's cleanup shape (internal callers). */
   cleanup(actor: Actor): Promise<CleanupSummary>
+  /**
+   * One viewer-count pass over the live sessions (internal callers); for apps that
+   * schedule it themselves (a cron).
+   */
+  pollViewerCounts(actor: Actor): Promise<ViewerPollReport>
 }
 
 /**

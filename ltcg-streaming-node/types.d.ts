@@ -927,6 +927,21 @@ export interface PlatformCredential {
   overlay?: OverlayConfigPatch
 }
 
+/** What one platform did in a pass. */
+export interface PlatformPoll {
+  /** The platform. */
+  platform: Platform
+  /** Channels asked for. */
+  channels: number
+  /**
+   * `ok`, `skipped` (still waiting after a failure), `rate_limited`, `unauthorized`,
+   * `unavailable` or `malformed`.
+   */
+  outcome: string
+  /** When a failure asked to wait: how long, ms. */
+  retryAfterMs: number | null
+}
+
 /**
  * Which player's turn it is.
  *
@@ -1030,6 +1045,12 @@ export interface ServiceOptions {
   egressStartTimeoutMs?: number | null
   /** Egress encoding: a preset name (e.g. `"H264_720P_30"`) or explicit settings. */
   encoding?: EncodingSetting | null
+  /**
+   * `true`: viewer counts and Retake from the environment (`TWITCH_CLIENT_ID`/`_SECRET`,
+   * `YOUTUBE_API_KEY`, `KICK_CLIENT_ID`/`_SECRET`, `RETAKE_API_BASE`,
+   * `RETAKE_ACCESS_TOKEN`, each `*_API_BASE`), read once when the service is made.
+   */
+  platformsFromEnv?: boolean
   /** `true` (or omitted): the default limits; `false`: none; an object: some overridden. */
   rateLimits?: RateLimitSetting | null
   /**
@@ -1394,6 +1415,14 @@ export interface UpdateDestinationsResponse {
   removed: string[]
   /** Every destination of the session now. */
   destinations: DestinationView[]
+}
+
+/** What a viewer-count pass did (`super::StreamingService::poll_viewer_counts`). */
+export interface ViewerPollReport {
+  /** Sessions whose viewer count was set. */
+  updated: string[]
+  /** Each configured platform that had channels to ask for. */
+  platforms: PlatformPoll[]
 }
 
 /** How many viewers one destination of a session had at one time. */

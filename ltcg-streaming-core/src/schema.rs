@@ -30,7 +30,7 @@ use crate::service::{
     MatchResultRecorded, MatchResultRequest, OverlaySnapshot, PlatformConfigView, ReconcileReport,
     RecordedActivity, ServiceSettings, SessionList, StartStreamRequest, StartStreamResponse,
     StopStreamRequest, StopStreamResponse, UpdateDestinationsRequest, UpdateDestinationsResponse,
-    WebhookOutcome,
+    ViewerPollReport, WebhookOutcome,
 };
 use crate::session::{Activity, Entity, GameState, StoredGameState, StreamSession, ViewerSample};
 use crate::store::host::{Inserted, ListQuery};
@@ -101,7 +101,7 @@ const READ: [Root; 5] = [
     root::<BrowserEgressSettings>,
 ];
 /// The shapes the core writes: answers, verified tokens and webhooks, values given to stores.
-const WRITTEN: [Root; 25] = [
+const WRITTEN: [Root; 26] = [
     root::<StartStreamResponse>,
     root::<StopStreamResponse>,
     root::<SessionList>,
@@ -127,6 +127,7 @@ const WRITTEN: [Root; 25] = [
     root::<AgentStreamingConfig>,
     root::<AgentDecisions>,
     root::<CleanupSummary>,
+    root::<ViewerPollReport>,
 ];
 /// Python names kept from earlier releases: `(old name, generated name)`.
 const PYTHON_ALIASES: [(&str, &str); 2] = [

@@ -221,6 +221,7 @@ async fn every_service_method_answers_with_public_views_only() {
     for (method, args) in [
         (ServiceMethod::Reconcile, vec![]),
         (ServiceMethod::Cleanup, vec![]),
+        (ServiceMethod::PollViewerCounts, vec![]),
         (
             ServiceMethod::ConfigureUser,
             vec![json!({"userId": "u_views", "platform": "kick", "streamKey": extra_key})],

@@ -626,6 +626,20 @@ impl StreamingService {
     ) -> Result<PromiseRaw<'env, Value>> {
         self.call(env, ServiceMethod::Cleanup, actor, [])
     }
+
+    /// One viewer-count pass over the live sessions (internal callers); for apps that
+    /// schedule it themselves (a cron).
+    #[napi(
+        ts_args_type = "actor: Actor",
+        ts_return_type = "Promise<ViewerPollReport>"
+    )]
+    pub fn poll_viewer_counts<'env>(
+        &self,
+        env: &'env Env,
+        actor: ActorArg<'env>,
+    ) -> Result<PromiseRaw<'env, Value>> {
+        self.call(env, ServiceMethod::PollViewerCounts, actor, [])
+    }
 }
 
 /// An actor argument: an `Actor`, or anything else (refused with `INVALID_INPUT`, by

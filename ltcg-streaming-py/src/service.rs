@@ -472,6 +472,16 @@ impl PyStreamingService {
         self.call_args(py, &actor, ServiceMethod::Cleanup, &[])
     }
 
+    /// One viewer-count pass over the live sessions (internal callers); for apps that
+    /// schedule it themselves.
+    fn poll_viewer_counts<'py>(
+        &self,
+        py: Python<'py>,
+        actor: PyRef<'_, PyActor>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call_args(py, &actor, ServiceMethod::PollViewerCounts, &[])
+    }
+
     /// Announces a change written to the store outside this service, so overlays showing it update (internal callers).
     #[pyo3(signature = (actor, notice=None, /, **fields))]
     fn notify_changed<'py>(

@@ -26,6 +26,7 @@ from ltcg_streaming import (
 )
 
 from .conftest import API_KEY, API_SECRET, APP_URL, JWT_SECRET, KEY_HEX, STREAM_KEY
+from .webhooks import livekit_webhook
 
 NOW = 1_767_225_600
 
@@ -90,24 +91,6 @@ def test_we_decrypt_cryptographys_ciphertexts(iv_len: int) -> None:
     body, tag = sealed[:-16], sealed[-16:]
     product_format = f"{iv.hex()}:{tag.hex()}:{body.hex()}"
     assert StreamKeyVault(KEY_HEX).decrypt(product_format) == STREAM_KEY
-
-
-def livekit_webhook(egress_id: str, session_id: str) -> tuple[str, str]:
-    """A webhook body and Authorization header made by LiveKit's own Python SDK."""
-    event = WebhookEvent(
-        event="egress_updated",
-        id=f"EV_{egress_id}",
-        created_at=int(time.time()),
-        egress_info=EgressInfo(
-            egress_id=egress_id,
-            status=EGRESS_ACTIVE,
-            web=WebEgressRequest(url=f"{APP_URL}/stream/overlay?sessionId={session_id}&token=t"),
-        ),
-    )
-    body = MessageToJson(event)
-    digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
-    token = api.AccessToken(API_KEY, API_SECRET).with_sha256(digest).to_jwt()
-    return body, token
 
 
 def test_livekit_api_webhooks_verify_and_tampering_is_caught() -> None:

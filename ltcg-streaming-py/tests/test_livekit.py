@@ -33,7 +33,7 @@ from ltcg_streaming import (
 )
 
 from .conftest import API_KEY, API_SECRET, STREAM_KEY
-from .test_interop import livekit_webhook
+from .webhooks import livekit_webhook
 
 
 class FakeLiveKit:

@@ -30,7 +30,6 @@
 //! `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET` verify webhooks with any egress; only the
 //! LiveKit egress needs `LIVEKIT_URL` too.
 
-use ltcg_streaming_core::retake::RetakeApi;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -41,11 +40,10 @@ use ltcg_streaming_core::egress::{
     LiveKitEgress, LiveKitEgressOptions, TestPatternEgress, TestPatternEgressOptions,
 };
 use ltcg_streaming_core::http::{router_with, ApiAuth, RouterOptions, REQUEST_TIMEOUT};
+use ltcg_streaming_core::retake::RetakeApi;
 use ltcg_streaming_core::store::SqliteStore;
 use ltcg_streaming_core::vault::generate_key_hex;
-use ltcg_streaming_core::viewers::{
-    KickViewerCounts, TwitchViewerCounts, ViewerCounts, YoutubeViewerCounts,
-};
+use ltcg_streaming_core::viewers::sources_from_env_with;
 use ltcg_streaming_core::{
     Actor, ConfigMode, KeyVault, MemoryEgress, ServiceOptions, StreamingConfig, StreamingService,
 };
@@ -53,21 +51,6 @@ use ltcg_streaming_core::{
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The viewer-count sources the environment configures.
-fn viewer_sources() -> Result<Vec<Arc<dyn ViewerCounts>>, BoxError> {
-    let mut sources: Vec<Arc<dyn ViewerCounts>> = Vec::new();
-    if let Some(twitch) = TwitchViewerCounts::from_env()? {
-        sources.push(Arc::new(twitch));
-    }
-    let get = |name: &str| std::env::var(name).ok();
-    if let Some(youtube) = YoutubeViewerCounts::from_env_with(get)? {
-        sources.push(Arc::new(youtube));
-    }
-    if let Some(kick) = KickViewerCounts::from_env_with(get)? {
-        sources.push(Arc::new(kick));
-    }
-    Ok(sources)
-}
-
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     use std::io::IsTerminal as _;
@@ -212,7 +195,7 @@ async fn main() -> Result<(), BoxError> {
         vault,
         ServiceOptions {
             encoding,
-            viewer_counts: viewer_sources()?,
+            viewer_counts: sources_from_env_with(|name| std::env::var(name).ok())?,
             retake: Some(Arc::new(RetakeApi::from_env_with(|name| {
                 std::env::var(name).ok()
             })?)),

@@ -71,11 +71,13 @@ pub enum ServiceMethod {
     Cleanup,
     /// [`StreamingService::notify_changed`]`(notice)`
     NotifyChanged,
+    /// `StreamingService::poll_viewer_counts()` (feature `platforms`)
+    PollViewerCounts,
 }
 
 impl ServiceMethod {
     /// Every method, in declaration order.
-    pub const ALL: [ServiceMethod; 24] = [
+    pub const ALL: [ServiceMethod; 25] = [
         ServiceMethod::StartStream,
         ServiceMethod::StopStream,
         ServiceMethod::GetStatus,
@@ -100,6 +102,7 @@ impl ServiceMethod {
         ServiceMethod::AgentDecisions,
         ServiceMethod::Cleanup,
         ServiceMethod::NotifyChanged,
+        ServiceMethod::PollViewerCounts,
     ];
 
     /// The Python name, e.g. `start_stream`.
@@ -142,6 +145,7 @@ impl ServiceMethod {
             ServiceMethod::AgentDecisions => ("agent_decisions", "agentDecisions"),
             ServiceMethod::Cleanup => ("cleanup", "cleanup"),
             ServiceMethod::NotifyChanged => ("notify_changed", "notifyChanged"),
+            ServiceMethod::PollViewerCounts => ("poll_viewer_counts", "pollViewerCounts"),
         }
     }
 }
@@ -278,6 +282,13 @@ impl StreamingService {
             ServiceMethod::NotifyChanged => out(self
                 .notify_changed(actor, a.request("notice")?)
                 .map(|()| true)),
+            #[cfg(feature = "platforms")]
+            ServiceMethod::PollViewerCounts => out(self.poll_viewer_counts(actor).await),
+            #[cfg(not(feature = "platforms"))]
+            ServiceMethod::PollViewerCounts => Err(Error::Config {
+                var: "features".into(),
+                problem: "viewer counts need the `platforms` feature".into(),
+            }),
         }
     }
 }

@@ -54,7 +54,7 @@ pub use self::reconcile::EVENT_ID_RETENTION_MS;
 pub use self::settings::{EncodingSetting, RateLimitOverrides, RateLimitSetting, ServiceSettings};
 pub use self::types::*;
 #[cfg(feature = "platforms")]
-pub use self::viewer_poll::{PlatformPoll, ViewerPollReport, DEFAULT_VIEWER_POLL_INTERVAL};
+pub use self::viewer_poll::DEFAULT_VIEWER_POLL_INTERVAL;
 use crate::clock::{Clock, SystemClock};
 use crate::config::StreamingConfig;
 use crate::destination_policy::DestinationPolicy;

@@ -31,6 +31,11 @@ pub struct ServiceSettings {
     /// public status route) or `"owner"`.
     #[serde(default)]
     pub status_reads: Option<StatusReads>,
+    /// `true`: viewer counts and Retake from the environment (`TWITCH_CLIENT_ID`/`_SECRET`,
+    /// `YOUTUBE_API_KEY`, `KICK_CLIENT_ID`/`_SECRET`, `RETAKE_API_BASE`,
+    /// `RETAKE_ACCESS_TOKEN`, each `*_API_BASE`), read once when the service is made.
+    #[serde(default)]
+    pub platforms_from_env: bool,
 }
 
 /// `rateLimits`: on, off, or some limits overridden.
@@ -136,6 +141,21 @@ impl ServiceSettings {
             None => EncodingSettings::default(),
             Some(setting) => setting.settings()?,
         };
+        if self.platforms_from_env {
+            #[cfg(feature = "platforms")]
+            {
+                let get = |name: &str| std::env::var(name).ok();
+                options.viewer_counts = crate::viewers::sources_from_env_with(get)?;
+                options.retake = Some(std::sync::Arc::new(
+                    crate::retake::RetakeApi::from_env_with(get)?,
+                ));
+            }
+            #[cfg(not(feature = "platforms"))]
+            return Err(Error::invalid(
+                "options.platformsFromEnv",
+                "needs a build with the `platforms` feature",
+            ));
+        }
         Ok(options)
     }
 }

@@ -739,3 +739,28 @@ pub enum Preview {
     /// The platform's preview image of the channel: an `https` URL to send the viewer to.
     Platform(String),
 }
+
+/// What one platform did in a pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlatformPoll {
+    /// The platform.
+    pub platform: Platform,
+    /// Channels asked for.
+    pub channels: usize,
+    /// `ok`, `skipped` (still waiting after a failure), `rate_limited`, `unauthorized`,
+    /// `unavailable` or `malformed`.
+    pub outcome: String,
+    /// When a failure asked to wait: how long, ms.
+    pub retry_after_ms: Option<u64>,
+}
+
+/// What a viewer-count pass did ([`super::StreamingService::poll_viewer_counts`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewerPollReport {
+    /// Sessions whose viewer count was set.
+    pub updated: Vec<SessionId>,
+    /// Each configured platform that had channels to ask for.
+    pub platforms: Vec<PlatformPoll>,
+}

@@ -11,16 +11,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-
-use super::{Actor, StreamingService};
+use super::{Actor, PlatformPoll, StreamingService, ViewerPollReport};
 use crate::error::Result;
 use crate::platform::Platform;
 use crate::retake::RetakeViewers;
-use crate::session::{
-    Destination, DestinationStatus, SessionId, SessionStatus, StreamSession, ViewerSample,
-};
+use crate::session::{Destination, DestinationStatus, SessionStatus, StreamSession, ViewerSample};
 use crate::store::SessionQuery;
 use crate::viewers::{ChannelViewers, PlatformFailure, ViewerCounts};
 
@@ -31,31 +26,6 @@ const NOT_LIVE_GRACE_MS: i64 = 90_000;
 const FAILURE_BACKOFF: Duration = Duration::from_secs(30);
 /// Default time between two passes of [`StreamingService::spawn_viewer_poller`].
 pub const DEFAULT_VIEWER_POLL_INTERVAL: Duration = Duration::from_secs(60);
-
-/// What one platform did in a pass.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PlatformPoll {
-    /// The platform.
-    pub platform: Platform,
-    /// Channels asked for.
-    pub channels: usize,
-    /// `ok`, `skipped` (still waiting after a failure), `rate_limited`, `unauthorized`,
-    /// `unavailable` or `malformed`.
-    pub outcome: String,
-    /// When a failure asked to wait: how long, ms.
-    pub retry_after_ms: Option<u64>,
-}
-
-/// What a pass did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ViewerPollReport {
-    /// Sessions whose viewer count was set.
-    pub updated: Vec<SessionId>,
-    /// Each configured platform that had channels to ask for.
-    pub platforms: Vec<PlatformPoll>,
-}
 
 /// The sources and when each platform may be asked again.
 #[derive(Debug, Default)]

@@ -103,6 +103,25 @@ pub trait ViewerCounts: Send + Sync + std::fmt::Debug {
     async fn fetch(&self, channels: &[String]) -> Result<Vec<ChannelViewers>, PlatformFailure>;
 }
 
+/// Every source the environment configures, read through `get`: Twitch
+/// (`TWITCH_CLIENT_ID`/`TWITCH_CLIENT_SECRET`), YouTube (`YOUTUBE_API_KEY`) and Kick
+/// (`KICK_CLIENT_ID`/`KICK_CLIENT_SECRET`), each with its `*_API_BASE` override.
+pub fn sources_from_env_with(
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<std::sync::Arc<dyn ViewerCounts>>> {
+    let mut sources: Vec<std::sync::Arc<dyn ViewerCounts>> = Vec::new();
+    if let Some(twitch) = TwitchViewerCounts::from_env_with(&get)? {
+        sources.push(std::sync::Arc::new(twitch));
+    }
+    if let Some(youtube) = YoutubeViewerCounts::from_env_with(&get)? {
+        sources.push(std::sync::Arc::new(youtube));
+    }
+    if let Some(kick) = KickViewerCounts::from_env_with(&get)? {
+        sources.push(std::sync::Arc::new(kick));
+    }
+    Ok(sources)
+}
+
 /// Checks that an application's credentials are not blank; the error names `<PREFIX>_*`.
 fn checked(credentials: AppCredentials, prefix: &str) -> Result<AppCredentials> {
     if credentials.client_id.trim().is_empty()

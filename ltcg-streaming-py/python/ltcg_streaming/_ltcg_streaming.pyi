@@ -17,6 +17,7 @@ from .types import (
     AgentStreamingConfig,
     ChangeNoticeFields,
     CleanupSummary,
+    ViewerPollReport,
     ConfigureAgentFields,
     ConfigureUserFields,
     GameStateFields,
@@ -411,6 +412,7 @@ class StreamingService:
     ) -> Future[AgentDecisions]: ...
     def agent_streaming_config(self, actor: Actor, agent_id: str) -> Future[AgentStreamingConfig]: ...
     def cleanup(self, actor: Actor) -> Future[CleanupSummary]: ...
+    def poll_viewer_counts(self, actor: Actor) -> Future[ViewerPollReport]: ...
     def notify_changed(
         self,
         actor: Actor,

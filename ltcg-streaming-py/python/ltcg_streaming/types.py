@@ -956,6 +956,20 @@ class PlatformCredential(_PlatformCredential, total=False):
     overlay: OverlayConfigPatch
 
 
+class PlatformPoll(TypedDict):
+    """What one platform did in a pass."""
+
+    #: The platform.
+    platform: Platform
+    #: Channels asked for.
+    channels: int
+    #: `ok`, `skipped` (still waiting after a failure), `rate_limited`, `unauthorized`,
+    #: `unavailable` or `malformed`.
+    outcome: str
+    #: When a failure asked to wait: how long, ms.
+    retryAfterMs: Optional[int]
+
+
 class _PlayerView(TypedDict):
     #: Display name.
     name: str
@@ -1032,6 +1046,10 @@ class ServiceOptions(TypedDict, total=False):
     egress_start_timeout_ms: Optional[int]
     #: Egress encoding: a preset name (e.g. `"H264_720P_30"`) or explicit settings.
     encoding: Optional[EncodingSetting]
+    #: `true`: viewer counts and Retake from the environment (`TWITCH_CLIENT_ID`/`_SECRET`,
+    #: `YOUTUBE_API_KEY`, `KICK_CLIENT_ID`/`_SECRET`, `RETAKE_API_BASE`,
+    #: `RETAKE_ACCESS_TOKEN`, each `*_API_BASE`), read once when the service is made.
+    platforms_from_env: bool
     #: `true` (or omitted): the default limits; `false`: none; an object: some overridden.
     rate_limits: Optional[RateLimitSetting]
     #: Who may read a session's status: `"anyAuthenticated"` (default, as the product's
@@ -1366,6 +1384,15 @@ class UpdateDestinationsResponse(TypedDict):
     removed: List[str]
     #: Every destination of the session now.
     destinations: List[DestinationView]
+
+
+class ViewerPollReport(TypedDict):
+    """What a viewer-count pass did (`super::StreamingService::poll_viewer_counts`)."""
+
+    #: Sessions whose viewer count was set.
+    updated: List[str]
+    #: Each configured platform that had channels to ask for.
+    platforms: List[PlatformPoll]
 
 
 class ViewerSample(TypedDict):
