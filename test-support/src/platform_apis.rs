@@ -2,7 +2,8 @@
 //! - Twitch: the token grant's form fields (`/oauth2/token`), both `Authorization: Bearer`
 //!   and `Client-Id` on Helix `streams`, at most 100 `user_login`s; offline channels are
 //!   absent from `data`.
-//! - YouTube: `videos` with `part=liveStreamingDetails`, the API `key`, at most 50 `id`s;
+//! - YouTube: `videos` with `part=liveStreamingDetails`, the API key (`key` or
+//!   `X-Goog-Api-Key`), at most 50 `id`s;
 //!   `concurrentViewers` as a string, missing when hidden or ended.
 //! - Kick: the token grant (`/oauth/token`), a Bearer token on `public/v1/channels?slug=`.
 //!
@@ -362,7 +363,11 @@ fn forced(mode: Mode) -> Option<Response> {
     }
 }
 
-async fn videos(State(state): State<Arc<Mutex<Fake>>>, RawQuery(raw): RawQuery) -> Response {
+async fn videos(
+    State(state): State<Arc<Mutex<Fake>>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let mode = state.lock().unwrap().mode(Api::Youtube);
     if mode == Mode::Hung {
         std::future::pending::<()>().await;
@@ -379,7 +384,9 @@ async fn videos(State(state): State<Arc<Mutex<Fake>>>, RawQuery(raw): RawQuery) 
         .entry(Api::Youtube)
         .or_default()
         .push(ids.clone());
-    if q.get("key").map(String::as_str) != Some(FAKE_YOUTUBE_KEY) {
+    // Google takes the key as the `key` parameter or the `X-Goog-Api-Key` header.
+    let header_key = headers.get("x-goog-api-key").and_then(|v| v.to_str().ok());
+    if q.get("key").map(String::as_str).or(header_key) != Some(FAKE_YOUTUBE_KEY) {
         fake.seen.refused += 1;
         return (
             StatusCode::BAD_REQUEST,

@@ -102,14 +102,19 @@ impl YoutubeViewerCounts {
         let query = serde_urlencoded::to_string([
             ("part", "liveStreamingDetails"),
             ("id", joined.as_str()),
-            ("key", self.api_key.expose_secret()),
         ])
         .map_err(|_| {
             self.http
                 .malformed("the videos request could not be encoded")
         })?;
         let url = format!("{}/youtube/v3/videos?{query}", self.api_base);
-        let answer = self.http.send(self.http.client.get(&url)).await?;
+        // The key goes in Google's header, not the URL, so no URL ever holds it.
+        let request = self
+            .http
+            .client
+            .get(&url)
+            .header("x-goog-api-key", self.api_key.expose_secret());
+        let answer = self.http.send(request).await?;
         if answer.status == StatusCode::FORBIDDEN
             && String::from_utf8_lossy(&answer.body).contains("quotaExceeded")
         {
