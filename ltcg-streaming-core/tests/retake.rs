@@ -368,3 +368,62 @@ async fn a_start_refused_after_the_go_live_signal_signals_stop() {
     assert_eq!(calls_with(&fake, token), [START, RTMP, STOP]);
     assert!(!fake.retake(token).unwrap().started);
 }
+
+#[tokio::test]
+async fn a_retake_dry_run_is_refused_and_its_go_live_signal_taken_back() {
+    let (h, fake) = rig().await;
+    let token = "rtk_dry_10_abcdefgh";
+    fake.retake_account(
+        token,
+        RetakeAccount::answering(
+            json!({"url": "rtmps://global-live.mux.com:443/app", "key": "sk-10"}),
+        ),
+    );
+    let err = expect_code(
+        h.service
+            .start_stream(
+                &Actor::Internal,
+                retake_start(
+                    "agent_dry",
+                    json!({"retakeAccessToken": token, "dryRun": true}),
+                ),
+            )
+            .await,
+        ErrorCode::InvalidInput,
+    );
+    assert!(err.to_string().contains("dryRun"), "{err}");
+    assert_eq!(calls_with(&fake, token), [START, RTMP, STOP]);
+}
+
+#[tokio::test]
+async fn a_stored_retake_token_needs_no_url_and_resolves_at_start() {
+    let (h, fake) = rig().await;
+    let token = "rtk_stored_11_abcdef";
+    fake.retake_account(
+        token,
+        RetakeAccount::answering(
+            json!({"rtmp_url": "rtmps://global-live.mux.com:443/app", "stream_key": "sk-11"}),
+        ),
+    );
+    let agent = Actor::agent("agent_stored").unwrap();
+    let configure = serde_json::from_value(
+        json!({"agentId": "agent_stored", "platform": "retake", "streamKey": token}),
+    )
+    .unwrap();
+    h.service
+        .configure_platform(&agent, configure)
+        .await
+        .unwrap();
+    let started = h
+        .service
+        .start_stream(
+            &agent,
+            retake_start("agent_stored", json!({"useStoredCredentials": true})),
+        )
+        .await
+        .unwrap();
+    let (url, kept) = primary_output(&h, &started.session_id).await;
+    assert_eq!(url, "rtmps://global-live.mux.com:443/app/sk-11");
+    assert!(kept);
+    assert_eq!(calls_with(&fake, token), [START, RTMP]);
+}

@@ -224,7 +224,7 @@ impl StreamingService {
                 .filter(|_| same_platform)
                 .and_then(|c| c.custom_rtmp_url.as_deref().map(str::to_owned))
         });
-        if enabled && platform.requires_custom_url() && url.is_none() {
+        if enabled && self.needs_ingest_url(platform) && url.is_none() {
             return Err(Error::invalid(
                 "rtmpUrl",
                 format!("is required for the {platform} platform"),
@@ -307,7 +307,7 @@ impl StreamingService {
             .map(|u| validate_ingest_url(u).map(IngestUrl::from))
             .transpose()
             .map_err(|e| named("rtmpUrl", e))?;
-        if req.platform.requires_custom_url() && custom_rtmp_url.is_none() {
+        if self.needs_ingest_url(req.platform) && custom_rtmp_url.is_none() {
             return Err(Error::invalid(
                 "rtmpUrl",
                 format!("is required for the {} platform", req.platform),

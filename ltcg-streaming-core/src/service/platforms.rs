@@ -30,7 +30,7 @@ impl StreamingService {
             .filter(|u| !u.is_empty())
             .map(validate_ingest_url)
             .transpose()?;
-        if req.platform.requires_custom_url() && url.is_none() {
+        if self.needs_ingest_url(req.platform) && url.is_none() {
             return Err(Error::invalid(
                 "customRtmpUrl",
                 format!("is required for the {} platform", req.platform),
@@ -146,7 +146,7 @@ impl StreamingService {
         if !cred.auto_start {
             return Ok(outcome(false, "autostart_disabled", None));
         }
-        if cred.platform.requires_custom_url() && cred.custom_rtmp_url.is_none() {
+        if self.needs_ingest_url(cred.platform) && cred.custom_rtmp_url.is_none() {
             return Ok(outcome(false, "rtmp_url_required", None));
         }
         let started = self

@@ -21,6 +21,16 @@ pub(super) struct RetakeInput<'a> {
 }
 
 impl StreamingService {
+    /// Whether stored or requested credentials for `platform` need an ingest URL: the
+    /// platforms without a default ingest do, except Retake when its API can hand one out.
+    pub(super) fn needs_ingest_url(&self, platform: Platform) -> bool {
+        #[cfg(feature = "platforms")]
+        if platform == Platform::Retake && self.inner.retake.is_some() {
+            return false;
+        }
+        platform.requires_custom_url()
+    }
+
     /// The Retake output and the access token signalled live (if any).
     pub(super) async fn resolve_retake(
         &self,

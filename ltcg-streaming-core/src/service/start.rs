@@ -84,10 +84,10 @@ impl StreamingService {
             None => patch,
         };
         let overlay_config = OverlayConfig::merged(entity.stream_type, &patch)?;
-        let (targets, access_token) = self
-            .resolve_targets(actor, &entity, &req, stored.as_ref())
+        let targets = self
+            .resolve_targets(actor, &entity, &req, stored.as_ref(), signalled)
             .await?;
-        signalled.clone_from(&access_token);
+        let access_token = signalled.clone();
         let platform = targets[0].0;
         let channels = target_channels(&req, stored.as_ref(), &targets)?;
         let now = self.now();
@@ -354,15 +354,16 @@ impl StreamingService {
         })
     }
 
-    /// Resolves the outputs (primary first) from the request or stored credentials, with
-    /// the Retake access token that was signalled live for the primary, if any.
+    /// Resolves the outputs (primary first) from the request or stored credentials; a
+    /// Retake access token signalled live for the primary is put in `signalled` at once.
     async fn resolve_targets(
         &self,
         actor: &Actor,
         entity: &Entity,
         req: &StartStreamRequest,
         stored: Option<&PlatformCredential>,
-    ) -> Result<(Vec<(Platform, RtmpUrl)>, Option<SecretString>)> {
+        signalled: &mut Option<SecretString>,
+    ) -> Result<Vec<(Platform, RtmpUrl)>> {
         // Platform, key, ingest URL, the field that URL came from, and what a missing key is.
         let (platform, key, url, url_field, no_key) = if let Some(cred) = stored {
             if req.platform.is_some_and(|p| p != cred.platform) {
@@ -408,7 +409,7 @@ impl StreamingService {
             let url = req.custom_rtmp_url.as_deref().map(str::to_owned);
             (platform, key, url, "customRtmpUrl", "is required")
         };
-        let (primary, access_token) = if platform == Platform::Retake {
+        let primary = if platform == Platform::Retake {
             self.check_reach(actor, url_field, url.as_deref()).await?;
             let input = super::retake::RetakeInput {
                 access_token: req.retake_access_token.as_ref(),
@@ -416,7 +417,8 @@ impl StreamingService {
                 url: url.as_deref(),
             };
             let (rtmp, token) = self.resolve_retake(actor, input).await?;
-            ((platform, rtmp), token)
+            *signalled = token;
+            (platform, rtmp)
         } else {
             if req.retake_access_token.is_some() {
                 return Err(Error::invalid(
@@ -427,7 +429,7 @@ impl StreamingService {
             let key = key.ok_or_else(|| Error::invalid("streamKey", no_key))?;
             let rtmp = build_rtmp_url(platform, key.expose_secret(), url.as_deref())?;
             self.check_reach(actor, url_field, url.as_deref()).await?;
-            ((platform, rtmp), None)
+            (platform, rtmp)
         };
         let mut targets = vec![primary];
         for (i, d) in req.destinations.iter().enumerate() {
@@ -462,7 +464,7 @@ impl StreamingService {
                 ));
             }
         }
-        Ok((targets, access_token))
+        Ok(targets)
     }
 }
 
