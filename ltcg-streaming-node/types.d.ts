@@ -77,6 +77,10 @@ export interface SessionStore {
   recordViewerSamples(samples: ViewerSample[]): MaybePromise<unknown>
   /** A session's samples, oldest first (then by destination id), at most `limit`. */
   viewerSamples(sessionId: string, limit: number): MaybePromise<ViewerSample[]>
+  /** Appends entries to their sessions' timelines, in order. */
+  appendTimeline(entries: TimelineEntry[]): MaybePromise<unknown>
+  /** A session's timeline in the order appended, at most `limit`. */
+  timeline(sessionId: string, limit: number): MaybePromise<TimelineEntry[]>
 }
 
 /** What a `StreamingService` is built from. */
@@ -1391,6 +1395,44 @@ export type StreamType = 'user' | 'agent'
  * - `light`: Light background.
  */
 export type Theme = 'dark' | 'light'
+
+/** One thing that happened to a session. */
+export interface TimelineEntry {
+  /** The session. */
+  sessionId: string
+  /** When, Unix ms. */
+  at: number
+  /** What kind of thing. */
+  kind: TimelineKind
+  /** The session's status after it. */
+  status: SessionStatus
+  /** Why, or what exactly (no secret). */
+  cause: string
+}
+
+/**
+ * What kind of thing happened.
+ *
+ * - `created`: The session was created by a start.
+ * - `started`: The egress accepted the start.
+ * - `egress_update`: The egress reported a status (a LiveKit webhook or the local egress).
+ * - `stopped`: Stopped on request.
+ * - `reconciled`: The reconciler acted (a stuck start, the maximum duration, a vanished egress).
+ * - `destination_added`: An output was added.
+ * - `destination_removed`: An output was removed.
+ * - `destination_failed`: An output failed.
+ * - `error`: Something went wrong (a failed start).
+ */
+export type TimelineKind =
+  | 'created'
+  | 'started'
+  | 'egress_update'
+  | 'stopped'
+  | 'reconciled'
+  | 'destination_added'
+  | 'destination_removed'
+  | 'destination_failed'
+  | 'error'
 
 /** `POST /api/streaming/destinations`. */
 export interface UpdateDestinationsRequest {

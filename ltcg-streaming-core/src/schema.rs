@@ -32,7 +32,9 @@ use crate::service::{
     StopStreamRequest, StopStreamResponse, UpdateDestinationsRequest, UpdateDestinationsResponse,
     ViewerPollReport, WebhookOutcome,
 };
-use crate::session::{Activity, Entity, GameState, StoredGameState, StreamSession, ViewerSample};
+use crate::session::{
+    Activity, Entity, GameState, StoredGameState, StreamSession, TimelineEntry, ViewerSample,
+};
 use crate::store::host::{Inserted, ListQuery};
 use crate::store::{PlatformCredential, SessionPage};
 use crate::token::OverlayClaims;
@@ -93,10 +95,11 @@ const REQUESTS: [Root; 14] = [
 const OPTIONS: Root = root::<ServiceSettings>;
 /// The other shapes the core reads: answers of a store written in the host language, the
 /// browser egress's options.
-const READ: [Root; 5] = [
+const READ: [Root; 6] = [
     root::<SessionPage>,
     root::<StoredGameState>,
     root::<ViewerSample>,
+    root::<TimelineEntry>,
     root::<Inserted>,
     root::<BrowserEgressSettings>,
 ];

@@ -126,6 +126,21 @@ impl SessionStore for Counting {
         self.tick();
         self.inner.viewer_samples(id, limit).await
     }
+    async fn append_timeline(
+        &self,
+        entries: &[ltcg_streaming_core::session::TimelineEntry],
+    ) -> Result<()> {
+        self.tick();
+        self.inner.append_timeline(entries).await
+    }
+    async fn timeline(
+        &self,
+        id: &SessionId,
+        limit: usize,
+    ) -> Result<Vec<ltcg_streaming_core::session::TimelineEntry>> {
+        self.tick();
+        self.inner.timeline(id, limit).await
+    }
 }
 
 /// The router on 127.0.0.1 over a counting store.

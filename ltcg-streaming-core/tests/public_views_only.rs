@@ -134,6 +134,10 @@ async fn every_service_method_answers_with_public_views_only() {
             .await,
         ),
         (
+            "session_timeline",
+            call(run(ServiceMethod::SessionTimeline), vec![sid.clone()]).await,
+        ),
+        (
             "update_viewer_count",
             call(
                 run(ServiceMethod::UpdateViewerCount),

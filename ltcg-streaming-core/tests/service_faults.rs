@@ -10,7 +10,8 @@ use futures::executor::block_on;
 use ltcg_streaming_core::egress::{EgressBackend, EgressRequest, EgressSummary};
 use ltcg_streaming_core::service::{RateLimitConfig, StopStreamRequest};
 use ltcg_streaming_core::session::{
-    Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession, ViewerSample,
+    Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession, TimelineEntry,
+    ViewerSample,
 };
 use ltcg_streaming_core::store::{
     Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore, SqliteStore,
@@ -57,6 +58,8 @@ mock! {
         async fn get_game_state(&self, lobby_id: &str) -> Result<Option<StoredGameState>>;
         async fn record_viewer_samples(&self, samples: &[ViewerSample]) -> Result<()>;
         async fn viewer_samples(&self, session_id: &SessionId, limit: usize) -> Result<Vec<ViewerSample>>;
+        async fn append_timeline(&self, entries: &[TimelineEntry]) -> Result<()>;
+        async fn timeline(&self, session_id: &SessionId, limit: usize) -> Result<Vec<TimelineEntry>>;
     }
 }
 
@@ -270,6 +273,12 @@ async fn store_failure_after_egress_start_stops_the_egress() {
         .expect_get_session()
         .returning(move |id| block_on(i.get_session(id)));
     store.expect_update_session().returning(|_| {
+        Err(Error::Store {
+            message: "database is unavailable".into(),
+        })
+    });
+    // The timeline is down too: the start still ends cleanly.
+    store.expect_append_timeline().returning(|_| {
         Err(Error::Store {
             message: "database is unavailable".into(),
         })

@@ -104,6 +104,19 @@ impl SessionStore for TempSqlite {
     ) -> Result<Vec<ltcg_streaming_core::session::ViewerSample>> {
         self.store.viewer_samples(session_id, limit).await
     }
+    async fn append_timeline(
+        &self,
+        entries: &[ltcg_streaming_core::session::TimelineEntry],
+    ) -> Result<()> {
+        self.store.append_timeline(entries).await
+    }
+    async fn timeline(
+        &self,
+        session_id: &SessionId,
+        limit: usize,
+    ) -> Result<Vec<ltcg_streaming_core::session::TimelineEntry>> {
+        self.store.timeline(session_id, limit).await
+    }
 }
 
 fn agent(id: &str) -> Entity {
@@ -352,7 +365,7 @@ async fn files_without_a_schema_version_are_adopted_and_newer_ones_refused() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
 
     // A file from a newer release is refused, not rewritten.
     rusqlite::Connection::open(&legacy)
@@ -364,21 +377,49 @@ async fn files_without_a_schema_version_are_adopted_and_newer_ones_refused() {
     assert!(err.to_string().contains("schema version 9"), "{err}");
 }
 
-#[tokio::test]
-async fn a_version_1_file_gains_the_game_state_table_and_keeps_its_sessions() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("v1.db");
-    let session = sample_session(&agent("v1"), 1_000);
+/// A file as an earlier release left it: one session written, then `downgrade` run on it
+/// (dropping what that release did not have). Reopened: the store, the session, and a
+/// reader of the file's schema version.
+async fn reopened_after(
+    dir: &tempfile::TempDir,
+    name: &str,
+    downgrade: &str,
+) -> (
+    SqliteStore,
+    ltcg_streaming_core::StreamSession,
+    impl Fn() -> i64,
+) {
+    let path = dir.path().join(name);
+    let session = sample_session(&agent(name), 1_000);
     {
         let store = SqliteStore::open(&path).await.unwrap();
         store.insert_session(&session).await.unwrap();
         store.close().await;
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("DROP TABLE streaming_game_states; PRAGMA user_version = 1")
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(downgrade)
             .unwrap();
     }
     let store = SqliteStore::open(&path).await.unwrap();
     assert!(store.get_session(&session.id).await.unwrap().is_some());
+    let version = move || {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    (store, session, version)
+}
+
+#[tokio::test]
+async fn a_version_1_file_gains_the_game_state_table_and_keeps_its_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _, version) = reopened_after(
+        &dir,
+        "v1.db",
+        "DROP TABLE streaming_game_states; PRAGMA user_version = 1",
+    )
+    .await;
     let state: ltcg_streaming_core::GameState = serde_json::from_value(serde_json::json!({
         "lobbyId": "lobby_v1", "gameId": "g", "turnNumber": 1, "phase": "main1",
         "activePlayer": "host",
@@ -395,31 +436,19 @@ async fn a_version_1_file_gains_the_game_state_table_and_keeps_its_sessions() {
         Some(stored)
     );
     store.close().await;
-    let version: i64 = rusqlite::Connection::open(&path)
-        .unwrap()
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version(), 4);
 }
 
 #[tokio::test]
 async fn a_version_2_file_gains_the_viewer_sample_table_and_keeps_its_sessions() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("v2.db");
-    let session = sample_session(&agent("v2"), 1_000);
-    {
-        let store = SqliteStore::open(&path).await.unwrap();
-        store.insert_session(&session).await.unwrap();
-        store.close().await;
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "DROP INDEX streaming_viewer_samples_at; DROP TABLE streaming_viewer_samples; \
-             PRAGMA user_version = 2",
-        )
-        .unwrap();
-    }
-    let store = SqliteStore::open(&path).await.unwrap();
-    assert!(store.get_session(&session.id).await.unwrap().is_some());
+    let (store, session, version) = reopened_after(
+        &dir,
+        "v2.db",
+        "DROP INDEX streaming_viewer_samples_at; DROP TABLE streaming_viewer_samples; \
+         PRAGMA user_version = 2",
+    )
+    .await;
     let sample = ltcg_streaming_core::session::ViewerSample {
         session_id: session.id.clone(),
         destination_id: "dst_0123456789abcdef".into(),
@@ -436,11 +465,33 @@ async fn a_version_2_file_gains_the_viewer_sample_table_and_keeps_its_sessions()
         vec![sample]
     );
     store.close().await;
-    let version: i64 = rusqlite::Connection::open(&path)
-        .unwrap()
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
+    assert_eq!(version(), 4);
+}
+
+#[tokio::test]
+async fn a_version_3_file_gains_the_timeline_table_and_keeps_its_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, session, version) = reopened_after(
+        &dir,
+        "v3.db",
+        "DROP INDEX streaming_timeline_session; DROP TABLE streaming_timeline; \
+         PRAGMA user_version = 3",
+    )
+    .await;
+    let entry = ltcg_streaming_core::session::TimelineEntry::new(
+        &session.id,
+        2_000,
+        ltcg_streaming_core::session::TimelineKind::Created,
+        ltcg_streaming_core::SessionStatus::Initializing,
+        "started",
+    );
+    store
+        .append_timeline(std::slice::from_ref(&entry))
+        .await
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(store.timeline(&session.id, 10).await.unwrap(), vec![entry]);
+    store.close().await;
+    assert_eq!(version(), 4);
 }
 
 #[tokio::test]

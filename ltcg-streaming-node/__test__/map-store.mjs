@@ -21,6 +21,8 @@ export class MapStore {
   games = new Map()
   /** sessionId → Map of `${at}\u0000${destinationId}` → sample. */
   samples = new Map()
+  /** sessionId → timeline entries, in order. */
+  timelines = new Map()
 
   #active(entity) {
     const key = entityKey(entity)
@@ -178,6 +180,17 @@ export class MapStore {
     const all = [...(this.samples.get(sessionId)?.values() ?? [])]
     all.sort((a, b) => a.at - b.at || (a.destinationId < b.destinationId ? -1 : a.destinationId > b.destinationId ? 1 : 0))
     return all.slice(0, limit).map(copy)
+  }
+
+  appendTimeline(entries) {
+    for (const entry of entries) {
+      if (!this.timelines.has(entry.sessionId)) this.timelines.set(entry.sessionId, [])
+      this.timelines.get(entry.sessionId).push(copy(entry))
+    }
+  }
+
+  timeline(sessionId, limit) {
+    return (this.timelines.get(sessionId) ?? []).slice(0, limit).map(copy)
   }
 }
 

@@ -82,3 +82,19 @@ test('the product agent and user settings, decisions and cleanup', async () => {
   assert.match(cleanup.summary, /^Stopped \d+ egresses, ended \d+ sessions$/)
   await rejectsWith(service.cleanup(Actor.agent('agent_cfg')), 'FORBIDDEN')
 })
+
+test('the timeline tells what happened to a session, to its owner only', async () => {
+  const store = new MapStore()
+  const { service } = makeService({ store })
+  const agent = Actor.agent('agent_timeline')
+  const started = await service.startStream(agent, { platform: 'twitch', streamKey: 'live_timeline_0123456789' })
+  await service.stopStream(agent, { sessionId: started.sessionId, reason: 'manual' })
+  const timeline = await service.sessionTimeline(agent, started.sessionId)
+  assert.deepEqual(timeline.map((e) => [e.kind, e.status]), [
+    ['created', 'initializing'], ['started', 'pending'], ['stopped', 'ended'],
+  ])
+  assert.equal(timeline.at(-1).cause, 'manual')
+  assert.deepEqual(store.timelines.get(started.sessionId), timeline, 'kept by the JS store')
+  assert.ok(!JSON.stringify(timeline).includes('live_timeline_0123456789'))
+  await rejectsWith(service.sessionTimeline(Actor.agent('agent_other'), started.sessionId), 'FORBIDDEN')
+})

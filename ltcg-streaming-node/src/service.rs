@@ -627,6 +627,25 @@ impl StreamingService {
         self.call(env, ServiceMethod::Cleanup, actor, [])
     }
 
+    /// What happened to a session, oldest first (its owner or internal callers).
+    #[napi(
+        ts_args_type = "actor: Actor, sessionId: string",
+        ts_return_type = "Promise<TimelineEntry[]>"
+    )]
+    pub fn session_timeline<'env>(
+        &self,
+        env: &'env Env,
+        actor: ActorArg<'env>,
+        session_id: Unknown<'env>,
+    ) -> Result<PromiseRaw<'env, Value>> {
+        self.call(
+            env,
+            ServiceMethod::SessionTimeline,
+            actor,
+            [("sessionId", session_id)],
+        )
+    }
+
     /// One viewer-count pass over the live sessions (internal callers); for apps that
     /// schedule it themselves (a cron).
     #[napi(

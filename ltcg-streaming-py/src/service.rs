@@ -472,6 +472,17 @@ impl PyStreamingService {
         self.call_args(py, &actor, ServiceMethod::Cleanup, &[])
     }
 
+    /// What happened to a session, oldest first (its owner or internal callers).
+    fn session_timeline<'py>(
+        &self,
+        py: Python<'py>,
+        actor: PyRef<'_, PyActor>,
+        session_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = [("sessionId", Some(session_id))];
+        self.call_args(py, &actor, ServiceMethod::SessionTimeline, &args)
+    }
+
     /// One viewer-count pass over the live sessions (internal callers); for apps that
     /// schedule it themselves.
     fn poll_viewer_counts<'py>(

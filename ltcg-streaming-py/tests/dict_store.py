@@ -21,6 +21,7 @@ from ltcg_streaming.types import (
     SessionPage,
     SessionQuery,
     StreamSession,
+    TimelineEntry,
     ViewerSample,
 )
 
@@ -44,6 +45,7 @@ class DictStore:
         self.credentials: Dict[EntityKey, PlatformCredential] = {}
         self.games: Dict[str, StoredGameState] = {}
         self.samples: Dict[str, Dict[Tuple[int, str], ViewerSample]] = {}
+        self.timelines: Dict[str, List[TimelineEntry]] = {}
         self.lock = asyncio.Lock()
 
     def _index(self, session: StreamSession) -> None:
@@ -201,3 +203,10 @@ class DictStore:
     async def viewer_samples(self, session_id: str, limit: int) -> List[ViewerSample]:
         per_session = self.samples.get(session_id, {})
         return [copy.deepcopy(per_session[k]) for k in sorted(per_session)[:limit]]
+
+    async def append_timeline(self, entries: List[TimelineEntry]) -> None:
+        for entry in entries:
+            self.timelines.setdefault(entry["sessionId"], []).append(copy.deepcopy(entry))
+
+    async def timeline(self, session_id: str, limit: int) -> List[TimelineEntry]:
+        return copy.deepcopy(self.timelines.get(session_id, [])[:limit])

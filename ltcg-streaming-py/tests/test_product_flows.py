@@ -113,3 +113,23 @@ async def test_agent_and_user_settings_decisions_and_cleanup(
     assert (user["platform"], user["hasStreamKey"]) == ("kick", True)
     cleanup = await service.cleanup(INTERNAL)
     assert cleanup["success"] is True and cleanup["summary"].startswith("Stopped ")
+
+
+async def test_the_timeline_tells_what_happened_to_a_session(
+    make_service: Callable[..., StreamingService],
+) -> None:
+    store = DictStore()
+    service = make_service(store=store)
+    started = await service.start_stream(
+        AGENT, platform="twitch", stream_key="live_timeline_0123456789"
+    )
+    await service.stop_stream(AGENT, session_id=started["sessionId"], reason="manual")
+    timeline = await service.session_timeline(AGENT, started["sessionId"])
+    assert [(e["kind"], e["status"]) for e in timeline] == [
+        ("created", "initializing"), ("started", "pending"), ("stopped", "ended"),
+    ]
+    assert timeline[-1]["cause"] == "manual"
+    assert store.timelines[started["sessionId"]] == timeline, "kept by the Python store"
+    assert "live_timeline_0123456789" not in repr(timeline)
+    with pytest.raises(ForbiddenError):
+        await service.session_timeline(Actor.agent("agent_other"), started["sessionId"])

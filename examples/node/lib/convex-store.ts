@@ -14,6 +14,7 @@ import type {
   SessionStore,
   StoredGameState,
   StreamSession,
+  TimelineEntry,
   ViewerSample,
 } from '@ltcg/streaming'
 
@@ -26,6 +27,8 @@ export class ConvexTables {
   readonly streamingGameStates = new Map<string, StoredGameState>()
   /** Keyed by session id, then `${at}:${destinationId}`. */
   readonly streamingViewerSamples = new Map<string, Map<string, ViewerSample>>()
+  /** Keyed by session id, in the order appended. */
+  readonly streamingTimeline = new Map<string, TimelineEntry[]>()
 }
 
 const TERMINAL = new Set(['ended', 'error'])
@@ -211,5 +214,17 @@ export class ConvexSessionStore implements SessionStore {
     const all = [...(this.db.streamingViewerSamples.get(sessionId)?.values() ?? [])]
     all.sort((a, b) => a.at - b.at || a.destinationId.localeCompare(b.destinationId))
     return all.slice(0, limit).map(copy)
+  }
+
+  async appendTimeline(entries: TimelineEntry[]): Promise<void> {
+    for (const entry of entries) {
+      const perSession = this.db.streamingTimeline.get(entry.sessionId) ?? []
+      perSession.push(copy(entry))
+      this.db.streamingTimeline.set(entry.sessionId, perSession)
+    }
+  }
+
+  async timeline(sessionId: string, limit: number): Promise<TimelineEntry[]> {
+    return (this.db.streamingTimeline.get(sessionId) ?? []).slice(0, limit).map(copy)
   }
 }

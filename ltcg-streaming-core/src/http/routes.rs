@@ -34,6 +34,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/streaming/status", get(status))
         .route("/api/streaming/sessions", get(sessions))
         .route("/api/streaming/thumbnail", get(thumbnail))
+        .route("/api/streaming/timeline", get(timeline))
         .route("/api/streaming/destinations", post(destinations))
         .route("/api/streaming/update-destinations", post(destinations))
         .route("/api/streaming/link-game", post(link_game))
@@ -198,6 +199,17 @@ async fn thumbnail(
         picture.jpeg,
     )
         .into_response())
+}
+
+/// `GET /api/streaming/timeline?sessionId=`: what happened to the session, oldest first.
+async fn timeline(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let id = session_id_param(raw)?;
+    let entries = s.service.session_timeline(&actor, &id).await?;
+    Ok(Json(json!({"sessionId": id, "timeline": entries})).into_response())
 }
 
 async fn sessions(

@@ -173,6 +173,22 @@ impl StreamingService {
             .await
     }
 
+    /// What happened to a session, oldest first (at most
+    /// [`MAX_TIMELINE_ENTRIES`](crate::session::MAX_TIMELINE_ENTRIES)), for its owner or
+    /// internal callers.
+    pub async fn session_timeline(
+        &self,
+        actor: &Actor,
+        session_id: &SessionId,
+    ) -> Result<Vec<crate::session::TimelineEntry>> {
+        self.inner.limits.call(actor)?;
+        actor.authorize(&self.load(session_id).await?)?;
+        self.inner
+            .store
+            .timeline(session_id, crate::session::MAX_TIMELINE_ENTRIES)
+            .await
+    }
+
     /// An agent's recent decisions (the product's `GET /api/agents/decisions`): from the
     /// named session, else the agent's active session, else its newest; only `gameId`'s
     /// oldest first when given, otherwise newest first.

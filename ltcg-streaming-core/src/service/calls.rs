@@ -73,11 +73,13 @@ pub enum ServiceMethod {
     NotifyChanged,
     /// `StreamingService::poll_viewer_counts()` (feature `platforms`)
     PollViewerCounts,
+    /// [`StreamingService::session_timeline`]`(sessionId)`
+    SessionTimeline,
 }
 
 impl ServiceMethod {
     /// Every method, in declaration order.
-    pub const ALL: [ServiceMethod; 25] = [
+    pub const ALL: [ServiceMethod; 26] = [
         ServiceMethod::StartStream,
         ServiceMethod::StopStream,
         ServiceMethod::GetStatus,
@@ -103,6 +105,7 @@ impl ServiceMethod {
         ServiceMethod::Cleanup,
         ServiceMethod::NotifyChanged,
         ServiceMethod::PollViewerCounts,
+        ServiceMethod::SessionTimeline,
     ];
 
     /// The Python name, e.g. `start_stream`.
@@ -146,6 +149,7 @@ impl ServiceMethod {
             ServiceMethod::Cleanup => ("cleanup", "cleanup"),
             ServiceMethod::NotifyChanged => ("notify_changed", "notifyChanged"),
             ServiceMethod::PollViewerCounts => ("poll_viewer_counts", "pollViewerCounts"),
+            ServiceMethod::SessionTimeline => ("session_timeline", "sessionTimeline"),
         }
     }
 }
@@ -282,6 +286,10 @@ impl StreamingService {
             ServiceMethod::NotifyChanged => out(self
                 .notify_changed(actor, a.request("notice")?)
                 .map(|()| true)),
+            ServiceMethod::SessionTimeline => {
+                let id: SessionId = a.required("sessionId")?;
+                out(self.session_timeline(actor, &id).await)
+            }
             #[cfg(feature = "platforms")]
             ServiceMethod::PollViewerCounts => out(self.poll_viewer_counts(actor).await),
             #[cfg(not(feature = "platforms"))]

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::platform::build_rtmp_url;
-use crate::session::{Destination, DestinationStatus, SessionStatus};
+use crate::session::{Destination, DestinationStatus, SessionStatus, TimelineEntry, TimelineKind};
 use crate::vault::SecretString;
 
 impl StreamingService {
@@ -176,6 +176,40 @@ impl StreamingService {
                 Ok(())
             })
             .await?;
+        let mut entries: Vec<TimelineEntry> = added
+            .iter()
+            .map(|d| {
+                let (kind, cause) = match &d.error_message {
+                    None => (
+                        TimelineKind::DestinationAdded,
+                        format!("{} {}", d.platform, d.redacted_url),
+                    ),
+                    Some(why) => (
+                        TimelineKind::DestinationFailed,
+                        format!("{} {}: {why}", d.platform, d.redacted_url),
+                    ),
+                };
+                TimelineEntry::new(&saved.id, now, kind, saved.status, cause)
+            })
+            .collect();
+        if succeeded {
+            entries.extend(
+                saved
+                    .destinations
+                    .iter()
+                    .filter(|d| removed_ids.contains(&d.id))
+                    .map(|d| {
+                        TimelineEntry::new(
+                            &saved.id,
+                            now,
+                            TimelineKind::DestinationRemoved,
+                            saved.status,
+                            format!("{} {}", d.platform, d.redacted_url),
+                        )
+                    }),
+            );
+        }
+        self.note(entries).await;
         result?;
         Ok(UpdateDestinationsResponse {
             success: true,

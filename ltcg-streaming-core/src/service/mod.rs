@@ -61,7 +61,9 @@ use crate::destination_policy::DestinationPolicy;
 use crate::egress::{EgressBackend, EncodingSettings};
 use crate::error::{Error, ErrorCode, Result};
 use crate::overlay_url::OverlayUrl;
-use crate::session::{transition, SessionEvent, SessionId, StreamSession, Transition};
+use crate::session::{
+    transition, SessionEvent, SessionId, StreamSession, TimelineEntry, Transition,
+};
 use crate::store::{SessionQuery, SessionStore};
 use crate::token::OverlayTokens;
 use crate::vault::KeyVault;
@@ -316,6 +318,16 @@ impl StreamingService {
         if let Some(egress_id) = &t.stop_egress {
             self.stop_egress_quietly(egress_id).await;
         }
+        if t.changed {
+            let at = at_ms.unwrap_or_else(|| self.now());
+            self.note(vec![TimelineEntry::of_event(
+                &id,
+                at,
+                event,
+                t.session.status,
+            )])
+            .await;
+        }
         if t.changed && t.session.status.is_terminal() {
             self.signal_retake_stopped(&t.session).await;
         }
@@ -323,6 +335,17 @@ impl StreamingService {
             tracing::info!(session = %id, status = %t.session.status, ?event, "session transition");
         }
         Ok(t)
+    }
+
+    /// Appends to sessions' timelines. The change it records is already written: a failure
+    /// is logged, not raised.
+    async fn note(&self, entries: Vec<TimelineEntry>) {
+        if entries.is_empty() {
+            return;
+        }
+        if let Err(e) = self.inner.store.append_timeline(&entries).await {
+            tracing::warn!(session = %entries[0].session_id, error = %e, "could not append to the session timeline");
+        }
     }
 
     /// Applies a non-lifecycle edit (`edit` may refuse) with compare-and-swap retries.

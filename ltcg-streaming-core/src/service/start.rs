@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::platform::{build_rtmp_url, validate_ingest_url, Platform, RtmpUrl};
 use crate::session::{
     end_reason, Destination, DestinationStatus, Entity, NewSession, OverlayConfig, SessionEvent,
-    SessionStatus, StreamSession, StreamType,
+    SessionStatus, StreamSession, StreamType, TimelineEntry, TimelineKind,
 };
 use crate::store::{Insert, PlatformCredential};
 use crate::vault::SecretString;
@@ -172,6 +172,26 @@ impl StreamingService {
         };
         // The row exists: from here the start runs to its end even if the caller gives up.
         super::commit::mark_committed();
+        let outputs = targets
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let by = match actor {
+            Actor::Internal => "an internal caller",
+            Actor::User(_) => "the user",
+            Actor::Agent(_) => "the agent",
+        };
+        let dry = if session.dry_run { " as a dry run" } else { "" };
+        let cause = format!("started by {by}{dry}: {outputs}");
+        self.note(vec![TimelineEntry::new(
+            &session.id,
+            session.created_at,
+            TimelineKind::Created,
+            session.status,
+            cause,
+        )])
+        .await;
         tracing::info!(session = %session.id, entity = %entity, %platform, outputs = targets.len(), "session created");
         self.launch(session, &targets, self.reach_for(actor), encoding)
             .await

@@ -2,7 +2,9 @@
 
 use super::{StreamingService, WebhookOutcome};
 use crate::error::{Error, Result};
-use crate::session::{Destination, EgressStatus, SessionEvent, StreamSession};
+use crate::session::{
+    Destination, EgressStatus, SessionEvent, StreamSession, TimelineEntry, TimelineKind,
+};
 use crate::webhook::EgressEvent;
 
 impl StreamingService {
@@ -199,11 +201,30 @@ impl StreamingService {
         if !apply(&mut session.clone()) {
             return Ok(false);
         }
-        self.modify(&session.id, |s| {
-            apply(s);
-            Ok(())
-        })
-        .await?;
+        let saved = self
+            .modify(&session.id, |s| {
+                apply(s);
+                Ok(())
+            })
+            .await?;
+        let at = self.now();
+        let entries = failed
+            .iter()
+            .map(|r| {
+                let why = r.error.as_deref().map(crate::redact::redact_urls_in_text);
+                TimelineEntry::new(
+                    &saved.id,
+                    at,
+                    TimelineKind::DestinationFailed,
+                    saved.status,
+                    match why {
+                        Some(why) => format!("{}: {why}", r.url),
+                        None => r.url.clone(),
+                    },
+                )
+            })
+            .collect();
+        self.note(entries).await;
         Ok(true)
     }
 }

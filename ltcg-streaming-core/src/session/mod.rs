@@ -9,6 +9,7 @@ mod model;
 mod overlay;
 mod scene;
 mod text;
+mod timeline;
 mod viewer_sample;
 
 pub use self::activity::{Activity, ActivityKind, DecisionData, EventData};
@@ -30,4 +31,5 @@ pub use self::overlay::{
 };
 pub use self::scene::{scene_at, Scene, SceneAt, DEFAULT_MATCH_OVER_HOLD_MS, MATCH_OVER_HOLD_MS};
 pub(crate) use self::text::check_text;
+pub use self::timeline::{TimelineEntry, TimelineKind, MAX_TIMELINE_ENTRIES};
 pub use self::viewer_sample::{ViewerSample, MAX_VIEWER_SAMPLES};

@@ -21,8 +21,8 @@ use crate::platform::Platform;
 use crate::session::{
     Activity, ActivityKind, Destination, DestinationStatus, Entity, GameState, MatchOutcome,
     MatchResult, NewSession, OverlayConfig, OverlayConfigPatch, PlayerVisualMode, SessionId,
-    SessionStats, SessionStatus, StoredGameState, StreamSession, StreamType, ViewerSample,
-    WebcamPosition,
+    SessionStats, SessionStatus, StoredGameState, StreamSession, StreamType, TimelineEntry,
+    TimelineKind, ViewerSample, WebcamPosition,
 };
 
 /// Outcome of one check: `Err` carries a description of the first broken expectation.
@@ -675,6 +675,80 @@ pub async fn viewer_samples(store: &dyn SessionStore) -> CheckResult {
     Ok(())
 }
 
+/// Timeline entries are kept per session in the order appended (also within one batch and
+/// at equal times), read back exactly, and `limit` holds.
+pub async fn timelines(store: &dyn SessionStore) -> CheckResult {
+    let s = sample_session(&agent("timeline"), 1_000);
+    let other = sample_session(&agent("timeline_other"), 1_001);
+    let entry =
+        |session: &StreamSession,
+         at: i64,
+         kind: TimelineKind,
+         status: SessionStatus,
+         cause: &str| { TimelineEntry::new(&session.id, at, kind, status, cause) };
+    ensure!(
+        call!("timeline", store.timeline(&s.id, 10)).is_empty(),
+        "a timeline before anything was appended"
+    );
+    call!("append_timeline", store.append_timeline(&[]));
+    let first = vec![
+        entry(
+            &s,
+            1_000,
+            TimelineKind::Created,
+            SessionStatus::Initializing,
+            "start: twitch, 1 output",
+        ),
+        entry(
+            &s,
+            1_000,
+            TimelineKind::Started,
+            SessionStatus::Pending,
+            "egress EG_1 started",
+        ),
+        entry(
+            &other,
+            1_002,
+            TimelineKind::Created,
+            SessionStatus::Initializing,
+            "start",
+        ),
+    ];
+    call!("append_timeline", store.append_timeline(&first));
+    // Later entries may carry an earlier time (clocks differ between replicas): order is
+    // the order appended.
+    let later = vec![
+        entry(
+            &s,
+            999,
+            TimelineKind::EgressUpdate,
+            SessionStatus::Live,
+            "EGRESS_ACTIVE",
+        ),
+        entry(
+            &s,
+            5_000,
+            TimelineKind::Stopped,
+            SessionStatus::Ended,
+            "manual — «ended» by a person",
+        ),
+    ];
+    call!("append_timeline", store.append_timeline(&later));
+    let got = call!("timeline", store.timeline(&s.id, 10));
+    let want = vec![
+        first[0].clone(),
+        first[1].clone(),
+        later[0].clone(),
+        later[1].clone(),
+    ];
+    ensure!(got == want, "read back {got:?}, want {want:?}");
+    let got = call!("timeline", store.timeline(&s.id, 3));
+    ensure!(got == want[..3], "limit 3: {got:?}");
+    let got = call!("timeline", store.timeline(&other.id, 10));
+    ensure!(got == first[2..], "the other session: {got:?}");
+    Ok(())
+}
+
 /// 50 concurrent inserts for one entity: exactly one session is created.
 pub async fn concurrent_inserts_have_one_winner(store: &dyn SessionStore) -> CheckResult {
     let e = agent("race");
@@ -834,6 +908,7 @@ macro_rules! session_store_conformance {
             credentials,
             game_states,
             viewer_samples,
+            timelines,
             concurrent_inserts_have_one_winner,
             concurrent_updates_lose_nothing,
             concurrent_claims_have_one_winner,

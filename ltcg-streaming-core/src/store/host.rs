@@ -27,6 +27,8 @@
 //! | `get_game_state` / `getGameState` | `lobbyId` | `gameState \| null` |
 //! | `record_viewer_samples` / `recordViewerSamples` | `samples` (`viewerSample[]`) | anything |
 //! | `viewer_samples` / `viewerSamples` | `sessionId, limit` | `viewerSample[]`, oldest first |
+//! | `append_timeline` / `appendTimeline` | `entries` (`timelineEntry[]`) | anything |
+//! | `timeline` / `timeline` | `sessionId, limit` | `timelineEntry[]`, in the order appended |
 //!
 //! A host method reports the contract's outcomes by raising an error whose code is one of
 //! [`HOST_ERROR_CODES`] (`CONFLICT` for a stale `version` or a terminal session,
@@ -49,7 +51,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::json;
 use crate::session::{
     Activity, ActivityKind, Entity, SessionId, SessionStatus, StoredGameState, StreamSession,
-    ViewerSample, MAX_VIEWER_SAMPLES,
+    TimelineEntry, ViewerSample, MAX_TIMELINE_ENTRIES, MAX_VIEWER_SAMPLES,
 };
 
 /// The error codes a host store may raise to report an outcome of the contract.
@@ -102,11 +104,15 @@ pub enum StoreMethod {
     RecordViewerSamples,
     /// [`SessionStore::viewer_samples`]
     ViewerSamples,
+    /// [`SessionStore::append_timeline`]
+    AppendTimeline,
+    /// [`SessionStore::timeline`]
+    Timeline,
 }
 
 impl StoreMethod {
     /// Every method, in declaration order.
-    pub const ALL: [StoreMethod; 19] = [
+    pub const ALL: [StoreMethod; 21] = [
         StoreMethod::InsertSession,
         StoreMethod::GetSession,
         StoreMethod::FindByEgress,
@@ -126,6 +132,8 @@ impl StoreMethod {
         StoreMethod::GetGameState,
         StoreMethod::RecordViewerSamples,
         StoreMethod::ViewerSamples,
+        StoreMethod::AppendTimeline,
+        StoreMethod::Timeline,
     ];
 
     /// The Python name, e.g. `insert_session`.
@@ -164,6 +172,8 @@ impl StoreMethod {
             StoreMethod::GetGameState => ("get_game_state", "getGameState"),
             StoreMethod::RecordViewerSamples => ("record_viewer_samples", "recordViewerSamples"),
             StoreMethod::ViewerSamples => ("viewer_samples", "viewerSamples"),
+            StoreMethod::AppendTimeline => ("append_timeline", "appendTimeline"),
+            StoreMethod::Timeline => ("timeline", "timeline"),
         }
     }
 }
@@ -427,6 +437,26 @@ impl SessionStore for HostStore {
         samples.truncate(limit);
         Ok(samples)
     }
+
+    async fn append_timeline(&self, entries: &[TimelineEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.call_unit(StoreMethod::AppendTimeline, vec![arg(&entries)?])
+            .await
+    }
+
+    async fn timeline(&self, session_id: &SessionId, limit: usize) -> Result<Vec<TimelineEntry>> {
+        let limit = limit.min(MAX_TIMELINE_ENTRIES);
+        let mut entries: Vec<TimelineEntry> = self
+            .call(
+                StoreMethod::Timeline,
+                vec![arg(session_id)?, Value::from(limit)],
+            )
+            .await?;
+        entries.truncate(limit);
+        Ok(entries)
+    }
 }
 
 #[cfg(test)]
@@ -437,17 +467,21 @@ mod tests {
 
     #[test]
     fn every_method_has_both_names() {
-        let mut seen = std::collections::HashSet::new();
+        let (mut snake, mut camel) = (
+            std::collections::HashSet::new(),
+            std::collections::HashSet::new(),
+        );
         for m in StoreMethod::ALL {
-            assert!(seen.insert(m.snake_name()));
-            assert!(seen.insert(m.camel_name()));
+            assert!(snake.insert(m.snake_name()));
+            assert!(camel.insert(m.camel_name()));
             assert!(m
                 .snake_name()
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c == '_'));
             assert!(!m.camel_name().contains('_'));
         }
-        assert_eq!(seen.len(), 2 * StoreMethod::ALL.len());
+        assert_eq!(snake.len(), StoreMethod::ALL.len());
+        assert_eq!(camel.len(), StoreMethod::ALL.len());
         assert_eq!(StoreMethod::ALL.iter().filter(|m| !m.required()).count(), 1);
     }
 

@@ -8,8 +8,8 @@ use tokio::sync::RwLock;
 use super::{Cursor, Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
 use crate::error::{Error, Result};
 use crate::session::{
-    Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession, ViewerSample,
-    MAX_VIEWER_SAMPLES,
+    Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession, TimelineEntry,
+    ViewerSample, MAX_TIMELINE_ENTRIES, MAX_VIEWER_SAMPLES,
 };
 
 /// Most activities kept per session and kind (older ones are dropped; counters keep
@@ -30,6 +30,7 @@ struct State {
     games: HashMap<String, StoredGameState>,
     /// Per session: (time, destination id) → viewers.
     samples: HashMap<SessionId, BTreeMap<(i64, String), ViewerSample>>,
+    timelines: HashMap<SessionId, Vec<TimelineEntry>>,
 }
 
 /// A [`SessionStore`] in process memory: fast, exact, and gone when the process exits.
@@ -284,6 +285,34 @@ impl SessionStore for MemoryStore {
             .map(|all| {
                 all.values()
                     .take(limit.min(MAX_VIEWER_SAMPLES))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn append_timeline(&self, entries: &[TimelineEntry]) -> Result<()> {
+        let mut state = self.state.write().await;
+        for e in entries {
+            state
+                .timelines
+                .entry(e.session_id.clone())
+                .or_default()
+                .push(e.clone());
+        }
+        Ok(())
+    }
+
+    async fn timeline(&self, session_id: &SessionId, limit: usize) -> Result<Vec<TimelineEntry>> {
+        Ok(self
+            .state
+            .read()
+            .await
+            .timelines
+            .get(session_id)
+            .map(|all| {
+                all.iter()
+                    .take(limit.min(MAX_TIMELINE_ENTRIES))
                     .cloned()
                     .collect()
             })

@@ -41,7 +41,7 @@ use crate::error::Result;
 use crate::platform::{IngestUrl, Platform};
 use crate::session::{
     Activity, ActivityKind, Entity, OverlayConfigPatch, SessionId, SessionStatus, StoredGameState,
-    StreamSession, ViewerSample,
+    StreamSession, TimelineEntry, ViewerSample,
 };
 
 /// Default page size of [`SessionStore::list_sessions`].
@@ -267,6 +267,13 @@ pub trait SessionStore: Send + Sync + Debug {
         session_id: &SessionId,
         limit: usize,
     ) -> Result<Vec<ViewerSample>>;
+
+    /// Appends entries to their sessions' timelines, in order.
+    async fn append_timeline(&self, entries: &[TimelineEntry]) -> Result<()>;
+
+    /// A session's timeline, oldest first (in the order appended), at most `limit`
+    /// (capped at [`MAX_TIMELINE_ENTRIES`](crate::session::MAX_TIMELINE_ENTRIES)).
+    async fn timeline(&self, session_id: &SessionId, limit: usize) -> Result<Vec<TimelineEntry>>;
 }
 
 macro_rules! forward_session_store {
@@ -329,6 +336,12 @@ macro_rules! forward_session_store {
             }
             async fn viewer_samples(&self, session_id: &SessionId, limit: usize) -> Result<Vec<ViewerSample>> {
                 (**self).viewer_samples(session_id, limit).await
+            }
+            async fn append_timeline(&self, entries: &[TimelineEntry]) -> Result<()> {
+                (**self).append_timeline(entries).await
+            }
+            async fn timeline(&self, session_id: &SessionId, limit: usize) -> Result<Vec<TimelineEntry>> {
+                (**self).timeline(session_id, limit).await
             }
         }
     )*};

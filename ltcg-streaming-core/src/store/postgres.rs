@@ -29,8 +29,8 @@ use super::sql::{
 use super::{Cursor, Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
 use crate::error::{Error, Result};
 use crate::session::{
-    Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession, ViewerSample,
-    MAX_VIEWER_SAMPLES,
+    Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession, TimelineEntry,
+    ViewerSample, MAX_TIMELINE_ENTRIES, MAX_VIEWER_SAMPLES,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -649,6 +649,56 @@ impl SessionStore for PostgresStore {
             .map(|(destination_id, platform, at, viewers)| {
                 sql::sample_row(session_id, destination_id, &platform, at, viewers)
             })
+            .collect()
+    }
+
+    async fn append_timeline(&self, entries: &[TimelineEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let rows = sql::timeline_columns(entries);
+        let mut sessions = Vec::with_capacity(rows.len());
+        let mut ats = Vec::with_capacity(rows.len());
+        let mut kinds = Vec::with_capacity(rows.len());
+        let mut statuses = Vec::with_capacity(rows.len());
+        let mut causes = Vec::with_capacity(rows.len());
+        for (session, at, kind, status, cause) in rows {
+            sessions.push(session);
+            ats.push(at);
+            kinds.push(kind);
+            statuses.push(status);
+            causes.push(cause);
+        }
+        // One statement; WITH ORDINALITY keeps the entries' order in `seq`.
+        sqlx::query(
+            "INSERT INTO streaming_timeline (session_id, at, kind, status, cause) \
+             SELECT s, a, k, st, c FROM UNNEST($1::text[], $2::bigint[], $3::text[], \
+             $4::text[], $5::text[]) WITH ORDINALITY AS t(s, a, k, st, c, n) ORDER BY n",
+        )
+        .bind(&sessions)
+        .bind(&ats)
+        .bind(&kinds)
+        .bind(&statuses)
+        .bind(&causes)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| store_error("append to a timeline", e))?;
+        Ok(())
+    }
+
+    async fn timeline(&self, session_id: &SessionId, limit: usize) -> Result<Vec<TimelineEntry>> {
+        let limit = i64::try_from(limit.min(MAX_TIMELINE_ENTRIES)).unwrap_or(0);
+        let rows = sqlx::query_as::<_, (i64, String, String, String)>(
+            "SELECT at, kind, status, cause FROM streaming_timeline \
+             WHERE session_id = $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(session_id.as_str())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| store_error("read a timeline", e))?;
+        rows.into_iter()
+            .map(|row| sql::timeline_row(session_id, row))
             .collect()
     }
 }

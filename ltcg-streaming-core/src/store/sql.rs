@@ -2,7 +2,7 @@
 //! that never reveals connection details.
 
 use crate::error::{Error, Result};
-use crate::session::{SessionId, StreamSession, ViewerSample};
+use crate::session::{SessionId, StreamSession, TimelineEntry, TimelineKind, ViewerSample};
 
 /// Most activities kept per session and kind (older ones are dropped; counters keep
 /// counting), as in [`super::MemoryStore`].
@@ -124,5 +124,42 @@ pub(super) fn sample_row(
         })?,
         at,
         viewers: u64::try_from(viewers).unwrap_or(0),
+    })
+}
+
+/// A timeline entry's columns: `session_id`, `at`, `kind`, `status`, `cause`.
+pub(super) type TimelineColumns = (String, i64, &'static str, &'static str, String);
+
+/// The rows `entries` are stored as, in order.
+pub(super) fn timeline_columns(entries: &[TimelineEntry]) -> Vec<TimelineColumns> {
+    entries
+        .iter()
+        .map(|e| {
+            (
+                e.session_id.as_str().to_owned(),
+                e.at,
+                e.kind.as_str(),
+                e.status.as_str(),
+                e.cause.clone(),
+            )
+        })
+        .collect()
+}
+
+/// A timeline entry read back from `at`, `kind`, `status`, `cause`.
+pub(super) fn timeline_row(
+    session_id: &SessionId,
+    (at, kind, status, cause): (i64, String, String, String),
+) -> Result<TimelineEntry> {
+    Ok(TimelineEntry {
+        session_id: session_id.clone(),
+        at,
+        kind: TimelineKind::parse(&kind).ok_or_else(|| {
+            store_error_msg(format!("a timeline entry has an unknown kind {kind:?}"))
+        })?,
+        status: status.parse().map_err(|_| {
+            store_error_msg(format!("a timeline entry has an unknown status {status:?}"))
+        })?,
+        cause,
     })
 }

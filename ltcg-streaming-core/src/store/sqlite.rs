@@ -31,8 +31,8 @@ use super::sql::{
 use super::{Cursor, Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
 use crate::error::{Error, Result};
 use crate::session::{
-    Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession, ViewerSample,
-    MAX_VIEWER_SAMPLES,
+    Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession, TimelineEntry,
+    ViewerSample, MAX_TIMELINE_ENTRIES, MAX_VIEWER_SAMPLES,
 };
 
 /// The schema, version 1.
@@ -44,8 +44,11 @@ const SCHEMA_V2: &str =
 /// Version 3 over version 2: viewer samples.
 const SCHEMA_V3: &str =
     include_str!("../../migrations/sqlite/20261202000000_ltcg_streaming_viewer_samples.sql");
+/// Version 4 over version 3: session timelines.
+const SCHEMA_V4: &str =
+    include_str!("../../migrations/sqlite/20261203000000_ltcg_streaming_timeline.sql");
 /// The schema version this library writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 /// How long an operation keeps retrying while another process holds the write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest pause between two attempts on a locked database.
@@ -284,15 +287,22 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
             }
             tx.execute_batch(SCHEMA_V2)?;
             tx.execute_batch(SCHEMA_V3)?;
+            tx.execute_batch(SCHEMA_V4)?;
             tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
         }
         1 => {
             tx.execute_batch(SCHEMA_V2)?;
             tx.execute_batch(SCHEMA_V3)?;
+            tx.execute_batch(SCHEMA_V4)?;
             tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
         }
         2 => {
             tx.execute_batch(SCHEMA_V3)?;
+            tx.execute_batch(SCHEMA_V4)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+        }
+        3 => {
+            tx.execute_batch(SCHEMA_V4)?;
             tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
         }
         SCHEMA_VERSION => {}
@@ -866,6 +876,44 @@ impl SessionStore for SqliteStore {
             .map(|(destination_id, platform, at, viewers)| {
                 sql::sample_row(session_id, destination_id, &platform, at, viewers)
             })
+            .collect()
+    }
+
+    async fn append_timeline(&self, entries: &[TimelineEntry]) -> Result<()> {
+        let rows = sql::timeline_columns(entries);
+        self.run("append to a timeline", move |conn| {
+            let tx = conn.transaction()?;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO streaming_timeline (session_id, at, kind, status, cause) \
+                     VALUES (?, ?, ?, ?, ?)",
+                )?;
+                for (session, at, kind, status, cause) in &rows {
+                    insert.execute(params![session, at, kind, status, cause])?;
+                }
+            }
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn timeline(&self, session_id: &SessionId, limit: usize) -> Result<Vec<TimelineEntry>> {
+        let id = session_id.as_str().to_owned();
+        let limit = i64::try_from(limit.min(MAX_TIMELINE_ENTRIES)).unwrap_or(0);
+        let rows = self
+            .run("read a timeline", move |conn| {
+                conn.prepare_cached(
+                    "SELECT at, kind, status, cause FROM streaming_timeline \
+                     WHERE session_id = ? ORDER BY seq LIMIT ?",
+                )?
+                .query_map(params![id, limit], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })?
+                .collect::<rusqlite::Result<Vec<(i64, String, String, String)>>>()
+            })
+            .await?;
+        rows.into_iter()
+            .map(|row| sql::timeline_row(session_id, row))
             .collect()
     }
 }

@@ -18,6 +18,7 @@ from .types import (
     ChangeNoticeFields,
     CleanupSummary,
     ViewerPollReport,
+    TimelineEntry,
     ConfigureAgentFields,
     ConfigureUserFields,
     GameStateFields,
@@ -413,6 +414,7 @@ class StreamingService:
     def agent_streaming_config(self, actor: Actor, agent_id: str) -> Future[AgentStreamingConfig]: ...
     def cleanup(self, actor: Actor) -> Future[CleanupSummary]: ...
     def poll_viewer_counts(self, actor: Actor) -> Future[ViewerPollReport]: ...
+    def session_timeline(self, actor: Actor, session_id: str) -> Future[list[TimelineEntry]]: ...
     def notify_changed(
         self,
         actor: Actor,

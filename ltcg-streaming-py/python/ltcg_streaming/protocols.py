@@ -44,6 +44,7 @@ from .types import (
     SessionPage,
     SessionQuery,
     StreamSession,
+    TimelineEntry,
     ViewerSample,
 )
 
@@ -133,4 +134,12 @@ class SessionStore(Protocol):
 
     async def viewer_samples(self, session_id: str, limit: int) -> List[ViewerSample]:
         """A session's samples, oldest first (then by ``destinationId``), at most ``limit``."""
+        ...
+
+    async def append_timeline(self, entries: List[TimelineEntry]) -> None:
+        """Appends entries to their sessions' timelines, in order."""
+        ...
+
+    async def timeline(self, session_id: str, limit: int) -> List[TimelineEntry]:
+        """A session's timeline in the order appended, at most ``limit``."""
         ...

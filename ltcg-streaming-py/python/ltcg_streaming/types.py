@@ -154,6 +154,29 @@ StreamType = Literal["user", "agent"]
 #: - `light`: Light background.
 Theme = Literal["dark", "light"]
 
+#: What kind of thing happened.
+#:
+#: - `created`: The session was created by a start.
+#: - `started`: The egress accepted the start.
+#: - `egress_update`: The egress reported a status (a LiveKit webhook or the local egress).
+#: - `stopped`: Stopped on request.
+#: - `reconciled`: The reconciler acted (a stuck start, the maximum duration, a vanished egress).
+#: - `destination_added`: An output was added.
+#: - `destination_removed`: An output was removed.
+#: - `destination_failed`: An output failed.
+#: - `error`: Something went wrong (a failed start).
+TimelineKind = Literal[
+    "created",
+    "started",
+    "egress_update",
+    "stopped",
+    "reconciled",
+    "destination_added",
+    "destination_removed",
+    "destination_failed",
+    "error",
+]
+
 #: Corner of the picture-in-picture.
 #:
 #: - `top-left`: Top left.
@@ -1356,6 +1379,21 @@ class StreamSession(_StreamSession, total=False):
     startedAt: int
     #: Final stats, set when the session becomes terminal.
     stats: SessionStats
+
+
+class TimelineEntry(TypedDict):
+    """One thing that happened to a session."""
+
+    #: The session.
+    sessionId: str
+    #: When, Unix ms.
+    at: int
+    #: What kind of thing.
+    kind: TimelineKind
+    #: The session's status after it.
+    status: SessionStatus
+    #: Why, or what exactly (no secret).
+    cause: str
 
 
 class _UpdateDestinationsRequest(TypedDict):
