@@ -77,6 +77,10 @@ export interface SessionStore {
   recordViewerSamples(samples: ViewerSample[]): MaybePromise<unknown>
   /** A session's samples, oldest first (then by destination id), at most `limit`. */
   viewerSamples(sessionId: string, limit: number): MaybePromise<ViewerSample[]>
+  /** Appends entries to their sessions' timelines, in order. */
+  appendTimeline(entries: TimelineEntry[]): MaybePromise<unknown>
+  /** A session's timeline in the order appended, at most `limit`. */
+  timeline(sessionId: string, limit: number): MaybePromise<TimelineEntry[]>
 }
 
 /** What a `StreamingService` is built from. */
@@ -158,6 +162,82 @@ export interface AgentStreamingConfig {
   visualMode: PlayerVisualMode
   /** Profile picture. */
   profilePictureUrl: string | null
+}
+
+/**
+ * How sessions are grouped.
+ *
+ * - `day`: By the UTC day a session was created (`2026-12-01`).
+ * - `platform`: By primary platform (`twitch`).
+ * - `entity`: By user or agent (`agent:agent_7`).
+ */
+export type AnalyticsGroup = 'day' | 'platform' | 'entity'
+
+/** `GET /api/streaming/analytics`: which sessions (by creation time), grouped how. */
+export interface AnalyticsQuery {
+  /** Sessions created at or after, Unix ms. */
+  since: number
+  /** Only this entity (users and agents: only themselves). */
+  entityId?: string | null
+  /** `day` (UTC, the default), `platform` or `entity`. */
+  groupBy?: AnalyticsGroup
+  /** Count dry runs too. */
+  includeDryRuns?: boolean
+  /** Only this kind of entity (with `entityId`). */
+  streamType?: StreamType | null
+  /** Sessions created before, Unix ms (default: up to and including now). */
+  until?: number | null
+}
+
+/** The answer to an `AnalyticsQuery`. */
+export interface AnalyticsReport {
+  /** The range's start, Unix ms. */
+  since: number
+  /** The range's end, Unix ms. */
+  until: number
+  /** The grouping. */
+  groupBy: AnalyticsGroup
+  /** Whether dry runs were counted. */
+  includeDryRuns: boolean
+  /** One row per group, in key order. */
+  rows: AnalyticsRow[]
+  /** All groups together. */
+  totals: AnalyticsRow
+  /** The cost model: USD per egress minute. */
+  egressUsdPerMinute: number
+  /** The cost model: USD per GB, at `DEFAULT_BITRATE_MBPS`. */
+  bandwidthUsdPerGigabyte: number
+  /** What the estimate leaves out. */
+  freeTierNote: string
+}
+
+/** The figures of one group. */
+export interface AnalyticsRow {
+  /**
+   * The group: a UTC day (`2026-12-01`), a platform, or `streamType:entityId`; `total`
+   * for the totals.
+   */
+  key: string
+  /** Sessions created. */
+  sessions: number
+  /** Hours on air (ended sessions). */
+  hoursStreamed: number
+  /** Mean viewers over the viewer readings (0 without readings). */
+  averageViewers: number
+  /** Highest peak of a session. */
+  peakViewers: number
+  /** Decisions recorded. */
+  decisions: number
+  /** Events recorded. */
+  events: number
+  /** Sessions that ended in `error`. */
+  errors: number
+  /** `errors / sessions` (0 without sessions). */
+  errorRate: number
+  /** Ended sessions by end reason. */
+  endReasons: Record<string, number>
+  /** Estimated LiveKit web-egress cost of the hours, USD (the seed's model). */
+  estimatedCostUsd: number
 }
 
 /** What `on_game_started` did. */
@@ -1392,6 +1472,44 @@ export type StreamType = 'user' | 'agent'
  */
 export type Theme = 'dark' | 'light'
 
+/** One thing that happened to a session. */
+export interface TimelineEntry {
+  /** The session. */
+  sessionId: string
+  /** When, Unix ms. */
+  at: number
+  /** What kind of thing. */
+  kind: TimelineKind
+  /** The session's status after it. */
+  status: SessionStatus
+  /** Why, or what exactly (no secret). */
+  cause: string
+}
+
+/**
+ * What kind of thing happened.
+ *
+ * - `created`: The session was created by a start.
+ * - `started`: The egress accepted the start.
+ * - `egress_update`: The egress reported a status (a LiveKit webhook or the local egress).
+ * - `stopped`: Stopped on request.
+ * - `reconciled`: The reconciler acted (a stuck start, the maximum duration, a vanished egress).
+ * - `destination_added`: An output was added.
+ * - `destination_removed`: An output was removed.
+ * - `destination_failed`: An output failed.
+ * - `error`: Something went wrong (a failed start).
+ */
+export type TimelineKind =
+  | 'created'
+  | 'started'
+  | 'egress_update'
+  | 'stopped'
+  | 'reconciled'
+  | 'destination_added'
+  | 'destination_removed'
+  | 'destination_failed'
+  | 'error'
+
 /** `POST /api/streaming/destinations`. */
 export interface UpdateDestinationsRequest {
   /** The session. */
@@ -1753,6 +1871,13 @@ export declare class StreamingService {
   notifyChanged(actor: Actor, notice: ChangeNotice): Promise<boolean>
   /** One reconciliation pass, answered in the product's cleanup shape (internal callers). */
   cleanup(actor: Actor): Promise<CleanupSummary>
+  /**
+   * Analytics of the sessions created in a range, grouped by UTC day, platform or entity
+   * (users and agents: only their own).
+   */
+  analytics(actor: Actor, query: AnalyticsQuery): Promise<AnalyticsReport>
+  /** What happened to a session, oldest first (its owner or internal callers). */
+  sessionTimeline(actor: Actor, sessionId: string): Promise<TimelineEntry[]>
   /**
    * One viewer-count pass over the live sessions (internal callers); for apps that
    * schedule it themselves (a cron).

@@ -164,6 +164,82 @@ export interface AgentStreamingConfig {
   profilePictureUrl: string | null
 }
 
+/**
+ * How sessions are grouped.
+ *
+ * - `day`: By the UTC day a session was created (`2026-12-01`).
+ * - `platform`: By primary platform (`twitch`).
+ * - `entity`: By user or agent (`agent:agent_7`).
+ */
+export type AnalyticsGroup = 'day' | 'platform' | 'entity'
+
+/** `GET /api/streaming/analytics`: which sessions (by creation time), grouped how. */
+export interface AnalyticsQuery {
+  /** Sessions created at or after, Unix ms. */
+  since: number
+  /** Only this entity (users and agents: only themselves). */
+  entityId?: string | null
+  /** `day` (UTC, the default), `platform` or `entity`. */
+  groupBy?: AnalyticsGroup
+  /** Count dry runs too. */
+  includeDryRuns?: boolean
+  /** Only this kind of entity (with `entityId`). */
+  streamType?: StreamType | null
+  /** Sessions created before, Unix ms (default: up to and including now). */
+  until?: number | null
+}
+
+/** The answer to an `AnalyticsQuery`. */
+export interface AnalyticsReport {
+  /** The range's start, Unix ms. */
+  since: number
+  /** The range's end, Unix ms. */
+  until: number
+  /** The grouping. */
+  groupBy: AnalyticsGroup
+  /** Whether dry runs were counted. */
+  includeDryRuns: boolean
+  /** One row per group, in key order. */
+  rows: AnalyticsRow[]
+  /** All groups together. */
+  totals: AnalyticsRow
+  /** The cost model: USD per egress minute. */
+  egressUsdPerMinute: number
+  /** The cost model: USD per GB, at `DEFAULT_BITRATE_MBPS`. */
+  bandwidthUsdPerGigabyte: number
+  /** What the estimate leaves out. */
+  freeTierNote: string
+}
+
+/** The figures of one group. */
+export interface AnalyticsRow {
+  /**
+   * The group: a UTC day (`2026-12-01`), a platform, or `streamType:entityId`; `total`
+   * for the totals.
+   */
+  key: string
+  /** Sessions created. */
+  sessions: number
+  /** Hours on air (ended sessions). */
+  hoursStreamed: number
+  /** Mean viewers over the viewer readings (0 without readings). */
+  averageViewers: number
+  /** Highest peak of a session. */
+  peakViewers: number
+  /** Decisions recorded. */
+  decisions: number
+  /** Events recorded. */
+  events: number
+  /** Sessions that ended in `error`. */
+  errors: number
+  /** `errors / sessions` (0 without sessions). */
+  errorRate: number
+  /** Ended sessions by end reason. */
+  endReasons: Record<string, number>
+  /** Estimated LiveKit web-egress cost of the hours, USD (the seed's model). */
+  estimatedCostUsd: number
+}
+
 /** What `on_game_started` did. */
 export interface AutoStartOutcome {
   /** Whether a stream was started. */

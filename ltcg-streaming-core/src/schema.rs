@@ -24,13 +24,13 @@ use crate::cost::CostEstimate;
 use crate::egress::{BrowserEgressSettings, EgressSummary};
 use crate::error::ErrorCode;
 use crate::service::{
-    AgentDecisions, AgentDecisionsQuery, AgentStreamingConfig, AutoStartOutcome, ChangeNotice,
-    CleanupSummary, ConfigureAgentRequest, ConfigurePlatformRequest, ConfigureUserRequest,
-    CredentialTarget, DecisionInput, EventInput, GameStateUpdated, ListSessionsRequest,
-    MatchResultRecorded, MatchResultRequest, OverlaySnapshot, PlatformConfigView, ReconcileReport,
-    RecordedActivity, ServiceSettings, SessionList, StartStreamRequest, StartStreamResponse,
-    StopStreamRequest, StopStreamResponse, UpdateDestinationsRequest, UpdateDestinationsResponse,
-    ViewerPollReport, WebhookOutcome,
+    AgentDecisions, AgentDecisionsQuery, AgentStreamingConfig, AnalyticsQuery, AnalyticsReport,
+    AutoStartOutcome, ChangeNotice, CleanupSummary, ConfigureAgentRequest,
+    ConfigurePlatformRequest, ConfigureUserRequest, CredentialTarget, DecisionInput, EventInput,
+    GameStateUpdated, ListSessionsRequest, MatchResultRecorded, MatchResultRequest,
+    OverlaySnapshot, PlatformConfigView, ReconcileReport, RecordedActivity, ServiceSettings,
+    SessionList, StartStreamRequest, StartStreamResponse, StopStreamRequest, StopStreamResponse,
+    UpdateDestinationsRequest, UpdateDestinationsResponse, ViewerPollReport, WebhookOutcome,
 };
 use crate::session::{
     Activity, Entity, GameState, StoredGameState, StreamSession, TimelineEntry, ViewerSample,
@@ -75,7 +75,7 @@ fn root<T: JsonSchema>(generator: &mut SchemaGenerator) -> String {
 }
 
 /// The service's requests: read; Python also takes their keys as keyword arguments.
-const REQUESTS: [Root; 14] = [
+const REQUESTS: [Root; 15] = [
     root::<StartStreamRequest>,
     root::<StopStreamRequest>,
     root::<ListSessionsRequest>,
@@ -90,6 +90,7 @@ const REQUESTS: [Root; 14] = [
     root::<ConfigureUserRequest>,
     root::<AgentDecisionsQuery>,
     root::<ChangeNotice>,
+    root::<AnalyticsQuery>,
 ];
 /// The service options: read; Python takes them as snake_case keywords, nested keys too.
 const OPTIONS: Root = root::<ServiceSettings>;
@@ -104,7 +105,7 @@ const READ: [Root; 6] = [
     root::<BrowserEgressSettings>,
 ];
 /// The shapes the core writes: answers, verified tokens and webhooks, values given to stores.
-const WRITTEN: [Root; 26] = [
+const WRITTEN: [Root; 27] = [
     root::<StartStreamResponse>,
     root::<StopStreamResponse>,
     root::<SessionList>,
@@ -131,6 +132,7 @@ const WRITTEN: [Root; 26] = [
     root::<AgentDecisions>,
     root::<CleanupSummary>,
     root::<ViewerPollReport>,
+    root::<AnalyticsReport>,
 ];
 /// Python names kept from earlier releases: `(old name, generated name)`.
 const PYTHON_ALIASES: [(&str, &str); 2] = [

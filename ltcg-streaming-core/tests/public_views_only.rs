@@ -5,7 +5,7 @@
 
 use ltcg_streaming_core::service::ServiceMethod;
 use ltcg_streaming_core::Actor;
-use ltcg_streaming_test_support::harness::{Harness, TWITCH_KEY};
+use ltcg_streaming_test_support::harness::{Harness, T0, TWITCH_KEY};
 use serde_json::{json, Value};
 
 /// Whether `s` looks like a vault ciphertext (`<iv hex>:<tag hex>:<ciphertext hex>`).
@@ -136,6 +136,10 @@ async fn every_service_method_answers_with_public_views_only() {
         (
             "session_timeline",
             call(run(ServiceMethod::SessionTimeline), vec![sid.clone()]).await,
+        ),
+        (
+            "analytics",
+            call(run(ServiceMethod::Analytics), vec![json!({"since": T0 - 1})]).await,
         ),
         (
             "update_viewer_count",

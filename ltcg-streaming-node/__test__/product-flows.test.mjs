@@ -98,3 +98,17 @@ test('the timeline tells what happened to a session, to its owner only', async (
   assert.ok(!JSON.stringify(timeline).includes('live_timeline_0123456789'))
   await rejectsWith(service.sessionTimeline(Actor.agent('agent_other'), started.sessionId), 'FORBIDDEN')
 })
+
+test('analytics sum the sessions of a range per platform, for the caller only', async () => {
+  const { service } = makeService({ store: new MapStore() })
+  const agent = Actor.agent('agent_analytics')
+  const started = await service.startStream(agent, { platform: 'kick', streamKey: 'sk_us-west-2_analytics01' })
+  await service.stopStream(agent, { sessionId: started.sessionId, reason: 'manual' })
+  const { createdAt } = await service.getStatus(agent, started.sessionId)
+  const report = await service.analytics(agent, { since: createdAt - 1000, groupBy: 'platform' })
+  assert.deepEqual(report.rows.map((r) => [r.key, r.sessions]), [['kick', 1]])
+  assert.deepEqual(report.totals.endReasons, { manual: 1 })
+  await rejectsWith(service.analytics(agent, { since: createdAt, streamType: 'agent', entityId: 'agent_other' }), 'FORBIDDEN')
+  const err = await rejectsWith(service.analytics(internal, { since: 10, until: 5 }), 'INVALID_INPUT')
+  assert.equal(err.field, 'until')
+})

@@ -627,6 +627,21 @@ impl StreamingService {
         self.call(env, ServiceMethod::Cleanup, actor, [])
     }
 
+    /// Analytics of the sessions created in a range, grouped by UTC day, platform or entity
+    /// (users and agents: only their own).
+    #[napi(
+        ts_args_type = "actor: Actor, query: AnalyticsQuery",
+        ts_return_type = "Promise<AnalyticsReport>"
+    )]
+    pub fn analytics<'env>(
+        &self,
+        env: &'env Env,
+        actor: ActorArg<'env>,
+        query: Unknown<'env>,
+    ) -> Result<PromiseRaw<'env, Value>> {
+        self.call(env, ServiceMethod::Analytics, actor, [("query", query)])
+    }
+
     /// What happened to a session, oldest first (its owner or internal callers).
     #[napi(
         ts_args_type = "actor: Actor, sessionId: string",

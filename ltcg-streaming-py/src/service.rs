@@ -472,6 +472,19 @@ impl PyStreamingService {
         self.call_args(py, &actor, ServiceMethod::Cleanup, &[])
     }
 
+    /// Analytics of the sessions created in a range, grouped by UTC day, platform or entity
+    /// (users and agents: only their own).
+    #[pyo3(signature = (actor, query=None, /, **fields))]
+    fn analytics<'py>(
+        &self,
+        py: Python<'py>,
+        actor: PyRef<'_, PyActor>,
+        query: Option<&Bound<'py, PyAny>>,
+        fields: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.call_request(py, &actor, ServiceMethod::Analytics, query, fields)
+    }
+
     /// What happened to a session, oldest first (its owner or internal callers).
     fn session_timeline<'py>(
         &self,

@@ -133,3 +133,25 @@ async def test_the_timeline_tells_what_happened_to_a_session(
     assert "live_timeline_0123456789" not in repr(timeline)
     with pytest.raises(ForbiddenError):
         await service.session_timeline(Actor.agent("agent_other"), started["sessionId"])
+
+
+async def test_analytics_sum_the_sessions_of_a_range_per_platform(
+    make_service: Callable[..., StreamingService],
+) -> None:
+    service = make_service(store=DictStore())
+    started = await service.start_stream(
+        AGENT, platform="twitch", stream_key="live_analytics_0123456789"
+    )
+    await service.stop_stream(AGENT, session_id=started["sessionId"], reason="manual")
+    created = (await service.get_status(AGENT, started["sessionId"]))["createdAt"]
+    report = await service.analytics(AGENT, {"since": created - 1000, "groupBy": "platform"})
+    assert [(r["key"], r["sessions"]) for r in report["rows"]] == [("twitch", 1)]
+    assert report["totals"]["endReasons"] == {"manual": 1}
+    assert "free tier" in report["freeTierNote"]
+    with pytest.raises(ForbiddenError):
+        await service.analytics(
+            AGENT, {"since": created, "streamType": "agent", "entityId": "agent_other"}
+        )
+    with pytest.raises(InvalidInputError) as err:
+        await service.analytics(INTERNAL, since=10, until=5)
+    assert err.value.field == "until"

@@ -19,7 +19,7 @@ use super::{AppState, MAX_WEBHOOK_BODY};
 use crate::error::{Error, ErrorCode};
 use crate::overlay_url::OverlayUrl;
 use crate::service::{
-    Actor, AgentDecisionsQuery, ConfigureAgentRequest, ConfigurePlatformRequest,
+    Actor, AgentDecisionsQuery, AnalyticsQuery, ConfigureAgentRequest, ConfigurePlatformRequest,
     ConfigureUserRequest, CredentialTarget, DecisionInput, EventInput, GameStartedRequest,
     ListSessionsRequest, MatchResultRequest, Preview, StartStreamRequest, StopStreamRequest,
     UpdateDestinationsRequest, ViewerCountRequest,
@@ -35,6 +35,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/streaming/sessions", get(sessions))
         .route("/api/streaming/thumbnail", get(thumbnail))
         .route("/api/streaming/timeline", get(timeline))
+        .route("/api/streaming/analytics", get(analytics))
         .route("/api/streaming/destinations", post(destinations))
         .route("/api/streaming/update-destinations", post(destinations))
         .route("/api/streaming/link-game", post(link_game))
@@ -210,6 +211,16 @@ async fn timeline(
     let id = session_id_param(raw)?;
     let entries = s.service.session_timeline(&actor, &id).await?;
     Ok(Json(json!({"sessionId": id, "timeline": entries})).into_response())
+}
+
+/// `GET /api/streaming/analytics?since=&until=&groupBy=&includeDryRuns=&streamType=&entityId=`.
+async fn analytics(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let q: AnalyticsQuery = query(raw)?;
+    Ok(Json(s.service.analytics(&actor, q).await?).into_response())
 }
 
 async fn sessions(

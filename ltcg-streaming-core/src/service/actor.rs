@@ -67,6 +67,31 @@ impl Actor {
         }
     }
 
+    /// Whose sessions a listing (or analytics) by this actor covers: for internal callers
+    /// the entity asked for (`streamType` with `entityId`) or everyone; for users and
+    /// agents themselves, and asking for anyone else is `FORBIDDEN`.
+    pub fn visible_entity(
+        &self,
+        stream_type: Option<StreamType>,
+        entity_id: Option<&str>,
+    ) -> Result<Option<Entity>> {
+        let requested = match (stream_type, entity_id) {
+            (Some(StreamType::User), Some(id)) => Some(Entity::user(id)?),
+            (Some(StreamType::Agent), Some(id)) => Some(Entity::agent(id)?),
+            (None, Some(_)) => {
+                return Err(Error::invalid("streamType", "is required with entityId"))
+            }
+            (_, None) => None,
+        };
+        match (self.entity(), requested) {
+            (None, requested) => Ok(requested),
+            (Some(own), Some(requested)) if own != requested => Err(Error::forbidden(
+                "cannot see another user's or agent's sessions",
+            )),
+            (Some(own), _) => Ok(Some(own)),
+        }
+    }
+
     /// `Ok` for [`Actor::Internal`], else [`Error::Forbidden`].
     pub fn require_internal(&self) -> Result<()> {
         match self {

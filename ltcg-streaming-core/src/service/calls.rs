@@ -75,11 +75,13 @@ pub enum ServiceMethod {
     PollViewerCounts,
     /// [`StreamingService::session_timeline`]`(sessionId)`
     SessionTimeline,
+    /// [`StreamingService::analytics`]`(query)`
+    Analytics,
 }
 
 impl ServiceMethod {
     /// Every method, in declaration order.
-    pub const ALL: [ServiceMethod; 26] = [
+    pub const ALL: [ServiceMethod; 27] = [
         ServiceMethod::StartStream,
         ServiceMethod::StopStream,
         ServiceMethod::GetStatus,
@@ -106,6 +108,7 @@ impl ServiceMethod {
         ServiceMethod::NotifyChanged,
         ServiceMethod::PollViewerCounts,
         ServiceMethod::SessionTimeline,
+        ServiceMethod::Analytics,
     ];
 
     /// The Python name, e.g. `start_stream`.
@@ -150,6 +153,7 @@ impl ServiceMethod {
             ServiceMethod::NotifyChanged => ("notify_changed", "notifyChanged"),
             ServiceMethod::PollViewerCounts => ("poll_viewer_counts", "pollViewerCounts"),
             ServiceMethod::SessionTimeline => ("session_timeline", "sessionTimeline"),
+            ServiceMethod::Analytics => ("analytics", "analytics"),
         }
     }
 }
@@ -286,6 +290,7 @@ impl StreamingService {
             ServiceMethod::NotifyChanged => out(self
                 .notify_changed(actor, a.request("notice")?)
                 .map(|()| true)),
+            ServiceMethod::Analytics => out(self.analytics(actor, a.request("query")?).await),
             ServiceMethod::SessionTimeline => {
                 let id: SessionId = a.required("sessionId")?;
                 out(self.session_timeline(actor, &id).await)

@@ -15,6 +15,7 @@
 mod activity;
 mod actor;
 mod agent_config;
+mod analytics;
 mod calls;
 mod changes;
 pub mod commit;
@@ -43,6 +44,9 @@ use serde::Deserialize;
 
 pub use self::actor::Actor;
 pub use self::agent_config::{AgentStreamingConfig, ConfigureAgentRequest, ConfigureUserRequest};
+pub use self::analytics::{
+    AnalyticsQuery, AnalyticsReport, AnalyticsRow, FREE_TIER_NOTE, MAX_ANALYTICS_RANGE_MS,
+};
 pub use self::calls::{ServiceMethod, DEFAULT_RECENT_ACTIVITY, MAX_RECENT_ACTIVITY};
 use self::changes::Changes;
 pub use self::changes::{Change, ChangeNotice};

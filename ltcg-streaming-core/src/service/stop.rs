@@ -7,7 +7,7 @@ use super::{
     StopStreamRequest, StopStreamResponse, StreamingService,
 };
 use crate::error::{Error, Result};
-use crate::session::{end_reason, Entity, SessionEvent, SessionId, StreamSession, StreamType};
+use crate::session::{end_reason, Entity, SessionEvent, SessionId, StreamSession};
 use crate::store::SessionQuery;
 
 impl StreamingService {
@@ -143,23 +143,7 @@ impl StreamingService {
         req: ListSessionsRequest,
     ) -> Result<SessionList> {
         self.inner.limits.call(actor)?;
-        let requested = match (&req.stream_type, &req.entity_id) {
-            (Some(StreamType::User), Some(id)) => Some(Entity::user(id)?),
-            (Some(StreamType::Agent), Some(id)) => Some(Entity::agent(id)?),
-            (None, Some(_)) => {
-                return Err(Error::invalid("streamType", "is required with entityId"))
-            }
-            (_, None) => None,
-        };
-        let entity = match (actor.entity(), requested) {
-            (None, requested) => requested,
-            (Some(own), Some(requested)) if own != requested => {
-                return Err(Error::forbidden(
-                    "cannot list another user's or agent's sessions",
-                ))
-            }
-            (Some(own), _) => Some(own),
-        };
+        let entity = actor.visible_entity(req.stream_type, req.entity_id.as_deref())?;
         let page = self
             .inner
             .store

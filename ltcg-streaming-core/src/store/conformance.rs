@@ -15,7 +15,10 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 
-use super::{Insert, PlatformCredential, SessionQuery, SessionStore};
+use super::{
+    AnalyticsFilter, AnalyticsGroup, GroupTotals, Insert, PlatformCredential, SessionQuery,
+    SessionStore,
+};
 use crate::error::ErrorCode;
 use crate::platform::Platform;
 use crate::session::{
@@ -749,6 +752,298 @@ pub async fn timelines(store: &dyn SessionStore) -> CheckResult {
     Ok(())
 }
 
+/// One seeded session of the analytics data set: created `day_offset_ms` after
+/// 2026-12-01 00:00 UTC on `platform`, ended (with `streamed_ms` on air and `reason`) or
+/// left live, with `peak` viewers, `decisions` and `events`, and viewer `readings`
+/// (time offset, destination, viewers).
+struct Seeded<'a> {
+    entity: Entity,
+    created: i64,
+    platform: Platform,
+    ended: Option<(SessionStatus, i64, &'a str)>,
+    dry_run: bool,
+    peak: u64,
+    decisions: u64,
+    events: u64,
+    readings: &'a [(i64, &'a str, u64)],
+}
+
+async fn seed(store: &dyn SessionStore, d: &Seeded<'_>) -> CheckResult {
+    let mut s = sample_session(&d.entity, d.created);
+    s.platform = d.platform;
+    s.dry_run = d.dry_run;
+    let mut s = insert_created(store, &s).await?;
+    // Live first: viewers and activity are only counted for a session that is on.
+    s.status = SessionStatus::Live;
+    s.started_at = Some(d.created);
+    let mut s = call!("update_session", store.update_session(&s));
+    if d.peak > 0 {
+        s = call!("set_viewer_count", store.set_viewer_count(&s.id, d.peak));
+    }
+    let activity = |kind: ActivityKind| Activity {
+        kind,
+        at: d.created + 1,
+        data: serde_json::json!({}),
+    };
+    for _ in 0..d.decisions {
+        s = call!(
+            "record_activity",
+            store.record_activity(&s.id, &activity(ActivityKind::Decision))
+        );
+    }
+    for _ in 0..d.events {
+        s = call!(
+            "record_activity",
+            store.record_activity(&s.id, &activity(ActivityKind::Event))
+        );
+    }
+    if let Some((status, streamed, reason)) = d.ended {
+        s.status = status;
+        s.ended_at = Some(d.created + streamed);
+        s.end_reason = Some(reason.into());
+        s.stats = Some(SessionStats {
+            duration: streamed,
+            decisions_logged: d.decisions,
+            events_recorded: d.events,
+            peak_viewer_count: d.peak,
+        });
+        call!("update_session", store.update_session(&s));
+    }
+    let samples: Vec<ViewerSample> = d
+        .readings
+        .iter()
+        .map(|(at, destination, viewers)| ViewerSample {
+            session_id: s.id.clone(),
+            destination_id: (*destination).into(),
+            platform: d.platform,
+            at: d.created + at,
+            viewers: *viewers,
+        })
+        .collect();
+    call!(
+        "record_viewer_samples",
+        store.record_viewer_samples(&samples)
+    );
+    Ok(())
+}
+
+/// Analytics sums per day, platform and entity over a seeded data set, against figures
+/// worked out by hand: the range, dry runs and the entity filter hold; readings add up a
+/// session's destinations at one time.
+pub async fn analytics_sums(store: &dyn SessionStore) -> CheckResult {
+    const DAY1: i64 = 1_796_083_200_000; // 2026-12-01 00:00 UTC
+    const DAY: i64 = 86_400_000;
+    const HOUR: i64 = 3_600_000;
+    let ended = SessionStatus::Ended;
+    let data = [
+        // Before the range: never counted.
+        Seeded {
+            entity: agent("an_e"),
+            created: DAY1 - 1,
+            platform: Platform::Kick,
+            ended: Some((ended, HOUR, "manual")),
+            dry_run: false,
+            peak: 99,
+            decisions: 0,
+            events: 0,
+            readings: &[(10, "dst_k", 99)],
+        },
+        Seeded {
+            entity: agent("an_a"),
+            created: DAY1 + 10,
+            platform: Platform::Twitch,
+            ended: Some((ended, HOUR, "manual")),
+            dry_run: false,
+            peak: 40,
+            decisions: 2,
+            events: 1,
+            readings: &[
+                (60_000, "dst_a1", 10),
+                (60_000, "dst_a2", 5),
+                (120_000, "dst_a1", 30),
+            ],
+        },
+        Seeded {
+            entity: agent("an_b"),
+            created: DAY1 + 20,
+            platform: Platform::Youtube,
+            ended: Some((SessionStatus::Error, 0, "egress_failed")),
+            dry_run: false,
+            peak: 0,
+            decisions: 0,
+            events: 0,
+            readings: &[],
+        },
+        Seeded {
+            entity: user("an_c"),
+            created: DAY1 + DAY + 5,
+            platform: Platform::Twitch,
+            ended: Some((ended, HOUR / 2, "manual")),
+            dry_run: false,
+            peak: 12,
+            decisions: 0,
+            events: 3,
+            readings: &[(1_000, "dst_c", 12)],
+        },
+        Seeded {
+            entity: user("an_d"),
+            created: DAY1 + DAY + 6,
+            platform: Platform::Twitch,
+            ended: Some((ended, HOUR / 6, "manual")),
+            dry_run: true,
+            peak: 0,
+            decisions: 0,
+            events: 0,
+            readings: &[],
+        },
+        // Still live: counted, nothing on air yet, no end reason.
+        Seeded {
+            entity: agent("an_f"),
+            created: DAY1 + DAY + 7,
+            platform: Platform::Twitch,
+            ended: None,
+            dry_run: false,
+            peak: 7,
+            decisions: 1,
+            events: 0,
+            readings: &[(500, "dst_f", 7)],
+        },
+        // After the range.
+        Seeded {
+            entity: agent("an_g"),
+            created: DAY1 + 2 * DAY,
+            platform: Platform::Twitch,
+            ended: Some((ended, HOUR, "manual")),
+            dry_run: false,
+            peak: 1,
+            decisions: 0,
+            events: 0,
+            readings: &[],
+        },
+    ];
+    for d in &data {
+        seed(store, d).await?;
+    }
+    let filter = |group, include_dry_runs, entity: Option<Entity>| AnalyticsFilter {
+        from_ms: DAY1,
+        to_ms: DAY1 + 2 * DAY,
+        group,
+        entity,
+        include_dry_runs,
+    };
+    let reasons = |pairs: &[(&str, u64)]| {
+        pairs
+            .iter()
+            .map(|(r, n)| ((*r).to_owned(), *n))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let totals = |key: &str,
+                  sessions,
+                  streamed_ms,
+                  peak,
+                  viewer_sum,
+                  readings,
+                  decisions,
+                  events,
+                  errors,
+                  end: &[(&str, u64)]| GroupTotals {
+        key: key.into(),
+        sessions,
+        streamed_ms,
+        peak_viewers: peak,
+        viewer_sum,
+        readings,
+        decisions,
+        events,
+        errors,
+        end_reasons: reasons(end),
+    };
+    let by_day = call!(
+        "analytics",
+        store.analytics(&filter(AnalyticsGroup::Day, false, None))
+    );
+    let want = vec![
+        totals(
+            "2026-12-01",
+            2,
+            HOUR,
+            40,
+            45,
+            2,
+            2,
+            1,
+            1,
+            &[("egress_failed", 1), ("manual", 1)],
+        ),
+        totals(
+            "2026-12-02",
+            2,
+            HOUR / 2,
+            12,
+            19,
+            2,
+            1,
+            3,
+            0,
+            &[("manual", 1)],
+        ),
+    ];
+    ensure!(by_day == want, "by day: {by_day:?}, want {want:?}");
+    let with_dry = call!(
+        "analytics",
+        store.analytics(&filter(AnalyticsGroup::Day, true, None))
+    );
+    ensure!(
+        with_dry.get(1).map(|g| (
+            g.sessions,
+            g.streamed_ms,
+            g.end_reasons.get("manual").copied()
+        )) == Some((3, HOUR / 2 + HOUR / 6, Some(2))),
+        "dry runs included: {with_dry:?}"
+    );
+    let by_platform = call!(
+        "analytics",
+        store.analytics(&filter(AnalyticsGroup::Platform, false, None))
+    );
+    let keys: Vec<(&str, u64, u64)> = by_platform
+        .iter()
+        .map(|g| (g.key.as_str(), g.sessions, g.peak_viewers))
+        .collect();
+    ensure!(
+        keys == [("twitch", 3, 40), ("youtube", 1, 0)],
+        "by platform: {by_platform:?}"
+    );
+    let by_entity = call!(
+        "analytics",
+        store.analytics(&filter(AnalyticsGroup::Entity, false, None))
+    );
+    let keys: Vec<&str> = by_entity.iter().map(|g| g.key.as_str()).collect();
+    ensure!(
+        keys == ["agent:an_a", "agent:an_b", "agent:an_f", "user:an_c"],
+        "by entity: {keys:?}"
+    );
+    let own = call!(
+        "analytics",
+        store.analytics(&filter(AnalyticsGroup::Day, false, Some(user("an_c"))))
+    );
+    ensure!(
+        own == vec![totals(
+            "2026-12-02",
+            1,
+            HOUR / 2,
+            12,
+            12,
+            1,
+            0,
+            3,
+            0,
+            &[("manual", 1)]
+        )],
+        "one entity: {own:?}"
+    );
+    Ok(())
+}
+
 /// 50 concurrent inserts for one entity: exactly one session is created.
 pub async fn concurrent_inserts_have_one_winner(store: &dyn SessionStore) -> CheckResult {
     let e = agent("race");
@@ -909,6 +1204,7 @@ macro_rules! session_store_conformance {
             game_states,
             viewer_samples,
             timelines,
+            analytics_sums,
             concurrent_inserts_have_one_winner,
             concurrent_updates_lose_nothing,
             concurrent_claims_have_one_winner,

@@ -15,6 +15,7 @@
 //!   only through [`SessionStore::record_activity`] and [`SessionStore::set_viewer_count`],
 //!   which also bump `version`, so stats frozen by a CAS update are never stale.
 
+pub mod analytics;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod host;
@@ -32,6 +33,7 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use self::analytics::{AnalyticsFilter, AnalyticsGroup, GroupTotals};
 pub use self::memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use self::postgres::PostgresStore;
@@ -274,6 +276,13 @@ pub trait SessionStore: Send + Sync + Debug {
     /// A session's timeline, oldest first (in the order appended), at most `limit`
     /// (capped at [`MAX_TIMELINE_ENTRIES`](crate::session::MAX_TIMELINE_ENTRIES)).
     async fn timeline(&self, session_id: &SessionId, limit: usize) -> Result<Vec<TimelineEntry>>;
+
+    /// The sums analytics needs, per group of the sessions `filter` selects, in key order.
+    /// The default reads every session in the range and its samples
+    /// ([`analytics::scan`]); the SQL stores aggregate in the database.
+    async fn analytics(&self, filter: &AnalyticsFilter) -> Result<Vec<GroupTotals>> {
+        analytics::scan(self, filter).await
+    }
 }
 
 macro_rules! forward_session_store {
@@ -342,6 +351,9 @@ macro_rules! forward_session_store {
             }
             async fn timeline(&self, session_id: &SessionId, limit: usize) -> Result<Vec<TimelineEntry>> {
                 (**self).timeline(session_id, limit).await
+            }
+            async fn analytics(&self, filter: &AnalyticsFilter) -> Result<Vec<GroupTotals>> {
+                (**self).analytics(filter).await
             }
         }
     )*};

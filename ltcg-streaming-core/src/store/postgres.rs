@@ -26,7 +26,10 @@ use super::sql::{
     self, decode_session, encode, is_unique_violation, overlay, store_error_msg, to_i64,
     SessionRow, FEED_CAPACITY, INSERT_ATTEMPTS,
 };
-use super::{Cursor, Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
+use super::{
+    AnalyticsFilter, AnalyticsGroup, Cursor, GroupTotals, Insert, PlatformCredential, SessionPage,
+    SessionQuery, SessionStore,
+};
 use crate::error::{Error, Result};
 use crate::session::{
     Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession, TimelineEntry,
@@ -701,6 +704,78 @@ impl SessionStore for PostgresStore {
             .map(|row| sql::timeline_row(session_id, row))
             .collect()
     }
+
+    async fn analytics(&self, filter: &AnalyticsFilter) -> Result<Vec<GroupTotals>> {
+        let key = match filter.group {
+            AnalyticsGroup::Day => {
+                "to_char(to_timestamp(created_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+            }
+            AnalyticsGroup::Platform => "data->>'platform'",
+            AnalyticsGroup::Entity => "stream_type || ':' || entity_id",
+        };
+        // The sessions counted, on the created_at index; the same for the three queries.
+        let selected = format!(
+            "WITH s AS (SELECT id, status, peak_viewer_count, decisions_logged, \
+             events_recorded, {key} AS key, \
+             COALESCE((data->'stats'->>'duration')::bigint, 0) AS duration, \
+             data->>'endReason' AS end_reason \
+             FROM streaming_sessions WHERE created_at >= $1 AND created_at < $2 \
+             AND ($3 OR NOT COALESCE((data->>'dryRun')::boolean, false)) \
+             AND ($4::text IS NULL OR (stream_type = $4 AND entity_id = $5))) "
+        );
+        let groups_sql = format!(
+            "{selected}SELECT key, COUNT(*), SUM(duration)::bigint, MAX(peak_viewer_count), \
+             SUM(decisions_logged)::bigint, SUM(events_recorded)::bigint, \
+             COUNT(*) FILTER (WHERE status = 'error') FROM s GROUP BY key"
+        );
+        let reasons_sql = format!(
+            "{selected}SELECT key, end_reason, COUNT(*) FROM s \
+             WHERE status IN ('ended', 'error') AND end_reason IS NOT NULL \
+             GROUP BY key, end_reason"
+        );
+        let readings_sql = format!(
+            "{selected}SELECT s.key, COUNT(*), SUM(r.total)::bigint FROM \
+             (SELECT session_id, at, SUM(viewers) AS total FROM streaming_viewer_samples \
+              WHERE session_id IN (SELECT id FROM s) GROUP BY session_id, at) r \
+             JOIN s ON s.id = r.session_id GROUP BY s.key"
+        );
+        let (stream_type, entity_id) = match &filter.entity {
+            Some(e) => (Some(e.stream_type.as_str()), Some(e.entity_id.as_str())),
+            None => (None, None),
+        };
+        let failed = |e| store_error("compute analytics", e);
+        let groups = analytics_query(&groups_sql, filter, stream_type, entity_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed)?;
+        let reasons = analytics_query(&reasons_sql, filter, stream_type, entity_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed)?;
+        let readings = analytics_query(&readings_sql, filter, stream_type, entity_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed)?;
+        Ok(sql::analytics_groups((groups, reasons, readings)))
+    }
+}
+
+/// One of the analytics statements with the filter's five parameters bound.
+fn analytics_query<'q, O>(
+    statement: &'q str,
+    filter: &AnalyticsFilter,
+    stream_type: Option<&'q str>,
+    entity_id: Option<&'q str>,
+) -> sqlx::query::QueryAs<'q, Postgres, O, sqlx::postgres::PgArguments>
+where
+    O: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    sqlx::query_as(statement)
+        .bind(filter.from_ms)
+        .bind(filter.to_ms)
+        .bind(filter.include_dry_runs)
+        .bind(stream_type)
+        .bind(entity_id)
 }
 
 /// A [`sql::store_error`] for this backend.

@@ -163,3 +163,49 @@ pub(super) fn timeline_row(
         cause,
     })
 }
+
+/// The three result sets analytics is computed from: per group `(key, sessions,
+/// streamed_ms, peak, decisions, events, errors)`, `(key, end_reason, sessions)` and
+/// `(key, readings, viewer_sum)`.
+pub(super) type AnalyticsRows = (
+    Vec<(String, i64, i64, i64, i64, i64, i64)>,
+    Vec<(String, String, i64)>,
+    Vec<(String, i64, i64)>,
+);
+
+/// The groups from the database's three result sets, in key order.
+pub(super) fn analytics_groups(
+    (groups, reasons, readings): AnalyticsRows,
+) -> Vec<super::GroupTotals> {
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    let mut out: std::collections::BTreeMap<String, super::GroupTotals> = groups
+        .into_iter()
+        .map(
+            |(key, sessions, streamed, peak, decisions, events, errors)| {
+                let totals = super::GroupTotals {
+                    key: key.clone(),
+                    sessions: count(sessions),
+                    streamed_ms: streamed,
+                    peak_viewers: count(peak),
+                    decisions: count(decisions),
+                    events: count(events),
+                    errors: count(errors),
+                    ..super::GroupTotals::default()
+                };
+                (key, totals)
+            },
+        )
+        .collect();
+    for (key, reason, n) in reasons {
+        if let Some(g) = out.get_mut(&key) {
+            g.end_reasons.insert(reason, count(n));
+        }
+    }
+    for (key, n, sum) in readings {
+        if let Some(g) = out.get_mut(&key) {
+            g.readings = count(n);
+            g.viewer_sum = count(sum);
+        }
+    }
+    out.into_values().collect()
+}

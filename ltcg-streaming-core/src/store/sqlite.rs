@@ -28,7 +28,10 @@ use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtensio
 use super::sql::{
     self, decode_session, encode, overlay, store_error_msg, to_i64, SessionRow, FEED_CAPACITY,
 };
-use super::{Cursor, Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
+use super::{
+    AnalyticsFilter, AnalyticsGroup, Cursor, GroupTotals, Insert, PlatformCredential, SessionPage,
+    SessionQuery, SessionStore,
+};
 use crate::error::{Error, Result};
 use crate::session::{
     Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession, TimelineEntry,
@@ -915,5 +918,79 @@ impl SessionStore for SqliteStore {
         rows.into_iter()
             .map(|row| sql::timeline_row(session_id, row))
             .collect()
+    }
+
+    async fn analytics(&self, filter: &AnalyticsFilter) -> Result<Vec<GroupTotals>> {
+        let key = match filter.group {
+            AnalyticsGroup::Day => "strftime('%Y-%m-%d', created_at / 1000, 'unixepoch')",
+            AnalyticsGroup::Platform => "json_extract(data, '$.platform')",
+            AnalyticsGroup::Entity => "stream_type || ':' || entity_id",
+        };
+        // The sessions counted, on the created_at index; the same for the three queries.
+        let selected = format!(
+            "WITH s AS (SELECT id, status, peak_viewer_count, decisions_logged, \
+             events_recorded, {key} AS key, \
+             COALESCE(json_extract(data, '$.stats.duration'), 0) AS duration, \
+             json_extract(data, '$.endReason') AS end_reason \
+             FROM streaming_sessions WHERE created_at >= ?1 AND created_at < ?2 \
+             AND (?3 OR COALESCE(json_extract(data, '$.dryRun'), 0) = 0) \
+             AND (?4 IS NULL OR (stream_type = ?4 AND entity_id = ?5))) "
+        );
+        let groups_sql = format!(
+            "{selected}SELECT key, COUNT(*), SUM(duration), MAX(peak_viewer_count), \
+             SUM(decisions_logged), SUM(events_recorded), SUM(status = 'error') \
+             FROM s GROUP BY key"
+        );
+        let reasons_sql = format!(
+            "{selected}SELECT key, end_reason, COUNT(*) FROM s \
+             WHERE status IN ('ended', 'error') AND end_reason IS NOT NULL \
+             GROUP BY key, end_reason"
+        );
+        let readings_sql = format!(
+            "{selected}SELECT s.key, COUNT(*), SUM(r.total) FROM \
+             (SELECT session_id, at, SUM(viewers) AS total FROM streaming_viewer_samples \
+              WHERE session_id IN (SELECT id FROM s) GROUP BY session_id, at) r \
+             JOIN s ON s.id = r.session_id GROUP BY s.key"
+        );
+        let (stream_type, entity_id) = match &filter.entity {
+            Some(e) => (Some(e.stream_type.as_str()), Some(e.entity_id.clone())),
+            None => (None, None),
+        };
+        let args = (
+            filter.from_ms,
+            filter.to_ms,
+            filter.include_dry_runs,
+            stream_type,
+            entity_id,
+        );
+        let rows = self
+            .run("compute analytics", move |conn| {
+                let bind = params![args.0, args.1, args.2, args.3, args.4];
+                let groups = conn
+                    .prepare_cached(&groups_sql)?
+                    .query_map(bind, |r| {
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                            r.get(6)?,
+                        ))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                let reasons = conn
+                    .prepare_cached(&reasons_sql)?
+                    .query_map(bind, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                let readings = conn
+                    .prepare_cached(&readings_sql)?
+                    .query_map(bind, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok((groups, reasons, readings))
+            })
+            .await?;
+        Ok(sql::analytics_groups(rows))
     }
 }

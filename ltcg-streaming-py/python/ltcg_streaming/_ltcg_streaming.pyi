@@ -19,6 +19,9 @@ from .types import (
     CleanupSummary,
     ViewerPollReport,
     TimelineEntry,
+    AnalyticsQuery,
+    AnalyticsQueryFields,
+    AnalyticsReport,
     ConfigureAgentFields,
     ConfigureUserFields,
     GameStateFields,
@@ -415,6 +418,9 @@ class StreamingService:
     def cleanup(self, actor: Actor) -> Future[CleanupSummary]: ...
     def poll_viewer_counts(self, actor: Actor) -> Future[ViewerPollReport]: ...
     def session_timeline(self, actor: Actor, session_id: str) -> Future[list[TimelineEntry]]: ...
+    def analytics(
+        self, actor: Actor, query: Optional[AnalyticsQuery] = None, /, **fields: Unpack[AnalyticsQueryFields]
+    ) -> Future[AnalyticsReport]: ...
     def notify_changed(
         self,
         actor: Actor,

@@ -18,6 +18,13 @@ from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
 #: - `event`: A game event (counted into `eventsRecorded`).
 ActivityKind = Literal["decision", "event"]
 
+#: How sessions are grouped.
+#:
+#: - `day`: By the UTC day a session was created (`2026-12-01`).
+#: - `platform`: By primary platform (`twitch`).
+#: - `entity`: By user or agent (`agent:agent_7`).
+AnalyticsGroup = Literal["day", "platform", "entity"]
+
 #: Battle position of a card on the field.
 #:
 #: - `attack`: Upright (default).
@@ -254,6 +261,77 @@ class AgentStreamingConfig(TypedDict):
     visualMode: PlayerVisualMode
     #: Profile picture.
     profilePictureUrl: Optional[str]
+
+
+class _AnalyticsQuery(TypedDict):
+    #: Sessions created at or after, Unix ms.
+    since: int
+
+
+class AnalyticsQuery(_AnalyticsQuery, total=False):
+    """`GET /api/streaming/analytics`: which sessions (by creation time), grouped how."""
+
+    #: Only this entity (users and agents: only themselves).
+    entityId: Optional[str]
+    #: `day` (UTC, the default), `platform` or `entity`.
+    groupBy: AnalyticsGroup
+    #: Count dry runs too.
+    includeDryRuns: bool
+    #: Only this kind of entity (with `entityId`).
+    streamType: Optional[StreamType]
+    #: Sessions created before, Unix ms (default: up to and including now).
+    until: Optional[int]
+
+
+class AnalyticsReport(TypedDict):
+    """The answer to an `AnalyticsQuery`."""
+
+    #: The range's start, Unix ms.
+    since: int
+    #: The range's end, Unix ms.
+    until: int
+    #: The grouping.
+    groupBy: AnalyticsGroup
+    #: Whether dry runs were counted.
+    includeDryRuns: bool
+    #: One row per group, in key order.
+    rows: List[AnalyticsRow]
+    #: All groups together.
+    totals: AnalyticsRow
+    #: The cost model: USD per egress minute.
+    egressUsdPerMinute: float
+    #: The cost model: USD per GB, at `DEFAULT_BITRATE_MBPS`.
+    bandwidthUsdPerGigabyte: float
+    #: What the estimate leaves out.
+    freeTierNote: str
+
+
+class AnalyticsRow(TypedDict):
+    """The figures of one group."""
+
+    #: The group: a UTC day (`2026-12-01`), a platform, or `streamType:entityId`; `total`
+    #: for the totals.
+    key: str
+    #: Sessions created.
+    sessions: int
+    #: Hours on air (ended sessions).
+    hoursStreamed: float
+    #: Mean viewers over the viewer readings (0 without readings).
+    averageViewers: float
+    #: Highest peak of a session.
+    peakViewers: int
+    #: Decisions recorded.
+    decisions: int
+    #: Events recorded.
+    events: int
+    #: Sessions that ended in `error`.
+    errors: int
+    #: `errors / sessions` (0 without sessions).
+    errorRate: float
+    #: Ended sessions by end reason.
+    endReasons: Dict[str, int]
+    #: Estimated LiveKit web-egress cost of the hours, USD (the seed's model).
+    estimatedCostUsd: float
 
 
 class AutoStartOutcome(TypedDict):
@@ -1758,6 +1836,25 @@ class ChangeNoticeFields(TypedDict, total=False):
     lobby_id: Optional[str]
     #: A session that changed.
     session_id: Optional[str]
+
+
+class AnalyticsQueryFields(TypedDict, total=False):
+    """The keys of :class:`AnalyticsQuery` as keyword arguments (snake_case names);
+    each may instead come in the request mapping.
+    """
+
+    #: Sessions created at or after, Unix ms.
+    since: int
+    #: Only this entity (users and agents: only themselves).
+    entity_id: Optional[str]
+    #: `day` (UTC, the default), `platform` or `entity`.
+    group_by: AnalyticsGroup
+    #: Count dry runs too.
+    include_dry_runs: bool
+    #: Only this kind of entity (with `entityId`).
+    stream_type: Optional[StreamType]
+    #: Sessions created before, Unix ms (default: up to and including now).
+    until: Optional[int]
 
 
 # --- Earlier names ---------------------------------------------------------------------------
