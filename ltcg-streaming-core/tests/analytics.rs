@@ -58,16 +58,7 @@ async fn figures_come_from_the_streams_with_dry_runs_left_out() {
         .start_stream(&Actor::Internal, agent_start("agent_err"))
         .await
         .unwrap();
-    let egress = h.egress_of(&failed.session_id).await;
-    h.webhook(
-        "EV_err",
-        "egress_ended",
-        &egress,
-        Some("EGRESS_FAILED"),
-        None,
-    )
-    .await
-    .unwrap();
+    h.egress_fails(&failed.session_id).await;
 
     let report = h
         .service

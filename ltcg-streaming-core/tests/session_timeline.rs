@@ -127,16 +127,7 @@ async fn failed_starts_and_the_reconcilers_actions_are_on_the_timeline() {
         .start_stream(&Actor::Internal, agent_start("agent_failing"))
         .await
         .unwrap();
-    let egress = h.egress_of(&failing.session_id).await;
-    h.webhook(
-        "EV_failed",
-        "egress_ended",
-        &egress,
-        Some("EGRESS_FAILED"),
-        None,
-    )
-    .await
-    .unwrap();
+    h.egress_fails(&failing.session_id).await;
     let (kinds, causes) = read(&h, &failing.session_id).await;
     assert_eq!(
         kinds.last(),

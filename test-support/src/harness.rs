@@ -158,6 +158,15 @@ impl Harness {
         .unwrap();
     }
 
+    /// Session `id`'s egress ends in `EGRESS_FAILED`, reported by webhook.
+    pub async fn egress_fails(&self, id: &ltcg_streaming_core::SessionId) {
+        let egress = self.egress_of(id).await;
+        let event = format!("EV_failed_{id}");
+        self.webhook(&event, "egress_ended", &egress, Some("EGRESS_FAILED"), None)
+            .await
+            .unwrap();
+    }
+
     /// Stops session `id` as `actor`.
     pub async fn stop(
         &self,
