@@ -706,39 +706,7 @@ impl SessionStore for PostgresStore {
     }
 
     async fn analytics(&self, filter: &AnalyticsFilter) -> Result<Vec<GroupTotals>> {
-        let key = match filter.group {
-            AnalyticsGroup::Day => {
-                "to_char(to_timestamp(created_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-            }
-            AnalyticsGroup::Platform => "data->>'platform'",
-            AnalyticsGroup::Entity => "stream_type || ':' || entity_id",
-        };
-        // The sessions counted, on the created_at index; the same for the three queries.
-        let selected = format!(
-            "WITH s AS (SELECT id, status, peak_viewer_count, decisions_logged, \
-             events_recorded, {key} AS key, \
-             COALESCE((data->'stats'->>'duration')::bigint, 0) AS duration, \
-             data->>'endReason' AS end_reason \
-             FROM streaming_sessions WHERE created_at >= $1 AND created_at < $2 \
-             AND ($3 OR NOT COALESCE((data->>'dryRun')::boolean, false)) \
-             AND ($4::text IS NULL OR (stream_type = $4 AND entity_id = $5))) "
-        );
-        let groups_sql = format!(
-            "{selected}SELECT key, COUNT(*), SUM(duration)::bigint, MAX(peak_viewer_count), \
-             SUM(decisions_logged)::bigint, SUM(events_recorded)::bigint, \
-             COUNT(*) FILTER (WHERE status = 'error') FROM s GROUP BY key"
-        );
-        let reasons_sql = format!(
-            "{selected}SELECT key, end_reason, COUNT(*) FROM s \
-             WHERE status IN ('ended', 'error') AND end_reason IS NOT NULL \
-             GROUP BY key, end_reason"
-        );
-        let readings_sql = format!(
-            "{selected}SELECT s.key, COUNT(*), SUM(r.total)::bigint FROM \
-             (SELECT session_id, at, SUM(viewers) AS total FROM streaming_viewer_samples \
-              WHERE session_id IN (SELECT id FROM s) GROUP BY session_id, at) r \
-             JOIN s ON s.id = r.session_id GROUP BY s.key"
-        );
+        let [groups_sql, reasons_sql, readings_sql] = analytics_statements(filter.group);
         let (stream_type, entity_id) = match &filter.entity {
             Some(e) => (Some(e.stream_type.as_str()), Some(e.entity_id.as_str())),
             None => (None, None),
@@ -758,6 +726,46 @@ impl SessionStore for PostgresStore {
             .map_err(failed)?;
         Ok(sql::analytics_groups((groups, reasons, readings)))
     }
+}
+
+/// The three analytics statements for `group`: per group sums, end reasons, readings. All
+/// select the sessions on `created_at` first, so a time range reads the
+/// `streaming_sessions_newest` index.
+fn analytics_statements(group: AnalyticsGroup) -> [String; 3] {
+    let key = match group {
+        AnalyticsGroup::Day => {
+            "to_char(to_timestamp(created_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+        }
+        AnalyticsGroup::Platform => "data->>'platform'",
+        AnalyticsGroup::Entity => "stream_type || ':' || entity_id",
+    };
+    let selected = format!(
+        "WITH s AS (SELECT id, status, peak_viewer_count, decisions_logged, \
+         events_recorded, {key} AS key, \
+         COALESCE((data->'stats'->>'duration')::bigint, 0) AS duration, \
+         data->>'endReason' AS end_reason \
+         FROM streaming_sessions WHERE created_at >= $1 AND created_at < $2 \
+         AND ($3 OR NOT COALESCE((data->>'dryRun')::boolean, false)) \
+         AND ($4::text IS NULL OR (stream_type = $4 AND entity_id = $5))) "
+    );
+    [
+        format!(
+            "{selected}SELECT key, COUNT(*), SUM(duration)::bigint, MAX(peak_viewer_count), \
+             SUM(decisions_logged)::bigint, SUM(events_recorded)::bigint, \
+             COUNT(*) FILTER (WHERE status = 'error') FROM s GROUP BY key"
+        ),
+        format!(
+            "{selected}SELECT key, end_reason, COUNT(*) FROM s \
+             WHERE status IN ('ended', 'error') AND end_reason IS NOT NULL \
+             GROUP BY key, end_reason"
+        ),
+        format!(
+            "{selected}SELECT s.key, COUNT(*), SUM(r.total)::bigint FROM \
+             (SELECT session_id, at, SUM(viewers) AS total FROM streaming_viewer_samples \
+              WHERE session_id IN (SELECT id FROM s) GROUP BY session_id, at) r \
+             JOIN s ON s.id = r.session_id GROUP BY s.key"
+        ),
+    ]
 }
 
 /// One of the analytics statements with the filter's five parameters bound.
@@ -805,6 +813,63 @@ mod tests {
             let err = validate_schema(bad).unwrap_err();
             assert!(err.to_string().contains("schema"), "{bad}");
         }
+    }
+
+    /// A time range of analytics reads the `created_at` index, not the whole table
+    /// (20,000 sessions, one day of them asked for). Needs `LTCG_TEST_POSTGRES_URL`.
+    #[tokio::test]
+    async fn analytics_over_a_time_range_reads_the_created_at_index() {
+        let Some(url) = std::env::var("LTCG_TEST_POSTGRES_URL").ok() else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true needs LTCG_TEST_POSTGRES_URL"
+            );
+            eprintln!("skipping: LTCG_TEST_POSTGRES_URL is not set (scripts/test sets it)");
+            return;
+        };
+        let schema = crate::session::random_id("ltcg_plan_");
+        let store = PostgresStore::connect_with_schema(&url, &schema)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO streaming_sessions (id, stream_type, entity_id, status, created_at, \
+             updated_at, version, data) SELECT 'ses_' || g, 'agent', 'agent_' || (g % 500), \
+             'ended', 1796083200000 + g * 60000, 1796083200000 + g * 60000, 1, \
+             json_build_object('platform', 'twitch', 'endReason', 'manual', \
+             'stats', json_build_object('duration', 60000)) \
+             FROM generate_series(1, 20000) AS g",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        sqlx::query("ANALYZE streaming_sessions")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let [groups, ..] = analytics_statements(AnalyticsGroup::Day);
+        let filter = AnalyticsFilter {
+            from_ms: 1_796_083_200_000 + 86_400_000,
+            to_ms: 1_796_083_200_000 + 2 * 86_400_000,
+            group: AnalyticsGroup::Day,
+            entity: None,
+            include_dry_runs: false,
+        };
+        let explain = format!("EXPLAIN {groups}");
+        let plan: Vec<(String,)> = analytics_query(&explain, &filter, None, None)
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        let plan: String = plan.into_iter().map(|(line,)| line + "\n").collect();
+        let sums = store.analytics(&filter).await.unwrap();
+        sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+        assert!(plan.contains("streaming_sessions_newest"), "{plan}");
+        assert!(!plan.contains("Seq Scan on streaming_sessions"), "{plan}");
+        assert_eq!(sums.len(), 1, "{sums:?}");
+        assert_eq!(sums[0].sessions, 1_440);
     }
 
     #[test]
