@@ -772,10 +772,16 @@ export interface ListSessionsRequest {
   entityId?: string | null
   /** Page size (default 50, at most 500). */
   limit?: number | null
+  /** Only sessions whose primary platform is this one. */
+  platform?: Platform | null
+  /** Only sessions created at or after, Unix ms. */
+  since?: number | null
   /** Only this status. */
   status?: SessionStatus | null
   /** Only this kind of entity (with `entityId`). */
   streamType?: StreamType | null
+  /** Only sessions created before, Unix ms. */
+  until?: number | null
 }
 
 /**
@@ -1166,6 +1172,12 @@ export interface SessionQuery {
   status: SessionStatus | null
   /** Only non-terminal sessions. */
   activeOnly: boolean
+  /** Only sessions whose primary `platform` is this one. */
+  platform: Platform | null
+  /** Only sessions created at or after, Unix ms. */
+  createdFrom: number | null
+  /** Only sessions created before, Unix ms. */
+  createdBefore: number | null
   /** A `nextCursor` from a previous page; one the store did not make is `INVALID_INPUT`. */
   cursor: string | null
   /** Page size (1 to 500). */

@@ -138,6 +138,10 @@ async fn every_service_method_answers_with_public_views_only() {
             call(run(ServiceMethod::SessionTimeline), vec![sid.clone()]).await,
         ),
         (
+            "session_viewer_samples",
+            call(run(ServiceMethod::SessionViewerSamples), vec![sid.clone()]).await,
+        ),
+        (
             "analytics",
             call(run(ServiceMethod::Analytics), vec![json!({"since": T0 - 1})]).await,
         ),

@@ -75,7 +75,7 @@ export class MapStore {
     return copy(stored)
   }
 
-  listSessions({ entity, status, activeOnly, cursor, limit }) {
+  listSessions({ entity, status, activeOnly, platform, createdFrom, createdBefore, cursor, limit }) {
     let after = null
     if (cursor !== null) {
       const match = /^(-?\d+)\.([A-Za-z0-9_-]{1,128})$/.exec(cursor)
@@ -88,6 +88,9 @@ export class MapStore {
       .filter((s) => !entity || entityKey(s) === entityKey(entity))
       .filter((s) => !status || s.status === status)
       .filter((s) => !activeOnly || !TERMINAL.has(s.status))
+      .filter((s) => !platform || s.platform === platform)
+      .filter((s) => createdFrom === null || s.createdAt >= createdFrom)
+      .filter((s) => createdBefore === null || s.createdAt < createdBefore)
       .filter(
         (s) =>
           !after ||

@@ -88,6 +88,10 @@ test('the timeline tells what happened to a session, to its owner only', async (
   const { service } = makeService({ store })
   const agent = Actor.agent('agent_timeline')
   const started = await service.startStream(agent, { platform: 'twitch', streamKey: 'live_timeline_0123456789' })
+  await service.updateViewerCount(agent, started.sessionId, 42)
+  const samples = await service.sessionViewerSamples(agent, started.sessionId)
+  assert.deepEqual(samples.map((s) => [s.viewers, s.platform]), [[42, 'twitch']])
+  await rejectsWith(service.sessionViewerSamples(Actor.agent('agent_other'), started.sessionId), 'FORBIDDEN')
   await service.stopStream(agent, { sessionId: started.sessionId, reason: 'manual' })
   const timeline = await service.sessionTimeline(agent, started.sessionId)
   assert.deepEqual(timeline.map((e) => [e.kind, e.status]), [

@@ -661,6 +661,26 @@ impl StreamingService {
         )
     }
 
+    /// A session's viewer counts as the platforms reported them, oldest first (its owner
+    /// or internal callers).
+    #[napi(
+        ts_args_type = "actor: Actor, sessionId: string",
+        ts_return_type = "Promise<ViewerSample[]>"
+    )]
+    pub fn session_viewer_samples<'env>(
+        &self,
+        env: &'env Env,
+        actor: ActorArg<'env>,
+        session_id: Unknown<'env>,
+    ) -> Result<PromiseRaw<'env, Value>> {
+        self.call(
+            env,
+            ServiceMethod::SessionViewerSamples,
+            actor,
+            [("sessionId", session_id)],
+        )
+    }
+
     /// One viewer-count pass over the live sessions (internal callers); for apps that
     /// schedule it themselves (a cron).
     #[napi(

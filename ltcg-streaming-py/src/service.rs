@@ -496,6 +496,18 @@ impl PyStreamingService {
         self.call_args(py, &actor, ServiceMethod::SessionTimeline, &args)
     }
 
+    /// A session's viewer counts as the platforms reported them, oldest first (its owner
+    /// or internal callers).
+    fn session_viewer_samples<'py>(
+        &self,
+        py: Python<'py>,
+        actor: PyRef<'_, PyActor>,
+        session_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = [("sessionId", Some(session_id))];
+        self.call_args(py, &actor, ServiceMethod::SessionViewerSamples, &args)
+    }
+
     /// One viewer-count pass over the live sessions (internal callers); for apps that
     /// schedule it themselves.
     fn poll_viewer_counts<'py>(

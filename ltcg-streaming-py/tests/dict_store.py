@@ -124,6 +124,9 @@ class DictStore:
                 if (entity is None or key(s) == key(entity))
                 and (status is None or s["status"] == status)
                 and (not query["activeOnly"] or s["status"] not in TERMINAL)
+                and (query["platform"] is None or s["platform"] == query["platform"])
+                and (query["createdFrom"] is None or s["createdAt"] >= query["createdFrom"])
+                and (query["createdBefore"] is None or s["createdAt"] < query["createdBefore"])
                 and (after is None or (s["createdAt"], s["sessionId"]) < after)
             ),
             key=lambda s: (s["createdAt"], s["sessionId"]),

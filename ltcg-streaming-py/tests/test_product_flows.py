@@ -123,6 +123,12 @@ async def test_the_timeline_tells_what_happened_to_a_session(
     started = await service.start_stream(
         AGENT, platform="twitch", stream_key="live_timeline_0123456789"
     )
+    await service.update_viewer_count(AGENT, started["sessionId"], 42)
+    samples = await service.session_viewer_samples(AGENT, started["sessionId"])
+    assert [(s["viewers"], s["platform"]) for s in samples] == [(42, "twitch")]
+    assert list(store.samples[started["sessionId"]].values()) == samples, "kept by the Python store"
+    with pytest.raises(ForbiddenError):
+        await service.session_viewer_samples(Actor.agent("agent_other"), started["sessionId"])
     await service.stop_stream(AGENT, session_id=started["sessionId"], reason="manual")
     timeline = await service.session_timeline(AGENT, started["sessionId"])
     assert [(e["kind"], e["status"]) for e in timeline] == [

@@ -117,6 +117,9 @@ export class ConvexSessionStore implements SessionStore {
       .filter((s) => !query.entity || key(s) === key(query.entity))
       .filter((s) => !query.status || s.status === query.status)
       .filter((s) => !query.activeOnly || !TERMINAL.has(s.status))
+      .filter((s) => !query.platform || s.platform === query.platform)
+      .filter((s) => query.createdFrom === null || s.createdAt >= query.createdFrom)
+      .filter((s) => query.createdBefore === null || s.createdAt < query.createdBefore)
       .filter(
         (s) =>
           !after ||

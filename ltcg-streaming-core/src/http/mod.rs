@@ -6,6 +6,9 @@
 //! | `POST /api/streaming/start` | [`StreamingService::start_stream`] |
 //! | `POST /api/streaming/stop` | [`StreamingService::stop_stream`] |
 //! | `GET /api/streaming/status?sessionId=` | [`StreamingService::get_status`] |
+//! | `GET /api/streaming/timeline?sessionId=` | [`StreamingService::session_timeline`] |
+//! | `GET /api/streaming/viewers?sessionId=` | [`StreamingService::session_viewer_samples`] |
+//! | `GET /api/streaming/analytics?since=&until=&groupBy=` | [`StreamingService::analytics`] |
 //! | `GET /api/streaming/sessions?active=&status=&streamType=&entityId=&cursor=&limit=` | [`StreamingService::list_sessions`] |
 //! | `POST /api/streaming/destinations` | [`StreamingService::update_destinations`] |
 //! | `POST /api/streaming/link-game` `{sessionId, lobbyId \| gameId}` | [`StreamingService::link_lobby`] |

@@ -35,6 +35,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/streaming/sessions", get(sessions))
         .route("/api/streaming/thumbnail", get(thumbnail))
         .route("/api/streaming/timeline", get(timeline))
+        .route("/api/streaming/viewers", get(viewers))
         .route("/api/streaming/analytics", get(analytics))
         .route("/api/streaming/destinations", post(destinations))
         .route("/api/streaming/update-destinations", post(destinations))
@@ -211,6 +212,17 @@ async fn timeline(
     let id = session_id_param(raw)?;
     let entries = s.service.session_timeline(&actor, &id).await?;
     Ok(Json(json!({"sessionId": id, "timeline": entries})).into_response())
+}
+
+/// `GET /api/streaming/viewers?sessionId=`: the session's viewer counts, oldest first.
+async fn viewers(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let id = session_id_param(raw)?;
+    let samples = s.service.session_viewer_samples(&actor, &id).await?;
+    Ok(Json(json!({"sessionId": id, "samples": samples})).into_response())
 }
 
 /// `GET /api/streaming/analytics?since=&until=&groupBy=&includeDryRuns=&streamType=&entityId=`.

@@ -189,6 +189,22 @@ impl StreamingService {
             .await
     }
 
+    /// A session's viewer counts as the platforms reported them, oldest first (at most
+    /// [`MAX_VIEWER_SAMPLES`](crate::session::MAX_VIEWER_SAMPLES)), for its owner or
+    /// internal callers.
+    pub async fn session_viewer_samples(
+        &self,
+        actor: &Actor,
+        session_id: &SessionId,
+    ) -> Result<Vec<crate::session::ViewerSample>> {
+        self.inner.limits.call(actor)?;
+        actor.authorize(&self.load(session_id).await?)?;
+        self.inner
+            .store
+            .viewer_samples(session_id, crate::session::MAX_VIEWER_SAMPLES)
+            .await
+    }
+
     /// An agent's recent decisions (the product's `GET /api/agents/decisions`): from the
     /// named session, else the agent's active session, else its newest; only `gameId`'s
     /// oldest first when given, otherwise newest first.

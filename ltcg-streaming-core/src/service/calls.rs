@@ -75,13 +75,15 @@ pub enum ServiceMethod {
     PollViewerCounts,
     /// [`StreamingService::session_timeline`]`(sessionId)`
     SessionTimeline,
+    /// [`StreamingService::session_viewer_samples`]`(sessionId)`
+    SessionViewerSamples,
     /// [`StreamingService::analytics`]`(query)`
     Analytics,
 }
 
 impl ServiceMethod {
     /// Every method, in declaration order.
-    pub const ALL: [ServiceMethod; 27] = [
+    pub const ALL: [ServiceMethod; 28] = [
         ServiceMethod::StartStream,
         ServiceMethod::StopStream,
         ServiceMethod::GetStatus,
@@ -108,6 +110,7 @@ impl ServiceMethod {
         ServiceMethod::NotifyChanged,
         ServiceMethod::PollViewerCounts,
         ServiceMethod::SessionTimeline,
+        ServiceMethod::SessionViewerSamples,
         ServiceMethod::Analytics,
     ];
 
@@ -153,6 +156,9 @@ impl ServiceMethod {
             ServiceMethod::NotifyChanged => ("notify_changed", "notifyChanged"),
             ServiceMethod::PollViewerCounts => ("poll_viewer_counts", "pollViewerCounts"),
             ServiceMethod::SessionTimeline => ("session_timeline", "sessionTimeline"),
+            ServiceMethod::SessionViewerSamples => {
+                ("session_viewer_samples", "sessionViewerSamples")
+            }
             ServiceMethod::Analytics => ("analytics", "analytics"),
         }
     }
@@ -294,6 +300,10 @@ impl StreamingService {
             ServiceMethod::SessionTimeline => {
                 let id: SessionId = a.required("sessionId")?;
                 out(self.session_timeline(actor, &id).await)
+            }
+            ServiceMethod::SessionViewerSamples => {
+                let id: SessionId = a.required("sessionId")?;
+                out(self.session_viewer_samples(actor, &id).await)
             }
             #[cfg(feature = "platforms")]
             ServiceMethod::PollViewerCounts => out(self.poll_viewer_counts(actor).await),

@@ -151,6 +151,9 @@ impl StreamingService {
                 entity,
                 status: req.status,
                 active_only: req.active,
+                platform: req.platform,
+                created_from: req.since,
+                created_before: req.until,
                 cursor: req.cursor,
                 limit: req.limit.unwrap_or(0),
             })

@@ -315,6 +315,15 @@ pub struct ListSessionsRequest {
     /// Only this entity.
     #[serde(default)]
     pub entity_id: Option<String>,
+    /// Only sessions whose primary platform is this one.
+    #[serde(default)]
+    pub platform: Option<Platform>,
+    /// Only sessions created at or after, Unix ms.
+    #[serde(default)]
+    pub since: Option<i64>,
+    /// Only sessions created before, Unix ms.
+    #[serde(default)]
+    pub until: Option<i64>,
     /// Continue from a previous page.
     #[serde(default)]
     pub cursor: Option<String>,

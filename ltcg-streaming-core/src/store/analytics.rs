@@ -19,6 +19,8 @@ pub enum AnalyticsGroup {
     /// By the UTC day a session was created (`2026-12-01`).
     #[default]
     Day,
+    /// By the UTC month a session was created (`2026-12`).
+    Month,
     /// By primary platform (`twitch`).
     Platform,
     /// By user or agent (`agent:agent_7`).
@@ -87,6 +89,11 @@ pub fn utc_day(ms: i64) -> String {
 pub fn group_key(group: AnalyticsGroup, session: &StreamSession) -> String {
     match group {
         AnalyticsGroup::Day => utc_day(session.created_at),
+        AnalyticsGroup::Month => {
+            let mut day = utc_day(session.created_at);
+            day.truncate(day.len() - 3);
+            day
+        }
         AnalyticsGroup::Platform => session.platform.as_str().to_owned(),
         AnalyticsGroup::Entity => format!(
             "{}:{}",

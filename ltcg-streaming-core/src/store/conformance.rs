@@ -276,7 +276,11 @@ pub async fn list_pages_and_filters(store: &dyn SessionStore) -> CheckResult {
         };
         // Two sessions share a createdAt to exercise the id tie-break.
         let at = 10_000 + i.min(5) * 10;
-        let mut s = insert_created(store, &sample_session(&e, at)).await?;
+        let mut sample = sample_session(&e, at);
+        if i == 3 {
+            sample.platform = Platform::Kick;
+        }
+        let mut s = insert_created(store, &sample).await?;
         if i < 2 {
             s = call!("update_session", store.update_session(&end(s, at + 1)));
         }
@@ -341,6 +345,34 @@ pub async fn list_pages_and_filters(store: &dyn SessionStore) -> CheckResult {
         one.sessions.len() == 1 && one.sessions[0].entity == user("p3"),
         "entity filter"
     );
+    let kick = call!(
+        "list_sessions",
+        store.list_sessions(&SessionQuery {
+            platform: Some(Platform::Kick),
+            ..Default::default()
+        })
+    );
+    ensure!(
+        kick.sessions.len() == 1 && kick.sessions[0].entity == user("p3"),
+        "platform filter gave {}",
+        kick.sessions.len()
+    );
+    // createdAt 10_020 and 10_030 (p2, p3) fall in [10_020, 10_040).
+    let range = call!(
+        "list_sessions",
+        store.list_sessions(&SessionQuery {
+            created_from: Some(10_020),
+            created_before: Some(10_040),
+            ..Default::default()
+        })
+    );
+    let mut in_range: Vec<_> = range
+        .sessions
+        .iter()
+        .map(|s| s.entity.entity_id.clone())
+        .collect();
+    in_range.sort();
+    ensure!(in_range == ["p2", "p3"], "created range gave {in_range:?}");
     match store
         .list_sessions(&SessionQuery {
             cursor: Some("garbage".into()),
@@ -1000,6 +1032,18 @@ pub async fn analytics_sums(store: &dyn SessionStore) -> CheckResult {
             g.end_reasons.get("manual").copied()
         )) == Some((3, HOUR / 2 + HOUR / 6, Some(2))),
         "dry runs included: {with_dry:?}"
+    );
+    let by_month = call!(
+        "analytics",
+        store.analytics(&filter(AnalyticsGroup::Month, false, None))
+    );
+    let month: Vec<(&str, u64, i64, u64)> = by_month
+        .iter()
+        .map(|g| (g.key.as_str(), g.sessions, g.streamed_ms, g.viewer_sum))
+        .collect();
+    ensure!(
+        month == [("2026-12", 4, HOUR + HOUR / 2, 64)],
+        "by month: {by_month:?}"
     );
     let by_platform = call!(
         "analytics",

@@ -13,7 +13,7 @@
 //! | `find_by_egress` / `findByEgress` | `egressId` | `session \| null` |
 //! | `active_session` / `activeSession` | `entity` | `session \| null` |
 //! | `update_session` / `updateSession` | `session` | `session` |
-//! | `list_sessions` / `listSessions` | `query` (`entity`, `status`, `activeOnly`, `cursor`, `limit`) | `{ sessions, nextCursor }` |
+//! | `list_sessions` / `listSessions` | `query` (`entity`, `status`, `activeOnly`, `platform`, `createdFrom`, `createdBefore`, `cursor`, `limit`) | `{ sessions, nextCursor }` |
 //! | `record_activity` / `recordActivity` | `sessionId, activity` | `session` |
 //! | `recent_activity` / `recentActivity` | `sessionId, kind, limit` | `activity[]` |
 //! | `set_viewer_count` / `setViewerCount` | `sessionId, viewers` | `session` |
@@ -49,6 +49,7 @@ use serde_json::Value;
 use super::{Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
 use crate::error::{Error, ErrorCode, Result};
 use crate::json;
+use crate::platform::Platform;
 use crate::session::{
     Activity, ActivityKind, Entity, SessionId, SessionStatus, StoredGameState, StreamSession,
     TimelineEntry, ViewerSample, MAX_TIMELINE_ENTRIES, MAX_VIEWER_SAMPLES,
@@ -223,6 +224,12 @@ pub(crate) struct ListQuery {
     status: Option<SessionStatus>,
     /// Only non-terminal sessions.
     active_only: bool,
+    /// Only sessions whose primary `platform` is this one.
+    platform: Option<Platform>,
+    /// Only sessions created at or after, Unix ms.
+    created_from: Option<i64>,
+    /// Only sessions created before, Unix ms.
+    created_before: Option<i64>,
     /// A `nextCursor` from a previous page; one the store did not make is `INVALID_INPUT`.
     cursor: Option<String>,
     /// Page size (1 to 500).
@@ -344,6 +351,9 @@ impl SessionStore for HostStore {
             entity: query.entity.clone(),
             status: query.status,
             active_only: query.active_only,
+            platform: query.platform,
+            created_from: query.created_from,
+            created_before: query.created_before,
             cursor: query.cursor.clone(),
             limit: query.page_size(),
         };

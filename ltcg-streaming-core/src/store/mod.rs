@@ -70,6 +70,12 @@ pub struct SessionQuery {
     pub status: Option<SessionStatus>,
     /// Only non-terminal sessions.
     pub active_only: bool,
+    /// Only sessions whose primary platform is this one.
+    pub platform: Option<Platform>,
+    /// Only sessions created at or after, Unix ms.
+    pub created_from: Option<i64>,
+    /// Only sessions created before, Unix ms.
+    pub created_before: Option<i64>,
     /// Continue after this cursor (from a previous page's `next_cursor`).
     pub cursor: Option<String>,
     /// Page size; 0 means [`DEFAULT_PAGE_SIZE`]; capped at [`MAX_PAGE_SIZE`].
@@ -90,6 +96,9 @@ impl SessionQuery {
         self.entity.as_ref().is_none_or(|e| *e == session.entity)
             && self.status.is_none_or(|s| s == session.status)
             && (!self.active_only || session.status.is_active())
+            && self.platform.is_none_or(|p| p == session.platform)
+            && self.created_from.is_none_or(|t| session.created_at >= t)
+            && self.created_before.is_none_or(|t| session.created_at < t)
     }
 }
 

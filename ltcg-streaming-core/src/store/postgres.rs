@@ -350,6 +350,16 @@ impl SessionStore for PostgresStore {
         if query.active_only {
             sql.push(" AND status NOT IN ('ended', 'error')");
         }
+        if let Some(platform) = query.platform {
+            sql.push(" AND data->>'platform' = ")
+                .push_bind(platform.as_str());
+        }
+        if let Some(from) = query.created_from {
+            sql.push(" AND created_at >= ").push_bind(from);
+        }
+        if let Some(before) = query.created_before {
+            sql.push(" AND created_at < ").push_bind(before);
+        }
         if let Some(cursor) = &cursor {
             sql.push(" AND (created_at, id) < (")
                 .push_bind(cursor.created_at)
@@ -735,6 +745,9 @@ fn analytics_statements(group: AnalyticsGroup) -> [String; 3] {
     let key = match group {
         AnalyticsGroup::Day => {
             "to_char(to_timestamp(created_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+        }
+        AnalyticsGroup::Month => {
+            "to_char(to_timestamp(created_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM')"
         }
         AnalyticsGroup::Platform => "data->>'platform'",
         AnalyticsGroup::Entity => "stream_type || ':' || entity_id",

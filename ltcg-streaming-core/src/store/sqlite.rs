@@ -579,6 +579,18 @@ impl SessionStore for SqliteStore {
         if query.active_only {
             sql.push_str(" AND status NOT IN ('ended', 'error')");
         }
+        if let Some(platform) = query.platform {
+            sql.push_str(" AND json_extract(data, '$.platform') = ?");
+            binds.push(Value::Text(platform.as_str().to_owned()));
+        }
+        if let Some(from) = query.created_from {
+            sql.push_str(" AND created_at >= ?");
+            binds.push(Value::Integer(from));
+        }
+        if let Some(before) = query.created_before {
+            sql.push_str(" AND created_at < ?");
+            binds.push(Value::Integer(before));
+        }
         if let Some(cursor) = &cursor {
             sql.push_str(" AND (created_at, id) < (?, ?)");
             binds.push(Value::Integer(cursor.created_at));
@@ -923,6 +935,7 @@ impl SessionStore for SqliteStore {
     async fn analytics(&self, filter: &AnalyticsFilter) -> Result<Vec<GroupTotals>> {
         let key = match filter.group {
             AnalyticsGroup::Day => "strftime('%Y-%m-%d', created_at / 1000, 'unixepoch')",
+            AnalyticsGroup::Month => "strftime('%Y-%m', created_at / 1000, 'unixepoch')",
             AnalyticsGroup::Platform => "json_extract(data, '$.platform')",
             AnalyticsGroup::Entity => "stream_type || ':' || entity_id",
         };

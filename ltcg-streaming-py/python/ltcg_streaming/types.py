@@ -833,10 +833,16 @@ class ListSessionsRequest(TypedDict, total=False):
     entityId: Optional[str]
     #: Page size (default 50, at most 500).
     limit: Optional[int]
+    #: Only sessions whose primary platform is this one.
+    platform: Optional[Platform]
+    #: Only sessions created at or after, Unix ms.
+    since: Optional[int]
     #: Only this status.
     status: Optional[SessionStatus]
     #: Only this kind of entity (with `entityId`).
     streamType: Optional[StreamType]
+    #: Only sessions created before, Unix ms.
+    until: Optional[int]
 
 
 class MatchResult(TypedDict):
@@ -1190,6 +1196,12 @@ class SessionQuery(TypedDict):
     status: Optional[SessionStatus]
     #: Only non-terminal sessions.
     activeOnly: bool
+    #: Only sessions whose primary `platform` is this one.
+    platform: Optional[Platform]
+    #: Only sessions created at or after, Unix ms.
+    createdFrom: Optional[int]
+    #: Only sessions created before, Unix ms.
+    createdBefore: Optional[int]
     #: A `nextCursor` from a previous page; one the store did not make is `INVALID_INPUT`.
     cursor: Optional[str]
     #: Page size (1 to 500).
@@ -1621,10 +1633,16 @@ class ListSessionsFields(TypedDict, total=False):
     entity_id: Optional[str]
     #: Page size (default 50, at most 500).
     limit: Optional[int]
+    #: Only sessions whose primary platform is this one.
+    platform: Optional[Platform]
+    #: Only sessions created at or after, Unix ms.
+    since: Optional[int]
     #: Only this status.
     status: Optional[SessionStatus]
     #: Only this kind of entity (with `entityId`).
     stream_type: Optional[StreamType]
+    #: Only sessions created before, Unix ms.
+    until: Optional[int]
 
 
 class UpdateDestinationsFields(TypedDict, total=False):
