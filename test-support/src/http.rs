@@ -173,3 +173,98 @@ pub async fn started_session(h: &Harness) -> (SessionId, String) {
     let egress = h.egress_of(&started.session_id).await;
     (started.session_id, egress)
 }
+
+/// User tokens accepted by [`dashboard_auth`]: token → user id.
+pub const USER_TOKENS: [(&str, &str); 2] = [
+    ("user-token-alice-0123456789", "alice"),
+    ("user-token-bob-0123456789ab", "bob"),
+];
+
+/// Bearer tokens that stand for users, from a fixed table.
+#[derive(Debug)]
+pub struct FixedUserTokens(pub Vec<(String, String)>);
+
+#[async_trait::async_trait]
+impl ltcg_streaming_core::http::UserTokens for FixedUserTokens {
+    async fn user_for(&self, token: &str) -> ltcg_streaming_core::Result<Option<String>> {
+        Ok(self
+            .0
+            .iter()
+            .find(|(t, _)| t == token)
+            .map(|(_, user)| user.clone()))
+    }
+}
+
+/// [`auth`] plus the users of [`USER_TOKENS`].
+pub fn dashboard_auth() -> ApiAuth {
+    let users = USER_TOKENS
+        .iter()
+        .map(|(t, u)| ((*t).to_owned(), (*u).to_owned()))
+        .collect();
+    auth().with_user_tokens(std::sync::Arc::new(FixedUserTokens(users)))
+}
+
+/// A dashboard login: the cookie to send back and the CSRF token of its pages.
+#[derive(Debug, Clone)]
+pub struct DashboardLogin {
+    /// `ltcg_dashboard=<value>`.
+    pub cookie: String,
+    /// The login's CSRF token (from the pages' `csrf-token` meta tag).
+    pub csrf: String,
+}
+
+/// Signs in on `app`'s login form with `key`; panics unless it worked.
+pub async fn dashboard_login(app: &Router, key: &str) -> DashboardLogin {
+    let form = serde_urlencoded::to_string([("key", key)]).unwrap();
+    let reply = send(
+        app,
+        Request::builder()
+            .method(Method::POST)
+            .uri("/dashboard/login")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(form))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "login: {}", reply.text);
+    let set = reply.headers["set-cookie"].to_str().unwrap();
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let page = send(
+        app,
+        with_cookie(Method::GET, "/dashboard", &cookie, None, None),
+    )
+    .await;
+    let csrf = page
+        .text
+        .split("name=\"csrf-token\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(csrf.len(), 64, "a CSRF token on the page");
+    DashboardLogin { cookie, csrf }
+}
+
+/// A request carrying `cookie`, the CSRF token `csrf` if given, and a JSON `body` if given.
+pub fn with_cookie(
+    method: Method,
+    uri: &str,
+    cookie: &str,
+    csrf: Option<&str>,
+    body: Option<Value>,
+) -> Request<Body> {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("cookie", cookie);
+    if let Some(csrf) = csrf {
+        req = req.header("x-csrf-token", csrf);
+    }
+    match body {
+        Some(v) => req
+            .header("content-type", "application/json")
+            .body(Body::from(v.to_string()))
+            .unwrap(),
+        None => req.body(Body::empty()).unwrap(),
+    }
+}

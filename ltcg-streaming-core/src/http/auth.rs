@@ -119,6 +119,18 @@ impl ApiAuth {
                 ))
             };
         };
+        if let Some(actor) = self.actor_for_key(presented).await? {
+            return Ok(actor);
+        }
+        if self.dev_mode {
+            return Ok(Actor::Internal);
+        }
+        Err(Error::unauthorized("invalid credentials"))
+    }
+
+    /// The actor a key (or user token) stands for, `None` when it matches nothing (even in
+    /// development mode).
+    pub(super) async fn actor_for_key(&self, presented: &str) -> Result<Option<Actor>> {
         // Compare against every key so the time taken does not depend on which matched.
         let mut actor = None;
         for key in &self.internal_keys {
@@ -131,18 +143,15 @@ impl ApiAuth {
                 actor = actor.or_else(|| Some(Actor::Agent(agent.clone())));
             }
         }
-        if let Some(actor) = actor {
+        if actor.is_some() {
             return Ok(actor);
         }
         if let Some(tokens) = &self.user_tokens {
             if let Some(user) = tokens.user_for(presented).await? {
-                return Actor::user(&user);
+                return Actor::user(&user).map(Some);
             }
         }
-        if self.dev_mode {
-            return Ok(Actor::Internal);
-        }
-        Err(Error::unauthorized("invalid credentials"))
+        Ok(None)
     }
 }
 

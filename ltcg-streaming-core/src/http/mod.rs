@@ -18,6 +18,7 @@
 //! | `POST /api/webhooks/livekit` | [`StreamingService::handle_webhook`] (raw body, LiveKit's signature instead of an API key) |
 //! | `GET /stream/overlay?sessionId=&token=` | the overlay page (token required; 401 page without data otherwise) |
 //! | `GET /stream/overlay/events?sessionId=&token=` | its live data as server-sent events |
+//! | `GET /dashboard`, `/dashboard/…` | the web dashboard (see below) |
 //! | `GET /healthz` | liveness |
 //!
 //! Every API route needs credentials ([`ApiAuth`]); failed authentication is throttled per
@@ -34,10 +35,12 @@
 
 mod auth;
 mod body;
+mod dashboard;
 mod error;
 mod limits;
 mod overlay;
 mod routes;
+mod secure_headers;
 mod throttle;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,6 +55,7 @@ use tower_http::request_id::{
 use tower_http::trace::TraceLayer;
 
 pub use self::auth::{ApiAuth, UserTokens, MIN_KEY_LEN};
+pub use self::dashboard::logins::{COOKIE as DASHBOARD_COOKIE, CSRF_HEADER, LOGIN_TTL};
 pub use self::error::{ApiError, ApiResult};
 use self::limits::RequestLimits;
 use self::throttle::AuthThrottle;
@@ -80,6 +84,7 @@ struct AppState {
     service: StreamingService,
     auth: ApiAuth,
     throttle: Arc<AuthThrottle>,
+    logins: Arc<dashboard::logins::Logins>,
 }
 
 /// Settings of [`router_with`].
@@ -140,6 +145,7 @@ pub fn router_with(service: StreamingService, auth: ApiAuth, options: RouterOpti
             service,
             auth,
             throttle,
+            logins: Arc::default(),
         })
         .layer(axum::middleware::from_fn_with_state(limits, limits::timeout))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

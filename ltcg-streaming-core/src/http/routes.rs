@@ -61,13 +61,16 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/stream/overlay.js", get(super::overlay::script))
         .route("/stream/overlay.css", get(super::overlay::style))
         .route("/stream/overlay/events", get(super::overlay::events))
+        .merge(super::dashboard::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
 }
 
-/// The authenticated caller of a request. Failed authentication is counted against the
-/// client's address (see [`super::throttle`]).
-struct Caller(Actor);
+/// The authenticated caller of a request: by its key, else by its dashboard login (see
+/// [`super::dashboard::logins`]; state-changing requests must then carry the login's CSRF
+/// token). Failed authentication is counted against the client's address (see
+/// [`super::throttle`]).
+pub(super) struct Caller(pub(super) Actor);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Response;
@@ -81,6 +84,11 @@ impl FromRequestParts<AppState> for Caller {
             .throttle
             .check(client)
             .map_err(IntoResponse::into_response)?;
+        if presented_key(&parts.headers).is_none() {
+            if let Some(login) = state.logins.actor_for(&parts.method, &parts.headers) {
+                return login.map(Caller).map_err(|e| ApiError(e).into_response());
+            }
+        }
         let authority = parts.uri.authority().map(|a| a.as_str());
         match state
             .auth

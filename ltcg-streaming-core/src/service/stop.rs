@@ -171,6 +171,24 @@ impl StreamingService {
         })
     }
 
+    /// The status of a session `actor` may act for (its owner, or internal callers), and
+    /// `None` for anyone else's or a missing one: for feeds pushed to a caller (the
+    /// dashboard's events), which must not reveal other callers' sessions whatever
+    /// [`StatusReads`] says. Not rate limited: the server pushes it, the caller asks once.
+    pub async fn owned_status(
+        &self,
+        actor: &Actor,
+        session_id: &SessionId,
+    ) -> Result<Option<SessionStatusView>> {
+        Ok(self
+            .inner
+            .store
+            .get_session(session_id)
+            .await?
+            .filter(|s| actor.may_act_for(&s.entity))
+            .map(|s| SessionStatusView::of(&s, self.now())))
+    }
+
     /// Every active session of `entity` (all pages).
     async fn active_sessions_of(&self, entity: Entity) -> Result<Vec<StreamSession>> {
         self.all_sessions(SessionQuery {
