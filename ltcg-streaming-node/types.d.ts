@@ -168,10 +168,11 @@ export interface AgentStreamingConfig {
  * How sessions are grouped.
  *
  * - `day`: By the UTC day a session was created (`2026-12-01`).
+ * - `month`: By the UTC month a session was created (`2026-12`).
  * - `platform`: By primary platform (`twitch`).
  * - `entity`: By user or agent (`agent:agent_7`).
  */
-export type AnalyticsGroup = 'day' | 'platform' | 'entity'
+export type AnalyticsGroup = 'day' | 'month' | 'platform' | 'entity'
 
 /** `GET /api/streaming/analytics`: which sessions (by creation time), grouped how. */
 export interface AnalyticsQuery {

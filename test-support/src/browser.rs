@@ -26,6 +26,10 @@ pub struct Headless {
     next_id: u64,
     /// Console lines (`console.log` arguments joined by spaces), in order.
     pub console: Vec<String>,
+    /// JavaScript dialogs (`alert`, `confirm`, …) the page opened: their messages.
+    pub dialogs: Vec<String>,
+    /// Responses seen since [`Self::record_network`] (request id, URL), not yet read.
+    responses: Vec<(String, String)>,
     _profile: tempfile::TempDir,
 }
 
@@ -86,6 +90,8 @@ impl Headless {
             socket,
             next_id: 0,
             console: Vec::new(),
+            dialogs: Vec::new(),
+            responses: Vec::new(),
             _profile: profile,
         };
         me.call("Runtime.enable", json!({}));
@@ -128,10 +134,67 @@ impl Headless {
                     .unwrap_or_default();
                 self.console.push(line);
             }
+            if v["method"] == "Page.javascriptDialogOpening" {
+                self.dialogs.push(
+                    v["params"]["message"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
+            if v["method"] == "Network.loadingFinished" {
+                if let Some(request) = v["params"]["requestId"].as_str() {
+                    if let Some(pending) = self.responses.iter_mut().find(|(r, _)| r == request) {
+                        pending.0 = format!("done:{request}");
+                    }
+                }
+            }
+            if v["method"] == "Network.responseReceived" {
+                let request = v["params"]["requestId"].as_str().unwrap_or_default();
+                let url = v["params"]["response"]["url"].as_str().unwrap_or_default();
+                self.responses.push((request.to_owned(), url.to_owned()));
+            }
             if v["id"] == id {
                 return v["result"].clone();
             }
         }
+    }
+
+    /// From now on, keeps every response the page receives for [`Self::response_bodies`].
+    pub fn record_network(&mut self) {
+        self.call(
+            "Network.enable",
+            json!({"maxTotalBufferSize": 64 << 20, "maxResourceBufferSize": 16 << 20}),
+        );
+    }
+
+    /// The bodies of the responses fully received since the last call (URL, body as
+    /// lossy text; base64 bodies decoded), in order. Streams still open (server-sent
+    /// events) are not included.
+    pub fn response_bodies(&mut self) -> Vec<(String, String)> {
+        let finished: Vec<(String, String)> = self
+            .responses
+            .iter()
+            .filter_map(|(r, url)| r.strip_prefix("done:").map(|r| (r.to_owned(), url.clone())))
+            .collect();
+        self.responses.retain(|(r, _)| !r.starts_with("done:"));
+        let mut bodies = Vec::new();
+        for (request, url) in finished {
+            let body = self.call("Network.getResponseBody", json!({ "requestId": request }));
+            let Some(text) = body["body"].as_str() else {
+                continue;
+            };
+            let text = if body["base64Encoded"] == true {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .unwrap_or_default();
+                String::from_utf8_lossy(&bytes).into_owned()
+            } else {
+                text.to_owned()
+            };
+            bodies.push((url, text));
+        }
+        bodies
     }
 
     /// Opens `url`.

@@ -29,6 +29,11 @@
 //! 64 KiB and webhooks to 1 MiB; each request gets an `x-request-id`, and the request log
 //! shows the path only (queries may carry overlay tokens).
 //!
+//! `/dashboard` is the web dashboard (see the crate's README): its pages sign in with any
+//! key the API accepts into an `HttpOnly`, `SameSite=Strict` cookie ([`DASHBOARD_COOKIE`]),
+//! which the API then accepts too; every state-changing request made with it must carry
+//! the login's CSRF token in [`CSRF_HEADER`].
+//!
 //! Serve it with `into_make_service_with_connect_info::<SocketAddr>()` (or insert
 //! [`axum::extract::ConnectInfo`]`<SocketAddr>` yourself) so that the throttle counts each
 //! client apart; without it every client shares one budget of failures.

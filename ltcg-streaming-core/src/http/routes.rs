@@ -171,14 +171,28 @@ fn session_id_param(raw: Option<String>) -> ApiResult<SessionId> {
     Ok(SessionId::parse(&id)?)
 }
 
-/// The session's latest thumbnail as `image/jpeg`, or a redirect (302) to the platform's
-/// preview image when the egress makes none; never cached; 404 when there is neither.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ThumbnailQuery {
+    session_id: Option<String>,
+    /// Ignored: lets a page ask for a fresh picture under a new URL (`&t=<now>`).
+    #[serde(default, rename = "t")]
+    _fresh: Option<String>,
+}
+
+/// `GET /api/streaming/thumbnail?sessionId=[&t=]`: the session's latest thumbnail as
+/// `image/jpeg`, or a redirect (302) to the platform's preview image when the egress makes
+/// none; never cached; 404 when there is neither.
 async fn thumbnail(
     State(s): State<AppState>,
     Caller(actor): Caller,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let id = session_id_param(raw)?;
+    let q: ThumbnailQuery = query(raw)?;
+    let id = q
+        .session_id
+        .ok_or_else(|| Error::invalid("sessionId", "is required"))?;
+    let id = SessionId::parse(&id)?;
     let picture = match s
         .service
         .thumbnail(&actor, &id)

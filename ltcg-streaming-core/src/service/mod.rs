@@ -306,7 +306,6 @@ impl StreamingService {
                     Ok(saved) => {
                         // Written: the egress stop that follows is not abandoned.
                         commit::mark_committed();
-                        self.session_changed(&saved.id);
                         t.session = saved;
                     }
                     Err(e) if e.code() == ErrorCode::Conflict => continue,
@@ -319,10 +318,9 @@ impl StreamingService {
             break;
         }
         let t = outcome.ok_or_else(|| Error::conflict("session changed too often; try again"))?;
-        if let Some(egress_id) = &t.stop_egress {
-            self.stop_egress_quietly(egress_id).await;
-        }
         if t.changed {
+            // On the timeline before anyone is told, so that whoever reads it on the
+            // notice finds the change there.
             let at = at_ms.unwrap_or_else(|| self.now());
             self.note(vec![TimelineEntry::of_event(
                 &id,
@@ -331,6 +329,10 @@ impl StreamingService {
                 t.session.status,
             )])
             .await;
+            self.session_changed(&id);
+        }
+        if let Some(egress_id) = &t.stop_egress {
+            self.stop_egress_quietly(egress_id).await;
         }
         if t.changed && t.session.status.is_terminal() {
             self.signal_retake_stopped(&t.session).await;

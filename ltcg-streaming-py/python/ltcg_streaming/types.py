@@ -21,9 +21,10 @@ ActivityKind = Literal["decision", "event"]
 #: How sessions are grouped.
 #:
 #: - `day`: By the UTC day a session was created (`2026-12-01`).
+#: - `month`: By the UTC month a session was created (`2026-12`).
 #: - `platform`: By primary platform (`twitch`).
 #: - `entity`: By user or agent (`agent:agent_7`).
-AnalyticsGroup = Literal["day", "platform", "entity"]
+AnalyticsGroup = Literal["day", "month", "platform", "entity"]
 
 #: Battle position of a card on the field.
 #:

@@ -120,7 +120,19 @@ async fn shell(State(s): State<AppState>, req: Request, page: &str, title: &str)
         .replace("{{entity}}", &escape(entity_id(&login.actor)))
         .replace("{{csrf}}", &escape(&login.csrf))
         .replace("{{dev}}", if login.is_development() { "1" } else { "0" });
-    secured(Html(html).into_response(), "text/html; charset=utf-8", CSP)
+    as_page(Html(html).into_response())
+}
+
+/// A page under the dashboard's policy. Referrers stay on our origin (`same-origin`, not
+/// `no-referrer`), so that the page's own posts carry their real `Origin` rather than
+/// `null`, which the login form and development mode refuse.
+fn as_page(response: Response) -> Response {
+    let mut response = secured(response, "text/html; charset=utf-8", CSP);
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
 }
 
 /// `GET /dashboard/login`: the form (development mode goes straight to the dashboard).
@@ -137,11 +149,7 @@ async fn login_page(State(s): State<AppState>, req: Request) -> Response {
 
 fn login_form(status: StatusCode, message: &str) -> Response {
     let html = LOGIN.replace("{{message}}", &escape(message));
-    secured(
-        (status, Html(html)).into_response(),
-        "text/html; charset=utf-8",
-        CSP,
-    )
+    as_page((status, Html(html)).into_response())
 }
 
 /// `POST /dashboard/login` (`key=` form): a cookie and the dashboard, or the form again.

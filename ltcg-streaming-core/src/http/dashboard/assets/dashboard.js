@@ -13,6 +13,11 @@
 
   // ---- building blocks ----
 
+  /** `node`'s children replaced by `children`, leaving out the absent ones. */
+  function fill(node, ...children) {
+    node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false))
+  }
+
   /** An element with attributes (`on*` functions become listeners) and children. */
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag)
@@ -172,13 +177,13 @@
     const cards = new Map()
     const grid = el('div', { class: 'cards', id: 'cards' })
     const empty = el('p', { class: 'muted', id: 'no-sessions' }, 'No active sessions. ', el('a', { href: '/dashboard/start' }, 'Start one.'))
-    content.replaceChildren(empty, grid)
+    fill(content, empty, grid)
 
     function card(view) {
       const preview = el('img', { alt: `Preview of ${view.streamTitle}`, 'data-preview': view.sessionId })
       const box = el('div', { class: 'preview' }, el('span', {}, 'No preview yet'))
-      preview.addEventListener('load', () => box.replaceChildren(preview))
-      preview.addEventListener('error', () => box.replaceChildren(el('span', {}, 'No preview yet')))
+      preview.addEventListener('load', () => fill(box, preview))
+      preview.addEventListener('error', () => fill(box, el('span', {}, 'No preview yet')))
       const info = el('div', { class: 'info' })
       const key = el('input', { type: 'password', name: 'streamKey', placeholder: 'stream key', autocomplete: 'off' })
       const url = el('input', { type: 'url', name: 'customRtmpUrl', placeholder: 'rtmp(s):// URL (custom)' })
@@ -212,8 +217,8 @@
       return { node, info, preview }
     }
 
-    function fill(entry, view) {
-      entry.info.replaceChildren(
+    function paint(entry, view) {
+      fill(entry.info,
         el('h2', {}, view.streamTitle),
         el('p', {}, badge(view.status), ' ', view.dryRun ? badge('dry run', 'dry') : null, ' ', entityLabel(view), ' on ', view.platform),
         facts([
@@ -240,7 +245,7 @@
           grid.prepend(entry.node)
           refresh(entry)
         }
-        fill(entry, view)
+        paint(entry, view)
       }
       empty.hidden = cards.size > 0
     }
@@ -314,7 +319,7 @@
         location.assign('/dashboard')
       })
     })
-    content.replaceChildren(el('div', { class: 'start-grid' }, form,
+    fill(content, el('div', { class: 'start-grid' }, form,
       el('div', {}, el('h2', {}, 'Overlay preview'), el('div', { class: 'overlay-frame' }, frame),
         el('p', { class: 'muted' }, 'Sample data, in the chosen theme, as the egress renders it at 1280×720.'))))
   }
@@ -334,7 +339,7 @@
       el('div', {}, el('button', { type: 'submit' }, 'Filter')))
     const table = el('table', { id: 'history' })
     const pager = el('div', { class: 'pager' })
-    content.replaceChildren(form, el('div', { class: 'panel' }, table, pager))
+    fill(content, form, el('div', { class: 'panel' }, table, pager))
     const pages = [null]
 
     async function show(cursor) {
@@ -343,7 +348,7 @@
         entityId: params.get('entityId'), since: dayMs(params.get('from'), false), until: dayMs(params.get('to'), true),
         cursor, limit: 20,
       })}`)
-      table.replaceChildren(
+      fill(table,
         el('thead', {}, el('tr', {}, ['Created', 'Who', 'Title', 'Platform', 'Status', 'Duration', 'Peak viewers', 'End reason'].map((h) => el('th', {}, h)))),
         el('tbody', {}, list.sessions.map((s) =>
           el('tr', { dataset: { session: s.sessionId } },
@@ -355,7 +360,7 @@
       )
       if (!list.sessions.length) table.append(el('caption', {}, 'No sessions match.'))
       const page = pages.indexOf(cursor)
-      pager.replaceChildren(
+      fill(pager,
         el('button', { class: 'secondary', disabled: page <= 0, onclick: () => show(pages[page - 1]).catch(failed) }, 'Newer'),
         el('span', { class: 'muted' }, `Page ${page + 1}`),
         el('button', { class: 'secondary', disabled: !list.nextCursor, onclick: () => { if (!pages.includes(list.nextCursor)) pages.push(list.nextCursor); show(list.nextCursor).catch(failed) } }, 'Older'),
@@ -377,7 +382,7 @@
       title,
       width,
       height: 240,
-      scales: { x: { time: !labels } },
+      scales: { x: o.range ? { time: true, range: () => o.range } : labels ? { time: false, range: (_, lo, hi) => [lo - 0.5, hi + 0.5] } : { time: true } },
       axes: [
         labels ? { stroke: '#9aa1b2', grid: { stroke: '#2a2f3d' }, values: (_, ticks) => ticks.map((t) => labels[t] ?? '') } : { stroke: '#9aa1b2', grid: { stroke: '#2a2f3d' } },
         { stroke: '#9aa1b2', grid: { stroke: '#2a2f3d' } },
@@ -402,12 +407,12 @@
     const head = el('div', { id: 'session-head' })
     const viewers = el('div', { class: 'panel chart', id: 'viewer-chart' })
     const timeline = el('ol', { class: 'timeline', id: 'timeline' })
-    content.replaceChildren(head, el('h2', {}, 'Viewers'), viewers, el('h2', {}, 'Timeline'), el('div', { class: 'panel' }, timeline))
+    fill(content, head, el('h2', {}, 'Viewers'), viewers, el('h2', {}, 'Timeline'), el('div', { class: 'panel' }, timeline))
     let plot = null
 
     function render(view) {
       document.querySelector('main h1').textContent = view.streamTitle
-      head.replaceChildren(
+      fill(head,
         el('p', {}, badge(view.status), ' ', view.dryRun ? badge('dry run', 'dry') : null, ' ', entityLabel(view), ' on ', view.platform, ' · ', el('code', {}, view.sessionId)),
         facts([
           ['Duration', view.startedAt && isActive(view.status) ? duration(Date.now() - view.startedAt) : duration(view.duration), view.startedAt && isActive(view.status) ? { dataset: { since: view.startedAt } } : {}],
@@ -426,12 +431,12 @@
         api('GET', `/api/streaming/timeline${query({ sessionId: id })}`),
         api('GET', `/api/streaming/viewers${query({ sessionId: id })}`),
       ])
-      timeline.replaceChildren(...t.timeline.map((e) =>
+      fill(timeline, ...t.timeline.map((e) =>
         el('li', { dataset: { kind: e.kind } }, el('span', {}, when(e.at)), el('b', {}, e.kind), badge(e.status), el('span', { class: 'cause' }, e.cause || ''))))
       const times = [...new Set(v.samples.map((s) => Math.floor(s.at / 1000)))].sort((a, b) => a - b)
       const total = times.map((t) => v.samples.filter((s) => Math.floor(s.at / 1000) === t).reduce((n, s) => n + s.viewers, 0))
       if (plot) plot.destroy()
-      viewers.replaceChildren()
+      fill(viewers)
       if (times.length) plot = chart(viewers, 'Viewers (all destinations)', times, [{ label: 'viewers', values: total }])
       else viewers.append(el('p', { class: 'muted' }, 'No viewer counts yet.'))
       body.dataset.loaded = '1'
@@ -446,7 +451,7 @@
     const range = select('days', ['7', '30', '90', '365'], '30')
     const dry = el('input', { type: 'checkbox', id: 'includeDryRuns' })
     const out = el('div', { id: 'analytics' })
-    content.replaceChildren(el('form', { class: 'panel row' }, field('Days', range), el('label', { class: 'check' }, dry, 'Include dry runs')), out)
+    fill(content, el('form', { class: 'panel row' }, field('Days', range), el('label', { class: 'check' }, dry, 'Include dry runs')), out)
     range.addEventListener('change', () => show().catch(failed))
     dry.addEventListener('change', () => show().catch(failed))
     const dayX = (key) => Date.parse(`${key}T00:00:00Z`) / 1000
@@ -459,7 +464,7 @@
       const charts = el('div', { class: 'charts' })
       const slot = (id) => { const node = el('div', { class: 'panel chart', id }); charts.append(node); return node }
       const reasons = Object.entries(t.endReasons)
-      out.replaceChildren(
+      fill(out,
         facts([
           ['Sessions', t.sessions], ['Hours streamed', t.hoursStreamed.toFixed(2)], ['Average viewers', t.averageViewers.toFixed(1)],
           ['Peak viewers', t.peakViewers], ['Decisions', t.decisions], ['Events', t.events], ['Errors', t.errors],
@@ -475,15 +480,16 @@
           reasons.map(([reason, n]) => el('tr', {}, el('td', {}, reason), el('td', { class: 'num' }, n)))),
       )
       const x = days.rows.map((r) => dayX(r.key))
-      chart(slot('chart-hours'), 'Hours streamed per day', x, [{ label: 'hours', values: days.rows.map((r) => r.hoursStreamed) }], { bars: true })
+      const span = { range: [dayX(new Date(since).toISOString().slice(0, 10)) - 43_200, Date.now() / 1000 + 43_200] }
+      chart(slot('chart-hours'), 'Hours streamed per day', x, [{ label: 'hours', values: days.rows.map((r) => r.hoursStreamed) }], { bars: true, ...span })
       const names = platforms.rows.map((r) => r.key)
       chart(slot('chart-platforms'), 'Sessions per platform', names.map((_, i) => i), [{ label: 'sessions', values: platforms.rows.map((r) => r.sessions) }], { bars: true, labels: names })
       chart(slot('chart-viewers'), 'Peak and average viewers per day', x, [
         { label: 'peak', values: days.rows.map((r) => r.peakViewers) },
         { label: 'average', values: days.rows.map((r) => r.averageViewers) },
-      ])
+      ], span)
       chart(slot('chart-errors'), 'Errors per end reason', reasons.map((_, i) => i), [{ label: 'sessions', values: reasons.map(([, n]) => n) }], { bars: true, labels: reasons.map(([r]) => r) })
-      chart(slot('chart-cost'), 'Estimated cost per day (USD)', x, [{ label: 'USD', values: days.rows.map((r) => r.estimatedCostUsd) }])
+      chart(slot('chart-cost'), 'Estimated cost per day (USD)', x, [{ label: 'USD', values: days.rows.map((r) => r.estimatedCostUsd) }], span)
       const m = months.rows.map((r) => r.key)
       chart(slot('chart-cost-month'), 'Estimated cost per month (USD)', m.map((_, i) => i), [{ label: 'USD', values: months.rows.map((r) => r.estimatedCostUsd) }], { bars: true, labels: m })
       body.dataset.loaded = '1'
@@ -513,12 +519,12 @@
     }
     async function load() {
       if (internal && !entityId.value.trim()) {
-        current.replaceChildren(el('p', { class: 'muted' }, 'Choose a user or agent.'))
+        fill(current, el('p', { class: 'muted' }, 'Choose a user or agent.'))
         return
       }
       try {
         const c = await api('GET', `/api/streaming/platforms${query(target())}`)
-        current.replaceChildren(
+        fill(current,
           el('h2', {}, `Stored for ${c.streamType} ${c.entityId}`),
           facts([
             ['Platform', c.platform],
@@ -534,7 +540,7 @@
         )
       } catch (e) {
         if (e.code !== 'NOT_FOUND') throw e
-        current.replaceChildren(el('p', { class: 'muted', id: 'key-state' }, 'Nothing stored yet.'))
+        fill(current, el('p', { class: 'muted', id: 'key-state' }, 'Nothing stored yet.'))
       }
       body.dataset.loaded = '1'
     }
@@ -550,7 +556,7 @@
         await load()
       })
     })
-    content.replaceChildren(
+    fill(content,
       internal ? el('form', { class: 'panel row', id: 'whose', onsubmit: (e) => { e.preventDefault(); load().catch(failed) } },
         field('Kind', streamType), field('Id', entityId), el('div', {}, el('button', { type: 'submit' }, 'Show'))) : null,
       current, form)
