@@ -473,7 +473,19 @@ fn a_development_server_answers_only_loopback_hosts_and_origins() {
             (want, Some("INVALID_INPUT")),
             "{body}"
         );
-    }
+    }    // The dashboard needs no sign-in on loopback, and is sent to the login page elsewhere.
+    let page = |host: &str| {
+        raw_exchange(
+            port,
+            &format!("GET /dashboard HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        )
+    };
+    let local = page("127.0.0.1");
+    assert!(local.starts_with("HTTP/1.1 200"), "{local}");
+    assert!(local.contains("Signed in as <b>operator</b>"), "{local}");
+    let rebound = page("rebind.evil.example:3334");
+    assert!(rebound.starts_with("HTTP/1.1 303"), "{rebound}");
+    assert!(rebound.contains("location: /dashboard/login"), "{rebound}");
 }
 
 /// 500 overlay event streams held open at once: each gets its first snapshot, and the API

@@ -16,7 +16,9 @@ use ltcg_streaming_core::egress::{
 use ltcg_streaming_core::http::router;
 use ltcg_streaming_core::service::RateLimitConfig;
 use ltcg_streaming_core::store::{SessionQuery, SessionStore};
-use ltcg_streaming_core::{Entity, KeyVault, MemoryStore, ServiceOptions, StreamingService};
+use ltcg_streaming_core::{
+    Actor, Entity, KeyVault, MemoryStore, ServiceOptions, SessionId, StreamingService,
+};
 use ltcg_streaming_test_support::browser::{chromium, Headless};
 use ltcg_streaming_test_support::harness::{config, API_SECRET, JWT_SECRET, KEY_HEX};
 use ltcg_streaming_test_support::http::{dashboard_auth, INTERNAL_KEY};
@@ -36,6 +38,7 @@ struct Served {
     rt: tokio::runtime::Runtime,
     addr: SocketAddr,
     store: Arc<dyn SessionStore>,
+    service: StreamingService,
 }
 
 fn serve(work: &Path) -> Served {
@@ -74,9 +77,15 @@ fn serve(work: &Path) -> Served {
     rt.block_on(async {
         service.follow_egress_events(egress.events());
     });
-    let app = router(service, dashboard_auth()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(service.clone(), dashboard_auth())
+        .into_make_service_with_connect_info::<SocketAddr>();
     rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Served { rt, addr, store }
+    Served {
+        rt,
+        addr,
+        store,
+        service,
+    }
 }
 
 /// The browser on the dashboard, its screenshots and every response body it received.
@@ -246,6 +255,28 @@ fn an_operator_runs_a_stream_from_the_dashboard() {
         "no script ran: {:?}",
         v.page.dialogs
     );
+    // Viewer counts reach the card by pushed events (and are kept for the session's chart).
+    let live_id: SessionId = v
+        .js("document.querySelector('.card').dataset.session")
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    for viewers in [12, 20] {
+        served
+            .rt
+            .block_on(
+                served
+                    .service
+                    .update_viewer_count(&Actor::Internal, &live_id, viewers),
+            )
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1100));
+    }
+    v.wait(
+        "viewers pushed",
+        "[...document.querySelectorAll('.card .facts div')].some(d => d.innerText === 'Viewers\\n20')",
+    );
     v.wait(
         "duration ticks",
         "/^0:00:0[1-9]|^0:00:[1-5]/.test(document.querySelector('[data-since]').textContent)",
@@ -326,6 +357,14 @@ fn an_operator_runs_a_stream_from_the_dashboard() {
     v.wait(
         "head",
         "!!document.querySelector('#session-head .badge.ended')",
+    );
+    v.wait(
+        "viewer chart",
+        "document.querySelector('#viewer-chart')?.dataset.points === '2'",
+    );
+    assert_eq!(
+        v.js("document.querySelectorAll('#viewer-chart canvas').length"),
+        Value::from(1)
     );
     let kinds = v.js("[...document.querySelectorAll('#timeline li')].map(li => li.dataset.kind)");
     let kinds: Vec<&str> = kinds

@@ -353,7 +353,8 @@ async fn files_without_a_schema_version_are_adopted_and_newer_ones_refused() {
         store.insert_session(&session).await.unwrap();
         store.close().await;
         let conn = rusqlite::Connection::open(&legacy).unwrap();
-        conn.execute_batch("PRAGMA user_version = 0").unwrap();
+        conn.execute_batch(&format!("{WITHOUT_V5}PRAGMA user_version = 0"))
+            .unwrap();
     }
     let store = SqliteStore::open(&legacy).await.unwrap();
     assert_eq!(
@@ -365,7 +366,7 @@ async fn files_without_a_schema_version_are_adopted_and_newer_ones_refused() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
 
     // A file from a newer release is refused, not rewritten.
     rusqlite::Connection::open(&legacy)
@@ -376,6 +377,16 @@ async fn files_without_a_schema_version_are_adopted_and_newer_ones_refused() {
     assert_eq!(err.code(), ltcg_streaming_core::ErrorCode::Store);
     assert!(err.to_string().contains("schema version 9"), "{err}");
 }
+
+/// What schema version 5 added (the analytics columns), taken away again.
+const WITHOUT_V5: &str = "DROP INDEX streaming_sessions_analytics; \
+    ALTER TABLE streaming_sessions DROP COLUMN created_day; \
+    ALTER TABLE streaming_sessions DROP COLUMN platform; \
+    ALTER TABLE streaming_sessions DROP COLUMN dry_run; \
+    ALTER TABLE streaming_sessions DROP COLUMN duration_ms; \
+    ALTER TABLE streaming_sessions DROP COLUMN end_reason; \
+    ALTER TABLE streaming_sessions DROP COLUMN viewer_sum; \
+    ALTER TABLE streaming_sessions DROP COLUMN viewer_readings; ";
 
 /// A file as an earlier release left it: one session written, then `downgrade` run on it
 /// (dropping what that release did not have). Reopened: the store, the session, and a
@@ -397,7 +408,7 @@ async fn reopened_after(
         store.close().await;
         rusqlite::Connection::open(&path)
             .unwrap()
-            .execute_batch(downgrade)
+            .execute_batch(&format!("{WITHOUT_V5}{downgrade}"))
             .unwrap();
     }
     let store = SqliteStore::open(&path).await.unwrap();
@@ -436,7 +447,7 @@ async fn a_version_1_file_gains_the_game_state_table_and_keeps_its_sessions() {
         Some(stored)
     );
     store.close().await;
-    assert_eq!(version(), 4);
+    assert_eq!(version(), 5);
 }
 
 #[tokio::test]
@@ -465,7 +476,7 @@ async fn a_version_2_file_gains_the_viewer_sample_table_and_keeps_its_sessions()
         vec![sample]
     );
     store.close().await;
-    assert_eq!(version(), 4);
+    assert_eq!(version(), 5);
 }
 
 #[tokio::test]
@@ -491,7 +502,87 @@ async fn a_version_3_file_gains_the_timeline_table_and_keeps_its_sessions() {
         .unwrap();
     assert_eq!(store.timeline(&session.id, 10).await.unwrap(), vec![entry]);
     store.close().await;
-    assert_eq!(version(), 4);
+    assert_eq!(version(), 5);
+}
+
+#[tokio::test]
+async fn a_version_4_file_gains_the_analytics_columns_filled_from_its_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.db");
+    let mut session = sample_session(&agent("v4"), 1_000);
+    session.platform = ltcg_streaming_core::Platform::Kick;
+    session.dry_run = true;
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.insert_session(&session).await.unwrap();
+        let sample = |at, destination: &str, viewers| ltcg_streaming_core::session::ViewerSample {
+            session_id: session.id.clone(),
+            destination_id: destination.into(),
+            platform: ltcg_streaming_core::Platform::Kick,
+            at,
+            viewers,
+        };
+        store
+            .record_viewer_samples(&[
+                sample(2_000, "dst_a", 5),
+                sample(2_000, "dst_b", 3),
+                sample(3_000, "dst_a", 9),
+            ])
+            .await
+            .unwrap();
+        store.close().await;
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(&format!("{WITHOUT_V5}PRAGMA user_version = 4"))
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.close().await;
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let row: (String, i64, i64, i64, i64) = conn
+        .query_row(
+            "SELECT platform, dry_run, duration_ms, viewer_sum, viewer_readings \
+             FROM streaming_sessions WHERE id = ?",
+            [session.id.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap();
+    assert_eq!(row, ("kick".into(), 1, 0, 17, 2));
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 5);
+}
+
+#[tokio::test]
+async fn a_rewritten_viewer_sample_is_counted_once_with_its_new_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let session = sample_session(&agent("plan"), 1_000);
+    store.insert_session(&session).await.unwrap();
+    let sample = |viewers| ltcg_streaming_core::session::ViewerSample {
+        session_id: session.id.clone(),
+        destination_id: "dst_a".into(),
+        platform: ltcg_streaming_core::Platform::Twitch,
+        at: 2_000,
+        viewers,
+    };
+    store.record_viewer_samples(&[sample(5)]).await.unwrap();
+    // The same reading written again replaces the first: counted once, with its new value.
+    store.record_viewer_samples(&[sample(8)]).await.unwrap();
+    let totals = store
+        .analytics(&ltcg_streaming_core::store::AnalyticsFilter {
+            from_ms: 0,
+            to_ms: 10_000,
+            group: ltcg_streaming_core::store::AnalyticsGroup::Day,
+            entity: None,
+            include_dry_runs: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!((totals[0].viewer_sum, totals[0].readings), (8, 1));
+    store.close().await;
 }
 
 #[tokio::test]

@@ -218,14 +218,16 @@ impl SessionStore for PostgresStore {
         let mut stored = session.clone();
         stored.version = 1;
         let data = encode(&stored)?;
+        let columns = sql::AnalyticsColumns::of(&stored);
         for _ in 0..INSERT_ATTEMPTS {
             // The partial unique index turns a second active session into a no-op.
             let inserted = sqlx::query(
                 "INSERT INTO streaming_sessions (id, stream_type, entity_id, status, egress_id, \
                  created_at, updated_at, version, viewer_count, peak_viewer_count, \
-                 decisions_logged, events_recorded, data) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12::json) \
-                 ON CONFLICT DO NOTHING",
+                 decisions_logged, events_recorded, data, platform, dry_run, duration_ms, \
+                 end_reason, created_day) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12::json, $13, $14, \
+                 $15, $16, $17) ON CONFLICT DO NOTHING",
             )
             .bind(stored.id.as_str())
             .bind(stored.entity.stream_type.as_str())
@@ -239,6 +241,11 @@ impl SessionStore for PostgresStore {
             .bind(to_i64("decisionsLogged", stored.decisions_logged)?)
             .bind(to_i64("eventsRecorded", stored.events_recorded)?)
             .bind(&data)
+            .bind(columns.platform)
+            .bind(columns.dry_run)
+            .bind(columns.duration_ms)
+            .bind(columns.end_reason.as_deref())
+            .bind(columns.created_day)
             .execute(&self.pool)
             .await
             .map_err(|e| store_error("insert a session", e))?
@@ -292,11 +299,14 @@ impl SessionStore for PostgresStore {
 
     async fn update_session(&self, session: &StreamSession) -> Result<StreamSession> {
         let data = encode(session)?;
+        let columns = sql::AnalyticsColumns::of(session);
         // A version that does not fit never matches: the update reports a conflict.
         let expected = i64::try_from(session.version).unwrap_or(-1);
         let row = sqlx::query_as::<_, (i64, i64, i64, i64, i64)>(
             "UPDATE streaming_sessions SET stream_type = $1, entity_id = $2, status = $3, \
              egress_id = $4, created_at = $5, updated_at = $6, data = $7::json, \
+             platform = $10, dry_run = $11, duration_ms = $12, end_reason = $13, \
+             created_day = $14, \
              version = version + 1 \
              WHERE id = $8 AND version = $9 \
              RETURNING version, viewer_count, peak_viewer_count, decisions_logged, \
@@ -311,6 +321,11 @@ impl SessionStore for PostgresStore {
         .bind(&data)
         .bind(session.id.as_str())
         .bind(expected)
+        .bind(columns.platform)
+        .bind(columns.dry_run)
+        .bind(columns.duration_ms)
+        .bind(columns.end_reason.as_deref())
+        .bind(columns.created_day)
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| {
@@ -624,6 +639,18 @@ impl SessionStore for PostgresStore {
             platforms.push(platform);
             viewers.push(count);
         }
+        let failed = |e| store_error("store viewer samples", e);
+        let mut touched = sessions.clone();
+        touched.sort();
+        touched.dedup();
+        let mut tx = self.pool.begin().await.map_err(failed)?;
+        // The sessions' rows first, in id order: a concurrent batch for the same session
+        // waits here, then recounts with these samples in view.
+        sqlx::query("SELECT id FROM streaming_sessions WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+            .bind(&touched)
+            .execute(&mut *tx)
+            .await
+            .map_err(failed)?;
         // One statement for the whole batch.
         sqlx::query(
             "INSERT INTO streaming_viewer_samples \
@@ -637,10 +664,23 @@ impl SessionStore for PostgresStore {
         .bind(&destinations)
         .bind(&platforms)
         .bind(&viewers)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
-        .map_err(|e| store_error("store viewer samples", e))?;
-        Ok(())
+        .map_err(failed)?;
+        // The rollups, recounted from the samples (a sample written again replaces the old
+        // one, so adding would count it twice).
+        sqlx::query(
+            "UPDATE streaming_sessions s SET viewer_sum = r.total, viewer_readings = r.readings \
+             FROM (SELECT session_id, SUM(viewers)::bigint AS total, \
+                   COUNT(DISTINCT at) AS readings FROM streaming_viewer_samples \
+                   WHERE session_id = ANY($1) GROUP BY session_id) r \
+             WHERE s.id = r.session_id",
+        )
+        .bind(&touched)
+        .execute(&mut *tx)
+        .await
+        .map_err(failed)?;
+        tx.commit().await.map_err(failed)
     }
 
     async fn viewer_samples(
@@ -716,72 +756,37 @@ impl SessionStore for PostgresStore {
     }
 
     async fn analytics(&self, filter: &AnalyticsFilter) -> Result<Vec<GroupTotals>> {
-        let [groups_sql, reasons_sql, readings_sql] = analytics_statements(filter.group);
+        let statement = analytics_statement(filter.group);
         let (stream_type, entity_id) = match &filter.entity {
             Some(e) => (Some(e.stream_type.as_str()), Some(e.entity_id.as_str())),
             None => (None, None),
         };
-        let failed = |e| store_error("compute analytics", e);
-        let groups = analytics_query(&groups_sql, filter, stream_type, entity_id)
+        let rows = analytics_query(&statement, filter, stream_type, entity_id)
             .fetch_all(&self.pool)
             .await
-            .map_err(failed)?;
-        let reasons = analytics_query(&reasons_sql, filter, stream_type, entity_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(failed)?;
-        let readings = analytics_query(&readings_sql, filter, stream_type, entity_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(failed)?;
-        Ok(sql::analytics_groups((groups, reasons, readings)))
+            .map_err(|e| store_error("compute analytics", e))?;
+        Ok(sql::analytics_groups(filter.group, rows))
     }
 }
 
-/// The three analytics statements for `group`: per group sums, end reasons, readings. All
-/// select the sessions on `created_at` first, so a time range reads the
-/// `streaming_sessions_newest` index.
-fn analytics_statements(group: AnalyticsGroup) -> [String; 3] {
-    let key = match group {
-        AnalyticsGroup::Day => {
-            "to_char(to_timestamp(created_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-        }
-        AnalyticsGroup::Month => {
-            "to_char(to_timestamp(created_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM')"
-        }
-        AnalyticsGroup::Platform => "data->>'platform'",
-        AnalyticsGroup::Entity => "stream_type || ':' || entity_id",
-    };
-    let selected = format!(
-        "WITH s AS (SELECT id, status, peak_viewer_count, decisions_logged, \
-         events_recorded, {key} AS key, \
-         COALESCE((data->'stats'->>'duration')::bigint, 0) AS duration, \
-         data->>'endReason' AS end_reason \
+/// The analytics statement for `group`: one index-only pass over
+/// `streaming_sessions_analytics` (created_at, the summed columns included) for the time
+/// range, per bucket, status and end reason.
+fn analytics_statement(group: AnalyticsGroup) -> String {
+    format!(
+        "SELECT {bucket}, status, end_reason, COUNT(*), SUM(duration_ms)::bigint, \
+         MAX(peak_viewer_count), SUM(decisions_logged)::bigint, \
+         SUM(events_recorded)::bigint, SUM(viewer_sum)::bigint, \
+         SUM(viewer_readings)::bigint \
          FROM streaming_sessions WHERE created_at >= $1 AND created_at < $2 \
-         AND ($3 OR NOT COALESCE((data->>'dryRun')::boolean, false)) \
-         AND ($4::text IS NULL OR (stream_type = $4 AND entity_id = $5))) "
-    );
-    [
-        format!(
-            "{selected}SELECT key, COUNT(*), SUM(duration)::bigint, MAX(peak_viewer_count), \
-             SUM(decisions_logged)::bigint, SUM(events_recorded)::bigint, \
-             COUNT(*) FILTER (WHERE status = 'error') FROM s GROUP BY key"
-        ),
-        format!(
-            "{selected}SELECT key, end_reason, COUNT(*) FROM s \
-             WHERE status IN ('ended', 'error') AND end_reason IS NOT NULL \
-             GROUP BY key, end_reason"
-        ),
-        format!(
-            "{selected}SELECT s.key, COUNT(*), SUM(r.total)::bigint FROM \
-             (SELECT session_id, at, SUM(viewers) AS total FROM streaming_viewer_samples \
-              WHERE session_id IN (SELECT id FROM s) GROUP BY session_id, at) r \
-             JOIN s ON s.id = r.session_id GROUP BY s.key"
-        ),
-    ]
+         AND ($3 OR NOT dry_run) \
+         AND ($4::text IS NULL OR (stream_type = $4 AND entity_id = $5)) \
+         GROUP BY 1, 2, 3",
+        bucket = sql::analytics_bucket(group)
+    )
 }
 
-/// One of the analytics statements with the filter's five parameters bound.
+/// The analytics statement (or its `EXPLAIN`) with the filter's five parameters bound.
 fn analytics_query<'q, O>(
     statement: &'q str,
     filter: &AnalyticsFilter,
@@ -846,8 +851,9 @@ mod tests {
             .unwrap();
         sqlx::query(
             "INSERT INTO streaming_sessions (id, stream_type, entity_id, status, created_at, \
-             updated_at, version, data) SELECT 'ses_' || g, 'agent', 'agent_' || (g % 500), \
-             'ended', 1796083200000 + g * 60000, 1796083200000 + g * 60000, 1, \
+             updated_at, version, created_day, platform, data) SELECT 'ses_' || g, 'agent', \
+             'agent_' || (g % 500), 'ended', 1796083200000 + g * 60000, \
+             1796083200000 + g * 60000, 1, (1796083200000 + g * 60000) / 86400000, 'twitch', \
              json_build_object('platform', 'twitch', 'endReason', 'manual', \
              'stats', json_build_object('duration', 60000)) \
              FROM generate_series(1, 20000) AS g",
@@ -855,11 +861,11 @@ mod tests {
         .execute(store.pool())
         .await
         .unwrap();
-        sqlx::query("ANALYZE streaming_sessions")
+        sqlx::query("VACUUM ANALYZE streaming_sessions")
             .execute(store.pool())
             .await
             .unwrap();
-        let [groups, ..] = analytics_statements(AnalyticsGroup::Day);
+        let groups = analytics_statement(AnalyticsGroup::Day);
         let filter = AnalyticsFilter {
             from_ms: 1_796_083_200_000 + 86_400_000,
             to_ms: 1_796_083_200_000 + 2 * 86_400_000,
@@ -879,7 +885,10 @@ mod tests {
             .await
             .unwrap();
         store.close().await;
-        assert!(plan.contains("streaming_sessions_newest"), "{plan}");
+        assert!(
+            plan.contains("Index Only Scan using streaming_sessions_analytics"),
+            "{plan}"
+        );
         assert!(!plan.contains("Seq Scan on streaming_sessions"), "{plan}");
         assert_eq!(sums.len(), 1, "{sums:?}");
         assert_eq!(sums[0].sessions, 1_440);

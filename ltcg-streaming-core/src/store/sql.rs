@@ -164,47 +164,107 @@ pub(super) fn timeline_row(
     })
 }
 
-/// The three result sets analytics is computed from: per group `(key, sessions,
-/// streamed_ms, peak, decisions, events, errors)`, `(key, end_reason, sessions)` and
-/// `(key, readings, viewer_sum)`.
-pub(super) type AnalyticsRows = (
-    Vec<(String, i64, i64, i64, i64, i64, i64)>,
-    Vec<(String, String, i64)>,
-    Vec<(String, i64, i64)>,
-);
+/// What a session adds to analytics, kept in columns of its own (written with the session)
+/// so that a range is summed from one covering index, never from the JSON.
+pub(super) struct AnalyticsColumns {
+    /// The UTC day it was created, days since 1970-01-01 (`created_day`).
+    pub created_day: i64,
+    /// The primary platform (`platform`).
+    pub platform: &'static str,
+    /// A dry run (`dry_run`).
+    pub dry_run: bool,
+    /// Milliseconds on air once ended, else 0 (`duration_ms`).
+    pub duration_ms: i64,
+    /// Why it ended (`end_reason`).
+    pub end_reason: Option<String>,
+}
 
-/// The groups from the database's three result sets, in key order.
-pub(super) fn analytics_groups(
-    (groups, reasons, readings): AnalyticsRows,
-) -> Vec<super::GroupTotals> {
-    let count = |n: i64| u64::try_from(n).unwrap_or(0);
-    let mut out: std::collections::BTreeMap<String, super::GroupTotals> = groups
-        .into_iter()
-        .map(
-            |(key, sessions, streamed, peak, decisions, events, errors)| {
-                let totals = super::GroupTotals {
-                    key: key.clone(),
-                    sessions: count(sessions),
-                    streamed_ms: streamed,
-                    peak_viewers: count(peak),
-                    decisions: count(decisions),
-                    events: count(events),
-                    errors: count(errors),
-                    ..super::GroupTotals::default()
-                };
-                (key, totals)
-            },
-        )
-        .collect();
-    for (key, reason, n) in reasons {
-        if let Some(g) = out.get_mut(&key) {
-            g.end_reasons.insert(reason, count(n));
+impl AnalyticsColumns {
+    /// The columns of `session`.
+    pub(super) fn of(session: &StreamSession) -> Self {
+        Self {
+            created_day: session.created_at.div_euclid(DAY_MS),
+            platform: session.platform.as_str(),
+            dry_run: session.dry_run,
+            duration_ms: session.stats.as_ref().map_or(0, |s| s.duration),
+            end_reason: session.end_reason.clone(),
         }
     }
-    for (key, n, sum) in readings {
-        if let Some(g) = out.get_mut(&key) {
-            g.readings = count(n);
-            g.viewer_sum = count(sum);
+}
+
+/// Milliseconds in a day.
+const DAY_MS: i64 = 86_400_000;
+
+/// The SQL (the same in SQLite and PostgreSQL) of the group a session row falls in, as
+/// text: the UTC day number (`created_day`) for days and months, which
+/// [`analytics_groups`] names and merges; the platform; or `streamType:entityId`.
+pub(super) fn analytics_bucket(group: super::AnalyticsGroup) -> &'static str {
+    match group {
+        super::AnalyticsGroup::Day | super::AnalyticsGroup::Month => "CAST(created_day AS TEXT)",
+        super::AnalyticsGroup::Platform => "platform",
+        super::AnalyticsGroup::Entity => "stream_type || ':' || entity_id",
+    }
+}
+
+/// One analytics result row, per bucket, status and end reason: `(bucket, status,
+/// end_reason, sessions, streamed_ms, peak, decisions, events, viewer_sum, readings)`.
+pub(super) type AnalyticsRow = (
+    String,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+);
+
+/// The groups from the database's rows (see [`AnalyticsRow`]), in key order.
+pub(super) fn analytics_groups(
+    group: super::AnalyticsGroup,
+    rows: Vec<AnalyticsRow>,
+) -> Vec<super::GroupTotals> {
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    let mut out: std::collections::BTreeMap<String, super::GroupTotals> =
+        std::collections::BTreeMap::new();
+    for (bucket, status, reason, sessions, streamed, peak, decisions, events, viewers, readings) in
+        rows
+    {
+        let key = match group {
+            super::AnalyticsGroup::Day | super::AnalyticsGroup::Month => {
+                let Ok(day) = bucket.parse::<i64>() else {
+                    continue;
+                };
+                let mut name = super::analytics::utc_day(day.saturating_mul(DAY_MS));
+                if group == super::AnalyticsGroup::Month {
+                    name.truncate(name.len() - 3);
+                }
+                name
+            }
+            _ => bucket,
+        };
+        let g = out
+            .entry(key.clone())
+            .or_insert_with(|| super::GroupTotals {
+                key,
+                ..super::GroupTotals::default()
+            });
+        let sessions = count(sessions);
+        g.sessions += sessions;
+        g.streamed_ms += streamed;
+        g.peak_viewers = g.peak_viewers.max(count(peak));
+        g.decisions += count(decisions);
+        g.events += count(events);
+        g.viewer_sum += count(viewers);
+        g.readings += count(readings);
+        let terminal = status == "ended" || status == "error";
+        if status == "error" {
+            g.errors += sessions;
+        }
+        if let (true, Some(reason)) = (terminal, reason) {
+            *g.end_reasons.entry(reason).or_default() += sessions;
         }
     }
     out.into_values().collect()

@@ -50,8 +50,11 @@ const SCHEMA_V3: &str =
 /// Version 4 over version 3: session timelines.
 const SCHEMA_V4: &str =
     include_str!("../../migrations/sqlite/20261203000000_ltcg_streaming_timeline.sql");
+/// Version 5 over version 4: the columns analytics sums, and their covering index.
+const SCHEMA_V5: &str =
+    include_str!("../../migrations/sqlite/20261204000000_ltcg_streaming_analytics_columns.sql");
 /// The schema version this library writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 /// How long an operation keeps retrying while another process holds the write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest pause between two attempts on a locked database.
@@ -247,6 +250,9 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
         tracing::warn!(mode, "SQLite did not switch to WAL");
     }
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+    // Sorts and groupings (analytics over a range) stay in memory instead of spilling to
+    // temporary files, with a 16 MiB page cache (the default is 2 MiB).
+    conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384;")?;
     Ok(conn)
 }
 
@@ -291,21 +297,29 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
             tx.execute_batch(SCHEMA_V2)?;
             tx.execute_batch(SCHEMA_V3)?;
             tx.execute_batch(SCHEMA_V4)?;
+            tx.execute_batch(SCHEMA_V5)?;
             tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
         }
         1 => {
             tx.execute_batch(SCHEMA_V2)?;
             tx.execute_batch(SCHEMA_V3)?;
             tx.execute_batch(SCHEMA_V4)?;
+            tx.execute_batch(SCHEMA_V5)?;
             tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
         }
         2 => {
             tx.execute_batch(SCHEMA_V3)?;
             tx.execute_batch(SCHEMA_V4)?;
+            tx.execute_batch(SCHEMA_V5)?;
             tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
         }
         3 => {
             tx.execute_batch(SCHEMA_V4)?;
+            tx.execute_batch(SCHEMA_V5)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+        }
+        4 => {
+            tx.execute_batch(SCHEMA_V5)?;
             tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
         }
         SCHEMA_VERSION => {}
@@ -320,6 +334,21 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         }
     }
     tx.commit()
+}
+
+/// The analytics statement for `group`: one pass over the covering index
+/// `streaming_sessions_analytics` for the time range, per bucket, status and end reason.
+fn analytics_statement(group: AnalyticsGroup) -> String {
+    format!(
+        "SELECT {bucket}, status, end_reason, COUNT(*), SUM(duration_ms), \
+         MAX(peak_viewer_count), SUM(decisions_logged), SUM(events_recorded), \
+         SUM(viewer_sum), SUM(viewer_readings) \
+         FROM streaming_sessions INDEXED BY streaming_sessions_analytics \
+         WHERE created_at >= ?1 AND created_at < ?2 AND (?3 OR dry_run = 0) \
+         AND (?4 IS NULL OR (stream_type = ?4 AND entity_id = ?5)) \
+         GROUP BY 1, 2, 3",
+        bucket = sql::analytics_bucket(group)
+    )
 }
 
 /// A session row in [`SESSION_COLUMNS`] order.
@@ -418,6 +447,7 @@ impl SessionStore for SqliteStore {
         let mut stored = session.clone();
         stored.version = 1;
         let data = encode(&stored)?;
+        let columns = sql::AnalyticsColumns::of(&stored);
         let counters = [
             to_i64("viewerCount", stored.viewer_count)?,
             to_i64("peakViewerCount", stored.peak_viewer_count)?,
@@ -434,8 +464,10 @@ impl SessionStore for SqliteStore {
                     .prepare_cached(
                         "INSERT INTO streaming_sessions (id, stream_type, entity_id, status, \
                          egress_id, created_at, updated_at, version, viewer_count, \
-                         peak_viewer_count, decisions_logged, events_recorded, data) \
-                         VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                         peak_viewer_count, decisions_logged, events_recorded, data, \
+                         created_day, platform, dry_run, duration_ms, end_reason) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                         ON CONFLICT DO NOTHING",
                     )?
                     .execute(params![
                         stored.id.as_str(),
@@ -450,6 +482,11 @@ impl SessionStore for SqliteStore {
                         counters[2],
                         counters[3],
                         data,
+                        columns.created_day,
+                        columns.platform,
+                        columns.dry_run,
+                        columns.duration_ms,
+                        columns.end_reason,
                     ])?;
                 let outcome = if inserted == 1 {
                     None
@@ -516,6 +553,7 @@ impl SessionStore for SqliteStore {
 
     async fn update_session(&self, session: &StreamSession) -> Result<StreamSession> {
         let data = encode(session)?;
+        let columns = sql::AnalyticsColumns::of(session);
         // A version that does not fit never matches: the update reports a conflict.
         let expected = i64::try_from(session.version).unwrap_or(-1);
         let id = session.id.as_str();
@@ -525,6 +563,8 @@ impl SessionStore for SqliteStore {
                     .prepare_cached(
                         "UPDATE streaming_sessions SET stream_type = ?, entity_id = ?, \
                          status = ?, egress_id = ?, created_at = ?, updated_at = ?, data = ?, \
+                         created_day = ?, platform = ?, dry_run = ?, duration_ms = ?, \
+                         end_reason = ?, \
                          version = version + 1 WHERE id = ? AND version = ? \
                          RETURNING version, viewer_count, peak_viewer_count, \
                          decisions_logged, events_recorded",
@@ -538,6 +578,11 @@ impl SessionStore for SqliteStore {
                             session.created_at,
                             session.updated_at,
                             data,
+                            columns.created_day,
+                            columns.platform,
+                            columns.dry_run,
+                            columns.duration_ms,
+                            columns.end_reason,
                             id,
                             expected,
                         ],
@@ -857,6 +902,21 @@ impl SessionStore for SqliteStore {
                 for (session, at, destination, platform, viewers) in &rows {
                     insert.execute(params![session, at, destination, platform, viewers])?;
                 }
+                // The sessions' rollups, recounted from their samples (a sample written
+                // again replaces the old one, so adding would count it twice).
+                let mut rollup = tx.prepare_cached(
+                    "UPDATE streaming_sessions SET \
+                     viewer_sum = (SELECT COALESCE(SUM(viewers), 0) \
+                                   FROM streaming_viewer_samples WHERE session_id = ?1), \
+                     viewer_readings = (SELECT COUNT(DISTINCT at) \
+                                        FROM streaming_viewer_samples WHERE session_id = ?1) \
+                     WHERE id = ?1",
+                )?;
+                let sessions: std::collections::BTreeSet<&String> =
+                    rows.iter().map(|row| &row.0).collect();
+                for session in sessions {
+                    rollup.execute(params![session])?;
+                }
             }
             tx.commit()
         })
@@ -933,38 +993,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn analytics(&self, filter: &AnalyticsFilter) -> Result<Vec<GroupTotals>> {
-        let key = match filter.group {
-            AnalyticsGroup::Day => "strftime('%Y-%m-%d', created_at / 1000, 'unixepoch')",
-            AnalyticsGroup::Month => "strftime('%Y-%m', created_at / 1000, 'unixepoch')",
-            AnalyticsGroup::Platform => "json_extract(data, '$.platform')",
-            AnalyticsGroup::Entity => "stream_type || ':' || entity_id",
-        };
-        // The sessions counted, on the created_at index; the same for the three queries.
-        let selected = format!(
-            "WITH s AS (SELECT id, status, peak_viewer_count, decisions_logged, \
-             events_recorded, {key} AS key, \
-             COALESCE(json_extract(data, '$.stats.duration'), 0) AS duration, \
-             json_extract(data, '$.endReason') AS end_reason \
-             FROM streaming_sessions WHERE created_at >= ?1 AND created_at < ?2 \
-             AND (?3 OR COALESCE(json_extract(data, '$.dryRun'), 0) = 0) \
-             AND (?4 IS NULL OR (stream_type = ?4 AND entity_id = ?5))) "
-        );
-        let groups_sql = format!(
-            "{selected}SELECT key, COUNT(*), SUM(duration), MAX(peak_viewer_count), \
-             SUM(decisions_logged), SUM(events_recorded), SUM(status = 'error') \
-             FROM s GROUP BY key"
-        );
-        let reasons_sql = format!(
-            "{selected}SELECT key, end_reason, COUNT(*) FROM s \
-             WHERE status IN ('ended', 'error') AND end_reason IS NOT NULL \
-             GROUP BY key, end_reason"
-        );
-        let readings_sql = format!(
-            "{selected}SELECT s.key, COUNT(*), SUM(r.total) FROM \
-             (SELECT session_id, at, SUM(viewers) AS total FROM streaming_viewer_samples \
-              WHERE session_id IN (SELECT id FROM s) GROUP BY session_id, at) r \
-             JOIN s ON s.id = r.session_id GROUP BY s.key"
-        );
+        let statement = analytics_statement(filter.group);
         let (stream_type, entity_id) = match &filter.entity {
             Some(e) => (Some(e.stream_type.as_str()), Some(e.entity_id.clone())),
             None => (None, None),
@@ -978,10 +1007,8 @@ impl SessionStore for SqliteStore {
         );
         let rows = self
             .run("compute analytics", move |conn| {
-                let bind = params![args.0, args.1, args.2, args.3, args.4];
-                let groups = conn
-                    .prepare_cached(&groups_sql)?
-                    .query_map(bind, |r| {
+                conn.prepare_cached(&statement)?
+                    .query_map(params![args.0, args.1, args.2, args.3, args.4], |r| {
                         Ok((
                             r.get(0)?,
                             r.get(1)?,
@@ -990,20 +1017,48 @@ impl SessionStore for SqliteStore {
                             r.get(4)?,
                             r.get(5)?,
                             r.get(6)?,
+                            r.get(7)?,
+                            r.get(8)?,
+                            r.get(9)?,
                         ))
                     })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                let reasons = conn
-                    .prepare_cached(&reasons_sql)?
-                    .query_map(bind, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                let readings = conn
-                    .prepare_cached(&readings_sql)?
-                    .query_map(bind, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok((groups, reasons, readings))
+                    .collect::<rusqlite::Result<Vec<_>>>()
             })
             .await?;
-        Ok(sql::analytics_groups(rows))
+        Ok(sql::analytics_groups(filter.group, rows))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn analytics_read_only_the_covering_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        for group in [
+            AnalyticsGroup::Day,
+            AnalyticsGroup::Platform,
+            AnalyticsGroup::Entity,
+        ] {
+            let plan: Vec<String> = conn
+                .prepare(&format!(
+                    "EXPLAIN QUERY PLAN {}",
+                    analytics_statement(group)
+                ))
+                .unwrap()
+                .query_map(params![0, 10, false, None::<String>, None::<String>], |r| {
+                    r.get::<_, String>(3)
+                })
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            assert!(
+                plan.iter().any(|line| line
+                    .contains("USING COVERING INDEX streaming_sessions_analytics (created_at>? AND created_at<?)")),
+                "{group:?}: {plan:?}"
+            );
+        }
     }
 }
