@@ -473,7 +473,8 @@ fn a_development_server_answers_only_loopback_hosts_and_origins() {
             (want, Some("INVALID_INPUT")),
             "{body}"
         );
-    }    // The dashboard needs no sign-in on loopback, and is sent to the login page elsewhere.
+    }
+    // The dashboard needs no sign-in on loopback, and is sent to the login page elsewhere.
     let page = |host: &str| {
         raw_exchange(
             port,
