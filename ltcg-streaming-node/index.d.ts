@@ -168,10 +168,11 @@ export interface AgentStreamingConfig {
  * How sessions are grouped.
  *
  * - `day`: By the UTC day a session was created (`2026-12-01`).
+ * - `month`: By the UTC month a session was created (`2026-12`).
  * - `platform`: By primary platform (`twitch`).
  * - `entity`: By user or agent (`agent:agent_7`).
  */
-export type AnalyticsGroup = 'day' | 'platform' | 'entity'
+export type AnalyticsGroup = 'day' | 'month' | 'platform' | 'entity'
 
 /** `GET /api/streaming/analytics`: which sessions (by creation time), grouped how. */
 export interface AnalyticsQuery {
@@ -772,10 +773,16 @@ export interface ListSessionsRequest {
   entityId?: string | null
   /** Page size (default 50, at most 500). */
   limit?: number | null
+  /** Only sessions whose primary platform is this one. */
+  platform?: Platform | null
+  /** Only sessions created at or after, Unix ms. */
+  since?: number | null
   /** Only this status. */
   status?: SessionStatus | null
   /** Only this kind of entity (with `entityId`). */
   streamType?: StreamType | null
+  /** Only sessions created before, Unix ms. */
+  until?: number | null
 }
 
 /**
@@ -1166,6 +1173,12 @@ export interface SessionQuery {
   status: SessionStatus | null
   /** Only non-terminal sessions. */
   activeOnly: boolean
+  /** Only sessions whose primary `platform` is this one. */
+  platform: Platform | null
+  /** Only sessions created at or after, Unix ms. */
+  createdFrom: number | null
+  /** Only sessions created before, Unix ms. */
+  createdBefore: number | null
   /** A `nextCursor` from a previous page; one the store did not make is `INVALID_INPUT`. */
   cursor: string | null
   /** Page size (1 to 500). */
@@ -1878,6 +1891,11 @@ export declare class StreamingService {
   analytics(actor: Actor, query: AnalyticsQuery): Promise<AnalyticsReport>
   /** What happened to a session, oldest first (its owner or internal callers). */
   sessionTimeline(actor: Actor, sessionId: string): Promise<TimelineEntry[]>
+  /**
+   * A session's viewer counts as the platforms reported them, oldest first (its owner
+   * or internal callers).
+   */
+  sessionViewerSamples(actor: Actor, sessionId: string): Promise<ViewerSample[]>
   /**
    * One viewer-count pass over the live sessions (internal callers); for apps that
    * schedule it themselves (a cron).
