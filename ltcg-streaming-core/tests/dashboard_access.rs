@@ -123,10 +123,11 @@ async fn signing_in_sets_an_http_only_strict_cookie_and_a_bad_key_does_not() {
         .headers_mut()
         .insert("x-forwarded-proto", "https".parse().unwrap());
     let secure = send(&app, https).await;
-    assert!(secure.headers["set-cookie"]
-        .to_str()
-        .unwrap()
-        .ends_with("; Secure"));
+    let secure = secure.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        secure.starts_with("__Host-ltcg_dashboard=") && secure.ends_with("; Secure"),
+        "over HTTPS the cookie cannot be planted by another site: {secure}"
+    );
 }
 
 #[tokio::test]
@@ -274,6 +275,13 @@ async fn a_users_cookie_sees_only_their_own_sessions() {
         let reply = read(format!("/api/streaming/{route}?sessionId={other}")).await;
         assert_error(&reply, StatusCode::FORBIDDEN, "FORBIDDEN", route);
     }
+    let picture = read(format!("/api/streaming/thumbnail?sessionId={other}")).await;
+    assert_error(
+        &picture,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        "bob's thumbnail",
+    );
     let analytics = read(format!("/api/streaming/analytics?since={}", T0 - 1)).await;
     assert_eq!(
         analytics.json["totals"]["sessions"], 1,
@@ -333,6 +341,72 @@ async fn a_users_cookie_sees_only_their_own_sessions() {
         .unwrap();
     let pushed = tokio::time::timeout(Duration::from_millis(500), body.next()).await;
     assert!(pushed.is_err(), "bob's change reached alice: {pushed:?}");
+}
+
+#[tokio::test]
+async fn signing_out_or_in_again_ends_the_old_login_and_its_event_streams() {
+    let h = Harness::new();
+    let app = app(&h);
+    let own = user_session(&h, "alice", "Alice plays").await;
+    let first = dashboard_login(&app, USER_TOKENS[0].0).await;
+    // Signing in again from the same browser ends the login it carried.
+    let mut again = Request::post("/dashboard/login")
+        .header("host", "127.0.0.1:8080")
+        .header("cookie", &first.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(
+            serde_urlencoded::to_string([("key", USER_TOKENS[0].0)]).unwrap(),
+        ))
+        .unwrap();
+    again.headers_mut().remove("origin");
+    let second = send(&app, again).await;
+    assert_eq!(second.status, StatusCode::SEE_OTHER);
+    let old = send(
+        &app,
+        with_cookie(Method::GET, "/dashboard", &first.cookie, None, None),
+    )
+    .await;
+    assert_eq!(
+        old.headers["location"], "/dashboard/login",
+        "the first login ended"
+    );
+
+    let login = dashboard_login(&app, USER_TOKENS[0].0).await;
+    let response = app
+        .clone()
+        .oneshot(with_cookie(
+            Method::GET,
+            "/dashboard/events",
+            &login.cookie,
+            None,
+            None,
+        ))
+        .await
+        .unwrap();
+    let mut body = response.into_body().into_data_stream();
+    let ready = body.next().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&ready).starts_with("event: ready"));
+    let out = send(
+        &app,
+        with_cookie(
+            Method::POST,
+            "/dashboard/logout",
+            &login.cookie,
+            Some(&login.csrf),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    h.service
+        .update_viewer_count(&Actor::Internal, &own.parse().unwrap(), 3)
+        .await
+        .unwrap();
+    let next = tokio::time::timeout(Duration::from_secs(2), body.next()).await;
+    assert!(
+        matches!(next, Ok(None)),
+        "the stream ends with the login instead of sending: {next:?}"
+    );
 }
 
 #[tokio::test]

@@ -30,7 +30,8 @@
 //! shows the path only (queries may carry overlay tokens).
 //!
 //! `/dashboard` is the web dashboard (see the crate's README): its pages sign in with any
-//! key the API accepts into an `HttpOnly`, `SameSite=Strict` cookie ([`DASHBOARD_COOKIE`]),
+//! key the API accepts into an `HttpOnly`, `SameSite=Strict` cookie ([`DASHBOARD_COOKIE`];
+//! [`DASHBOARD_SECURE_COOKIE`] over HTTPS),
 //! which the API then accepts too; every state-changing request made with it must carry
 //! the login's CSRF token in [`CSRF_HEADER`].
 //!
@@ -60,7 +61,10 @@ use tower_http::request_id::{
 use tower_http::trace::TraceLayer;
 
 pub use self::auth::{ApiAuth, UserTokens, MIN_KEY_LEN};
-pub use self::dashboard::logins::{COOKIE as DASHBOARD_COOKIE, CSRF_HEADER, LOGIN_TTL};
+pub use self::dashboard::logins::{
+    COOKIE as DASHBOARD_COOKIE, CSRF_HEADER, LOGINS_PER_ACTOR, LOGIN_TTL,
+    SECURE_COOKIE as DASHBOARD_SECURE_COOKIE,
+};
 pub use self::error::{ApiError, ApiResult};
 use self::limits::RequestLimits;
 use self::throttle::AuthThrottle;

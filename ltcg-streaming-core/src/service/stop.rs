@@ -102,10 +102,11 @@ impl StreamingService {
         Ok(self.view(&session))
     }
 
-    /// The latest picture of a live session's stream (same access as [`Self::get_status`]):
-    /// the egress's own when it makes thumbnails (a local render), otherwise the platform's
-    /// preview image of the channel (primary destination first); `None` when there is
-    /// neither (yet), or the session has ended.
+    /// The latest picture of a live session's stream, for its owner or internal callers
+    /// (another user's or agent's session is `NOT_FOUND`, whatever [`StatusReads`] says: a
+    /// picture shows more than a status): the egress's own when it makes thumbnails (a
+    /// local render), otherwise the platform's preview image of the channel (primary
+    /// destination first); `None` when there is neither (yet), or the session has ended.
     pub async fn thumbnail(
         &self,
         actor: &Actor,
@@ -113,7 +114,7 @@ impl StreamingService {
     ) -> Result<Option<Preview>> {
         self.inner.limits.call(actor)?;
         let session = self.load(session_id).await?;
-        if self.inner.status_reads == StatusReads::Owner && !actor.may_act_for(&session.entity) {
+        if !actor.may_act_for(&session.entity) {
             return Err(Error::not_found("session"));
         }
         if !session.status.is_active() {

@@ -6,11 +6,16 @@
 //!   may act for; with `sessionId`, only that one, whose current view comes first instead
 //!   of `ready` (another caller's session, or a missing one, is a 404);
 //! - `tick` every [`TICK`]: the pages refresh their preview images.
+//!
+//! A stream opened with a dashboard login ends when that login does (signed out or
+//! expired): it is checked before every event, ticks included.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::stream::{self, Stream};
@@ -18,9 +23,11 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
+use super::super::auth::presented_key;
 use super::super::error::ApiResult;
 use super::super::routes::Caller;
 use super::super::AppState;
+use super::logins::Logins;
 use crate::error::Error;
 use crate::service::{Actor, Change, StreamingService};
 use crate::session::SessionId;
@@ -40,6 +47,7 @@ struct EventsQuery {
 /// The event stream of one page.
 pub(super) async fn stream(
     State(s): State<AppState>,
+    headers: HeaderMap,
     Caller(actor): Caller,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
@@ -52,7 +60,15 @@ pub(super) async fn stream(
     }
     let mut tick = tokio::time::interval_at(Instant::now() + TICK, TICK);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // Signed in by cookie (no key presented): the stream lives as long as the login.
+    let login = presented_key(&headers)
+        .is_none()
+        .then(|| Logins::key_of(&headers))
+        .flatten()
+        .filter(|key| s.logins.is_live(key))
+        .map(|key| (s.logins.clone(), key));
     let feed = Feed {
+        login,
         changes: s.service.subscribe_changes(),
         service: s.service,
         actor,
@@ -66,6 +82,8 @@ pub(super) async fn stream(
 }
 
 struct Feed {
+    /// The login the stream was opened with, if by cookie.
+    login: Option<(Arc<Logins>, [u8; 32])>,
     service: StreamingService,
     changes: tokio::sync::broadcast::Receiver<Change>,
     actor: Actor,
@@ -82,8 +100,20 @@ impl Feed {
         })
     }
 
-    /// The next event; `None` when the service is gone.
+    /// Whether the stream may go on: its login, if any, is still live.
+    fn signed_in(&self) -> bool {
+        self.login
+            .as_ref()
+            .is_none_or(|(logins, key)| logins.is_live(key))
+    }
+
+    /// The next event; `None` when the service is gone or the login ended.
     async fn next(&mut self) -> Option<Event> {
+        let event = self.next_event().await?;
+        self.signed_in().then_some(event)
+    }
+
+    async fn next_event(&mut self) -> Option<Event> {
         if std::mem::take(&mut self.first) {
             if let Some(id) = self.only.clone() {
                 if let Some(event) = self.session_event(&id).await {

@@ -1,7 +1,9 @@
 //! Dashboard logins: a caller who signed in with a key on the login page gets a random
-//! login id in an `HttpOnly`, `SameSite=Strict` cookie (`Secure` over HTTPS) and a CSRF
-//! token that every state-changing request must echo in `x-csrf-token`. Logins live in this
-//! process's memory (a restart signs everyone out) and expire after [`LOGIN_TTL`].
+//! login id in an `HttpOnly`, `SameSite=Strict` cookie (`Secure`, and named
+//! [`SECURE_COOKIE`] so that no other site can plant it, over HTTPS) and a CSRF token that
+//! every state-changing request must echo in `x-csrf-token`. Logins live in this process's
+//! memory (a restart signs everyone out) and expire after [`LOGIN_TTL`]; one caller keeps
+//! at most [`LOGINS_PER_ACTOR`].
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -16,14 +18,20 @@ use subtle::ConstantTimeEq;
 use crate::error::{Error, Result};
 use crate::service::Actor;
 
-/// The cookie's name.
+/// The cookie's name over plain HTTP.
 pub const COOKIE: &str = "ltcg_dashboard";
+/// The cookie's name over HTTPS: the `__Host-` prefix makes browsers refuse it unless it
+/// was set by this host, `Secure`, for `Path=/` and without `Domain`.
+pub const SECURE_COOKIE: &str = "__Host-ltcg_dashboard";
 /// The header that carries the CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// How long a login lasts.
 pub const LOGIN_TTL: Duration = Duration::from_secs(12 * 3600);
-/// Logins kept at most; when full, expired ones go first, then the oldest.
+/// Logins kept at most; when full (after dropping the expired ones), new logins are refused
+/// rather than anyone signed out.
 const MAX_LOGINS: usize = 10_000;
+/// Logins one caller (key) keeps at most; another one ends its oldest.
+pub const LOGINS_PER_ACTOR: usize = 16;
 
 /// One signed-in caller.
 #[derive(Clone, Debug)]
@@ -71,8 +79,9 @@ fn digest(cookie: &str) -> [u8; 32] {
 }
 
 impl Logins {
-    /// Signs `actor` in; returns the cookie value and the login.
-    pub(crate) fn open(&self, actor: Actor) -> (String, Login) {
+    /// Signs `actor` in; returns the cookie value and the login. `RATE_LIMITED` while
+    /// [`MAX_LOGINS`] live logins exist.
+    pub(crate) fn open(&self, actor: Actor) -> Result<(String, Login)> {
         let cookie = random_token();
         let login = Login {
             actor,
@@ -80,17 +89,40 @@ impl Logins {
             expires: Instant::now() + LOGIN_TTL,
         };
         let mut all = self.by_hash.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
         if all.len() >= MAX_LOGINS {
-            let now = Instant::now();
             all.retain(|_, l| l.expires > now);
-            if all.len() >= MAX_LOGINS {
-                if let Some(oldest) = all.iter().min_by_key(|(_, l)| l.expires).map(|(k, _)| *k) {
-                    all.remove(&oldest);
-                }
+        }
+        let mut own: Vec<([u8; 32], Instant)> = all
+            .iter()
+            .filter(|(_, l)| l.actor == login.actor)
+            .map(|(k, l)| (*k, l.expires))
+            .collect();
+        if own.len() >= LOGINS_PER_ACTOR {
+            own.sort_by_key(|(_, expires)| *expires);
+            for (key, _) in &own[..=own.len() - LOGINS_PER_ACTOR] {
+                all.remove(key);
             }
         }
+        if all.len() >= MAX_LOGINS {
+            return Err(Error::RateLimited {
+                limit: format!("at most {MAX_LOGINS} signed-in dashboard logins"),
+                retry_after: Duration::from_secs(60),
+            });
+        }
         all.insert(digest(&cookie), login.clone());
-        (cookie, login)
+        Ok((cookie, login))
+    }
+
+    /// The digest a request's login is kept under, if it has a cookie.
+    pub(crate) fn key_of(headers: &HeaderMap) -> Option<[u8; 32]> {
+        cookie_value(headers).map(digest)
+    }
+
+    /// Whether the login kept under `key` is still live (not signed out, not expired).
+    pub(crate) fn is_live(&self, key: &[u8; 32]) -> bool {
+        let all = self.by_hash.lock().unwrap_or_else(|e| e.into_inner());
+        all.get(key).is_some_and(|l| l.expires > Instant::now())
     }
 
     /// The live login a request's cookie names, if any.
@@ -152,17 +184,19 @@ pub(crate) fn check_csrf(login: &Login, presented: &str) -> Result<()> {
     }
 }
 
-/// The value of our cookie in the request's `Cookie` headers.
+/// The value of our cookie in the request's `Cookie` headers; `None` when there are two
+/// (one may have been planted by another site under a narrower path or a parent domain).
 fn cookie_value(headers: &HeaderMap) -> Option<&str> {
-    headers
+    let mut values = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.trim())
-        .filter(|value| !value.is_empty())
+        .filter(|(name, _)| *name == COOKIE || *name == SECURE_COOKIE)
+        .map(|(_, value)| value.trim());
+    let first = values.next()?;
+    (values.next().is_none() && !first.is_empty()).then_some(first)
 }
 
 /// Whether the request came over HTTPS (directly, or by a proxy's `X-Forwarded-Proto` or
@@ -182,19 +216,24 @@ pub(crate) fn is_https(headers: &HeaderMap, scheme: Option<&str>) -> bool {
 
 /// The `Set-Cookie` value that signs a browser in (`secure` over HTTPS).
 pub(crate) fn set_cookie(value: &str, secure: bool) -> String {
-    format!(
-        "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-        LOGIN_TTL.as_secs(),
-        if secure { "; Secure" } else { "" }
-    )
+    match secure {
+        true => format!(
+            "{SECURE_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}; Secure",
+            LOGIN_TTL.as_secs()
+        ),
+        false => format!(
+            "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+            LOGIN_TTL.as_secs()
+        ),
+    }
 }
 
 /// The `Set-Cookie` value that signs a browser out.
 pub(crate) fn clear_cookie(secure: bool) -> String {
-    format!(
-        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
-        if secure { "; Secure" } else { "" }
-    )
+    match secure {
+        true => format!("{SECURE_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Secure"),
+        false => format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    }
 }
 
 #[cfg(test)]
@@ -211,21 +250,53 @@ mod tests {
     #[test]
     fn a_login_is_found_by_its_cookie_among_others() {
         let logins = Logins::default();
-        let (cookie, login) = logins.open(Actor::Internal);
+        let (cookie, login) = logins.open(Actor::Internal).unwrap();
         let headers = with_cookie(&format!("theme=dark; {COOKIE}={cookie}; other=1"));
         let found = logins.find(&headers).unwrap();
         assert_eq!(found.csrf, login.csrf);
         assert!(logins
             .find(&with_cookie(&format!("{COOKIE}=nope")))
             .is_none());
+        let planted = with_cookie(&format!("{COOKIE}=planted; {COOKIE}={cookie}"));
+        assert!(
+            logins.find(&planted).is_none(),
+            "two cookies: neither is trusted"
+        );
+        let key = Logins::key_of(&headers).unwrap();
+        assert!(logins.is_live(&key));
         assert!(logins.close(&headers));
         assert!(logins.find(&headers).is_none(), "signed out");
+        assert!(!logins.is_live(&key));
+    }
+
+    #[test]
+    fn one_caller_keeps_a_bounded_number_of_logins_and_others_keep_theirs() {
+        let logins = Logins::default();
+        let (other, _) = logins.open(Actor::user("u2").unwrap()).unwrap();
+        let first = logins.open(Actor::user("u1").unwrap()).unwrap().0;
+        for _ in 0..LOGINS_PER_ACTOR {
+            logins.open(Actor::user("u1").unwrap()).unwrap();
+        }
+        assert!(
+            logins
+                .find(&with_cookie(&format!("{COOKIE}={first}")))
+                .is_none(),
+            "oldest ended"
+        );
+        assert!(
+            logins
+                .find(&with_cookie(&format!("{COOKIE}={other}")))
+                .is_some(),
+            "u2 kept"
+        );
+        let all = logins.by_hash.lock().unwrap();
+        assert_eq!(all.len(), LOGINS_PER_ACTOR + 1);
     }
 
     #[test]
     fn state_changes_need_the_csrf_token_and_reads_do_not() {
         let logins = Logins::default();
-        let (cookie, login) = logins.open(Actor::user("u1").unwrap());
+        let (cookie, login) = logins.open(Actor::user("u1").unwrap()).unwrap();
         let mut headers = with_cookie(&format!("{COOKIE}={cookie}"));
         assert!(matches!(
             logins.actor_for(&Method::GET, &headers),
@@ -248,7 +319,11 @@ mod tests {
         let plain = set_cookie("abc", false);
         assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Strict"));
         assert!(!plain.contains("Secure"));
-        assert!(set_cookie("abc", true).ends_with("; Secure"));
+        let secure = set_cookie("abc", true);
+        assert!(
+            secure.starts_with("__Host-ltcg_dashboard=abc; Path=/;")
+                && secure.ends_with("; Secure")
+        );
         let mut headers = HeaderMap::new();
         assert!(!is_https(&headers, None));
         assert!(is_https(&headers, Some("https")));

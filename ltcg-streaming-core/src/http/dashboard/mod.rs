@@ -165,7 +165,8 @@ async fn login(State(s): State<AppState>, req: Request) -> Response {
     }
     let headers = req.headers().clone();
     let secure = logins::is_https(&headers, req.uri().scheme_str());
-    if !same_origin(&headers) {
+    let authority = req.uri().authority().map(|a| a.as_str().to_owned());
+    if !same_origin(&headers, authority.as_deref()) {
         return ApiError(Error::forbidden(
             "the login form must be posted from the dashboard's own page",
         ))
@@ -191,7 +192,12 @@ async fn login(State(s): State<AppState>, req: Request) -> Response {
         }
         Err(e) => return ApiError(e).into_response(),
     };
-    let (cookie, _) = s.logins.open(actor);
+    // A login already carried by this browser ends: one browser, one login.
+    s.logins.close(&headers);
+    let (cookie, _) = match s.logins.open(actor) {
+        Ok(opened) => opened,
+        Err(e) => return ApiError(e).into_response(),
+    };
     let mut response = Redirect::to("/dashboard").into_response();
     if let Ok(value) = HeaderValue::from_str(&logins::set_cookie(&cookie, secure)) {
         response.headers_mut().insert(header::SET_COOKIE, value);
@@ -224,15 +230,25 @@ async fn logout(State(s): State<AppState>, req: Request<Body>) -> Response {
     response
 }
 
-/// Whether a form post comes from this host's pages: its `Origin` (when sent) names the
-/// `Host` it was sent to.
-fn same_origin(headers: &HeaderMap) -> bool {
+/// Whether a form post comes from this host's pages: the browser does not call it
+/// cross-site or same-site (`Sec-Fetch-Site`), and its `Origin` (when sent) names the
+/// `Host` it was sent to (or, without one, as over HTTP/2, the request's authority).
+fn same_origin(headers: &HeaderMap, authority: Option<&str>) -> bool {
+    let fetch_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if fetch_site.eq_ignore_ascii_case("cross-site") || fetch_site.eq_ignore_ascii_case("same-site")
+    {
+        return false;
+    }
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
+        .or(authority)
         .unwrap_or_default();
     origin.to_str().is_ok_and(|origin| {
         origin
@@ -328,18 +344,28 @@ mod tests {
     fn a_form_from_another_site_is_not_same_origin() {
         let mut headers = HeaderMap::new();
         headers.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
-        assert!(same_origin(&headers), "no Origin: not a cross-site form");
-        headers.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("http://127.0.0.1:8080"),
+        assert!(
+            same_origin(&headers, None),
+            "no Origin: not a cross-site form"
         );
-        assert!(same_origin(&headers));
-        headers.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("https://evil.example"),
+        let origin = |h: &mut HeaderMap, o: &'static str| {
+            h.insert(header::ORIGIN, HeaderValue::from_static(o));
+        };
+        origin(&mut headers, "http://127.0.0.1:8080");
+        assert!(same_origin(&headers, None));
+        origin(&mut headers, "https://evil.example");
+        assert!(!same_origin(&headers, None));
+        origin(&mut headers, "null");
+        assert!(!same_origin(&headers, None));
+        // HTTP/2: no Host header, the authority stands for it.
+        let mut h2 = HeaderMap::new();
+        origin(&mut h2, "https://stream.example");
+        assert!(same_origin(&h2, Some("stream.example")));
+        assert!(!same_origin(&h2, None));
+        h2.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(
+            !same_origin(&h2, Some("stream.example")),
+            "the browser says cross-site"
         );
-        assert!(!same_origin(&headers));
-        headers.insert(header::ORIGIN, HeaderValue::from_static("null"));
-        assert!(!same_origin(&headers));
     }
 }
