@@ -16,18 +16,17 @@ use ltcg_streaming_core::egress::{
     BrowserEgress, BrowserEgressOptions, EgressBackend, EgressRequest, EncodingPreset,
     EncodingSettings,
 };
-use ltcg_streaming_core::http::router;
 use ltcg_streaming_core::service::{
-    DecisionInput, DestinationInput, Preview, RateLimitConfig, StartStreamRequest,
-    StopStreamRequest, UpdateDestinationsRequest,
+    DecisionInput, DestinationInput, Preview, StartStreamRequest, StopStreamRequest,
+    UpdateDestinationsRequest,
 };
 use ltcg_streaming_core::store::SessionStore;
 use ltcg_streaming_core::{
-    Actor, EgressStatus, ErrorCode, IngestUrl, KeyVault, MemoryStore, Platform, SecretString,
-    ServiceOptions, SessionId, SessionStatus, StreamingService,
+    Actor, EgressStatus, ErrorCode, IngestUrl, Platform, SecretString, SessionId, SessionStatus,
+    StreamingService,
 };
-use ltcg_streaming_test_support::harness::config;
 use ltcg_streaming_test_support::http::{auth, INTERNAL_KEY};
+use ltcg_streaming_test_support::live_router::BrowserRig;
 use ltcg_streaming_test_support::media::{
     artifacts_dir, grab_frame, ocr, probe, probe_once, read_seconds, video_packet_times, Picture,
 };
@@ -272,34 +271,12 @@ struct Live {
 }
 
 async fn live_service(work: &Path, encoding: EncodingSettings) -> Live {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = listener.local_addr().unwrap();
-    let mut config = config();
-    config.app_url = format!("http://{api}");
-    config.livekit = None;
-    let egress = BrowserEgress::new(options(work));
-    let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
-    let vault: Arc<dyn KeyVault> = Arc::new(config.vault().unwrap());
-    let service = StreamingService::with_options(
-        config,
-        store.clone(),
-        Arc::new(egress.clone()) as Arc<dyn EgressBackend>,
-        vault,
-        ServiceOptions {
-            rate_limits: RateLimitConfig::disabled(),
-            encoding,
-            ..ServiceOptions::default()
-        },
-    )
-    .unwrap();
-    service.follow_egress_events(egress.events());
-    let app = router(service.clone(), auth()).into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let rig = BrowserRig::start(BrowserEgress::new(options(work)), encoding, auth()).await;
     Live {
-        service,
-        store,
-        egress,
-        api,
+        service: rig.service,
+        store: rig.store,
+        egress: rig.egress,
+        api: rig.addr,
     }
 }
 

@@ -13,7 +13,8 @@ use ltcg_streaming_core::service::StartStreamRequest;
 use ltcg_streaming_core::{Actor, Platform, SecretString};
 use ltcg_streaming_test_support::harness::{user_start, Harness, T0};
 use ltcg_streaming_test_support::http::{
-    assert_error, dashboard_auth, dashboard_login, send, with_cookie, INTERNAL_KEY, USER_TOKENS,
+    assert_error, dashboard_auth, dashboard_login, send, with_cookie, DashboardLogin, Reply,
+    INTERNAL_KEY, USER_TOKENS,
 };
 use serde_json::json;
 use tower::ServiceExt;
@@ -68,6 +69,43 @@ async fn first_event(app: &Router, req: Request<Body>, within: Duration) -> (Sta
     })
     .await;
     (status, text)
+}
+
+/// The dashboard's event stream for `cookie`, its first event (`ready`) read.
+async fn ready_events(
+    app: &Router,
+    cookie: &str,
+) -> impl futures::Stream<Item = Result<axum::body::Bytes, axum::Error>> {
+    let response = app
+        .clone()
+        .oneshot(with_cookie(
+            Method::GET,
+            "/dashboard/events",
+            cookie,
+            None,
+            None,
+        ))
+        .await
+        .unwrap();
+    let mut body = response.into_body().into_data_stream();
+    let ready = body.next().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&ready).starts_with("event: ready"));
+    body
+}
+
+/// Signs `login` out, with its CSRF token.
+async fn logout(app: &Router, login: &DashboardLogin) -> Reply {
+    send(
+        app,
+        with_cookie(
+            Method::POST,
+            "/dashboard/logout",
+            &login.cookie,
+            Some(&login.csrf),
+            None,
+        ),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -209,17 +247,7 @@ async fn a_state_change_without_the_csrf_token_is_refused_and_changes_nothing() 
         "FORBIDDEN",
         "logout without token",
     );
-    let out = send(
-        &app,
-        with_cookie(
-            Method::POST,
-            "/dashboard/logout",
-            &login.cookie,
-            Some(&login.csrf),
-            None,
-        ),
-    )
-    .await;
+    let out = logout(&app, &login).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert!(out.headers["set-cookie"]
         .to_str()
@@ -321,20 +349,7 @@ async fn a_users_cookie_sees_only_their_own_sessions() {
         "{first}"
     );
 
-    let response = app
-        .clone()
-        .oneshot(with_cookie(
-            Method::GET,
-            "/dashboard/events",
-            cookie,
-            None,
-            None,
-        ))
-        .await
-        .unwrap();
-    let mut body = response.into_body().into_data_stream();
-    let ready = body.next().await.unwrap().unwrap();
-    assert!(String::from_utf8_lossy(&ready).starts_with("event: ready"));
+    let mut body = ready_events(&app, cookie).await;
     h.service
         .update_viewer_count(&Actor::Internal, &other.parse().unwrap(), 7)
         .await
@@ -372,31 +387,8 @@ async fn signing_out_or_in_again_ends_the_old_login_and_its_event_streams() {
     );
 
     let login = dashboard_login(&app, USER_TOKENS[0].0).await;
-    let response = app
-        .clone()
-        .oneshot(with_cookie(
-            Method::GET,
-            "/dashboard/events",
-            &login.cookie,
-            None,
-            None,
-        ))
-        .await
-        .unwrap();
-    let mut body = response.into_body().into_data_stream();
-    let ready = body.next().await.unwrap().unwrap();
-    assert!(String::from_utf8_lossy(&ready).starts_with("event: ready"));
-    let out = send(
-        &app,
-        with_cookie(
-            Method::POST,
-            "/dashboard/logout",
-            &login.cookie,
-            Some(&login.csrf),
-            None,
-        ),
-    )
-    .await;
+    let mut body = ready_events(&app, &login.cookie).await;
+    let out = logout(&app, &login).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     h.service
         .update_viewer_count(&Actor::Internal, &own.parse().unwrap(), 3)

@@ -11,17 +11,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ltcg_streaming_core::egress::{
-    BrowserEgress, BrowserEgressOptions, EgressBackend, EncodingPreset, EncodingSettings,
+    BrowserEgress, BrowserEgressOptions, EncodingPreset, EncodingSettings,
 };
-use ltcg_streaming_core::http::router;
-use ltcg_streaming_core::service::RateLimitConfig;
 use ltcg_streaming_core::store::{SessionQuery, SessionStore};
-use ltcg_streaming_core::{
-    Actor, Entity, KeyVault, MemoryStore, ServiceOptions, SessionId, StreamingService,
-};
+use ltcg_streaming_core::{Actor, Entity, SessionId, StreamingService};
 use ltcg_streaming_test_support::browser::{chromium, Headless};
-use ltcg_streaming_test_support::harness::{config, API_SECRET, JWT_SECRET, KEY_HEX};
+use ltcg_streaming_test_support::harness::{API_SECRET, JWT_SECRET, KEY_HEX};
 use ltcg_streaming_test_support::http::{dashboard_auth, INTERNAL_KEY};
+use ltcg_streaming_test_support::live_router::BrowserRig;
 use ltcg_streaming_test_support::media::{artifacts_dir, probe, Picture};
 use ltcg_streaming_test_support::nginx_rtmp::{missing, NginxRtmp};
 use serde_json::Value;
@@ -47,44 +44,22 @@ fn serve(work: &Path) -> Served {
         .enable_all()
         .build()
         .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut config = config();
-    config.app_url = format!("http://{addr}");
-    config.livekit = None;
     let egress = BrowserEgress::new(BrowserEgressOptions {
         work_dir: work.to_owned(),
         thumbnail_interval: Some(Duration::from_secs(1)),
         page_load_timeout: Duration::from_secs(15),
         ..BrowserEgressOptions::default()
     });
-    let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
-    let vault: Arc<dyn KeyVault> = Arc::new(config.vault().unwrap());
-    let service = StreamingService::with_options(
-        config,
-        store.clone(),
-        Arc::new(egress.clone()) as Arc<dyn EgressBackend>,
-        vault,
-        ServiceOptions {
-            rate_limits: RateLimitConfig::disabled(),
-            encoding: EncodingSettings::preset(EncodingPreset::H264_540P_30),
-            ..ServiceOptions::default()
-        },
-    )
-    .unwrap();
-    rt.block_on(async {
-        service.follow_egress_events(egress.events());
-    });
-    let app = router(service.clone(), dashboard_auth())
-        .into_make_service_with_connect_info::<SocketAddr>();
-    rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let rig = rt.block_on(BrowserRig::start(
+        egress,
+        EncodingSettings::preset(EncodingPreset::H264_540P_30),
+        dashboard_auth(),
+    ));
     Served {
         rt,
-        addr,
-        store,
-        service,
+        addr: rig.addr,
+        store: rig.store,
+        service: rig.service,
     }
 }
 

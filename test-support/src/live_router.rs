@@ -93,3 +93,57 @@ impl LiveRouter {
         }
     }
 }
+
+/// A service on the browser egress and a memory store (rate limits off, no LiveKit,
+/// `encoding`), and the core's router over it with `auth`, served on 127.0.0.1 from the
+/// current runtime; the service's `app_url` is that address, so the egress renders the
+/// overlay from it.
+#[derive(Debug)]
+pub struct BrowserRig {
+    /// The service.
+    pub service: StreamingService,
+    /// Its store.
+    pub store: Arc<dyn SessionStore>,
+    /// Its egress.
+    pub egress: ltcg_streaming_core::egress::BrowserEgress,
+    /// Where the router listens.
+    pub addr: SocketAddr,
+}
+
+impl BrowserRig {
+    /// Starts the rig over `egress` (call from inside a Tokio runtime).
+    pub async fn start(
+        egress: ltcg_streaming_core::egress::BrowserEgress,
+        encoding: ltcg_streaming_core::egress::EncodingSettings,
+        auth: ApiAuth,
+    ) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut config = config();
+        config.app_url = format!("http://{addr}");
+        config.livekit = None;
+        let store: Arc<dyn SessionStore> = Arc::new(ltcg_streaming_core::MemoryStore::new());
+        let vault: Arc<dyn KeyVault> = Arc::new(config.vault().unwrap());
+        let service = StreamingService::with_options(
+            config,
+            store.clone(),
+            Arc::new(egress.clone()) as Arc<dyn ltcg_streaming_core::egress::EgressBackend>,
+            vault,
+            ServiceOptions {
+                rate_limits: RateLimitConfig::disabled(),
+                encoding,
+                ..ServiceOptions::default()
+            },
+        )
+        .unwrap();
+        service.follow_egress_events(egress.events());
+        let app = router(service.clone(), auth).into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self {
+            service,
+            store,
+            egress,
+            addr,
+        }
+    }
+}
