@@ -432,7 +432,7 @@
         api('GET', `/api/streaming/viewers${query({ sessionId: id })}`),
       ])
       fill(timeline, ...t.timeline.map((e) =>
-        el('li', { dataset: { kind: e.kind } }, el('span', {}, when(e.at)), el('b', {}, e.kind), badge(e.status), el('span', { class: 'cause' }, e.cause || ''))))
+        el('li', { dataset: { kind: e.kind, status: e.status } }, el('span', {}, when(e.at)), el('b', {}, e.kind), badge(e.status), el('span', { class: 'cause' }, e.cause || ''))))
       const times = [...new Set(v.samples.map((s) => Math.floor(s.at / 1000)))].sort((a, b) => a - b)
       const total = times.map((t) => v.samples.filter((s) => Math.floor(s.at / 1000) === t).reduce((n, s) => n + s.viewers, 0))
       if (plot) plot.destroy()
