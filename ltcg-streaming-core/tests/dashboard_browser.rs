@@ -341,13 +341,12 @@ fn an_operator_runs_a_stream_from_the_dashboard() {
         v.js("document.querySelectorAll('#viewer-chart canvas').length"),
         Value::from(1)
     );
-    let kinds = v.js("[...document.querySelectorAll('#timeline li')].map(li => li.dataset.kind)");
-    let kinds: Vec<&str> = kinds
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    // Each timeline item as (kind, status after it).
+    let items = v.js(
+        "[...document.querySelectorAll('#timeline li')].map(li => [li.dataset.kind, li.dataset.status])",
+    );
+    let items: Vec<(String, String)> = serde_json::from_value(items).unwrap();
+    let kinds: Vec<&str> = items.iter().map(|(k, _)| k.as_str()).collect();
     for kind in [
         "created",
         "destination_added",
@@ -358,14 +357,10 @@ fn an_operator_runs_a_stream_from_the_dashboard() {
     }
     // The egress's own events may report it live before its start call
     // returns, so the entry that made the session live is either kind.
-    let live = v.js(
-        "[...document.querySelectorAll('#timeline li')].filter(li => li.dataset.status === 'live').map(li => li.dataset.kind)",
-    );
-    let live: Vec<&str> = live
-        .as_array()
-        .unwrap()
+    let live: Vec<&str> = items
         .iter()
-        .filter_map(Value::as_str)
+        .filter(|(_, status)| status == "live")
+        .map(|(k, _)| k.as_str())
         .collect();
     assert!(
         live.iter()
