@@ -61,6 +61,14 @@ export interface SessionStore {
    * Optional at run time (without it, ids are kept), required by the conformance suite.
    */
   pruneEvents?(claimedBeforeMs: number): MaybePromise<number>
+  /**
+   * Atomically takes the lease `name` for `holder` until `nowMs + ttlMs` when nobody holds it
+   * or it lapsed (`expiresAt <= nowMs`), renews it when `holder` holds it, and returns the
+   * lease as stored afterwards (another holder's, if it keeps it).
+   */
+  claimLease(name: string, holder: string, nowMs: number, ttlMs: number): MaybePromise<Lease>
+  /** Gives up `holder`'s lease `name`; `true` if it held it. */
+  releaseLease(name: string, holder: string): MaybePromise<boolean>
   /** Creates or replaces the entity's credentials. */
   putCredential(credential: PlatformCredential): MaybePromise<unknown>
   getCredential(entity: Entity): MaybePromise<PlatformCredential | null | undefined>
@@ -761,6 +769,16 @@ export interface InsertResult {
   created: boolean
   /** The stored session (`version` 1), or the entity's active one. */
   session: StreamSession
+}
+
+/** Who holds a named lease, and until when. */
+export interface Lease {
+  /** The lease's name (`reconciler`, `render:<egress id>`). */
+  name: string
+  /** The holder's id (a replica id). */
+  holder: string
+  /** Unix milliseconds at which the lease lapses unless renewed. */
+  expiresAt: number
 }
 
 /** `GET /api/streaming/sessions`. */

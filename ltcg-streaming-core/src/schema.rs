@@ -36,7 +36,7 @@ use crate::session::{
     Activity, Entity, GameState, StoredGameState, StreamSession, TimelineEntry, ViewerSample,
 };
 use crate::store::host::{Inserted, ListQuery};
-use crate::store::{PlatformCredential, SessionPage};
+use crate::store::{Lease, PlatformCredential, SessionPage};
 use crate::token::OverlayClaims;
 use crate::webhook::EgressEvent;
 
@@ -96,8 +96,9 @@ const REQUESTS: [Root; 15] = [
 const OPTIONS: Root = root::<ServiceSettings>;
 /// The other shapes the core reads: answers of a store written in the host language, the
 /// browser egress's options.
-const READ: [Root; 6] = [
+const READ: [Root; 7] = [
     root::<SessionPage>,
+    root::<Lease>,
     root::<StoredGameState>,
     root::<ViewerSample>,
     root::<TimelineEntry>,

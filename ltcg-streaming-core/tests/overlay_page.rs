@@ -18,7 +18,7 @@ use ltcg_streaming_core::session::{
     Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession,
 };
 use ltcg_streaming_core::store::{
-    Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore,
+    Insert, Lease, PlatformCredential, SessionPage, SessionQuery, SessionStore,
 };
 use ltcg_streaming_core::{Actor, GameState, MemoryStore, Result};
 use ltcg_streaming_test_support::browser::{chromium, Headless};
@@ -90,6 +90,14 @@ impl SessionStore for Counting {
     async fn release_event(&self, e: &str) -> Result<()> {
         self.tick();
         self.inner.release_event(e).await
+    }
+    async fn claim_lease(&self, n: &str, h: &str, t: i64, ttl: i64) -> Result<Lease> {
+        self.tick();
+        self.inner.claim_lease(n, h, t, ttl).await
+    }
+    async fn release_lease(&self, n: &str, h: &str) -> Result<bool> {
+        self.tick();
+        self.inner.release_lease(n, h).await
     }
     async fn put_credential(&self, c: &PlatformCredential) -> Result<()> {
         self.tick();

@@ -14,7 +14,7 @@ use ltcg_streaming_core::session::{
     ViewerSample,
 };
 use ltcg_streaming_core::store::{
-    Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore, SqliteStore,
+    Insert, Lease, PlatformCredential, SessionPage, SessionQuery, SessionStore, SqliteStore,
 };
 use ltcg_streaming_core::{
     Actor, EgressStatus, Error, ErrorCode, MemoryEgress, MemoryStore, Result, SecretString,
@@ -51,6 +51,8 @@ mock! {
         async fn set_viewer_count(&self, id: &SessionId, viewers: u64) -> Result<StreamSession>;
         async fn claim_event(&self, event_id: &str, now_ms: i64) -> Result<bool>;
         async fn release_event(&self, event_id: &str) -> Result<()>;
+        async fn claim_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<Lease>;
+        async fn release_lease(&self, name: &str, holder: &str) -> Result<bool>;
         async fn put_credential(&self, credential: &PlatformCredential) -> Result<()>;
         async fn get_credential(&self, entity: &Entity) -> Result<Option<PlatformCredential>>;
         async fn delete_credential(&self, entity: &Entity) -> Result<bool>;

@@ -7,7 +7,7 @@ use ltcg_streaming_core::platform::Platform;
 use ltcg_streaming_core::session::{Activity, ActivityKind, Entity, SessionStatus, StreamType};
 use ltcg_streaming_core::store::conformance::sample_session;
 use ltcg_streaming_core::store::{
-    Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore, SqliteStore,
+    Insert, Lease, PlatformCredential, SessionPage, SessionQuery, SessionStore, SqliteStore,
 };
 use ltcg_streaming_core::{Result, SessionId, StreamSession};
 use tempfile::TempDir;
@@ -72,6 +72,18 @@ impl SessionStore for TempSqlite {
     }
     async fn prune_events(&self, claimed_before_ms: i64) -> Result<u64> {
         self.store.prune_events(claimed_before_ms).await
+    }
+    async fn claim_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Lease> {
+        self.store.claim_lease(name, holder, now_ms, ttl_ms).await
+    }
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<bool> {
+        self.store.release_lease(name, holder).await
     }
     async fn put_credential(&self, credential: &PlatformCredential) -> Result<()> {
         self.store.put_credential(credential).await
@@ -353,7 +365,7 @@ async fn files_without_a_schema_version_are_adopted_and_newer_ones_refused() {
         store.insert_session(&session).await.unwrap();
         store.close().await;
         let conn = rusqlite::Connection::open(&legacy).unwrap();
-        conn.execute_batch(&format!("{WITHOUT_V5}PRAGMA user_version = 0"))
+        conn.execute_batch(&format!("{BACK_TO_V4}PRAGMA user_version = 0"))
             .unwrap();
     }
     let store = SqliteStore::open(&legacy).await.unwrap();
@@ -366,7 +378,7 @@ async fn files_without_a_schema_version_are_adopted_and_newer_ones_refused() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
 
     // A file from a newer release is refused, not rewritten.
     rusqlite::Connection::open(&legacy)
@@ -378,8 +390,9 @@ async fn files_without_a_schema_version_are_adopted_and_newer_ones_refused() {
     assert!(err.to_string().contains("schema version 9"), "{err}");
 }
 
-/// What schema version 5 added (the analytics columns), taken away again.
-const WITHOUT_V5: &str = "DROP INDEX streaming_sessions_analytics; \
+/// What schema versions 5 (the analytics columns) and 6 (leases) added, taken away again.
+const BACK_TO_V4: &str = "DROP TABLE streaming_leases; \
+    DROP INDEX streaming_sessions_analytics; \
     ALTER TABLE streaming_sessions DROP COLUMN created_day; \
     ALTER TABLE streaming_sessions DROP COLUMN platform; \
     ALTER TABLE streaming_sessions DROP COLUMN dry_run; \
@@ -408,7 +421,7 @@ async fn reopened_after(
         store.close().await;
         rusqlite::Connection::open(&path)
             .unwrap()
-            .execute_batch(&format!("{WITHOUT_V5}{downgrade}"))
+            .execute_batch(&format!("{BACK_TO_V4}{downgrade}"))
             .unwrap();
     }
     let store = SqliteStore::open(&path).await.unwrap();
@@ -447,7 +460,7 @@ async fn a_version_1_file_gains_the_game_state_table_and_keeps_its_sessions() {
         Some(stored)
     );
     store.close().await;
-    assert_eq!(version(), 5);
+    assert_eq!(version(), 6);
 }
 
 #[tokio::test]
@@ -476,7 +489,7 @@ async fn a_version_2_file_gains_the_viewer_sample_table_and_keeps_its_sessions()
         vec![sample]
     );
     store.close().await;
-    assert_eq!(version(), 5);
+    assert_eq!(version(), 6);
 }
 
 #[tokio::test]
@@ -502,7 +515,7 @@ async fn a_version_3_file_gains_the_timeline_table_and_keeps_its_sessions() {
         .unwrap();
     assert_eq!(store.timeline(&session.id, 10).await.unwrap(), vec![entry]);
     store.close().await;
-    assert_eq!(version(), 5);
+    assert_eq!(version(), 6);
 }
 
 #[tokio::test]
@@ -533,7 +546,7 @@ async fn a_version_4_file_gains_the_analytics_columns_filled_from_its_sessions()
         store.close().await;
         rusqlite::Connection::open(&path)
             .unwrap()
-            .execute_batch(&format!("{WITHOUT_V5}PRAGMA user_version = 4"))
+            .execute_batch(&format!("{BACK_TO_V4}PRAGMA user_version = 4"))
             .unwrap();
     }
     let store = SqliteStore::open(&path).await.unwrap();
@@ -551,7 +564,33 @@ async fn a_version_4_file_gains_the_analytics_columns_filled_from_its_sessions()
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
+}
+
+#[tokio::test]
+async fn a_version_5_file_gains_the_lease_table_and_keeps_its_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v5.db");
+    let session = sample_session(&agent("v5"), 1_000);
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.insert_session(&session).await.unwrap();
+        store.close().await;
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch("DROP TABLE streaming_leases; PRAGMA user_version = 5")
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert!(store.get_session(&session.id).await.unwrap().is_some());
+    let lease = store.claim_lease("reconciler", "a", 10, 20).await.unwrap();
+    assert_eq!((lease.holder.as_str(), lease.expires_at), ("a", 30));
+    store.close().await;
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 6);
 }
 
 #[tokio::test]

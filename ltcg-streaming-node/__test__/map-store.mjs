@@ -18,6 +18,8 @@ export class MapStore {
   activities = new Map()
   events = new Map()
   credentials = new Map()
+  /** lease name → { name, holder, expiresAt }. */
+  leases = new Map()
   games = new Map()
   /** sessionId → Map of `${at}\u0000${destinationId}` → sample. */
   samples = new Map()
@@ -148,6 +150,20 @@ export class MapStore {
       }
     }
     return pruned
+  }
+
+  claimLease(name, holder, nowMs, ttlMs) {
+    const lease = this.leases.get(name)
+    if (!lease || lease.holder === holder || lease.expiresAt <= nowMs) {
+      this.leases.set(name, { name, holder, expiresAt: nowMs + ttlMs })
+    }
+    return copy(this.leases.get(name))
+  }
+
+  releaseLease(name, holder) {
+    if (this.leases.get(name)?.holder !== holder) return false
+    this.leases.delete(name)
+    return true
   }
 
   putCredential(credential) {

@@ -16,6 +16,7 @@ from ltcg_streaming.types import (
     ActivityKind,
     Entity,
     InsertResult,
+    Lease,
     PlatformCredential,
     StoredGameState,
     SessionPage,
@@ -43,6 +44,7 @@ class DictStore:
         self.feeds: Dict[Tuple[str, str], List[Activity]] = {}
         self.events: Dict[str, int] = {}
         self.credentials: Dict[EntityKey, PlatformCredential] = {}
+        self.leases: Dict[str, Lease] = {}
         self.games: Dict[str, StoredGameState] = {}
         self.samples: Dict[str, Dict[Tuple[int, str], ViewerSample]] = {}
         self.timelines: Dict[str, List[TimelineEntry]] = {}
@@ -182,6 +184,20 @@ class DictStore:
         for event_id in old:
             del self.events[event_id]
         return len(old)
+
+    async def claim_lease(self, name: str, holder: str, now_ms: int, ttl_ms: int) -> Lease:
+        lease = self.leases.get(name)
+        if lease is None or lease["holder"] == holder or lease["expiresAt"] <= now_ms:
+            lease = {"name": name, "holder": holder, "expiresAt": now_ms + ttl_ms}
+            self.leases[name] = lease
+        return dict(lease)  # type: ignore[return-value]
+
+    async def release_lease(self, name: str, holder: str) -> bool:
+        lease = self.leases.get(name)
+        if lease is None or lease["holder"] != holder:
+            return False
+        del self.leases[name]
+        return True
 
     async def put_credential(self, credential: PlatformCredential) -> None:
         self.credentials[key(credential)] = copy.deepcopy(credential)

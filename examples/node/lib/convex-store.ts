@@ -8,6 +8,7 @@ import type {
   Entity,
   ErrorCode,
   InsertResult,
+  Lease,
   PlatformCredential,
   SessionPage,
   SessionQuery,
@@ -23,6 +24,7 @@ export class ConvexTables {
   readonly streamingSessions = new Map<string, StreamSession>()
   readonly streamingActivities = new Map<string, Activity[]>()
   readonly streamingProcessedEvents = new Map<string, number>()
+  readonly streamingLeases = new Map<string, Lease>()
   readonly streamingPlatforms = new Map<string, PlatformCredential>()
   readonly streamingGameStates = new Map<string, StoredGameState>()
   /** Keyed by session id, then `${at}:${destinationId}`. */
@@ -178,6 +180,20 @@ export class ConvexSessionStore implements SessionStore {
       }
     }
     return pruned
+  }
+
+  async claimLease(name: string, holder: string, nowMs: number, ttlMs: number): Promise<Lease> {
+    const lease = this.db.streamingLeases.get(name)
+    if (!lease || lease.holder === holder || lease.expiresAt <= nowMs) {
+      this.db.streamingLeases.set(name, { name, holder, expiresAt: nowMs + ttlMs })
+    }
+    return copy(this.db.streamingLeases.get(name)!)
+  }
+
+  async releaseLease(name: string, holder: string): Promise<boolean> {
+    if (this.db.streamingLeases.get(name)?.holder !== holder) return false
+    this.db.streamingLeases.delete(name)
+    return true
   }
 
   async putCredential(credential: PlatformCredential): Promise<void> {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use futures::future::join_all;
 
 use super::{
-    AnalyticsFilter, AnalyticsGroup, GroupTotals, Insert, PlatformCredential, SessionQuery,
+    AnalyticsFilter, AnalyticsGroup, GroupTotals, Insert, Lease, PlatformCredential, SessionQuery,
     SessionStore,
 };
 use crate::error::ErrorCode;
@@ -603,6 +603,74 @@ pub async fn credentials(store: &dyn SessionStore) -> CheckResult {
     Ok(())
 }
 
+/// A lease goes to one holder until it lapses: renewed by its holder, refused to others
+/// while held, taken by another once lapsed or released, and released only by its holder.
+pub async fn leases(store: &dyn SessionStore) -> CheckResult {
+    let lease = |holder: &str, expires_at: i64| Lease {
+        name: "render:EG_lease".into(),
+        holder: holder.into(),
+        expires_at,
+    };
+    let got = call!(
+        "claim_lease",
+        store.claim_lease("render:EG_lease", "a", 1_000, 500)
+    );
+    ensure!(got == lease("a", 1_500), "first claim: {got:?}");
+    let got = call!(
+        "claim_lease",
+        store.claim_lease("render:EG_lease", "b", 1_200, 500)
+    );
+    ensure!(
+        got == lease("a", 1_500),
+        "claim while held by another: {got:?}"
+    );
+    let got = call!(
+        "claim_lease",
+        store.claim_lease("render:EG_lease", "a", 1_400, 500)
+    );
+    ensure!(got == lease("a", 1_900), "renewal: {got:?}");
+    let got = call!(
+        "claim_lease",
+        store.claim_lease("reconciler", "b", 1_400, 100)
+    );
+    ensure!(
+        got.holder == "b" && got.expires_at == 1_500 && got.name == "reconciler",
+        "another lease's claim: {got:?}"
+    );
+    let got = call!(
+        "claim_lease",
+        store.claim_lease("render:EG_lease", "b", 1_900, 500)
+    );
+    ensure!(got == lease("b", 2_400), "claim of a lapsed lease: {got:?}");
+    ensure!(
+        !call!("release_lease", store.release_lease("render:EG_lease", "a")),
+        "a former holder released the lease"
+    );
+    let got = call!(
+        "claim_lease",
+        store.claim_lease("render:EG_lease", "a", 2_000, 500)
+    );
+    ensure!(
+        got == lease("b", 2_400),
+        "after a stranger's release: {got:?}"
+    );
+    ensure!(
+        call!("release_lease", store.release_lease("render:EG_lease", "b")),
+        "the holder could not release the lease"
+    );
+    let got = call!(
+        "claim_lease",
+        store.claim_lease("render:EG_lease", "a", 2_000, 500)
+    );
+    ensure!(got == lease("a", 2_500), "claim after release: {got:?}");
+    let got = call!(
+        "claim_lease",
+        store.claim_lease("reconciler", "a", 1_450, 100)
+    );
+    ensure!(got.holder == "b", "the other lease changed hands: {got:?}");
+    Ok(())
+}
+
 /// A sample game state of `lobby_id` at turn `turn`.
 fn sample_game(lobby_id: &str, turn: u32) -> GameState {
     serde_json::from_value(serde_json::json!({
@@ -1168,6 +1236,25 @@ pub async fn concurrent_claims_have_one_winner(store: &dyn SessionStore) -> Chec
     Ok(())
 }
 
+/// 50 holders claiming one free lease at once: all are told the same single holder.
+pub async fn concurrent_lease_claims_have_one_holder(store: &dyn SessionStore) -> CheckResult {
+    let holders: Vec<String> = (0..50).map(|i| format!("replica_{i}")).collect();
+    let results = join_all(
+        holders
+            .iter()
+            .map(|h| store.claim_lease("reconciler", h, 1_000, 30_000)),
+    )
+    .await;
+    let mut seen = Vec::new();
+    for r in results {
+        let lease = r.map_err(|e| format!("claim failed: {e}"))?;
+        seen.push(lease.holder);
+    }
+    seen.dedup();
+    ensure!(seen.len() == 1, "holders reported: {seen:?}");
+    Ok(())
+}
+
 /// 50 concurrent activities are all counted.
 pub async fn concurrent_activities_are_all_counted(store: &dyn SessionStore) -> CheckResult {
     let s = insert_created(store, &sample_session(&agent("feed"), 1_000)).await?;
@@ -1244,6 +1331,7 @@ macro_rules! session_store_conformance {
             viewer_counts_keep_the_peak,
             event_claims,
             event_ids_are_pruned,
+            leases,
             credentials,
             game_states,
             viewer_samples,
@@ -1252,6 +1340,7 @@ macro_rules! session_store_conformance {
             concurrent_inserts_have_one_winner,
             concurrent_updates_lose_nothing,
             concurrent_claims_have_one_winner,
+            concurrent_lease_claims_have_one_holder,
             concurrent_activities_are_all_counted
         );
     };

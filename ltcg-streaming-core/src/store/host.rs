@@ -20,6 +20,8 @@
 //! | `claim_event` / `claimEvent` | `eventId, nowMs` | `boolean` |
 //! | `release_event` / `releaseEvent` | `eventId` | anything |
 //! | `prune_events` / `pruneEvents` (optional) | `claimedBeforeMs` | number of ids forgotten |
+//! | `claim_lease` / `claimLease` | `name, holder, nowMs, ttlMs` | `lease` (`name`, `holder`, `expiresAt`) as stored afterwards |
+//! | `release_lease` / `releaseLease` | `name, holder` | `boolean` |
 //! | `put_credential` / `putCredential` | `credential` | anything |
 //! | `get_credential` / `getCredential` | `entity` | `credential \| null` |
 //! | `delete_credential` / `deleteCredential` | `entity` | `boolean` |
@@ -46,7 +48,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
+use super::lease::{check_claim, check_name};
+use super::{Insert, Lease, PlatformCredential, SessionPage, SessionQuery, SessionStore};
 use crate::error::{Error, ErrorCode, Result};
 use crate::json;
 use crate::platform::Platform;
@@ -91,6 +94,10 @@ pub enum StoreMethod {
     ReleaseEvent,
     /// [`SessionStore::prune_events`] (optional: without it, event ids are kept)
     PruneEvents,
+    /// [`SessionStore::claim_lease`]
+    ClaimLease,
+    /// [`SessionStore::release_lease`]
+    ReleaseLease,
     /// [`SessionStore::put_credential`]
     PutCredential,
     /// [`SessionStore::get_credential`]
@@ -113,7 +120,7 @@ pub enum StoreMethod {
 
 impl StoreMethod {
     /// Every method, in declaration order.
-    pub const ALL: [StoreMethod; 21] = [
+    pub const ALL: [StoreMethod; 23] = [
         StoreMethod::InsertSession,
         StoreMethod::GetSession,
         StoreMethod::FindByEgress,
@@ -126,6 +133,8 @@ impl StoreMethod {
         StoreMethod::ClaimEvent,
         StoreMethod::ReleaseEvent,
         StoreMethod::PruneEvents,
+        StoreMethod::ClaimLease,
+        StoreMethod::ReleaseLease,
         StoreMethod::PutCredential,
         StoreMethod::GetCredential,
         StoreMethod::DeleteCredential,
@@ -166,6 +175,8 @@ impl StoreMethod {
             StoreMethod::ClaimEvent => ("claim_event", "claimEvent"),
             StoreMethod::ReleaseEvent => ("release_event", "releaseEvent"),
             StoreMethod::PruneEvents => ("prune_events", "pruneEvents"),
+            StoreMethod::ClaimLease => ("claim_lease", "claimLease"),
+            StoreMethod::ReleaseLease => ("release_lease", "releaseLease"),
             StoreMethod::PutCredential => ("put_credential", "putCredential"),
             StoreMethod::GetCredential => ("get_credential", "getCredential"),
             StoreMethod::DeleteCredential => ("delete_credential", "deleteCredential"),
@@ -396,6 +407,24 @@ impl SessionStore for HostStore {
             return Ok(0);
         }
         self.call(StoreMethod::PruneEvents, vec![claimed_before_ms.into()])
+            .await
+    }
+
+    async fn claim_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Lease> {
+        check_claim(name, holder, ttl_ms)?;
+        let args = vec![name.into(), holder.into(), now_ms.into(), ttl_ms.into()];
+        self.call(StoreMethod::ClaimLease, args).await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<bool> {
+        check_name(name)?;
+        self.call(StoreMethod::ReleaseLease, vec![name.into(), holder.into()])
             .await
     }
 

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use tokio::sync::RwLock;
 
-use super::{Cursor, Insert, PlatformCredential, SessionPage, SessionQuery, SessionStore};
+use super::lease::{check_claim, check_name};
+use super::{Cursor, Insert, Lease, PlatformCredential, SessionPage, SessionQuery, SessionStore};
 use crate::error::{Error, Result};
 use crate::session::{
     Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession, TimelineEntry,
@@ -27,6 +28,7 @@ struct State {
     /// Claimed event ids and when they were claimed.
     events: HashMap<String, i64>,
     credentials: HashMap<Entity, PlatformCredential>,
+    leases: HashMap<String, Lease>,
     games: HashMap<String, StoredGameState>,
     /// Per session: (time, destination id) → viewers.
     samples: HashMap<SessionId, BTreeMap<(i64, String), ViewerSample>>,
@@ -221,6 +223,40 @@ impl SessionStore for MemoryStore {
         let before = state.events.len();
         state.events.retain(|_, at| *at >= claimed_before_ms);
         Ok((before - state.events.len()) as u64)
+    }
+
+    async fn claim_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Lease> {
+        check_claim(name, holder, ttl_ms)?;
+        let mut state = self.state.write().await;
+        let lease = state
+            .leases
+            .entry(name.to_owned())
+            .or_insert_with(|| Lease {
+                name: name.to_owned(),
+                holder: holder.to_owned(),
+                expires_at: i64::MIN,
+            });
+        if lease.can_be_taken(holder, now_ms) {
+            lease.holder = holder.to_owned();
+            lease.expires_at = now_ms.saturating_add(ttl_ms);
+        }
+        Ok(lease.clone())
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<bool> {
+        check_name(name)?;
+        let mut state = self.state.write().await;
+        let held = state.leases.get(name).is_some_and(|l| l.holder == holder);
+        if held {
+            state.leases.remove(name);
+        }
+        Ok(held)
     }
 
     async fn put_credential(&self, credential: &PlatformCredential) -> Result<()> {

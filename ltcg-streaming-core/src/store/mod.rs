@@ -11,6 +11,8 @@
 //! - At most one active (non-terminal) session per entity, enforced race-free by
 //!   [`SessionStore::insert_session`].
 //! - [`SessionStore::update_session`] is a compare-and-swap on `version`: no update is lost.
+//! - [`SessionStore::claim_lease`] gives a named lease to one holder at a time, even when
+//!   replicas race for it.
 //! - Counters (`decisionsLogged`, `eventsRecorded`, `viewerCount`, `peakViewerCount`) change
 //!   only through [`SessionStore::record_activity`] and [`SessionStore::set_viewer_count`],
 //!   which also bump `version`, so stats frozen by a CAS update are never stale.
@@ -19,6 +21,7 @@ pub mod analytics;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod host;
+mod lease;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -34,6 +37,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use self::analytics::{AnalyticsFilter, AnalyticsGroup, GroupTotals};
+pub use self::lease::{Lease, MAX_LEASE_NAME_BYTES};
 pub use self::memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use self::postgres::PostgresStore;
@@ -252,6 +256,22 @@ pub trait SessionStore: Send + Sync + Debug {
         Ok(0)
     }
 
+    /// Claims the lease `name` for `holder` until `now_ms + ttl_ms`, atomically: taken when
+    /// nobody holds it or its holder's lease lapsed (`expiresAt <= now_ms`), renewed when
+    /// `holder` already holds it. Returns the lease as stored afterwards: when another holder
+    /// keeps it, that holder's lease (compare [`Lease::holder`]).
+    async fn claim_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Lease>;
+
+    /// Gives up `holder`'s lease `name`; `true` if it held it (another holder's lease is
+    /// left alone).
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<bool>;
+
     /// Creates or replaces the entity's credentials.
     async fn put_credential(&self, credential: &PlatformCredential) -> Result<()>;
 
@@ -333,6 +353,12 @@ macro_rules! forward_session_store {
             }
             async fn prune_events(&self, claimed_before_ms: i64) -> Result<u64> {
                 (**self).prune_events(claimed_before_ms).await
+            }
+            async fn claim_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<Lease> {
+                (**self).claim_lease(name, holder, now_ms, ttl_ms).await
+            }
+            async fn release_lease(&self, name: &str, holder: &str) -> Result<bool> {
+                (**self).release_lease(name, holder).await
             }
             async fn put_credential(&self, credential: &PlatformCredential) -> Result<()> {
                 (**self).put_credential(credential).await

@@ -2,7 +2,8 @@
 //!
 //! Layout: `streaming_sessions` (the session JSON plus the queried columns; `version` and
 //! the four counters only in their own columns), `streaming_activities`,
-//! `streaming_processed_events`, `streaming_credentials`; created by the embedded migrations
+//! `streaming_processed_events`, `streaming_credentials`, `streaming_game_states`,
+//! `streaming_viewer_samples`, `streaming_timeline`, `streaming_leases`; created by the embedded migrations
 //! in `migrations/postgres` (tracked in the schema's `_sqlx_migrations` table, so give the
 //! store its own schema with [`PostgresStore::connect_with_schema`] when the database is
 //! shared with an application that runs its own sqlx migrations).
@@ -27,8 +28,9 @@ use super::sql::{
     SessionRow, FEED_CAPACITY, INSERT_ATTEMPTS,
 };
 use super::{
-    AnalyticsFilter, AnalyticsGroup, Cursor, GroupTotals, Insert, PlatformCredential, SessionPage,
-    SessionQuery, SessionStore,
+    lease::{check_claim, check_name},
+    AnalyticsFilter, AnalyticsGroup, Cursor, GroupTotals, Insert, Lease, PlatformCredential,
+    SessionPage, SessionQuery, SessionStore,
 };
 use crate::error::{Error, Result};
 use crate::session::{
@@ -42,6 +44,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 const MAX_CONNECTIONS: u32 = 10;
 /// How long a call waits for a free connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Attempts at a lease claim whose row changed hands between the upsert and the read.
+const LEASE_CLAIM_ATTEMPTS: usize = 3;
 /// Longest schema name accepted (PostgreSQL's identifier limit).
 const MAX_SCHEMA_LEN: usize = 63;
 
@@ -540,6 +544,63 @@ impl SessionStore for PostgresStore {
             .map_err(|e| store_error("prune events", e))?
             .rows_affected();
         Ok(pruned)
+    }
+
+    async fn claim_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Lease> {
+        check_claim(name, holder, ttl_ms)?;
+        // One statement: the upsert takes or renews the lease when it may, and otherwise the
+        // row as it stands is read. When the row was inserted by a transaction that
+        // committed after this statement's snapshot, neither part returns it: try again.
+        for _ in 0..LEASE_CLAIM_ATTEMPTS {
+            let row: Option<(String, i64)> = sqlx::query_as(
+                "WITH claimed AS ( \
+                   INSERT INTO streaming_leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+                   ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, \
+                   expires_at = EXCLUDED.expires_at \
+                   WHERE streaming_leases.holder = EXCLUDED.holder \
+                   OR streaming_leases.expires_at <= $4 \
+                   RETURNING holder, expires_at) \
+                 SELECT holder, expires_at FROM claimed \
+                 UNION ALL \
+                 SELECT holder, expires_at FROM streaming_leases \
+                 WHERE name = $1 AND NOT EXISTS (SELECT 1 FROM claimed)",
+            )
+            .bind(name)
+            .bind(holder)
+            .bind(now_ms.saturating_add(ttl_ms))
+            .bind(now_ms)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| store_error("claim a lease", e))?;
+            if let Some((holder, expires_at)) = row {
+                return Ok(Lease {
+                    name: name.to_owned(),
+                    holder,
+                    expires_at,
+                });
+            }
+        }
+        Err(store_error_msg(format!(
+            "could not claim a lease: it changed hands {LEASE_CLAIM_ATTEMPTS} times"
+        )))
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<bool> {
+        check_name(name)?;
+        let released = sqlx::query("DELETE FROM streaming_leases WHERE name = $1 AND holder = $2")
+            .bind(name)
+            .bind(holder)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| store_error("release a lease", e))?
+            .rows_affected();
+        Ok(released == 1)
     }
 
     async fn put_credential(&self, credential: &PlatformCredential) -> Result<()> {

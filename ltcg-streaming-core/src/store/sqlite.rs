@@ -2,7 +2,8 @@
 //!
 //! Layout: `streaming_sessions` (the session JSON plus the queried columns; `version` and
 //! the four counters only in their own columns), `streaming_activities`,
-//! `streaming_processed_events`, `streaming_credentials`, `streaming_game_states`; created by the schema in
+//! `streaming_processed_events`, `streaming_credentials`, `streaming_game_states`,
+//! `streaming_viewer_samples`, `streaming_timeline`, `streaming_leases`; created by the schema in
 //! `migrations/sqlite`, tracked by `PRAGMA user_version`.
 //!
 //! Execution: one connection per store, used under a mutex on the calling task's thread.
@@ -29,8 +30,9 @@ use super::sql::{
     self, decode_session, encode, overlay, store_error_msg, to_i64, SessionRow, FEED_CAPACITY,
 };
 use super::{
-    AnalyticsFilter, AnalyticsGroup, Cursor, GroupTotals, Insert, PlatformCredential, SessionPage,
-    SessionQuery, SessionStore,
+    lease::{check_claim, check_name},
+    AnalyticsFilter, AnalyticsGroup, Cursor, GroupTotals, Insert, Lease, PlatformCredential,
+    SessionPage, SessionQuery, SessionStore,
 };
 use crate::error::{Error, Result};
 use crate::session::{
@@ -41,20 +43,21 @@ use crate::session::{
 /// The schema, version 1.
 const SCHEMA_V1: &str =
     include_str!("../../migrations/sqlite/20250601000000_ltcg_streaming_init.sql");
-/// Version 2 over version 1: game states.
-const SCHEMA_V2: &str =
-    include_str!("../../migrations/sqlite/20261201000000_ltcg_streaming_game_states.sql");
-/// Version 3 over version 2: viewer samples.
-const SCHEMA_V3: &str =
-    include_str!("../../migrations/sqlite/20261202000000_ltcg_streaming_viewer_samples.sql");
-/// Version 4 over version 3: session timelines.
-const SCHEMA_V4: &str =
-    include_str!("../../migrations/sqlite/20261203000000_ltcg_streaming_timeline.sql");
-/// Version 5 over version 4: the columns analytics sums, and their covering index.
-const SCHEMA_V5: &str =
-    include_str!("../../migrations/sqlite/20261204000000_ltcg_streaming_analytics_columns.sql");
+/// The upgrades, in order: `UPGRADES[n]` takes version `n + 1` to version `n + 2`.
+const UPGRADES: &[&str] = &[
+    // 2: game states.
+    include_str!("../../migrations/sqlite/20261201000000_ltcg_streaming_game_states.sql"),
+    // 3: viewer samples.
+    include_str!("../../migrations/sqlite/20261202000000_ltcg_streaming_viewer_samples.sql"),
+    // 4: session timelines.
+    include_str!("../../migrations/sqlite/20261203000000_ltcg_streaming_timeline.sql"),
+    // 5: the columns analytics sums, and their covering index.
+    include_str!("../../migrations/sqlite/20261204000000_ltcg_streaming_analytics_columns.sql"),
+    // 6: leases.
+    include_str!("../../migrations/sqlite/20261205000000_ltcg_streaming_leases.sql"),
+];
 /// The schema version this library writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = UPGRADES.len() as i64 + 1;
 /// How long an operation keeps retrying while another process holds the write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest pause between two attempts on a locked database.
@@ -282,7 +285,7 @@ fn create_private(_path: &Path) -> std::io::Result<()> {
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    match version {
+    let from = match version {
         0 => {
             // Files written by earlier releases have the tables but no version.
             let exists: bool = tx.query_row(
@@ -294,35 +297,9 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
             if !exists {
                 tx.execute_batch(SCHEMA_V1)?;
             }
-            tx.execute_batch(SCHEMA_V2)?;
-            tx.execute_batch(SCHEMA_V3)?;
-            tx.execute_batch(SCHEMA_V4)?;
-            tx.execute_batch(SCHEMA_V5)?;
-            tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+            1
         }
-        1 => {
-            tx.execute_batch(SCHEMA_V2)?;
-            tx.execute_batch(SCHEMA_V3)?;
-            tx.execute_batch(SCHEMA_V4)?;
-            tx.execute_batch(SCHEMA_V5)?;
-            tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
-        }
-        2 => {
-            tx.execute_batch(SCHEMA_V3)?;
-            tx.execute_batch(SCHEMA_V4)?;
-            tx.execute_batch(SCHEMA_V5)?;
-            tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
-        }
-        3 => {
-            tx.execute_batch(SCHEMA_V4)?;
-            tx.execute_batch(SCHEMA_V5)?;
-            tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
-        }
-        4 => {
-            tx.execute_batch(SCHEMA_V5)?;
-            tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
-        }
-        SCHEMA_VERSION => {}
+        v if (1..=SCHEMA_VERSION).contains(&v) => v,
         newer => {
             return Err(rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
@@ -332,6 +309,12 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
                 )),
             ))
         }
+    };
+    if version != SCHEMA_VERSION {
+        for upgrade in &UPGRADES[(from - 1) as usize..] {
+            tx.execute_batch(upgrade)?;
+        }
+        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
     }
     tx.commit()
 }
@@ -803,6 +786,51 @@ impl SessionStore for SqliteStore {
             })
             .await?;
         Ok(pruned as u64)
+    }
+
+    async fn claim_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<Lease> {
+        check_claim(name, holder, ttl_ms)?;
+        let expires_at = now_ms.saturating_add(ttl_ms);
+        self.run("claim a lease", |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            tx.prepare_cached(
+                "INSERT INTO streaming_leases (name, holder, expires_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
+                 expires_at = excluded.expires_at \
+                 WHERE streaming_leases.holder = excluded.holder \
+                 OR streaming_leases.expires_at <= ?4",
+            )?
+            .execute(params![name, holder, expires_at, now_ms])?;
+            let lease = tx
+                .prepare_cached("SELECT holder, expires_at FROM streaming_leases WHERE name = ?")?
+                .query_row([name], |r| {
+                    Ok(Lease {
+                        name: name.to_owned(),
+                        holder: r.get(0)?,
+                        expires_at: r.get(1)?,
+                    })
+                })?;
+            tx.commit()?;
+            Ok(lease)
+        })
+        .await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<bool> {
+        check_name(name)?;
+        let released = self
+            .run("release a lease", |conn| {
+                conn.prepare_cached("DELETE FROM streaming_leases WHERE name = ? AND holder = ?")?
+                    .execute([name, holder])
+            })
+            .await?;
+        Ok(released == 1)
     }
 
     async fn put_credential(&self, credential: &PlatformCredential) -> Result<()> {

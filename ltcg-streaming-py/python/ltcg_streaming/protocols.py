@@ -39,6 +39,7 @@ from .types import (
     ActivityKind,
     Entity,
     InsertResult,
+    Lease,
     PlatformCredential,
     StoredGameState,
     SessionPage,
@@ -105,6 +106,17 @@ class SessionStore(Protocol):
         """Forgets event ids claimed before ``claimed_before_ms`` (Unix ms) and returns how
         many. Optional at run time (without it, event ids are kept forever), required by the
         conformance suite."""
+        ...
+
+    async def claim_lease(self, name: str, holder: str, now_ms: int, ttl_ms: int) -> Lease:
+        """Atomically takes the lease ``name`` for ``holder`` until ``now_ms + ttl_ms`` when
+        nobody holds it or it lapsed (``expiresAt <= now_ms``), renews it when ``holder``
+        holds it, and returns the lease as stored afterwards (another holder's, if it keeps
+        it)."""
+        ...
+
+    async def release_lease(self, name: str, holder: str) -> bool:
+        """Gives up ``holder``'s lease ``name``; ``True`` if it held it."""
         ...
 
     async def put_credential(self, credential: PlatformCredential) -> None:

@@ -823,6 +823,17 @@ class InsertResult(TypedDict):
     session: StreamSession
 
 
+class Lease(TypedDict):
+    """Who holds a named lease, and until when."""
+
+    #: The lease's name (`reconciler`, `render:<egress id>`).
+    name: str
+    #: The holder's id (a replica id).
+    holder: str
+    #: Unix milliseconds at which the lease lapses unless renewed.
+    expiresAt: int
+
+
 class ListSessionsRequest(TypedDict, total=False):
     """`GET /api/streaming/sessions`."""
 
