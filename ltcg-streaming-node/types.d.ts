@@ -1115,6 +1115,11 @@ export interface ReconcileReport {
   vanished: string[]
   /** Problems met on the way (the rest of the run continued). */
   errors: string[]
+  /**
+   * Set when another replica's pass held the reconciler lease: that pass does the shared
+   * work, and this one did only what concerns this replica's own local renders.
+   */
+  leaseHeldBy?: string
 }
 
 /** Answer to a recorded decision or event. */

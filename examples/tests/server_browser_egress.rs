@@ -4,7 +4,7 @@
 //! server, audio sink), nothing of the old run pushes any more, and its first reconcile pass
 //! ends the session honestly (`egress_lost`).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ltcg_streaming_core::egress::BrowserEgressOptions;
 use ltcg_streaming_test_support::media::probe_once;
@@ -15,12 +15,21 @@ use serde_json::json;
 /// The reference server binary.
 const SERVER: &str = env!("CARGO_BIN_EXE_ltcg-streaming-server");
 
-fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+/// The value of the render gauge `name` for `egress` in the server's `GET /metrics`.
+fn render_metric(server: &Server, name: &str, egress: &str) -> f64 {
+    let (status, text) = server.get_text("/metrics");
+    assert_eq!(status, 200, "{text}");
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned())))
+        .expect("the Prometheus text format");
+    scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == name && s.labels.get("egress_id") == Some(egress))
+        .find_map(|s| match s.value {
+            prometheus_parse::Value::Gauge(v) => Some(v),
+            _ => None,
+        })
+        .unwrap_or(0.0)
 }
 
 #[test]
@@ -63,6 +72,14 @@ fn a_killed_server_leaves_nothing_pushing_after_its_restart() {
         processes_with(&key).is_empty(),
         "no command line holds the key"
     );
+    let mut fps = 0.0;
+    wait_until("the render's frame rate to be exported", 15, || {
+        fps = render_metric(&server, "ltcg_streaming_render_fps", &egress);
+        fps > 0.0
+    });
+    let speed = render_metric(&server, "ltcg_streaming_render_speed", &egress);
+    eprintln!("the render runs at {fps} fps, speed {speed}");
+    assert!(speed > 0.0, "the render's speed is exported");
 
     server.kill();
     // The browser and its X server outlive the server (their own process groups).

@@ -10,7 +10,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ltcg_streaming_test_support::livekit_twirp::{FakeLiveKit, ProtoEgressStatus, TwirpMethod};
 use ltcg_streaming_test_support::nginx_rtmp::free_port;
@@ -22,13 +22,7 @@ const SERVER: &str = env!("CARGO_BIN_EXE_ltcg-streaming-server");
 
 /// A fake LiveKit on its own runtime (which keeps serving while the test blocks).
 fn fake_livekit() -> (tokio::runtime::Runtime, FakeLiveKit) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let fake = rt.block_on(FakeLiveKit::start_with(LIVEKIT_KEY, LIVEKIT_SECRET));
-    (rt, fake)
+    FakeLiveKit::start_in_background(LIVEKIT_KEY, LIVEKIT_SECRET)
 }
 
 /// A server using `fake` for egress, with a 10 s start timeout (the least allowed) and a 5 s
@@ -69,14 +63,6 @@ fn start_in_background(port: u16, agent: &str) {
 }
 
 const STREAM_KEY: &str = "live_987654321_crashrecoverykey";
-
-fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// The overlay page URLs of the egresses the fake runs (starting or active).
 fn running_egresses(fake: &FakeLiveKit) -> Vec<String> {

@@ -12,7 +12,7 @@ pub mod egress;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
-#[cfg(any(feature = "livekit", feature = "platforms"))]
+#[cfg(any(feature = "livekit", feature = "platforms", feature = "http"))]
 mod https_client;
 pub mod json;
 pub mod overlay_url;
@@ -24,6 +24,7 @@ pub mod schema;
 pub mod service;
 pub mod session;
 pub mod store;
+pub mod telemetry;
 pub mod token;
 pub mod vault;
 #[cfg(feature = "platforms")]
@@ -38,7 +39,7 @@ pub use crate::error::{Error, ErrorCode, Result};
 pub use crate::overlay_url::OverlayUrl;
 pub use crate::platform::{build_rtmp_url, IngestUrl, Platform, RtmpUrl};
 pub use crate::redact::redact_url;
-pub use crate::service::{Actor, ServiceOptions, StreamingService};
+pub use crate::service::{Actor, ReplicaOptions, ServiceOptions, StreamingService};
 pub use crate::session::{
     transition, EgressStatus, Entity, GameState, MatchOutcome, MatchResult, OverlayConfig,
     OverlayConfigPatch, Scene, SessionEvent, SessionId, SessionStats, SessionStatus,

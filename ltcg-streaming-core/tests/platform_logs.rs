@@ -3,8 +3,7 @@
 //! hands out, through successes, token refreshes, refusals, rate limits, malformed answers
 //! and Retake failures that quote the token back.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ltcg_streaming_core::retake::RetakeApi;
@@ -14,22 +13,9 @@ use ltcg_streaming_core::viewers::{
 };
 use ltcg_streaming_core::{Actor, SecretString};
 use ltcg_streaming_test_support::harness::Harness;
+use ltcg_streaming_test_support::logs::Captured;
 use ltcg_streaming_test_support::platform_apis::*;
 use serde_json::json;
-
-/// Everything written to the log, shared with the subscriber.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 const RETAKE_TOKEN: &str = "rtk_log_secret_token_0123";
 const RETAKE_FAILING: &str = "rtk_log_failing_token_4567";
@@ -44,13 +30,7 @@ fn credentials() -> AppCredentials {
 
 #[test]
 fn no_secret_reaches_the_trace_level_log() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
+    let (subscriber, captured) = Captured::subscriber();
     let mut debug_output = String::new();
     tracing::subscriber::with_default(subscriber, || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -133,7 +113,7 @@ fn no_secret_reaches_the_trace_level_log() {
             );
         });
     });
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     assert!(
         log.contains("TRACE") && log.contains("DEBUG"),
         "the log was captured at TRACE"

@@ -282,20 +282,9 @@ race_tests!(sqlite_store, sqlite());
 
 #[cfg(feature = "postgres")]
 async fn postgres() -> Option<Arc<dyn SessionStore>> {
-    let Ok(url) = std::env::var("LTCG_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "LTCG_TEST_POSTGRES_URL must be set in CI (scripts/test starts PostgreSQL)"
-        );
-        eprintln!("skipping: LTCG_TEST_POSTGRES_URL is not set");
-        return None;
-    };
-    let schema = format!(
-        "races_{}",
-        ltcg_streaming_core::SessionId::generate()
-            .as_str()
-            .trim_start_matches("ses_")
-    );
+    use ltcg_streaming_test_support::postgres::{fresh_schema, test_url};
+    let url = test_url("the race checks on PostgreSQL")?;
+    let schema = fresh_schema();
     let store = ltcg_streaming_core::store::PostgresStore::connect_with_schema(&url, &schema)
         .await
         .unwrap();

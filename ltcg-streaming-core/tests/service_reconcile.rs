@@ -2,6 +2,7 @@
 //! maximum duration, vanished egresses, missed webhooks.
 
 use ltcg_streaming_core::egress::{EgressBackend, EgressRequest, EncodingSettings};
+use ltcg_streaming_core::store::SessionStore as _;
 use ltcg_streaming_core::{Actor, EgressStatus, SecretString, SessionId, SessionStatus};
 use ltcg_streaming_test_support::harness::*;
 
@@ -236,4 +237,42 @@ async fn vanished_egress_ends_the_session_after_a_grace_period() {
         (SessionStatus::Ended, Some("egress_lost"))
     );
     assert_eq!(st.duration, 60_001);
+}
+
+#[tokio::test]
+async fn a_pass_defers_to_the_replica_holding_the_reconciler_lease() {
+    let h = Harness::new();
+    let orphan_url = format!(
+        "{APP_URL}/stream/overlay?sessionId={}&token=t",
+        SessionId::generate()
+    );
+    let orphan = h.egress.start(&request(&orphan_url)).await.unwrap();
+    let ttl_ms = 30_000;
+    let other = h
+        .store
+        .claim_lease("reconciler", "replica-b", T0, ttl_ms)
+        .await
+        .unwrap();
+    assert_eq!(other.holder, "replica-b");
+
+    let deferred = h.service.reconcile(&Actor::Internal).await.unwrap();
+    assert_eq!(deferred.lease_held_by.as_deref(), Some("replica-b"));
+    assert!(deferred.stopped_egresses.is_empty(), "{deferred:?}");
+    assert_eq!(h.egress.status(&orphan), Some(EgressStatus::Starting));
+
+    // The other replica died: once its lease lapses, this replica's pass does the work and
+    // then lets the lease go.
+    h.clock.advance_ms(ttl_ms);
+    let acting = h.service.reconcile(&Actor::Internal).await.unwrap();
+    assert_eq!(acting.lease_held_by, None);
+    assert_eq!(acting.stopped_egresses, vec![orphan.clone()]);
+    let next = h
+        .store
+        .claim_lease("reconciler", "replica-b", T0 + ttl_ms, ttl_ms)
+        .await
+        .unwrap();
+    assert_eq!(
+        next.holder, "replica-b",
+        "the lease was released after the pass"
+    );
 }

@@ -4,34 +4,12 @@
 //! in CI (`CI=true`), where they fail.
 #![cfg(feature = "postgres")]
 
-use ltcg_streaming_core::session::{Activity, ActivityKind, Entity, SessionId, StreamType};
+use ltcg_streaming_core::session::{Activity, ActivityKind, Entity, StreamType};
 use ltcg_streaming_core::store::conformance::{sample_session, CHECKS};
 use ltcg_streaming_core::store::{Insert, PostgresStore, SessionStore};
 use ltcg_streaming_core::ErrorCode;
 
-const URL_VAR: &str = "LTCG_TEST_POSTGRES_URL";
-
-/// The test server's URL. `None` (after saying so) when it is not configured, unless this
-/// runs in CI, where a missing server is a failure.
-fn test_url(test: &str) -> Option<String> {
-    match std::env::var(URL_VAR) {
-        Ok(url) if !url.trim().is_empty() => Some(url.trim().to_owned()),
-        _ if std::env::var("CI").is_ok_and(|ci| ci == "true") => panic!(
-            "{URL_VAR} is not set but CI=true: PostgreSQL is required in CI \
-             (run the tests through scripts/test, which starts a throw-away cluster)"
-        ),
-        _ => {
-            eprintln!("skipping {test}: {URL_VAR} is not set (scripts/test sets it)");
-            None
-        }
-    }
-}
-
-/// A fresh schema name: `ltcg_test_` and 26 random characters.
-fn fresh_schema() -> String {
-    let random = SessionId::generate();
-    format!("ltcg_test_{}", &random.as_str()["ses_".len()..])
-}
+use ltcg_streaming_test_support::postgres::{fresh_schema, test_url, URL_VAR};
 
 /// A store in a fresh schema.
 async fn fresh_store(url: &str) -> PostgresStore {

@@ -143,8 +143,12 @@ impl Harness {
             .expect("session has an egress")
     }
 
-    /// Makes session `id` live: its egress reports `EGRESS_ACTIVE` by webhook.
-    pub async fn go_live(&self, id: &ltcg_streaming_core::SessionId) {
+    /// Makes session `id` live: its egress reports `EGRESS_ACTIVE` by webhook (always with
+    /// the same event id, so a second call is a duplicate delivery).
+    pub async fn go_live(
+        &self,
+        id: &ltcg_streaming_core::SessionId,
+    ) -> ltcg_streaming_core::service::WebhookOutcome {
         let egress = self.egress_of(id).await;
         let event = format!("EV_live_{id}");
         self.webhook(
@@ -155,7 +159,7 @@ impl Harness {
             None,
         )
         .await
-        .unwrap();
+        .unwrap()
     }
 
     /// Session `id`'s egress ends in `EGRESS_FAILED`, reported by webhook.

@@ -263,6 +263,22 @@ impl FakeLiveKit {
         }
     }
 
+    /// [`FakeLiveKit::start_with`] on a runtime of its own, which keeps serving while a
+    /// test blocks its thread (talking to servers in child processes); keep the runtime as
+    /// long as the fake.
+    pub fn start_in_background(
+        api_key: &str,
+        api_secret: &str,
+    ) -> (tokio::runtime::Runtime, FakeLiveKit) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime for the fake LiveKit");
+        let fake = runtime.block_on(Self::start_with(api_key, api_secret));
+        (runtime, fake)
+    }
+
     /// `http://127.0.0.1:<port>`: the API URL.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)

@@ -1,6 +1,6 @@
 //! The reference server as a child process, for the end-to-end tests: start it on a port
-//! with a SQLite file, talk HTTP/1.1 to it, and scan everything it printed and answered for
-//! leaked secrets when it is dropped.
+//! with a SQLite file (or on PostgreSQL, given `LTCG_DATABASE_URL`), talk HTTP/1.1 to it,
+//! and scan everything it printed and answered for leaked secrets when it is dropped.
 //!
 //! Every server runs with `RUST_LOG=trace`; its stdout and stderr go to `<db>.<port>.log`,
 //! every raw HTTP response is kept, and on drop both are searched for every secret the test
@@ -17,7 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use ltcg_streaming_core::store::{SessionStore, SqliteStore};
+use ltcg_streaming_core::session::StreamSession;
+use ltcg_streaming_core::store::{PostgresStore, SessionStore, SqliteStore};
 use ltcg_streaming_core::SessionId;
 use serde_json::Value;
 
@@ -41,14 +42,54 @@ pub const BASE_SECRETS: &[&str] = &[
     "live_123456789_abcdefghijklmnop",
 ];
 
+/// Polls `done` every 50 ms until it holds; panics naming `what` after `secs` seconds.
+pub fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The database a server was given.
+#[derive(Debug, Clone)]
+enum Database {
+    Sqlite(PathBuf),
+    Postgres { url: String, schema: Option<String> },
+}
+
+impl Database {
+    /// Session `id` as stored, read through a connection of its own.
+    async fn session(&self, id: &SessionId) -> Option<StreamSession> {
+        match self {
+            Database::Sqlite(path) => {
+                let store = SqliteStore::open(path).await.unwrap();
+                let session = store.get_session(id).await.unwrap();
+                store.close().await;
+                session
+            }
+            Database::Postgres { url, schema } => {
+                let store = match schema {
+                    Some(schema) => PostgresStore::connect_with_schema(url, schema).await,
+                    None => PostgresStore::connect(url).await,
+                }
+                .unwrap();
+                let session = store.get_session(id).await.unwrap();
+                store.close().await;
+                session
+            }
+        }
+    }
+}
+
 /// A running reference server; killed, then scanned for leaks, when dropped.
 #[derive(Debug)]
 pub struct Server {
     child: Child,
     /// The port it listens on.
     pub port: u16,
-    /// Its SQLite file.
-    db: PathBuf,
+    /// Where its sessions are stored.
+    db: Database,
     /// Where the server's stdout and stderr go.
     log: PathBuf,
     /// Every raw HTTP response received from this server.
@@ -66,7 +107,9 @@ impl Server {
     }
 
     /// Like [`Server::start`] with extra environment variables; the values of those named
-    /// `…SECRET` or `…KEYS` are watched by the leak scan.
+    /// `…SECRET` or `…KEYS` are watched by the leak scan. With `LTCG_DATABASE_URL` (and
+    /// `LTCG_DATABASE_SCHEMA`) among them the server stores on PostgreSQL, and `db` only
+    /// names its log file.
     pub fn start_with(program: &str, db: &Path, port: u16, extra: &[(&str, &str)]) -> Self {
         let log = PathBuf::from(format!("{}.{port}.log", db.display()));
         let out = std::fs::OpenOptions::new()
@@ -104,10 +147,23 @@ impl Server {
                 .filter(|(name, _)| name.ends_with("SECRET") || name.ends_with("KEYS"))
                 .map(|(_, value)| value.to_string()),
         );
+        let var = |name: &str| {
+            extra
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        };
+        let database = match var("LTCG_DATABASE_URL") {
+            Some(url) => Database::Postgres {
+                url,
+                schema: var("LTCG_DATABASE_SCHEMA"),
+            },
+            None => Database::Sqlite(db.to_owned()),
+        };
         let server = Self {
             child,
             port,
-            db: db.to_owned(),
+            db: database,
             log,
             transcript: Mutex::new(String::new()),
             secrets: Mutex::new(secrets),
@@ -138,6 +194,13 @@ impl Server {
         )
     }
 
+    /// A GET with the internal key whose answer is text: (status, body).
+    pub fn get_text(&self, path: &str) -> (u16, String) {
+        self.exchange(&format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer {INTERNAL_KEY}\r\n\r\n"
+        ))
+    }
+
     /// POSTs `body` to the LiveKit webhook endpoint the way LiveKit does.
     pub fn webhook(&self, body: &str, authorization: &str) -> (u16, Value) {
         let headers =
@@ -153,19 +216,24 @@ impl Server {
         headers: Option<&str>,
         body: &str,
     ) -> (u16, Value) {
+        let headers = headers.unwrap_or("Content-Type: application/json\r\n");
+        let (status, text) = self.exchange(&format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        ));
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Sends one raw request on a new connection; (status, body), (0, "") when the server
+    /// cannot be reached. The answer is kept for the leak scan.
+    fn exchange(&self, request: &str) -> (u16, String) {
         let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return (0, Value::Null);
+            return (0, String::new());
         };
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .unwrap();
-        let headers = headers.unwrap_or("Content-Type: application/json\r\n");
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
         let mut raw = String::new();
         let _ = stream.read_to_string(&mut raw);
         self.transcript.lock().unwrap().push_str(&raw);
@@ -174,11 +242,11 @@ impl Server {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
-        let json = raw
+        let body = raw
             .split_once("\r\n\r\n")
-            .and_then(|(_, b)| serde_json::from_str(b).ok())
-            .unwrap_or(Value::Null);
-        (status, json)
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
     }
 
     /// The public status of session `sid` (through the internal key).
@@ -206,7 +274,7 @@ impl Server {
     }
 
     /// The egress id the server's backend gave session `sid` (not in the public views), read
-    /// from its SQLite file.
+    /// from its database.
     pub fn egress_of(&self, sid: &str) -> String {
         let id = SessionId::parse(sid).unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -214,10 +282,9 @@ impl Server {
             .build()
             .unwrap();
         runtime.block_on(async {
-            let store = SqliteStore::open(&self.db).await.unwrap();
-            let session = store.get_session(&id).await.unwrap();
-            store.close().await;
-            session
+            self.db
+                .session(&id)
+                .await
                 .expect("session exists")
                 .egress_id
                 .expect("session has an egress")

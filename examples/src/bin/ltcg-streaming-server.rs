@@ -1,5 +1,5 @@
 //! The reference server: the seed's REST API, the overlay page and LiveKit webhooks, on a
-//! SQLite file store.
+//! SQLite file store, or on PostgreSQL shared by any number of replicas.
 //!
 //! ```sh
 //! cargo run -p ltcg-streaming-examples --bin ltcg-streaming-server
@@ -8,9 +8,16 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `LTCG_BIND` | `127.0.0.1:3334` | listen address |
-//! | `LTCG_DATABASE` | `ltcg-streaming.db` | SQLite file (sessions survive restarts) |
+//! | `LTCG_DATABASE` | `ltcg-streaming.db` | SQLite file (sessions survive restarts); unused with `LTCG_DATABASE_URL`, but for development secrets |
+//! | `LTCG_DATABASE_URL` | – | `postgres://user:password@host:port/db`: PostgreSQL instead of SQLite, shareable by replicas |
+//! | `LTCG_DATABASE_SCHEMA` | the connection's default | the PostgreSQL schema of the tables (created if missing) |
+//! | `LTCG_REPLICA_ID` | `<hostname>:<port>` | this replica's id among those sharing the database (keep it stable across restarts) |
+//! | `LTCG_LEASE_SECS` | `30` | lease time of the reconciler and of local renders (at least 3): a dead replica's browser streams are ended by another replica within about this time |
 //! | `LTCG_INTERNAL_KEY` | – | bearer key of trusted server-side callers |
 //! | `LTCG_AGENT_KEYS` | – | `key=agentId,key2=agentId2`: agent API keys |
+//! | `LTCG_USER_JWKS_URL` | – | users' JWTs (RS256/ES256) verified with the keys published there (`https://`, or `http://` on loopback); cached, re-read for unknown key ids |
+//! | `LTCG_USER_JWT_SECRET` | – | or: users' JWTs (HS256) verified with this secret (at least 32 bytes) |
+//! | `LTCG_USER_JWT_ISSUER`, `LTCG_USER_JWT_AUDIENCE` | – | required with either: the `iss` and `aud` every user token must carry (`sub` is the user id) |
 //! | `LTCG_RECONCILE_SECS` | `60` | reconciler period (at least 5) |
 //! | `LTCG_REQUEST_TIMEOUT_SECS` | `30` | longest request, body upload included (then 408) |
 //! | `LTCG_HEADER_TIMEOUT_SECS` | `10` | time a connection has to send a request's headers (then it is closed) |
@@ -29,6 +36,21 @@
 //! `NEXT_PUBLIC_APP_URL` is required.
 //! `LIVEKIT_API_KEY` and `LIVEKIT_API_SECRET` verify webhooks with any egress; only the
 //! LiveKit egress needs `LIVEKIT_URL` too.
+//!
+//! ## Several replicas
+//!
+//! Replicas given the same `LTCG_DATABASE_URL` (and the same secrets) behave as one service:
+//! the database keeps one active session per entity, a webhook delivered to any replica is
+//! applied once (its event id is claimed in the database), the reconciler may run on every
+//! replica (one pass at a time holds the `reconciler` lease; every change is a
+//! compare-and-swap), and a browser render is kept alive by its replica's lease, so that when
+//! that replica dies another one ends its sessions (`egress_lost`) within `LTCG_LEASE_SECS`.
+//!
+//! Rate limits are counted per replica, in memory: behind a load balancer that spreads a
+//! caller's requests over N replicas, a caller gets up to N times each limit (with the
+//! defaults and 3 replicas: 1,800 calls per minute instead of 600 and 30 starts per minute
+//! instead of 10; bursts 360 and 15). Divide the limits by N where that matters, or route a
+//! caller to one replica (sticky sessions), which restores the single-replica numbers.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -39,13 +61,16 @@ use ltcg_streaming_core::egress::{
     BrowserEgress, BrowserEgressOptions, EgressBackend, EncodingPreset, EncodingSettings,
     LiveKitEgress, LiveKitEgressOptions, TestPatternEgress, TestPatternEgressOptions,
 };
-use ltcg_streaming_core::http::{router_with, ApiAuth, RouterOptions, REQUEST_TIMEOUT};
+use ltcg_streaming_core::http::{
+    router_with, ApiAuth, JwksCaching, JwtRules, JwtUserTokens, RouterOptions, REQUEST_TIMEOUT,
+};
 use ltcg_streaming_core::retake::RetakeApi;
-use ltcg_streaming_core::store::SqliteStore;
+use ltcg_streaming_core::store::{PostgresStore, SessionStore, SqliteStore};
 use ltcg_streaming_core::vault::generate_key_hex;
 use ltcg_streaming_core::viewers::sources_from_env_with;
 use ltcg_streaming_core::{
-    Actor, ConfigMode, KeyVault, MemoryEgress, ServiceOptions, StreamingConfig, StreamingService,
+    Actor, ConfigMode, KeyVault, MemoryEgress, ReplicaOptions, SecretString, ServiceOptions,
+    StreamingConfig, StreamingService,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -73,7 +98,11 @@ async fn main() -> Result<(), BoxError> {
     let database =
         PathBuf::from(env("LTCG_DATABASE").unwrap_or_else(|| "ltcg-streaming.db".into()));
 
-    let auth = api_auth(env("LTCG_INTERNAL_KEY"), env("LTCG_AGENT_KEYS"))?;
+    let auth = api_auth(
+        env("LTCG_INTERNAL_KEY"),
+        env("LTCG_AGENT_KEYS"),
+        user_tokens(env)?,
+    )?;
     let dev_mode = auth.is_dev_mode();
     if dev_mode && !bind.ip().is_loopback() {
         return Err(format!(
@@ -99,7 +128,31 @@ async fn main() -> Result<(), BoxError> {
         config.app_url = format!("http://{bind}");
     }
 
-    let store = Arc::new(SqliteStore::open(&database).await?);
+    let (store, store_kind): (Arc<dyn SessionStore>, String) = match env("LTCG_DATABASE_URL") {
+        Some(url) => {
+            let store = match env("LTCG_DATABASE_SCHEMA") {
+                Some(schema) => PostgresStore::connect_with_schema(&url, &schema).await?,
+                None => PostgresStore::connect(&url).await?,
+            };
+            (Arc::new(store), "PostgreSQL (LTCG_DATABASE_URL)".into())
+        }
+        None => (
+            Arc::new(SqliteStore::open(&database).await?),
+            database.display().to_string(),
+        ),
+    };
+    let replica = ReplicaOptions {
+        id: env("LTCG_REPLICA_ID").unwrap_or_else(|| format!("{}:{}", hostname(), bind.port())),
+        lease_ttl: match env("LTCG_LEASE_SECS") {
+            Some(secs) => secs
+                .parse::<u64>()
+                .ok()
+                .filter(|&n| n >= 3)
+                .map(Duration::from_secs)
+                .ok_or("LTCG_LEASE_SECS must be a number of seconds, at least 3")?,
+            None => ReplicaOptions::default().lease_ttl,
+        },
+    };
     let vault: Arc<dyn KeyVault> = Arc::new(config.vault()?);
     // The overlay logs START_RECORDING once its first complete picture is on screen: the
     // stream starts there, never on "Loading stream...". (A page that never signals is
@@ -195,6 +248,7 @@ async fn main() -> Result<(), BoxError> {
         vault,
         ServiceOptions {
             encoding,
+            replica,
             viewer_counts: sources_from_env_with(|name| std::env::var(name).ok())?,
             retake: Some(Arc::new(RetakeApi::from_env_with(|name| {
                 std::env::var(name).ok()
@@ -221,7 +275,8 @@ async fn main() -> Result<(), BoxError> {
         "ltcg-streaming-server listening on http://{}",
         listener.local_addr()?
     );
-    println!("  store:   {}", database.display());
+    println!("  store:   {store_kind}");
+    println!("  replica: {}", service.replica_id());
     println!("  egress:  {egress_kind}");
     println!("  overlay: {app_url}/stream/overlay");
     println!("  webhook: {app_url}/api/webhooks/livekit");
@@ -251,12 +306,28 @@ async fn main() -> Result<(), BoxError> {
     Ok(())
 }
 
+/// This machine's name (the default replica id's first part).
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
 /// API keys from the environment; none means development mode.
-fn api_auth(internal: Option<String>, agents: Option<String>) -> Result<ApiAuth, BoxError> {
-    if internal.is_none() && agents.is_none() {
+fn api_auth(
+    internal: Option<String>,
+    agents: Option<String>,
+    users: Option<JwtUserTokens>,
+) -> Result<ApiAuth, BoxError> {
+    if internal.is_none() && agents.is_none() && users.is_none() {
         return Ok(ApiAuth::dev_mode());
     }
     let mut auth = ApiAuth::new();
+    if let Some(users) = users {
+        auth = auth.with_user_tokens(Arc::new(users));
+    }
     if let Some(key) = internal {
         auth = auth.with_internal_key(&key)?;
     }
@@ -272,6 +343,29 @@ fn api_auth(internal: Option<String>, agents: Option<String>) -> Result<ApiAuth,
         auth = auth.with_agent_key(key.trim(), agent.trim())?;
     }
     Ok(auth)
+}
+
+/// Users' JWT verification from the environment: `LTCG_USER_JWT_SECRET` (HS256) or
+/// `LTCG_USER_JWKS_URL` (RS256/ES256), with `LTCG_USER_JWT_ISSUER` and
+/// `LTCG_USER_JWT_AUDIENCE`; `None` when neither is set.
+fn user_tokens(env: impl Fn(&str) -> Option<String>) -> Result<Option<JwtUserTokens>, BoxError> {
+    let rules = || -> Result<JwtRules, BoxError> {
+        let needed = "is required with LTCG_USER_JWT_SECRET or LTCG_USER_JWKS_URL";
+        let issuer = env("LTCG_USER_JWT_ISSUER").ok_or(format!("LTCG_USER_JWT_ISSUER {needed}"))?;
+        let audience =
+            env("LTCG_USER_JWT_AUDIENCE").ok_or(format!("LTCG_USER_JWT_AUDIENCE {needed}"))?;
+        Ok(JwtRules::new(&issuer, &audience)?)
+    };
+    Ok(Some(
+        match (env("LTCG_USER_JWT_SECRET"), env("LTCG_USER_JWKS_URL")) {
+            (None, None) => return Ok(None),
+            (Some(_), Some(_)) => {
+                return Err("set LTCG_USER_JWT_SECRET or LTCG_USER_JWKS_URL, not both".into())
+            }
+            (Some(secret), None) => JwtUserTokens::hs256(&SecretString::from(secret), rules()?)?,
+            (None, Some(url)) => JwtUserTokens::jwks(&url, rules()?, JwksCaching::default())?,
+        },
+    ))
 }
 
 /// Development secrets: made once, kept next to the database (mode 0600).

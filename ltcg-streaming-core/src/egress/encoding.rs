@@ -154,3 +154,14 @@ mod tests {
         }
     }
 }
+
+/// How an egress's encoder keeps up, from ffmpeg's progress reports (twice a second).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EncoderStats {
+    /// Frames encoded so far.
+    pub frames: u64,
+    /// Encoding speed relative to real time (1.0: keeping up; below: falling behind).
+    pub speed: f64,
+    /// Frames per second, as ffmpeg last reported.
+    pub fps: f64,
+}

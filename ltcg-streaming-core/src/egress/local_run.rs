@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{broadcast, oneshot};
 
 use super::relay::{OutputStatus, Relay};
-use super::{EgressRequest, EgressSummary, EncodingSettings};
+use super::{EgressRequest, EgressSummary, EncoderStats, EncodingSettings};
 use crate::destination_policy::DestinationPolicy;
 use crate::error::{Error, Result};
 use crate::session::{random_id, EgressStatus};
@@ -38,15 +38,6 @@ struct Entry {
     ending: bool,
     /// The encoder's latest progress.
     encoder: EncoderStats,
-}
-
-/// How an egress's encoder keeps up, from ffmpeg's progress reports (twice a second).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct EncoderStats {
-    /// Frames encoded so far.
-    pub frames: u64,
-    /// Encoding speed relative to real time (1.0: keeping up; below: falling behind).
-    pub speed: f64,
 }
 
 /// The egresses of one backend and their events.
@@ -423,6 +414,8 @@ pub(crate) enum FfmpegLine<'a> {
     Frames(u64),
     /// `speed=1.01x`.
     Speed(f64),
+    /// `fps=29.97`.
+    Fps(f64),
     /// Another `key=value` progress field.
     Progress,
     /// Anything else: an error or warning.
@@ -437,6 +430,10 @@ pub(crate) fn ffmpeg_line(line: &str) -> FfmpegLine<'_> {
             .trim()
             .parse()
             .map_or(FfmpegLine::Progress, FfmpegLine::Frames),
+        Some(("fps", f)) => f
+            .trim()
+            .parse()
+            .map_or(FfmpegLine::Progress, FfmpegLine::Fps),
         Some(("speed", s)) => s
             .trim()
             .trim_end_matches('x')
@@ -477,6 +474,7 @@ pub(crate) fn follow_ffmpeg(
                 FfmpegLine::Speed(speed) => {
                     registry.encoder_progress(&egress_id, |e| e.speed = speed)
                 }
+                FfmpegLine::Fps(fps) => registry.encoder_progress(&egress_id, |e| e.fps = fps),
                 FfmpegLine::Message(m) if !m.is_empty() => last = m.to_owned(),
                 _ => {}
             }
@@ -500,6 +498,7 @@ mod tests {
     fn ffmpeg_progress_fields_are_told_from_its_messages() {
         assert_eq!(ffmpeg_line("frame=42"), FfmpegLine::Frames(42));
         assert_eq!(ffmpeg_line("speed=1.02x"), FfmpegLine::Speed(1.02));
+        assert_eq!(ffmpeg_line("fps=29.97"), FfmpegLine::Fps(29.97));
         assert_eq!(ffmpeg_line("out_time_us=1000"), FfmpegLine::Progress);
         assert_eq!(ffmpeg_line("progress=continue"), FfmpegLine::Progress);
         let msg = "[x11grab @ 0x5] Cannot open display :99, error 1.";

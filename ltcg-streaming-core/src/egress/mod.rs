@@ -41,11 +41,10 @@ pub use self::browser::{
     BrowserEgress, BrowserEgressOptions, Reaped, END_RECORDING, START_RECORDING,
 };
 pub use self::browser_settings::BrowserEgressSettings;
-pub use self::encoding::{EncodingPreset, EncodingSettings};
+pub use self::encoding::{EncoderStats, EncodingPreset, EncodingSettings};
 #[cfg(feature = "livekit")]
 pub use self::livekit::{LiveKitEgress, LiveKitEgressOptions};
 #[cfg(feature = "local-egress")]
-pub use self::local_run::EncoderStats;
 pub use self::memory::MemoryEgress;
 #[cfg(feature = "local-egress")]
 pub use self::test_pattern::{TestPatternEgress, TestPatternEgressOptions};
@@ -171,6 +170,28 @@ pub trait EgressBackend: Send + Sync + Debug {
         false
     }
 
+    /// Whether this backend renders on this machine (a browser or encoder of this process),
+    /// so that its egresses are listed only by the replica that runs them. Such renders are
+    /// kept alive by a lease in the store (see [`crate::ReplicaOptions`]). Default `false`
+    /// (LiveKit lists every egress to every replica).
+    fn runs_locally(&self) -> bool {
+        false
+    }
+
+    /// For local backends: how the encoder of one of this machine's renders keeps up
+    /// (frames, speed, fps), while it runs and after. Default `None`.
+    fn encoder_stats(&self, egress_id: &str) -> Option<EncoderStats> {
+        let _ = egress_id;
+        None
+    }
+
+    /// For local backends: kills what renders of processes that died left running on this
+    /// machine (browsers, encoders still pushing), and returns how many renders that was.
+    /// The reconciler calls it. Default: nothing to do.
+    async fn collect_dead_renders(&self) -> usize {
+        0
+    }
+
     /// For backends that run egresses themselves: their lifecycle events (shaped like
     /// LiveKit's webhooks) from now on, for
     /// [`crate::StreamingService::follow_backend_events`]. `None` (the default) for backends
@@ -213,6 +234,18 @@ impl<T: EgressBackend + ?Sized> EgressBackend for std::sync::Arc<T> {
 
     fn events(&self) -> Option<tokio::sync::broadcast::Receiver<crate::webhook::EgressEvent>> {
         (**self).events()
+    }
+
+    fn runs_locally(&self) -> bool {
+        (**self).runs_locally()
+    }
+
+    fn encoder_stats(&self, egress_id: &str) -> Option<EncoderStats> {
+        (**self).encoder_stats(egress_id)
+    }
+
+    async fn collect_dead_renders(&self) -> usize {
+        (**self).collect_dead_renders().await
     }
 }
 

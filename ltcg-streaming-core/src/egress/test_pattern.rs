@@ -29,11 +29,10 @@ use tokio::process::{Child, Command};
 use tokio::sync::{broadcast, oneshot};
 
 use super::local_run::{
-    connect_targets, encoder_args, ffmpeg_preamble, follow_ffmpeg, follow_outputs, EncoderStats,
-    Registry,
+    connect_targets, encoder_args, ffmpeg_preamble, follow_ffmpeg, follow_outputs, Registry,
 };
 use super::relay::{Relay, RelayTimings};
-use super::{local_failure, EgressBackend, EgressRequest, EgressSummary};
+use super::{local_failure, EgressBackend, EgressRequest, EgressSummary, EncoderStats};
 use crate::error::{Error, Result};
 use crate::redact::redact_urls_in_text;
 use crate::session::EgressStatus;
@@ -101,11 +100,6 @@ impl TestPatternEgress {
     /// An egress's current status.
     pub fn status(&self, egress_id: &str) -> Option<EgressStatus> {
         self.shared.registry.status(egress_id)
-    }
-
-    /// How an egress's encoder keeps up (frames, speed), while it runs and after.
-    pub fn encoder_stats(&self, egress_id: &str) -> Option<EncoderStats> {
-        self.shared.registry.encoder_stats(egress_id)
     }
 }
 
@@ -339,6 +333,14 @@ impl EgressBackend for TestPatternEgress {
 
     async fn list_active(&self) -> Result<Vec<EgressSummary>> {
         Ok(self.shared.registry.list_active())
+    }
+
+    fn runs_locally(&self) -> bool {
+        true
+    }
+
+    fn encoder_stats(&self, egress_id: &str) -> Option<EncoderStats> {
+        self.shared.registry.encoder_stats(egress_id)
     }
 
     fn events(&self) -> Option<broadcast::Receiver<EgressEvent>> {

@@ -20,6 +20,7 @@
 //! | `GET /stream/overlay/events?sessionId=&token=` | its live data as server-sent events |
 //! | `GET /dashboard`, `/dashboard/…` | the web dashboard (see below) |
 //! | `GET /healthz` | liveness |
+//! | `GET /metrics` | Prometheus text format ([`crate::telemetry`]; internal callers only; [`RouterOptions::metrics`]) |
 //!
 //! Every API route needs credentials ([`ApiAuth`]); failed authentication is throttled per
 //! client address (see [`RouterOptions`]). Errors are `{"error", "code"}` with the code's
@@ -48,6 +49,7 @@ mod overlay;
 mod routes;
 mod secure_headers;
 mod throttle;
+mod user_tokens;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -68,6 +70,9 @@ pub use self::dashboard::logins::{
 pub use self::error::{ApiError, ApiResult};
 use self::limits::RequestLimits;
 use self::throttle::AuthThrottle;
+pub use self::user_tokens::{
+    JwksCaching, JwtRules, JwtUserTokens, MAX_JWKS_BYTES, MIN_HS256_SECRET_BYTES,
+};
 use crate::service::StreamingService;
 
 /// Largest JSON request body, in bytes.
@@ -94,6 +99,8 @@ struct AppState {
     auth: ApiAuth,
     throttle: Arc<AuthThrottle>,
     logins: Arc<dashboard::logins::Logins>,
+    /// The Prometheus recorder `GET /metrics` renders, when it is served.
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 /// Settings of [`router_with`].
@@ -117,6 +124,11 @@ pub struct RouterOptions {
     /// Over how long the [`RouterOptions::auth_failure_limit`] failures are regained,
     /// evenly. Default [`AUTH_FAILURE_WINDOW`].
     pub auth_failure_window: Duration,
+    /// Serve `GET /metrics` (to internal callers): installs this process's Prometheus
+    /// recorder ([`crate::telemetry::install_prometheus`]) if no other recorder is
+    /// installed; with another one, the route answers 404 and the host exports its own.
+    /// Default `true`.
+    pub metrics: bool,
 }
 
 impl Default for RouterOptions {
@@ -127,6 +139,7 @@ impl Default for RouterOptions {
             max_header_bytes: MAX_HEADER_BYTES,
             auth_failure_limit: AUTH_FAILURE_LIMIT,
             auth_failure_window: AUTH_FAILURE_WINDOW,
+            metrics: true,
         }
     }
 }
@@ -149,12 +162,23 @@ pub fn router_with(service: StreamingService, auth: ApiAuth, options: RouterOpti
         max_header_bytes: options.max_header_bytes,
         timeout: options.request_timeout,
     };
+    let metrics = options
+        .metrics
+        .then(|| match crate::telemetry::install_prometheus() {
+            Ok(handle) => Some(handle),
+            Err(e) => {
+                tracing::warn!(error = %e, "GET /metrics is off: another metrics recorder is installed");
+                None
+            }
+        })
+        .flatten();
     routes::routes()
         .with_state(AppState {
             service,
             auth,
             throttle,
             logins: Arc::default(),
+            metrics,
         })
         .layer(axum::middleware::from_fn_with_state(limits, limits::timeout))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -29,6 +29,7 @@ use crate::session::{GameState, SessionId};
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/api/streaming/start", post(start))
         .route("/api/streaming/stop", post(stop))
         .route("/api/streaming/status", get(status))
@@ -363,6 +364,24 @@ async fn game_started(
 }
 
 /// The product's cleanup route: one reconciler pass (internal callers), summarised.
+/// `GET /metrics`: the Prometheus text format, gauges refreshed first; internal callers only.
+async fn metrics(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult<Response> {
+    actor.require_internal()?;
+    let Some(handle) = &s.metrics else {
+        return Err(crate::error::Error::not_found(
+            "metrics: this router does not export them (another recorder is installed)",
+        )
+        .into());
+    };
+    s.service.refresh_metrics().await?;
+    handle.run_upkeep();
+    let text_format = [(
+        axum::http::header::CONTENT_TYPE,
+        "text/plain; version=0.0.4; charset=utf-8",
+    )];
+    Ok((text_format, handle.render()).into_response())
+}
+
 async fn cleanup(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult<Response> {
     Ok(Json(s.service.cleanup(&actor).await?).into_response())
 }

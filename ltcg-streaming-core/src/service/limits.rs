@@ -82,7 +82,7 @@ fn limiter(per_minute: u32, burst: u32, what: (&str, &str, &str)) -> Option<Limi
     })
 }
 
-fn check(limiter: &Option<Limiter>, key: String) -> Result<()> {
+fn check(limiter: &Option<Limiter>, key: String, name: &'static str) -> Result<()> {
     let Some(Limiter {
         keyed: limiter,
         limit,
@@ -94,14 +94,15 @@ fn check(limiter: &Option<Limiter>, key: String) -> Result<()> {
         limiter.retain_recent();
         limiter.shrink_to_fit();
     }
-    limiter
-        .check_key(&key)
-        .map_err(|not_until| Error::RateLimited {
+    limiter.check_key(&key).map_err(|not_until| {
+        crate::telemetry::rate_limited(name);
+        Error::RateLimited {
             limit: limit.clone(),
             retry_after: not_until
                 .wait_time_from(DefaultClock::default().now())
                 .max(Duration::from_millis(1)),
-        })
+        }
+    })
 }
 
 impl RateLimits {
@@ -124,14 +125,14 @@ impl RateLimits {
     pub(crate) fn call(&self, actor: &Actor) -> Result<()> {
         match actor {
             Actor::Internal => Ok(()),
-            other => check(&self.calls, other.to_string()),
+            other => check(&self.calls, other.to_string(), "calls"),
         }
     }
 
     /// Counts one stream start for `entity` (a start that reuses the active session is not
     /// one).
     pub(crate) fn start(&self, entity: &Entity) -> Result<()> {
-        check(&self.starts, entity.to_string())
+        check(&self.starts, entity.to_string(), "starts")
     }
 }
 

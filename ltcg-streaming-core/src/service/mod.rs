@@ -20,7 +20,9 @@ mod calls;
 mod changes;
 pub mod commit;
 mod destinations;
+mod fleet;
 mod game;
+mod gauges;
 mod limits;
 mod matching;
 mod overlay;
@@ -50,6 +52,7 @@ pub use self::analytics::{
 pub use self::calls::{ServiceMethod, DEFAULT_RECENT_ACTIVITY, MAX_RECENT_ACTIVITY};
 use self::changes::Changes;
 pub use self::changes::{Change, ChangeNotice};
+pub use self::fleet::{ReplicaOptions, DEFAULT_LEASE_TTL};
 pub use self::game::{GameStateUpdated, MatchResultRecorded, MatchResultRequest};
 pub use self::limits::RateLimitConfig;
 use self::limits::RateLimits;
@@ -109,6 +112,8 @@ pub struct ServiceOptions {
     pub destination_policy: Option<DestinationPolicy>,
     /// Who may read a session's status.
     pub status_reads: StatusReads,
+    /// This replica among those sharing the store (its id, the lease time).
+    pub replica: ReplicaOptions,
     /// Where viewer counts come from (one source per platform); none by default.
     #[cfg(feature = "platforms")]
     pub viewer_counts: Vec<Arc<dyn crate::viewers::ViewerCounts>>,
@@ -129,6 +134,7 @@ impl Default for ServiceOptions {
             webhook_verifier: None,
             destination_policy: None,
             status_reads: StatusReads::default(),
+            replica: ReplicaOptions::default(),
             #[cfg(feature = "platforms")]
             viewer_counts: Vec::new(),
             #[cfg(feature = "platforms")]
@@ -150,6 +156,7 @@ struct Inner {
     egress_start_timeout: Duration,
     destinations: DestinationPolicy,
     status_reads: StatusReads,
+    replica: ReplicaOptions,
     changes: Changes,
     #[cfg(feature = "platforms")]
     viewers: viewer_poll::ViewerSources,
@@ -206,7 +213,7 @@ impl StreamingService {
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
-                store,
+                store: Arc::new(crate::store::MeteredStore::new(store)),
                 egress,
                 vault,
                 tokens,
@@ -217,6 +224,7 @@ impl StreamingService {
                 egress_start_timeout: options.egress_start_timeout,
                 destinations,
                 status_reads: options.status_reads,
+                replica: options.replica,
                 changes: Changes::new(),
                 #[cfg(feature = "platforms")]
                 viewers: viewer_poll::ViewerSources {
@@ -314,11 +322,13 @@ impl StreamingService {
             } else if !trusted {
                 continue;
             }
-            outcome = Some(t);
+            outcome = Some((current.status, t));
             break;
         }
-        let t = outcome.ok_or_else(|| Error::conflict("session changed too often; try again"))?;
+        let (before, t) =
+            outcome.ok_or_else(|| Error::conflict("session changed too often; try again"))?;
         if t.changed {
+            crate::telemetry::session_changed(before, &t.session);
             // On the timeline before anyone is told, so that whoever reads it on the
             // notice finds the change there.
             let at = at_ms.unwrap_or_else(|| self.now());

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::fleet::{render_lease, RECONCILER_LEASE};
 use super::{Actor, ReconcileReport, StreamingService};
 use crate::egress::EgressSummary;
 use crate::error::Result;
@@ -29,46 +30,105 @@ impl StreamingService {
     ///    change is applied;
     /// 2. sessions stuck starting past the start timeout become `error` (egress stopped);
     /// 3. live sessions past the maximum duration end (egress stopped);
-    /// 4. sessions whose egress no longer exists end (after a minute without change, or at
-    ///    once when the backend knows it runs nowhere, see [`crate::egress::EgressBackend::is_gone`]);
+    /// 4. sessions whose egress no longer exists end (see below);
     /// 5. webhook event ids claimed more than [`EVENT_ID_RETENTION_MS`] ago are forgotten.
     ///
     /// Egresses that do not render our overlay are never touched.
+    ///
+    /// Replicas sharing a store may all run it: a pass holds the store's `reconciler` lease,
+    /// and a replica whose pass finds it held by another does only step 1, and only for a
+    /// backend that renders locally (its renders are listed by it alone);
+    /// [`ReconcileReport::lease_held_by`] then names the holder. Every change is a
+    /// compare-and-swap, so an egress is stopped and a session ended once even across
+    /// replicas.
+    ///
+    /// When an egress has vanished: with a backend whose listing covers every egress
+    /// (LiveKit), after a minute without change, or at once when the backend knows it runs
+    /// nowhere ([`crate::egress::EgressBackend::is_gone`]); with a local backend, once its
+    /// render lease is no longer renewed by the replica that ran it (that replica died or
+    /// lost the render), which takes at most [`crate::ReplicaOptions::lease_ttl`].
+    #[tracing::instrument(name = "reconcile", skip_all, fields(replica = %self.replica_id()))]
     pub async fn reconcile(&self, actor: &Actor) -> Result<ReconcileReport> {
         actor.require_internal()?;
         let mut report = ReconcileReport::default();
+        let local = self.inner.egress.runs_locally();
+        let lease = self.claim(RECONCILER_LEASE).await?;
+        let leading = self.holds(&lease);
+        tracing::debug!(leading, holder = %lease.holder, "reconciler pass");
+        if !leading {
+            report.lease_held_by = Some(lease.holder);
+        }
         let listed_at = self.now();
-        let egresses = self.inner.egress.list_active().await?;
-        let mut live_egress: HashMap<String, &EgressSummary> = HashMap::new();
-        for egress in &egresses {
-            let ours = egress
-                .web_url
-                .as_deref()
-                .is_some_and(|u| self.is_our_overlay(u));
-            if !ours {
-                continue;
-            }
-            live_egress.insert(egress.egress_id.clone(), egress);
-            if let Err(e) = self.reconcile_egress(egress, &mut report).await {
-                report
-                    .errors
-                    .push(format!("egress {}: {e}", egress.egress_id));
+        let mut live_egress: HashMap<String, EgressSummary> = HashMap::new();
+        if leading || local {
+            for egress in self.inner.egress.list_active().await? {
+                let ours = egress
+                    .web_url
+                    .as_deref()
+                    .is_some_and(|u| self.is_our_overlay(u));
+                if !ours {
+                    continue;
+                }
+                if let Err(e) = self.reconcile_egress(&egress, &mut report).await {
+                    report
+                        .errors
+                        .push(format!("egress {}: {e}", egress.egress_id));
+                }
+                live_egress.insert(egress.egress_id.clone(), egress);
             }
         }
+        if local {
+            let collected = self.inner.egress.collect_dead_renders().await;
+            if collected > 0 {
+                tracing::info!(collected, "cleaned up renders of replicas that died");
+            }
+        }
+        if leading {
+            self.reconcile_sessions(&live_egress, listed_at, &mut report)
+                .await;
+            if let Err(e) = self
+                .inner
+                .store
+                .release_lease(RECONCILER_LEASE, self.replica_id())
+                .await
+            {
+                report
+                    .errors
+                    .push(format!("releasing the reconciler lease: {e}"));
+            }
+        }
+        if !report.stopped_egresses.is_empty() || !report.errors.is_empty() {
+            tracing::info!(?report, "reconciled");
+        }
+        crate::telemetry::reconciled(&report);
+        Ok(report)
+    }
 
+    /// Steps 2 to 5 of [`Self::reconcile`], under the reconciler lease.
+    async fn reconcile_sessions(
+        &self,
+        live_egress: &HashMap<String, EgressSummary>,
+        listed_at: i64,
+        report: &mut ReconcileReport,
+    ) {
         let active = self
             .all_sessions(SessionQuery {
                 active_only: true,
                 ..SessionQuery::default()
             })
-            .await?;
-        for session in active {
-            if let Err(e) = self
-                .reconcile_session(&session, &live_egress, listed_at, &mut report)
-                .await
-            {
-                report.errors.push(format!("session {}: {e}", session.id));
+            .await;
+        match active {
+            Ok(active) => {
+                for session in active {
+                    if let Err(e) = self
+                        .reconcile_session(&session, live_egress, listed_at, report)
+                        .await
+                    {
+                        report.errors.push(format!("session {}: {e}", session.id));
+                    }
+                }
             }
+            Err(e) => report.errors.push(format!("listing active sessions: {e}")),
         }
         match self
             .inner
@@ -82,10 +142,21 @@ impl StreamingService {
                 .errors
                 .push(format!("pruning webhook event ids: {e}")),
         }
-        if !report.stopped_egresses.is_empty() || !report.errors.is_empty() {
-            tracing::info!(?report, "reconciled");
+    }
+
+    /// Whether an egress missing from this replica's listing has vanished (the session last
+    /// changed `quiet` ms before the listing).
+    async fn has_vanished(&self, egress_id: &str, quiet: i64) -> Result<bool> {
+        if quiet <= 0 {
+            return Ok(false);
         }
-        Ok(report)
+        if self.inner.egress.runs_locally() {
+            // Another replica renders it while it renews the lease; taking the lease means
+            // nobody does.
+            let lease = self.claim(&render_lease(egress_id)).await?;
+            return Ok(self.holds(&lease));
+        }
+        Ok(quiet > VANISH_GRACE_MS || self.inner.egress.is_gone(egress_id).await)
     }
 
     async fn reconcile_egress(
@@ -129,10 +200,11 @@ impl StreamingService {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", name = "reconcile_session", skip_all, fields(session_id = %session.id))]
     async fn reconcile_session(
         &self,
         session: &StreamSession,
-        live_egress: &HashMap<String, &EgressSummary>,
+        live_egress: &HashMap<String, EgressSummary>,
         listed_at: i64,
         report: &mut ReconcileReport,
     ) -> Result<()> {
@@ -140,15 +212,14 @@ impl StreamingService {
         let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         let start_timeout = ms(self.inner.config.start_timeout);
         let max_duration = ms(self.inner.config.max_duration);
-        // Missing from the listing: lost once quiet for the grace period, or at once when the
-        // backend knows it runs nowhere (and the session changed before the listing).
+        // Missing from the listing: see `has_vanished`.
         let vanished = match &session.egress_id {
             Some(id)
                 if matches!(session.status, SessionStatus::Pending | SessionStatus::Live)
                     && !live_egress.contains_key(id) =>
             {
-                let quiet = listed_at.saturating_sub(session.updated_at);
-                quiet > VANISH_GRACE_MS || (quiet > 0 && self.inner.egress.is_gone(id).await)
+                self.has_vanished(id, listed_at.saturating_sub(session.updated_at))
+                    .await?
             }
             _ => false,
         };

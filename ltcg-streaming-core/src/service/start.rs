@@ -31,17 +31,25 @@ impl StreamingService {
     /// nothing running; an uncertain one (timeout, unavailable) leaves it `initializing`
     /// for the reconciler to settle. Cancellation (see [`super::commit`]): before the row is
     /// written a cancelled start leaves nothing; after, it runs to one of those outcomes.
+    #[tracing::instrument(name = "start_stream", skip_all, fields(actor = %actor, session_id = tracing::field::Empty))]
     pub async fn start_stream(
         &self,
         actor: &Actor,
         req: StartStreamRequest,
     ) -> Result<StartStreamResponse> {
+        let began = std::time::Instant::now();
         let mut signalled = None;
         let result = self.start_once(actor, req, &mut signalled).await;
         // Retake was told "live" for a start that created nothing: tell it "stopped".
         if let (Err(_), Some(token)) = (&result, signalled) {
             self.signal_retake_token_stopped(&token).await;
         }
+        if let Ok(started) = &result {
+            // A reused session's id (a created one's was recorded when its row was written).
+            tracing::Span::current()
+                .record("session_id", tracing::field::display(&started.session_id));
+        }
+        crate::telemetry::start_finished(&result, began.elapsed());
         result
     }
 
@@ -172,6 +180,7 @@ impl StreamingService {
         };
         // The row exists: from here the start runs to its end even if the caller gives up.
         super::commit::mark_committed();
+        tracing::Span::current().record("session_id", tracing::field::display(&session.id));
         let outputs = targets
             .iter()
             .map(|(p, _)| p.as_str())
@@ -232,6 +241,9 @@ impl StreamingService {
         };
         match started {
             Ok(Ok(egress_id)) => {
+                // A local render's lease is held before its session names it, so that no
+                // other replica takes the render for a dead one.
+                self.claim_render(&egress_id).await;
                 let event = SessionEvent::EgressStarted {
                     egress_id: egress_id.clone(),
                 };

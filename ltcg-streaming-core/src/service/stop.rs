@@ -17,11 +17,24 @@ impl StreamingService {
     ///
     /// With neither `sessionId` nor `agentId`, a user or agent stops its own active
     /// sessions.
+    #[tracing::instrument(name = "stop_stream", skip_all, fields(actor = %actor, session_id = tracing::field::Empty))]
     pub async fn stop_stream(
         &self,
         actor: &Actor,
         req: StopStreamRequest,
     ) -> Result<StopStreamResponse> {
+        if let Some(id) = &req.session_id {
+            tracing::Span::current().record("session_id", tracing::field::display(id));
+        }
+        let result = self.stop_once(actor, req).await;
+        if let Err(e) = &result {
+            crate::telemetry::failed("stop", e);
+        }
+        result
+    }
+
+    /// [`Self::stop_stream`] without the metrics.
+    async fn stop_once(&self, actor: &Actor, req: StopStreamRequest) -> Result<StopStreamResponse> {
         self.inner.limits.call(actor)?;
         let reason = end_reason::caller_reason(req.reason.as_deref())?;
         let targets: Vec<StreamSession> = match (&req.session_id, &req.agent_id) {

@@ -648,6 +648,10 @@ pub struct ReconcileReport {
     pub vanished: Vec<SessionId>,
     /// Problems met on the way (the rest of the run continued).
     pub errors: Vec<String>,
+    /// Set when another replica's pass held the reconciler lease: that pass does the shared
+    /// work, and this one did only what concerns this replica's own local renders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_held_by: Option<String>,
 }
 
 /// `POST /api/streaming/cleanup`: a reconciler pass in the product's summary shape.

@@ -31,7 +31,23 @@ impl StreamingService {
     /// Applies an egress event from a trusted source (a verified webhook, or a local egress
     /// backend reporting its own processes): de-duplicated by event id, matched to its
     /// session by egress id or overlay URL, applied through the state machine.
+    #[tracing::instrument(name = "egress_event", skip_all, fields(event = %event.event, egress_id = %event.egress_id.as_deref().unwrap_or("-"), session_id = tracing::field::Empty))]
     pub async fn ingest_egress_event(&self, event: EgressEvent) -> Result<WebhookOutcome> {
+        let began = std::time::Instant::now();
+        let result = self.ingest_once(event).await;
+        if let Ok(WebhookOutcome {
+            session_id: Some(id),
+            ..
+        }) = &result
+        {
+            tracing::Span::current().record("session_id", tracing::field::display(&id));
+        }
+        crate::telemetry::egress_event_finished(&result, began.elapsed());
+        result
+    }
+
+    /// [`Self::ingest_egress_event`] without the metrics.
+    async fn ingest_once(&self, event: EgressEvent) -> Result<WebhookOutcome> {
         let mut outcome = WebhookOutcome {
             received: true,
             event: event.event.clone(),
@@ -90,16 +106,36 @@ impl StreamingService {
     /// Feeds events from a local egress backend (e.g. `BrowserEgress::events`) into
     /// [`StreamingService::ingest_egress_event`] until the sender is gone. Missed events
     /// (a slow listener) are left to [`StreamingService::reconcile`].
+    ///
+    /// When the service's backend renders locally, the same task keeps the render leases
+    /// (see [`crate::ReplicaOptions`]): an egress's lease is claimed before its first event
+    /// is applied, renewed every third of the lease time while it runs, and released when
+    /// it ends; a render whose lease another replica took is stopped.
     pub fn follow_egress_events(
         &self,
         mut events: tokio::sync::broadcast::Receiver<EgressEvent>,
     ) -> tokio::task::JoinHandle<()> {
         use tokio::sync::broadcast::error::RecvError;
         let service = self.clone();
+        let keep_leases = self.inner.egress.runs_locally();
+        let period = (self.inner.replica.lease_ttl / 3).max(std::time::Duration::from_millis(10));
+        let mut renew = tokio::time::interval(period);
+        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tokio::spawn(async move {
+            let mut kept = std::collections::HashSet::new();
             loop {
-                match events.recv().await {
+                let received = tokio::select! {
+                    received = events.recv() => received,
+                    _ = renew.tick(), if keep_leases => {
+                        service.keep_render_leases(&mut kept).await;
+                        continue;
+                    }
+                };
+                match received {
                     Ok(event) => {
+                        if keep_leases {
+                            service.claim_running_render(&event).await;
+                        }
                         if let Err(e) = service.ingest_egress_event(event).await {
                             tracing::warn!(error = %e, "could not apply a local egress event");
                         }
@@ -129,6 +165,7 @@ impl StreamingService {
             return Ok(());
         };
         outcome.session_id = Some(session.id.clone());
+        tracing::Span::current().record("session_id", tracing::field::display(&session.id));
         // An egress reaches ENDING, COMPLETE or LIMIT_REACHED only through ACTIVE, and these
         // events carry its `startedAt`: if the ACTIVE event was lost or is still on its way,
         // go live at that time first, so the session ends as it would have in order.

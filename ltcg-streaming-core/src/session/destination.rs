@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::platform::Platform;
 
 /// State of one output of a session's egress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DestinationStatus {
     /// Being streamed to.
@@ -17,6 +17,20 @@ pub enum DestinationStatus {
     Failed,
     /// Removed on request.
     Removed,
+}
+
+impl DestinationStatus {
+    /// Every status.
+    pub const ALL: [DestinationStatus; 3] = [Self::Active, Self::Failed, Self::Removed];
+
+    /// `"active"`, `"failed"` or `"removed"`, as serialized.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Failed => "failed",
+            Self::Removed => "removed",
+        }
+    }
 }
 
 /// One RTMP output of a session.

@@ -101,6 +101,23 @@ pub mod end_reason {
     pub const EGRESS_LOST: &str = "egress_lost";
     /// Failed (status `error`).
     pub const ERROR: &str = "error";
+
+    /// The service's own words above.
+    pub const ALL: [&str; 7] = [
+        MANUAL,
+        EGRESS_COMPLETE,
+        EGRESS_ABORTED,
+        LIMIT_REACHED,
+        MAX_DURATION,
+        EGRESS_LOST,
+        ERROR,
+    ];
+
+    /// `reason` when it is one of the service's own words, else `caller` (a caller's own
+    /// reason): a bounded set, for metric labels.
+    pub fn label(reason: &str) -> &'static str {
+        ALL.into_iter().find(|&w| w == reason).unwrap_or("caller")
+    }
 }
 
 /// Longest stop reason kept, in characters.

@@ -23,6 +23,7 @@ pub mod conformance;
 pub mod host;
 mod lease;
 mod memory;
+mod metered;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -39,6 +40,7 @@ use serde::{Deserialize, Serialize};
 pub use self::analytics::{AnalyticsFilter, AnalyticsGroup, GroupTotals};
 pub use self::lease::{Lease, MAX_LEASE_NAME_BYTES};
 pub use self::memory::MemoryStore;
+pub(crate) use self::metered::MeteredStore;
 #[cfg(feature = "postgres")]
 pub use self::postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
@@ -314,84 +316,59 @@ pub trait SessionStore: Send + Sync + Debug {
     }
 }
 
-macro_rules! forward_session_store {
-    ($($wrapper:ty),*) => {$(
+/// Implements [`SessionStore`] for a wrapper by calling every method on `$target` (an
+/// expression of `self`), through `$call!(name, call)`, which awaits `call` (and may time
+/// it). The method list is kept once, here.
+macro_rules! delegate_session_store {
+    ([$($generics:tt)*] $wrapper:ty, |$this:ident| $target:expr, $call:ident) => {
+        delegate_session_store!(@impl [$($generics)*] $wrapper, $this, $target, $call,
+            insert_session(session: &StreamSession) -> Insert;
+            get_session(id: &SessionId) -> Option<StreamSession>;
+            find_by_egress(egress_id: &str) -> Option<StreamSession>;
+            active_session(entity: &Entity) -> Option<StreamSession>;
+            update_session(session: &StreamSession) -> StreamSession;
+            list_sessions(query: &SessionQuery) -> SessionPage;
+            record_activity(id: &SessionId, activity: &Activity) -> StreamSession;
+            recent_activity(id: &SessionId, kind: ActivityKind, limit: usize) -> Vec<Activity>;
+            set_viewer_count(id: &SessionId, viewers: u64) -> StreamSession;
+            claim_event(event_id: &str, now_ms: i64) -> bool;
+            release_event(event_id: &str) -> ();
+            prune_events(claimed_before_ms: i64) -> u64;
+            claim_lease(name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Lease;
+            release_lease(name: &str, holder: &str) -> bool;
+            put_credential(credential: &PlatformCredential) -> ();
+            get_credential(entity: &Entity) -> Option<PlatformCredential>;
+            delete_credential(entity: &Entity) -> bool;
+            put_game_state(state: &StoredGameState) -> ();
+            get_game_state(lobby_id: &str) -> Option<StoredGameState>;
+            record_viewer_samples(samples: &[ViewerSample]) -> ();
+            viewer_samples(session_id: &SessionId, limit: usize) -> Vec<ViewerSample>;
+            append_timeline(entries: &[TimelineEntry]) -> ();
+            timeline(session_id: &SessionId, limit: usize) -> Vec<TimelineEntry>;
+            analytics(filter: &AnalyticsFilter) -> Vec<GroupTotals>;
+        );
+    };
+    (@impl [$($generics:tt)*] $wrapper:ty, $this:ident, $target:expr, $call:ident,
+        $($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
         #[async_trait]
-        impl<T: SessionStore + ?Sized> SessionStore for $wrapper {
-            async fn insert_session(&self, session: &StreamSession) -> Result<Insert> {
-                (**self).insert_session(session).await
-            }
-            async fn get_session(&self, id: &SessionId) -> Result<Option<StreamSession>> {
-                (**self).get_session(id).await
-            }
-            async fn find_by_egress(&self, egress_id: &str) -> Result<Option<StreamSession>> {
-                (**self).find_by_egress(egress_id).await
-            }
-            async fn active_session(&self, entity: &Entity) -> Result<Option<StreamSession>> {
-                (**self).active_session(entity).await
-            }
-            async fn update_session(&self, session: &StreamSession) -> Result<StreamSession> {
-                (**self).update_session(session).await
-            }
-            async fn list_sessions(&self, query: &SessionQuery) -> Result<SessionPage> {
-                (**self).list_sessions(query).await
-            }
-            async fn record_activity(&self, id: &SessionId, activity: &Activity) -> Result<StreamSession> {
-                (**self).record_activity(id, activity).await
-            }
-            async fn recent_activity(&self, id: &SessionId, kind: ActivityKind, limit: usize) -> Result<Vec<Activity>> {
-                (**self).recent_activity(id, kind, limit).await
-            }
-            async fn set_viewer_count(&self, id: &SessionId, viewers: u64) -> Result<StreamSession> {
-                (**self).set_viewer_count(id, viewers).await
-            }
-            async fn claim_event(&self, event_id: &str, now_ms: i64) -> Result<bool> {
-                (**self).claim_event(event_id, now_ms).await
-            }
-            async fn release_event(&self, event_id: &str) -> Result<()> {
-                (**self).release_event(event_id).await
-            }
-            async fn prune_events(&self, claimed_before_ms: i64) -> Result<u64> {
-                (**self).prune_events(claimed_before_ms).await
-            }
-            async fn claim_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<Lease> {
-                (**self).claim_lease(name, holder, now_ms, ttl_ms).await
-            }
-            async fn release_lease(&self, name: &str, holder: &str) -> Result<bool> {
-                (**self).release_lease(name, holder).await
-            }
-            async fn put_credential(&self, credential: &PlatformCredential) -> Result<()> {
-                (**self).put_credential(credential).await
-            }
-            async fn get_credential(&self, entity: &Entity) -> Result<Option<PlatformCredential>> {
-                (**self).get_credential(entity).await
-            }
-            async fn delete_credential(&self, entity: &Entity) -> Result<bool> {
-                (**self).delete_credential(entity).await
-            }
-            async fn put_game_state(&self, state: &StoredGameState) -> Result<()> {
-                (**self).put_game_state(state).await
-            }
-            async fn get_game_state(&self, lobby_id: &str) -> Result<Option<StoredGameState>> {
-                (**self).get_game_state(lobby_id).await
-            }
-            async fn record_viewer_samples(&self, samples: &[ViewerSample]) -> Result<()> {
-                (**self).record_viewer_samples(samples).await
-            }
-            async fn viewer_samples(&self, session_id: &SessionId, limit: usize) -> Result<Vec<ViewerSample>> {
-                (**self).viewer_samples(session_id, limit).await
-            }
-            async fn append_timeline(&self, entries: &[TimelineEntry]) -> Result<()> {
-                (**self).append_timeline(entries).await
-            }
-            async fn timeline(&self, session_id: &SessionId, limit: usize) -> Result<Vec<TimelineEntry>> {
-                (**self).timeline(session_id, limit).await
-            }
-            async fn analytics(&self, filter: &AnalyticsFilter) -> Result<Vec<GroupTotals>> {
-                (**self).analytics(filter).await
-            }
+        impl<$($generics)*> SessionStore for $wrapper {
+            $(
+                async fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
+                    let $this = self;
+                    $call!($name, ($target).$name($($arg),*))
+                }
+            )*
         }
-    )*};
+    };
+}
+pub(crate) use delegate_session_store;
+
+/// Awaits a delegated store call as it is.
+macro_rules! plain_call {
+    ($name:ident, $call:expr) => {
+        $call.await
+    };
 }
 
-forward_session_store!(std::sync::Arc<T>, Box<T>);
+delegate_session_store!([T: SessionStore + ?Sized] std::sync::Arc<T>, |this| **this, plain_call);
+delegate_session_store!([T: SessionStore + ?Sized] Box<T>, |this| **this, plain_call);

@@ -1125,9 +1125,7 @@ class RateLimitOptions(TypedDict, total=False):
     starts_per_minute: Optional[int]
 
 
-class ReconcileReport(TypedDict):
-    """What `reconcile` did."""
-
+class _ReconcileReport(TypedDict):
     #: Egresses stopped because no active session owns them.
     stoppedEgresses: List[str]
     #: Sessions that adopted an egress whose start call had an uncertain outcome.
@@ -1142,6 +1140,14 @@ class ReconcileReport(TypedDict):
     vanished: List[str]
     #: Problems met on the way (the rest of the run continued).
     errors: List[str]
+
+
+class ReconcileReport(_ReconcileReport, total=False):
+    """What `reconcile` did."""
+
+    #: Set when another replica's pass held the reconciler lease: that pass does the shared
+    #: work, and this one did only what concerns this replica's own local renders.
+    leaseHeldBy: str
 
 
 class RecordedActivity(TypedDict):

@@ -163,7 +163,8 @@ pub(crate) async fn reap(work_dir: &Path, pactl: &Path) -> Reaped {
     }
     for (module, name) in pulse::our_sinks(pactl).await {
         let egress = &name[pulse::SINK_PREFIX.len()..];
-        if !live.iter().any(|l| l == egress) {
+        // A render may have started since the directories were read: check its own again.
+        if !live.iter().any(|l| l == egress) && !owned_by_live_process(&work_dir.join(egress)) {
             pulse::unload(pactl, module).await;
             reaped.sinks += 1;
         }

@@ -42,12 +42,11 @@ use tokio::sync::{broadcast, oneshot, OnceCell};
 pub use self::leftovers::Reaped;
 use self::leftovers::RenderDir;
 use super::local_run::{
-    connect_targets, encoder_args, ffmpeg_preamble, follow_ffmpeg, follow_outputs, EncoderStats,
-    Registry,
+    connect_targets, encoder_args, ffmpeg_preamble, follow_ffmpeg, follow_outputs, Registry,
 };
 use super::relay::{Relay, RelayTimings};
 use super::test_pattern::finish_ffmpeg;
-use super::{EgressBackend, EgressRequest, EgressSummary, Thumbnail};
+use super::{EgressBackend, EgressRequest, EgressSummary, EncoderStats, Thumbnail};
 use crate::error::{Error, Result};
 use crate::redact::redact_urls_in_text;
 use crate::session::EgressStatus;
@@ -185,11 +184,6 @@ impl BrowserEgress {
     /// An egress's current status.
     pub fn status(&self, egress_id: &str) -> Option<EgressStatus> {
         self.shared.registry.status(egress_id)
-    }
-
-    /// How an egress's encoder keeps up (frames, speed), while it runs and after.
-    pub fn encoder_stats(&self, egress_id: &str) -> Option<EncoderStats> {
-        self.shared.registry.encoder_stats(egress_id)
     }
 
     /// Kills what renders of processes that are gone left behind (browsers, X servers,
@@ -668,6 +662,18 @@ impl EgressBackend for BrowserEgress {
 
     fn events(&self) -> Option<broadcast::Receiver<EgressEvent>> {
         Some(self.shared.registry.subscribe())
+    }
+
+    fn runs_locally(&self) -> bool {
+        true
+    }
+
+    fn encoder_stats(&self, egress_id: &str) -> Option<EncoderStats> {
+        self.shared.registry.encoder_stats(egress_id)
+    }
+
+    async fn collect_dead_renders(&self) -> usize {
+        self.reap_leftovers().await.directories
     }
 
     /// An egress of this backend (`EG_browser_…`) that no live process on this machine
