@@ -1,9 +1,13 @@
 //! Whole-service benchmarks: one full session cycle (start → egress_started → ACTIVE → stop
-//! → egress_ended) per store, and webhook ingest with 1,000 live sessions.
+//! → egress_ended) per store, and webhook ingest with 1,000 live sessions; then what a fleet
+//! puts on one PostgreSQL: cycles from 32 concurrent callers spread over three service
+//! replicas (each with its own connection pool), and webhook ingest with 32 concurrent
+//! deliveries.
 //!
 //! PostgreSQL runs when `LTCG_TEST_POSTGRES_URL` is set (e.g. from `scripts/postgres.sh`).
 #![allow(missing_docs)] // criterion_group! generates an undocumented public fn
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -165,6 +169,34 @@ fn session_cycle(c: &mut Criterion) {
     group.finish();
 }
 
+/// 1,000 live sessions of agents `<prefix>_<n>`; their egress ids.
+async fn live_sessions(
+    service: &StreamingService,
+    store: &dyn SessionStore,
+    prefix: &str,
+) -> Vec<String> {
+    let mut egresses = Vec::new();
+    for n in 0..1_000u64 {
+        let started = service
+            .start_stream(&Actor::Internal, start_request(&format!("{prefix}_{n}")))
+            .await
+            .expect("start");
+        let egress = egress_of(store, &started.session_id).await;
+        let (body, auth) = signed(
+            &format!("EV_{prefix}{n}"),
+            "egress_updated",
+            &egress,
+            Some("EGRESS_ACTIVE"),
+        );
+        service
+            .handle_webhook(body.as_bytes(), &auth)
+            .await
+            .expect("live");
+        egresses.push(egress);
+    }
+    egresses
+}
+
 fn webhook_ingest(c: &mut Criterion) {
     let rt = Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
@@ -183,29 +215,7 @@ fn webhook_ingest(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(8));
     for (name, store) in stores {
         let service = service(store.clone());
-        // 1,000 live sessions.
-        let egresses: Vec<String> = rt.block_on(async {
-            let mut egresses = Vec::new();
-            for n in 0..1_000u64 {
-                let started = service
-                    .start_stream(&Actor::Internal, start_request(&format!("live_{n}")))
-                    .await
-                    .expect("start");
-                let egress = egress_of(store.as_ref(), &started.session_id).await;
-                let (body, auth) = signed(
-                    &format!("EV_live{n}"),
-                    "egress_updated",
-                    &egress,
-                    Some("EGRESS_ACTIVE"),
-                );
-                service
-                    .handle_webhook(body.as_bytes(), &auth)
-                    .await
-                    .expect("live");
-                egresses.push(egress);
-            }
-            egresses
-        });
+        let egresses = rt.block_on(live_sessions(&service, store.as_ref(), "live"));
         let mut next = 0u64;
         group.bench_function(name, |b| {
             b.to_async(&rt).iter_custom(|iters| {
@@ -239,5 +249,136 @@ fn webhook_ingest(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, session_cycle, webhook_ingest);
+/// Concurrent callers in the fleet benchmarks.
+const CALLERS: u64 = 32;
+/// Service replicas in the fleet benchmarks, each with its own PostgreSQL pool.
+const REPLICAS: usize = 3;
+
+/// `REPLICAS` services on one fresh PostgreSQL schema, or `None` without a test server.
+fn postgres_fleet(
+    rt: &Runtime,
+    name: &str,
+) -> Option<Vec<(StreamingService, Arc<dyn SessionStore>)>> {
+    let url = std::env::var("LTCG_TEST_POSTGRES_URL").ok()?;
+    let schema = format!("bench_{name}_{}", std::process::id());
+    Some(
+        (0..REPLICAS)
+            .map(|_| {
+                let store: Arc<dyn SessionStore> = Arc::new(
+                    rt.block_on(PostgresStore::connect_with_schema(&url, &schema))
+                        .expect("postgres"),
+                );
+                (service(store.clone()), store)
+            })
+            .collect(),
+    )
+}
+
+/// Runs `job(n)` for `iters` numbers from `next` on `CALLERS` concurrent tasks; the wall time.
+async fn concurrently<F, Fut>(next: Arc<AtomicU64>, iters: u64, job: F) -> Duration
+where
+    F: Fn(u64) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let end = next.load(Ordering::SeqCst) + iters;
+    let t = Instant::now();
+    let tasks: Vec<_> = (0..CALLERS)
+        .map(|_| {
+            let (next, job) = (next.clone(), job.clone());
+            tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, Ordering::SeqCst);
+                    if n >= end {
+                        break;
+                    }
+                    job(n).await;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("caller");
+    }
+    next.store(end, Ordering::SeqCst);
+    t.elapsed()
+}
+
+fn postgres_concurrent_cycles(c: &mut Criterion) {
+    let rt = Runtime::new().expect("runtime");
+    let Some(fleet) = postgres_fleet(&rt, "cycles") else {
+        return;
+    };
+    let fleet = Arc::new(fleet);
+    let mut group = c.benchmark_group("postgres_fleet");
+    group.throughput(Throughput::Elements(1));
+    group.measurement_time(Duration::from_secs(8));
+    let next = Arc::new(AtomicU64::new(0));
+    group.bench_function("session_cycles_32_callers", |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let (fleet, next) = (fleet.clone(), next.clone());
+            concurrently(next, iters, move |n| {
+                let fleet = fleet.clone();
+                async move {
+                    let (service, store) = &fleet[n as usize % REPLICAS];
+                    cycle(service, store.as_ref(), n).await;
+                }
+            })
+        })
+    });
+    group.finish();
+}
+
+fn postgres_concurrent_webhooks(c: &mut Criterion) {
+    let rt = Runtime::new().expect("runtime");
+    let Some(fleet) = postgres_fleet(&rt, "ingest") else {
+        return;
+    };
+    let (service, store) = &fleet[0];
+    let egresses = rt.block_on(live_sessions(service, store.as_ref(), "pglive"));
+    let fleet = Arc::new(fleet);
+    let egresses = Arc::new(egresses);
+    let mut group = c.benchmark_group("postgres_fleet");
+    group.throughput(Throughput::Elements(1));
+    group.measurement_time(Duration::from_secs(8));
+    let next = Arc::new(AtomicU64::new(0));
+    group.bench_function("webhook_ingest_1000_live_32_deliveries", |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let (fleet, egresses, next) = (fleet.clone(), egresses.clone(), next.clone());
+            // Signed ahead, outside the timed part (LiveKit's work).
+            let from = next.load(Ordering::SeqCst);
+            let hooks: Arc<Vec<(String, String)>> = Arc::new(
+                (from..from + iters)
+                    .map(|n| {
+                        signed(
+                            &format!("EV_pg{n}"),
+                            "egress_updated",
+                            &egresses[(n % 1_000) as usize],
+                            Some("EGRESS_ACTIVE"),
+                        )
+                    })
+                    .collect(),
+            );
+            concurrently(next, iters, move |n| {
+                let (fleet, hooks) = (fleet.clone(), hooks.clone());
+                async move {
+                    let (service, _) = &fleet[n as usize % REPLICAS];
+                    let (body, auth) = &hooks[(n - from) as usize];
+                    service
+                        .handle_webhook(body.as_bytes(), auth)
+                        .await
+                        .expect("ingest");
+                }
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    session_cycle,
+    webhook_ingest,
+    postgres_concurrent_cycles,
+    postgres_concurrent_webhooks
+);
 criterion_main!(benches);

@@ -51,6 +51,29 @@ pub fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Gives `command` (the server, or the CLI on the same store) the environment of every test
+/// server: production mode with [`INTERNAL_KEY`], [`ENC_KEY`] and a JWT secret, the SQLite
+/// file `db`, `NEXT_PUBLIC_APP_URL` = `http://127.0.0.1:<port>`, TRACE logs, the small
+/// picture, and no LiveKit or egress choice inherited from the caller's environment.
+pub fn configure(command: &mut Command, db: &Path, port: u16) {
+    command
+        .env("RUST_LOG", "trace")
+        .env("LTCG_DATABASE", db)
+        .env("LTCG_INTERNAL_KEY", INTERNAL_KEY)
+        .env("STREAM_KEY_ENCRYPTION_KEY", ENC_KEY)
+        .env(
+            "STREAMING_JWT_SECRET",
+            "e2e-overlay-secret-0123456789abcdef",
+        )
+        .env_remove("LIVEKIT_URL")
+        .env_remove("LIVEKIT_API_KEY")
+        .env_remove("LIVEKIT_API_SECRET")
+        .env("NEXT_PUBLIC_APP_URL", format!("http://127.0.0.1:{port}"))
+        .env_remove("LTCG_EGRESS")
+        // The small picture: renders share 2 cores with the rest of the suite.
+        .env("LTCG_ENCODING", "H264_540P_30");
+}
+
 /// The database a server was given.
 #[derive(Debug, Clone)]
 enum Database {
@@ -119,23 +142,9 @@ impl Server {
             .unwrap();
         let err = out.try_clone().unwrap();
         let mut command = Command::new(program);
+        configure(&mut command, db, port);
         command
-            .env("RUST_LOG", "trace")
             .env("LTCG_BIND", format!("127.0.0.1:{port}"))
-            .env("LTCG_DATABASE", db)
-            .env("LTCG_INTERNAL_KEY", INTERNAL_KEY)
-            .env("STREAM_KEY_ENCRYPTION_KEY", ENC_KEY)
-            .env(
-                "STREAMING_JWT_SECRET",
-                "e2e-overlay-secret-0123456789abcdef",
-            )
-            .env_remove("LIVEKIT_URL")
-            .env_remove("LIVEKIT_API_KEY")
-            .env_remove("LIVEKIT_API_SECRET")
-            .env("NEXT_PUBLIC_APP_URL", format!("http://127.0.0.1:{port}"))
-            .env_remove("LTCG_EGRESS")
-            // The small picture: renders share 2 cores with the rest of the suite.
-            .env("LTCG_ENCODING", "H264_540P_30")
             .envs(extra.iter().copied())
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err));

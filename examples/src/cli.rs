@@ -1,0 +1,340 @@
+//! The operator CLI, `ltcg-streaming`: runs the reference server, lists, shows and stops
+//! sessions, runs a reconciler pass and checks the machine, on the store and configuration
+//! the environment names (the server's variables, see [`crate::server`]).
+//!
+//! ```sh
+//! ltcg-streaming serve
+//! ltcg-streaming sessions list --active
+//! ltcg-streaming sessions show ses_…
+//! ltcg-streaming sessions stop ses_… --reason maintenance
+//! ltcg-streaming reconcile
+//! ltcg-streaming doctor
+//! ```
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use ltcg_streaming_core::egress::{
+    BrowserEgressOptions, EgressBackend, LiveKitEgress, LiveKitEgressOptions,
+};
+use ltcg_streaming_core::service::{ListSessionsRequest, StopStreamRequest};
+use ltcg_streaming_core::session::StreamType;
+use ltcg_streaming_core::{
+    Actor, KeyVault, MemoryEgress, ReplicaOptions, ServiceOptions, SessionId, StreamingService,
+};
+
+use crate::server::{self, env, BoxError};
+
+/// Operate ltcg-streaming: run the server, inspect and stop sessions, reconcile, check the
+/// machine. Configured by the environment, like the reference server.
+#[derive(Debug, Parser)]
+#[command(name = "ltcg-streaming", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the reference server until SIGINT or SIGTERM.
+    Serve,
+    /// Lists, shows or stops sessions.
+    Sessions {
+        #[command(subcommand)]
+        command: SessionsCommand,
+    },
+    /// Runs one reconciler pass (LiveKit egress only) and prints its report as JSON.
+    Reconcile,
+    /// Checks the programs, the configuration, the database and LiveKit; says what is missing.
+    Doctor,
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionsCommand {
+    /// Lists sessions, newest first.
+    List {
+        /// Only active sessions (initializing, pending, live).
+        #[arg(long)]
+        active: bool,
+        /// Only this agent's sessions.
+        #[arg(long, conflicts_with = "user")]
+        agent: Option<String>,
+        /// Only this user's sessions.
+        #[arg(long)]
+        user: Option<String>,
+        /// At most this many (1 to 100).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=100))]
+        limit: u16,
+        /// The service's JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints a session's status and timeline as JSON.
+    Show {
+        /// The session id (`ses_…`).
+        session_id: String,
+    },
+    /// Stops a session (its egress is stopped, its stats frozen).
+    Stop {
+        /// The session id (`ses_…`).
+        session_id: String,
+        /// Why, a word of a-z, 0-9 and '_' (default `manual`).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+/// Runs the command line `args`; the process's exit code.
+pub async fn main_with(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Serve => server::run().await,
+        Command::Sessions { command } => sessions(command).await,
+        Command::Reconcile => reconcile().await,
+        Command::Doctor => return doctor().await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The LiveKit egress when the environment configures it (and `LTCG_EGRESS` does not pick
+/// another backend).
+fn livekit_egress(
+    config: &ltcg_streaming_core::StreamingConfig,
+) -> Result<Option<LiveKitEgress>, BoxError> {
+    let picked = env("LTCG_EGRESS");
+    match (&config.livekit, picked.as_deref()) {
+        (Some(livekit), None | Some("livekit")) => Ok(Some(LiveKitEgress::new(
+            LiveKitEgressOptions::from(livekit),
+        )?)),
+        _ => Ok(None),
+    }
+}
+
+/// A service on the environment's store for one command: LiveKit's egress when configured,
+/// else one that renders nothing (local renders belong to the servers that run them).
+/// Whether it has LiveKit's egress.
+async fn operator_service() -> Result<(StreamingService, bool), BoxError> {
+    let database = server::database_path();
+    let dev_mode = server::auth_from_env()?.is_dev_mode();
+    let config = server::config_from_env(dev_mode, &database)?;
+    let (store, _) = server::open_store(&database).await?;
+    let vault: Arc<dyn KeyVault> = Arc::new(config.vault()?);
+    let livekit = livekit_egress(&config)?;
+    let has_livekit = livekit.is_some();
+    let egress: Arc<dyn EgressBackend> = match livekit {
+        Some(livekit) => Arc::new(livekit),
+        None => Arc::new(MemoryEgress::new()),
+    };
+    let options = ServiceOptions {
+        replica: ReplicaOptions {
+            id: format!("cli:{}:{}", server::hostname(), std::process::id()),
+            ..ReplicaOptions::default()
+        },
+        ..ServiceOptions::default()
+    };
+    let service = StreamingService::with_options(config, store, egress, vault, options)?;
+    Ok((service, has_livekit))
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), BoxError> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+async fn sessions(command: SessionsCommand) -> Result<(), BoxError> {
+    let (service, _) = operator_service().await?;
+    let actor = Actor::Internal;
+    match command {
+        SessionsCommand::List {
+            active,
+            agent,
+            user,
+            limit,
+            json,
+        } => {
+            let (stream_type, entity_id) = match (agent, user) {
+                (Some(agent), _) => (Some(StreamType::Agent), Some(agent)),
+                (None, Some(user)) => (Some(StreamType::User), Some(user)),
+                (None, None) => (None, None),
+            };
+            let list = service
+                .list_sessions(
+                    &actor,
+                    ListSessionsRequest {
+                        active,
+                        stream_type,
+                        entity_id,
+                        limit: Some(usize::from(limit)),
+                        ..ListSessionsRequest::default()
+                    },
+                )
+                .await?;
+            if json {
+                return print_json(&list);
+            }
+            println!(
+                "{:<32} {:<12} {:<10} {:<24} TITLE",
+                "SESSION", "STATUS", "PLATFORM", "ENTITY"
+            );
+            for s in &list.sessions {
+                let view = serde_json::to_value(s)?;
+                let field = |name: &str| view[name].as_str().unwrap_or("-").to_owned();
+                println!(
+                    "{:<32} {:<12} {:<10} {:<24} {}",
+                    field("sessionId"),
+                    field("status"),
+                    field("platform"),
+                    format!("{}:{}", field("streamType"), field("entityId")),
+                    field("streamTitle"),
+                );
+            }
+            println!("{} session(s)", list.count);
+            Ok(())
+        }
+        SessionsCommand::Show { session_id } => {
+            let id = SessionId::parse(&session_id)?;
+            let status = service.get_status(&actor, &id).await?;
+            let timeline = service.session_timeline(&actor, &id).await?;
+            print_json(&serde_json::json!({ "status": status, "timeline": timeline }))
+        }
+        SessionsCommand::Stop { session_id, reason } => {
+            let id = SessionId::parse(&session_id)?;
+            let stopped = service
+                .stop_stream(
+                    &actor,
+                    StopStreamRequest {
+                        session_id: Some(id),
+                        reason,
+                        ..StopStreamRequest::default()
+                    },
+                )
+                .await?;
+            print_json(&stopped)
+        }
+    }
+}
+
+async fn reconcile() -> Result<(), BoxError> {
+    let (service, has_livekit) = operator_service().await?;
+    if !has_livekit {
+        return Err(
+            "reconcile from the command line needs the LiveKit egress (LIVEKIT_URL, \
+                    LIVEKIT_API_KEY, LIVEKIT_API_SECRET): renders on a machine are reconciled \
+                    by the server that runs them"
+                .into(),
+        );
+    }
+    let report = service.reconcile(&Actor::Internal).await?;
+    print_json(&report)
+}
+
+/// One line of the doctor's findings.
+enum Finding {
+    Good(String),
+    Note(String),
+    Missing(String),
+}
+
+async fn doctor() -> ExitCode {
+    let mut findings = Vec::new();
+    let missing = BrowserEgressOptions::default().missing_programs();
+    let browser_wanted = matches!(env("LTCG_EGRESS").as_deref(), Some("browser"));
+    findings.push(match (missing.is_empty(), browser_wanted) {
+        (true, _) => Finding::Good("Chromium, Xvfb, PulseAudio and ffmpeg are installed".into()),
+        (false, true) => Finding::Missing(format!(
+            "LTCG_EGRESS=browser needs {} (Debian: apt-get install chromium xvfb pulseaudio ffmpeg)",
+            missing.join(", ")
+        )),
+        (false, false) => Finding::Note(format!(
+            "the browser egress would need {} (Debian: apt-get install chromium xvfb pulseaudio ffmpeg)",
+            missing.join(", ")
+        )),
+    });
+    let auth = server::auth_from_env();
+    let dev_mode = match &auth {
+        Ok(auth) if auth.is_dev_mode() => {
+            findings.push(Finding::Note(
+                "no API keys (LTCG_INTERNAL_KEY, LTCG_AGENT_KEYS, user JWTs): development mode, loopback only"
+                    .into(),
+            ));
+            true
+        }
+        Ok(_) => {
+            findings.push(Finding::Good("API credentials are configured".into()));
+            false
+        }
+        Err(e) => {
+            findings.push(Finding::Missing(format!("API credentials: {e}")));
+            false
+        }
+    };
+    let database = server::database_path();
+    let config = match server::config_from_env(dev_mode, &database) {
+        Ok(config) => {
+            findings.push(Finding::Good(format!(
+                "configuration is complete (overlay at {})",
+                config.app_url
+            )));
+            Some(config)
+        }
+        Err(e) => {
+            findings.push(Finding::Missing(format!("configuration: {e}")));
+            None
+        }
+    };
+    match server::open_store(&database).await {
+        Ok((store, name)) => {
+            let probe = store
+                .list_sessions(&ltcg_streaming_core::store::SessionQuery {
+                    limit: 1,
+                    ..Default::default()
+                })
+                .await;
+            findings.push(match probe {
+                Ok(_) => Finding::Good(format!("the database answers: {name}")),
+                Err(e) => Finding::Missing(format!("the database ({name}) fails: {e}")),
+            });
+        }
+        Err(e) => findings.push(Finding::Missing(format!(
+            "the database cannot be opened: {e}"
+        ))),
+    }
+    match config.as_ref().map(livekit_egress) {
+        Some(Ok(Some(livekit))) => findings.push(match livekit.list_active().await {
+            Ok(egresses) => Finding::Good(format!(
+                "LiveKit answers ({} active egresses)",
+                egresses.len()
+            )),
+            Err(e) => Finding::Missing(format!("LiveKit does not answer: {e}")),
+        }),
+        Some(Ok(None)) => findings.push(Finding::Note(
+            "LiveKit egress is not in use (LIVEKIT_URL unset or LTCG_EGRESS names another)".into(),
+        )),
+        Some(Err(e)) => findings.push(Finding::Missing(format!("LiveKit: {e}"))),
+        None => {}
+    }
+    let mut failed = false;
+    for finding in &findings {
+        match finding {
+            Finding::Good(what) => println!("ok       {what}"),
+            Finding::Note(what) => println!("note     {what}"),
+            Finding::Missing(what) => {
+                failed = true;
+                println!("MISSING  {what}");
+            }
+        }
+    }
+    if failed {
+        println!("some checks failed");
+        ExitCode::FAILURE
+    } else {
+        println!("all checks passed");
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,5 @@
+//! The reference server and the operator CLI of ltcg-streaming, as a library their binaries
+//! share (`ltcg-streaming-server`, `ltcg-streaming`).
+
+pub mod cli;
+pub mod server;
