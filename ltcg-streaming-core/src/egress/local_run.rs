@@ -80,6 +80,7 @@ impl Registry {
     }
 
     /// Whether `egress_id` has this backend's id shape (`EG_<prefix>_…`).
+    #[cfg(feature = "browser")]
     pub(crate) fn is_own_id(&self, egress_id: &str) -> bool {
         egress_id
             .strip_prefix("EG_")

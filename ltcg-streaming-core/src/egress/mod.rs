@@ -44,7 +44,6 @@ pub use self::browser_settings::BrowserEgressSettings;
 pub use self::encoding::{EncoderStats, EncodingPreset, EncodingSettings};
 #[cfg(feature = "livekit")]
 pub use self::livekit::{LiveKitEgress, LiveKitEgressOptions};
-#[cfg(feature = "local-egress")]
 pub use self::memory::MemoryEgress;
 #[cfg(feature = "local-egress")]
 pub use self::test_pattern::{TestPatternEgress, TestPatternEgressOptions};
