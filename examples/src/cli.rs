@@ -8,6 +8,9 @@
 //! ltcg-streaming sessions show ses_…
 //! ltcg-streaming sessions stop ses_… --reason maintenance
 //! ltcg-streaming reconcile
+//! ltcg-streaming agent-keys create agent_7 --label laptop
+//! ltcg-streaming agent-keys list
+//! ltcg-streaming agent-keys revoke ltcg_abc1234
 //! ltcg-streaming doctor
 //! ```
 
@@ -23,6 +26,9 @@ use ltcg_streaming_core::session::StreamType;
 use ltcg_streaming_core::{
     Actor, KeyVault, MemoryEgress, ReplicaOptions, ServiceOptions, SessionId, StreamingService,
 };
+
+use ltcg_streaming_core::agent_keys::AgentKeys;
+use ltcg_streaming_core::{Clock, SystemClock};
 
 use crate::server::{self, env, BoxError};
 
@@ -46,6 +52,11 @@ enum Command {
     },
     /// Runs one reconciler pass (LiveKit egress only) and prints its report as JSON.
     Reconcile,
+    /// Makes, lists and revokes agents' API keys (the database keeps only their hashes).
+    AgentKeys {
+        #[command(subcommand)]
+        command: AgentKeysCommand,
+    },
     /// Checks the programs, the configuration, the database and LiveKit; says what is missing.
     Doctor,
 }
@@ -85,12 +96,40 @@ enum SessionsCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum AgentKeysCommand {
+    /// Makes a key for an agent and prints it on standard output, once: it cannot be shown
+    /// again.
+    Create {
+        /// The agent the key acts as.
+        agent_id: String,
+        /// A note for the list (where the key is used).
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Lists keys, oldest first: prefix, agent, label, made, revoked.
+    List {
+        /// Only this agent's keys.
+        #[arg(long)]
+        agent: Option<String>,
+        /// JSON instead of a table (never the keys or their hashes).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revokes a key, named by its prefix (its first 12 characters) or the whole key.
+    Revoke {
+        /// `ltcg_` and the next seven characters, as `list` shows.
+        prefix: String,
+    },
+}
+
 /// Runs the command line `args`; the process's exit code.
 pub async fn main_with(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve => server::run().await,
         Command::Sessions { command } => sessions(command).await,
         Command::Reconcile => reconcile().await,
+        Command::AgentKeys { command } => agent_keys(command).await,
         Command::Doctor => return doctor().await,
     };
     match result {
@@ -121,9 +160,9 @@ fn livekit_egress(
 /// Whether it has LiveKit's egress.
 async fn operator_service() -> Result<(StreamingService, bool), BoxError> {
     let database = server::database_path();
-    let dev_mode = server::auth_from_env()?.is_dev_mode();
+    let store = server::open_store(&database).await?;
+    let dev_mode = server::api_auth_for(&store).await?.is_dev_mode();
     let config = server::config_from_env(dev_mode, &database)?;
-    let (store, _) = server::open_store(&database).await?;
     let vault: Arc<dyn KeyVault> = Arc::new(config.vault()?);
     let livekit = livekit_egress(&config)?;
     let has_livekit = livekit.is_some();
@@ -138,7 +177,7 @@ async fn operator_service() -> Result<(StreamingService, bool), BoxError> {
         },
         ..ServiceOptions::default()
     };
-    let service = StreamingService::with_options(config, store, egress, vault, options)?;
+    let service = StreamingService::with_options(config, store.sessions, egress, vault, options)?;
     Ok((service, has_livekit))
 }
 
@@ -234,6 +273,69 @@ async fn reconcile() -> Result<(), BoxError> {
     print_json(&report)
 }
 
+async fn agent_keys(command: AgentKeysCommand) -> Result<(), BoxError> {
+    let store = server::open_store(&server::database_path()).await?;
+    let keys = AgentKeys::new(store.agent_keys);
+    let now_ms = SystemClock.now_ms();
+    match command {
+        AgentKeysCommand::Create { agent_id, label } => {
+            let made = keys.create(&agent_id, label.as_deref(), now_ms).await?;
+            eprintln!(
+                "made agent key {} for {agent_id}; it is printed once, below: keep it now",
+                made.record.prefix
+            );
+            println!("{}", made.key.expose_secret());
+        }
+        AgentKeysCommand::List { agent, json } => {
+            let list = keys.list(agent.as_deref()).await?;
+            if json {
+                let view: Vec<_> = list
+                    .iter()
+                    .map(|key| {
+                        serde_json::json!({
+                            "prefix": key.prefix,
+                            "agentId": key.agent_id,
+                            "label": key.label,
+                            "createdAt": key.created_at,
+                            "revokedAt": key.revoked_at,
+                        })
+                    })
+                    .collect();
+                return print_json(&view);
+            }
+            println!(
+                "{:<14} {:<24} {:<22} {:<22} LABEL",
+                "PREFIX", "AGENT", "CREATED", "REVOKED"
+            );
+            for key in &list {
+                println!(
+                    "{:<14} {:<24} {:<22} {:<22} {}",
+                    key.prefix,
+                    key.agent_id,
+                    utc(key.created_at),
+                    key.revoked_at.map_or_else(|| "-".into(), utc),
+                    key.label.as_deref().unwrap_or("-"),
+                );
+            }
+            println!("{} key(s)", list.len());
+        }
+        AgentKeysCommand::Revoke { prefix } => {
+            let key = keys.revoke(&prefix, now_ms).await?;
+            println!(
+                "revoked {} ({}); it is refused from now on",
+                key.prefix, key.agent_id
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Unix milliseconds as UTC, to the second (`2026-12-03T15:04:05Z`).
+fn utc(ms: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0).unsigned_abs());
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
 /// One line of the doctor's findings.
 enum Finding {
     Good(String),
@@ -256,11 +358,37 @@ async fn doctor() -> ExitCode {
             missing.join(", ")
         )),
     });
-    let auth = server::auth_from_env();
+    let database = server::database_path();
+    let store = match server::open_store(&database).await {
+        Ok(store) => {
+            let probe = store
+                .sessions
+                .list_sessions(&ltcg_streaming_core::store::SessionQuery {
+                    limit: 1,
+                    ..Default::default()
+                })
+                .await;
+            findings.push(match probe {
+                Ok(_) => Finding::Good(format!("the database answers: {}", store.name)),
+                Err(e) => Finding::Missing(format!("the database ({}) fails: {e}", store.name)),
+            });
+            Some(store)
+        }
+        Err(e) => {
+            findings.push(Finding::Missing(format!(
+                "the database cannot be opened: {e}"
+            )));
+            None
+        }
+    };
+    let auth = match &store {
+        Some(store) => server::api_auth_for(store).await,
+        None => server::auth_from_env(),
+    };
     let dev_mode = match &auth {
         Ok(auth) if auth.is_dev_mode() => {
             findings.push(Finding::Note(
-                "no API keys (LTCG_INTERNAL_KEY, LTCG_AGENT_KEYS, user JWTs): development mode, loopback only"
+                "no API keys (LTCG_INTERNAL_KEY, LTCG_AGENT_KEYS, stored agent keys, user JWTs): development mode, loopback only"
                     .into(),
             ));
             true
@@ -274,7 +402,6 @@ async fn doctor() -> ExitCode {
             false
         }
     };
-    let database = server::database_path();
     let config = match server::config_from_env(dev_mode, &database) {
         Ok(config) => {
             findings.push(Finding::Good(format!(
@@ -288,23 +415,6 @@ async fn doctor() -> ExitCode {
             None
         }
     };
-    match server::open_store(&database).await {
-        Ok((store, name)) => {
-            let probe = store
-                .list_sessions(&ltcg_streaming_core::store::SessionQuery {
-                    limit: 1,
-                    ..Default::default()
-                })
-                .await;
-            findings.push(match probe {
-                Ok(_) => Finding::Good(format!("the database answers: {name}")),
-                Err(e) => Finding::Missing(format!("the database ({name}) fails: {e}")),
-            });
-        }
-        Err(e) => findings.push(Finding::Missing(format!(
-            "the database cannot be opened: {e}"
-        ))),
-    }
     match config.as_ref().map(livekit_egress) {
         Some(Ok(Some(livekit))) => findings.push(match livekit.list_active().await {
             Ok(egresses) => Finding::Good(format!(

@@ -15,7 +15,7 @@
 //! | `LTCG_REPLICA_ID` | `<hostname>:<port>` | this replica's id among those sharing the database (keep it stable across restarts) |
 //! | `LTCG_LEASE_SECS` | `30` | lease time of the reconciler and of local renders (at least 3): a dead replica's browser streams are ended by another replica within about this time |
 //! | `LTCG_INTERNAL_KEY` | – | bearer key of trusted server-side callers |
-//! | `LTCG_AGENT_KEYS` | – | `key=agentId,key2=agentId2`: agent API keys |
+//! | `LTCG_AGENT_KEYS` | – | `key=agentId,key2=agentId2`: agent API keys (static; prefer keys made by `ltcg-streaming agent-keys create`, which the store keeps hashed and which can be revoked) |
 //! | `LTCG_USER_JWKS_URL` | – | users' JWTs (RS256/ES256) verified with the keys published there (`https://`, or `http://` on loopback); cached, re-read for unknown key ids |
 //! | `LTCG_USER_JWT_SECRET` | – | or: users' JWTs (HS256) verified with this secret (at least 32 bytes) |
 //! | `LTCG_USER_JWT_ISSUER`, `LTCG_USER_JWT_AUDIENCE` | – | required with either: the `iss` and `aud` every user token must carry (`sub` is the user id) |
@@ -28,7 +28,11 @@
 //! | `STREAM_KEY_ENCRYPTION_KEY`, `STREAMING_JWT_SECRET`, `LIVEKIT_*`, `NEXT_PUBLIC_APP_URL` | | as in the core's `StreamingConfig::from_env` |
 //! | `TWITCH_CLIENT_ID` + `TWITCH_CLIENT_SECRET`, `YOUTUBE_API_KEY`, `KICK_CLIENT_ID` + `KICK_CLIENT_SECRET` | – | viewer counts from those platforms, polled every `LTCG_VIEWER_POLL_SECS` (default 60) |
 //!
-//! With no key configured the server runs in development mode (the core's
+//! Agent keys made by `ltcg-streaming agent-keys create` (`ltcg_` and 32 characters) are
+//! kept in the database as Argon2id hashes and accepted by every replica; a revoked key is
+//! refused at once.
+//!
+//! With no key configured (in the environment or the store) the server runs in development mode (the core's
 //! `ConfigMode::Development`): every request acts as the internal caller, it refuses to
 //! listen on anything but a loopback address, API requests must be addressed to a loopback
 //! name (`Host`) and, from a web page, come from a loopback origin (so that no other site can
@@ -58,6 +62,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use ltcg_streaming_core::agent_keys::AgentKeys;
 use ltcg_streaming_core::egress::{
     BrowserEgress, BrowserEgressOptions, EgressBackend, EncodingPreset, EncodingSettings,
     LiveKitEgress, LiveKitEgressOptions, TestPatternEgress, TestPatternEgressOptions,
@@ -66,7 +71,7 @@ use ltcg_streaming_core::http::{
     router_with, ApiAuth, JwksCaching, JwtRules, JwtUserTokens, RouterOptions, REQUEST_TIMEOUT,
 };
 use ltcg_streaming_core::retake::RetakeApi;
-use ltcg_streaming_core::store::{PostgresStore, SessionStore, SqliteStore};
+use ltcg_streaming_core::store::{AgentKeyStore, PostgresStore, SessionStore, SqliteStore};
 use ltcg_streaming_core::vault::generate_key_hex;
 use ltcg_streaming_core::viewers::sources_from_env_with;
 use ltcg_streaming_core::{
@@ -102,22 +107,58 @@ pub fn database_path() -> PathBuf {
     PathBuf::from(env("LTCG_DATABASE").unwrap_or_else(|| "ltcg-streaming.db".into()))
 }
 
+/// The store the environment names, as the service and the agent keys use it.
+#[derive(Debug, Clone)]
+pub struct OpenedStore {
+    /// Sessions, credentials and the rest of the service's state.
+    pub sessions: Arc<dyn SessionStore>,
+    /// Agents' API keys (hashed), in the same database.
+    pub agent_keys: Arc<dyn AgentKeyStore>,
+    /// How to name it to an operator (a file, or "PostgreSQL").
+    pub name: String,
+}
+
 /// The store the environment names: PostgreSQL with `LTCG_DATABASE_URL` (and
-/// `LTCG_DATABASE_SCHEMA`), else the SQLite file `database`; and how to name it.
-pub async fn open_store(database: &Path) -> Result<(Arc<dyn SessionStore>, String), BoxError> {
+/// `LTCG_DATABASE_SCHEMA`), else the SQLite file `database`.
+pub async fn open_store(database: &Path) -> Result<OpenedStore, BoxError> {
     Ok(match env("LTCG_DATABASE_URL") {
         Some(url) => {
-            let store = match env("LTCG_DATABASE_SCHEMA") {
+            let store = Arc::new(match env("LTCG_DATABASE_SCHEMA") {
                 Some(schema) => PostgresStore::connect_with_schema(&url, &schema).await?,
                 None => PostgresStore::connect(&url).await?,
-            };
-            (Arc::new(store), "PostgreSQL (LTCG_DATABASE_URL)".into())
+            });
+            OpenedStore {
+                sessions: store.clone(),
+                agent_keys: store,
+                name: "PostgreSQL (LTCG_DATABASE_URL)".into(),
+            }
         }
-        None => (
-            Arc::new(SqliteStore::open(database).await?),
-            database.display().to_string(),
-        ),
+        None => {
+            let store = Arc::new(SqliteStore::open(database).await?);
+            OpenedStore {
+                sessions: store.clone(),
+                agent_keys: store,
+                name: database.display().to_string(),
+            }
+        }
     })
+}
+
+/// The API credentials: the environment's ([`auth_from_env`]) and the agent keys kept in
+/// the store (made by `ltcg-streaming agent-keys create`). Development mode only while
+/// neither configures any: once the store holds a live agent key, every request needs
+/// credentials.
+pub async fn api_auth_for(store: &OpenedStore) -> Result<ApiAuth, BoxError> {
+    let auth = auth_from_env()?;
+    let keys = Arc::new(AgentKeys::new(store.agent_keys.clone()));
+    if auth.is_dev_mode() {
+        let stored = store.agent_keys.list_agent_keys(None).await?;
+        if stored.iter().all(|key| key.is_revoked()) {
+            return Ok(auth);
+        }
+        return Ok(ApiAuth::new().with_stored_agent_keys(keys));
+    }
+    Ok(auth.with_stored_agent_keys(keys))
 }
 
 /// The service configuration from the environment: production mode needs every secret; in
@@ -154,11 +195,12 @@ pub async fn run() -> Result<(), BoxError> {
         .unwrap_or_else(|| "127.0.0.1:3334".into())
         .parse()?;
     let database = database_path();
-    let auth = auth_from_env()?;
+    let store = open_store(&database).await?;
+    let auth = api_auth_for(&store).await?;
     let dev_mode = auth.is_dev_mode();
     if dev_mode && !bind.ip().is_loopback() {
         return Err(format!(
-            "refusing to listen on {bind} without API keys: set LTCG_INTERNAL_KEY / LTCG_AGENT_KEYS, or bind 127.0.0.1"
+            "refusing to listen on {bind} without API keys: set LTCG_INTERNAL_KEY / LTCG_AGENT_KEYS, create agent keys (ltcg-streaming agent-keys create), or bind 127.0.0.1"
         )
         .into());
     }
@@ -168,7 +210,6 @@ pub async fn run() -> Result<(), BoxError> {
         config.app_url = format!("http://{bind}");
     }
 
-    let (store, store_kind) = open_store(&database).await?;
     let replica = ReplicaOptions {
         id: env("LTCG_REPLICA_ID").unwrap_or_else(|| format!("{}:{}", hostname(), bind.port())),
         lease_ttl: match env("LTCG_LEASE_SECS") {
@@ -271,7 +312,7 @@ pub async fn run() -> Result<(), BoxError> {
     let app_url = config.app_url.clone();
     let service = StreamingService::with_options(
         config,
-        store,
+        store.sessions,
         egress,
         vault,
         ServiceOptions {
@@ -303,7 +344,7 @@ pub async fn run() -> Result<(), BoxError> {
         "ltcg-streaming-server listening on http://{}",
         listener.local_addr()?
     );
-    println!("  store:   {store_kind}");
+    println!("  store:   {}", store.name);
     println!("  replica: {}", service.replica_id());
     println!("  egress:  {egress_kind}");
     println!("  overlay: {app_url}/stream/overlay");

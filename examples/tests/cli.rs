@@ -133,6 +133,140 @@ fn sessions_are_listed_shown_and_stopped_on_postgres() {
     );
 }
 
+/// Makes an agent key with the CLI, uses it against a server on the same store, lists it
+/// and revokes it, on the store `extra` names.
+fn agent_keys_round_trip(dir: &Path, extra: &[(&str, &str)]) {
+    let db = dir.join("keys.db");
+    let port = free_port();
+    let run = |args: &[&str]| cli(&db, port, extra, args);
+
+    let made = run(&[
+        "agent-keys",
+        "create",
+        "agent_keyed",
+        "--label",
+        "ci runner",
+    ]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let key = stdout(&made).trim().to_owned();
+    assert!(key.starts_with("ltcg_") && key.len() == 37, "{key}");
+    let prefix = &key[..12];
+    assert!(stderr(&made).contains(prefix), "{}", stderr(&made));
+    let other = stdout(&run(&["agent-keys", "create", "agent_other"]))
+        .trim()
+        .to_owned();
+    assert_ne!(other, key);
+
+    let mut env = vec![("LTCG_EGRESS", "memory")];
+    env.extend_from_slice(extra);
+    let server = Server::start_with(SERVER, &db, port, &env);
+    server.watch_secret(&key);
+    server.watch_secret(&other);
+    let start = |bearer: &str| {
+        server.request(
+            "POST",
+            "/api/streaming/start",
+            Some(bearer),
+            Some(json!({"platform": "twitch", "streamKey": "live_123456789_abcdefghijklmnop"})),
+        )
+    };
+    let (status, body) = start(&key);
+    assert_eq!(status, 200, "the stored key is accepted: {body}");
+    let sid = body["sessionId"].as_str().unwrap().to_owned();
+    assert_eq!(server.status(&sid)["entityId"], "agent_keyed");
+    let forged = format!("{prefix}{}", "a".repeat(25));
+    let (status, refused) = start(&forged);
+    assert_eq!(
+        status, 401,
+        "a key with a known prefix but another tail: {refused}"
+    );
+    let (status, unknown) = start(&format!("ltcg_{}", "b".repeat(32)));
+    assert_eq!(status, 401, "{unknown}");
+    assert_eq!(
+        refused, unknown,
+        "an unknown prefix answers exactly like a wrong key"
+    );
+
+    let listed = json_of(&run(&["agent-keys", "list", "--json"]));
+    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
+    assert_eq!(listed[0]["prefix"], prefix, "{listed}");
+    assert_eq!(listed[0]["agentId"], "agent_keyed", "{listed}");
+    assert_eq!(listed[0]["label"], "ci runner", "{listed}");
+    let text = listed.to_string();
+    assert!(
+        !text.contains(&key[12..]) && !text.contains("argon2"),
+        "{text}"
+    );
+
+    let revoked = run(&["agent-keys", "revoke", prefix]);
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    assert!(stdout(&revoked).contains("revoked"), "{}", stdout(&revoked));
+    let (status, after) = start(&key);
+    assert_eq!(status, 401, "a revoked key is refused at once: {after}");
+    assert_eq!(after, unknown, "and answers like any wrong key");
+    let (status, body) = start(&other);
+    assert_eq!(status, 200, "the other key still works: {body}");
+
+    let table = stdout(&run(&["agent-keys", "list", "--agent", "agent_keyed"]));
+    assert!(
+        table.contains(prefix) && table.contains("1 key(s)"),
+        "{table}"
+    );
+    let row = table
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_default();
+    assert_eq!(
+        row.matches('Z').count(),
+        2,
+        "made and revoked times are shown: {table}"
+    );
+
+    let unknown = run(&["agent-keys", "revoke", "ltcg_zzzzzzz"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("ltcg_zzzzzzz"),
+        "{}",
+        stderr(&unknown)
+    );
+    let malformed = run(&["agent-keys", "revoke", "nope"]);
+    assert_eq!(malformed.status.code(), Some(1));
+    assert!(
+        stderr(&malformed).contains("keyPrefix"),
+        "{}",
+        stderr(&malformed)
+    );
+    let bad_agent = run(&["agent-keys", "create", "no spaces!"]);
+    assert_eq!(bad_agent.status.code(), Some(1));
+    assert!(
+        stderr(&bad_agent).contains("agentId"),
+        "{}",
+        stderr(&bad_agent)
+    );
+}
+
+#[test]
+fn agent_keys_are_made_used_and_revoked_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    agent_keys_round_trip(dir.path(), &[]);
+}
+
+#[test]
+fn agent_keys_are_made_used_and_revoked_on_postgres() {
+    let Some(url) = test_url("agent_keys_are_made_used_and_revoked_on_postgres") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let schema = fresh_schema();
+    agent_keys_round_trip(
+        dir.path(),
+        &[
+            ("LTCG_DATABASE_URL", &url),
+            ("LTCG_DATABASE_SCHEMA", &schema),
+        ],
+    );
+}
+
 #[test]
 fn bad_arguments_get_a_message_and_a_non_zero_exit() {
     let dir = tempfile::tempdir().unwrap();
@@ -142,6 +276,8 @@ fn bad_arguments_get_a_message_and_a_non_zero_exit() {
         &["sessions", "list", "--limit", "0"],
         &["sessions", "list", "--agent", "a", "--user", "u"],
         &["sessions", "stop"],
+        &["agent-keys", "create"],
+        &["agent-keys", "revoke"],
         &["launch"],
     ] {
         let out = cli(&db, 3999, &[], args);
@@ -153,7 +289,7 @@ fn bad_arguments_get_a_message_and_a_non_zero_exit() {
         );
     }
     let help = cli(&db, 3999, &[], &["--help"]);
-    for command in ["serve", "sessions", "reconcile", "doctor"] {
+    for command in ["serve", "sessions", "reconcile", "agent-keys", "doctor"] {
         assert!(stdout(&help).contains(command), "{}", stdout(&help));
     }
 }

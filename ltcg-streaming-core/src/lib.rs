@@ -4,6 +4,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod agent_keys;
 pub mod clock;
 pub mod config;
 pub mod cost;

@@ -42,6 +42,17 @@ ltcg_streaming_core::session_store_conformance!(|name, check| {
     }
 });
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn agent_keys_conform() {
+    let Some(url) = test_url("agent_keys_conform") else {
+        return;
+    };
+    let store = fresh_store(&url).await;
+    let result = ltcg_streaming_core::store::conformance::agent_keys(&store).await;
+    drop_store(store).await;
+    assert_eq!(result, Ok(()));
+}
+
 /// The checks this file runs as tests, by name.
 const COVERED: &[&str] = ltcg_streaming_core::session_store_conformance!(@names);
 

@@ -7,10 +7,14 @@ use ltcg_streaming_core::platform::Platform;
 use ltcg_streaming_core::session::{Activity, ActivityKind, Entity, SessionStatus, StreamType};
 use ltcg_streaming_core::store::conformance::sample_session;
 use ltcg_streaming_core::store::{
-    Insert, Lease, PlatformCredential, SessionPage, SessionQuery, SessionStore, SqliteStore,
+    AgentKeyStore, Insert, Lease, PlatformCredential, SessionPage, SessionQuery, SessionStore,
+    SqliteStore,
 };
 use ltcg_streaming_core::{Result, SessionId, StreamSession};
 use tempfile::TempDir;
+
+/// The schema version this release writes (`PRAGMA user_version`).
+const CURRENT_VERSION: i64 = 7;
 
 /// A [`SqliteStore`] on a fresh file, together with the temporary directory holding it (the
 /// directory is removed only after the store is dropped).
@@ -29,6 +33,13 @@ async fn temp_store() -> TempSqlite {
 }
 
 ltcg_streaming_core::session_store_conformance!(temp_store());
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn agent_keys_conform() {
+    let store = temp_store().await;
+    let result = ltcg_streaming_core::store::conformance::agent_keys(&store.store).await;
+    assert_eq!(result, Ok(()));
+}
 
 #[async_trait]
 impl SessionStore for TempSqlite {
@@ -378,7 +389,7 @@ async fn files_without_a_schema_version_are_adopted_and_newer_ones_refused() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 6);
+    assert_eq!(version, CURRENT_VERSION);
 
     // A file from a newer release is refused, not rewritten.
     rusqlite::Connection::open(&legacy)
@@ -390,8 +401,9 @@ async fn files_without_a_schema_version_are_adopted_and_newer_ones_refused() {
     assert!(err.to_string().contains("schema version 9"), "{err}");
 }
 
-/// What schema versions 5 (the analytics columns) and 6 (leases) added, taken away again.
-const BACK_TO_V4: &str = "DROP TABLE streaming_leases; \
+/// What schema versions 5 (the analytics columns), 6 (leases) and 7 (agent keys) added,
+/// taken away again.
+const BACK_TO_V4: &str = "DROP TABLE streaming_agent_keys; DROP TABLE streaming_leases; \
     DROP INDEX streaming_sessions_analytics; \
     ALTER TABLE streaming_sessions DROP COLUMN created_day; \
     ALTER TABLE streaming_sessions DROP COLUMN platform; \
@@ -402,7 +414,8 @@ const BACK_TO_V4: &str = "DROP TABLE streaming_leases; \
     ALTER TABLE streaming_sessions DROP COLUMN viewer_readings; ";
 
 /// A file as an earlier release left it: one session written, then `downgrade` run on it
-/// (dropping what that release did not have). Reopened: the store, the session, and a
+/// (dropping what that release did not have; [`BACK_TO_V4`] and more for releases before
+/// version 5). Reopened: the store, the session, and a
 /// reader of the file's schema version.
 async fn reopened_after(
     dir: &tempfile::TempDir,
@@ -421,7 +434,7 @@ async fn reopened_after(
         store.close().await;
         rusqlite::Connection::open(&path)
             .unwrap()
-            .execute_batch(&format!("{BACK_TO_V4}{downgrade}"))
+            .execute_batch(downgrade)
             .unwrap();
     }
     let store = SqliteStore::open(&path).await.unwrap();
@@ -441,7 +454,7 @@ async fn a_version_1_file_gains_the_game_state_table_and_keeps_its_sessions() {
     let (store, _, version) = reopened_after(
         &dir,
         "v1.db",
-        "DROP TABLE streaming_game_states; PRAGMA user_version = 1",
+        &format!("{BACK_TO_V4}DROP TABLE streaming_game_states; PRAGMA user_version = 1"),
     )
     .await;
     let state: ltcg_streaming_core::GameState = serde_json::from_value(serde_json::json!({
@@ -460,7 +473,7 @@ async fn a_version_1_file_gains_the_game_state_table_and_keeps_its_sessions() {
         Some(stored)
     );
     store.close().await;
-    assert_eq!(version(), 6);
+    assert_eq!(version(), CURRENT_VERSION);
 }
 
 #[tokio::test]
@@ -469,8 +482,10 @@ async fn a_version_2_file_gains_the_viewer_sample_table_and_keeps_its_sessions()
     let (store, session, version) = reopened_after(
         &dir,
         "v2.db",
-        "DROP INDEX streaming_viewer_samples_at; DROP TABLE streaming_viewer_samples; \
-         PRAGMA user_version = 2",
+        &format!(
+            "{BACK_TO_V4}DROP INDEX streaming_viewer_samples_at; \
+             DROP TABLE streaming_viewer_samples; PRAGMA user_version = 2"
+        ),
     )
     .await;
     let sample = ltcg_streaming_core::session::ViewerSample {
@@ -489,7 +504,7 @@ async fn a_version_2_file_gains_the_viewer_sample_table_and_keeps_its_sessions()
         vec![sample]
     );
     store.close().await;
-    assert_eq!(version(), 6);
+    assert_eq!(version(), CURRENT_VERSION);
 }
 
 #[tokio::test]
@@ -498,8 +513,10 @@ async fn a_version_3_file_gains_the_timeline_table_and_keeps_its_sessions() {
     let (store, session, version) = reopened_after(
         &dir,
         "v3.db",
-        "DROP INDEX streaming_timeline_session; DROP TABLE streaming_timeline; \
-         PRAGMA user_version = 3",
+        &format!(
+            "{BACK_TO_V4}DROP INDEX streaming_timeline_session; DROP TABLE streaming_timeline; \
+             PRAGMA user_version = 3"
+        ),
     )
     .await;
     let entry = ltcg_streaming_core::session::TimelineEntry::new(
@@ -515,7 +532,7 @@ async fn a_version_3_file_gains_the_timeline_table_and_keeps_its_sessions() {
         .unwrap();
     assert_eq!(store.timeline(&session.id, 10).await.unwrap(), vec![entry]);
     store.close().await;
-    assert_eq!(version(), 6);
+    assert_eq!(version(), CURRENT_VERSION);
 }
 
 #[tokio::test]
@@ -564,33 +581,36 @@ async fn a_version_4_file_gains_the_analytics_columns_filled_from_its_sessions()
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 6);
+    assert_eq!(version, CURRENT_VERSION);
 }
 
 #[tokio::test]
 async fn a_version_5_file_gains_the_lease_table_and_keeps_its_sessions() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("v5.db");
-    let session = sample_session(&agent("v5"), 1_000);
-    {
-        let store = SqliteStore::open(&path).await.unwrap();
-        store.insert_session(&session).await.unwrap();
-        store.close().await;
-        rusqlite::Connection::open(&path)
-            .unwrap()
-            .execute_batch("DROP TABLE streaming_leases; PRAGMA user_version = 5")
-            .unwrap();
-    }
-    let store = SqliteStore::open(&path).await.unwrap();
-    assert!(store.get_session(&session.id).await.unwrap().is_some());
+    let (store, _, version) = reopened_after(
+        &dir,
+        "v5.db",
+        "DROP TABLE streaming_agent_keys; DROP TABLE streaming_leases; PRAGMA user_version = 5",
+    )
+    .await;
     let lease = store.claim_lease("reconciler", "a", 10, 20).await.unwrap();
     assert_eq!((lease.holder.as_str(), lease.expires_at), ("a", 30));
     store.close().await;
-    let version: i64 = rusqlite::Connection::open(&path)
-        .unwrap()
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, 6);
+    assert_eq!(version(), CURRENT_VERSION);
+}
+
+#[tokio::test]
+async fn a_version_6_file_gains_the_agent_key_table_and_keeps_its_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _, version) = reopened_after(
+        &dir,
+        "v6.db",
+        "DROP TABLE streaming_agent_keys; PRAGMA user_version = 6",
+    )
+    .await;
+    assert_eq!(store.list_agent_keys(None).await.unwrap(), vec![]);
+    store.close().await;
+    assert_eq!(version(), CURRENT_VERSION);
 }
 
 #[tokio::test]

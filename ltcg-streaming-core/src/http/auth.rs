@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use axum::http::{header, HeaderMap};
 use subtle::ConstantTimeEq;
 
+use crate::agent_keys::{is_agent_key, AgentKeys};
 use crate::error::{Error, Result};
 use crate::service::Actor;
 use crate::vault::SecretString;
@@ -28,6 +29,7 @@ pub trait UserTokens: Send + Sync + fmt::Debug {
 pub struct ApiAuth {
     internal_keys: Vec<SecretString>,
     agent_keys: Vec<(SecretString, String)>,
+    stored_agent_keys: Option<Arc<AgentKeys>>,
     user_tokens: Option<Arc<dyn UserTokens>>,
     dev_mode: bool,
 }
@@ -37,6 +39,7 @@ impl fmt::Debug for ApiAuth {
         f.debug_struct("ApiAuth")
             .field("internal_keys", &self.internal_keys.len())
             .field("agent_keys", &self.agent_keys.len())
+            .field("stored_agent_keys", &self.stored_agent_keys.is_some())
             .field("user_tokens", &self.user_tokens.is_some())
             .field("dev_mode", &self.dev_mode)
             .finish()
@@ -72,7 +75,10 @@ impl ApiAuth {
 
     /// Whether any credential is configured.
     pub fn has_credentials(&self) -> bool {
-        !self.internal_keys.is_empty() || !self.agent_keys.is_empty() || self.user_tokens.is_some()
+        !self.internal_keys.is_empty()
+            || !self.agent_keys.is_empty()
+            || self.stored_agent_keys.is_some()
+            || self.user_tokens.is_some()
     }
 
     /// Accepts `key` as the internal (server-to-server) key.
@@ -87,6 +93,13 @@ impl ApiAuth {
         self.agent_keys
             .push((check_key("agentKey", key)?, agent_id.to_owned()));
         Ok(self)
+    }
+
+    /// Accepts the agent keys kept in a store (`ltcg_…`, checked against their Argon2id
+    /// hashes, see [`AgentKeys`]).
+    pub fn with_stored_agent_keys(mut self, keys: Arc<AgentKeys>) -> Self {
+        self.stored_agent_keys = Some(keys);
+        self
     }
 
     /// Resolves other bearer tokens to users through `tokens`.
@@ -145,6 +158,16 @@ impl ApiAuth {
         }
         if actor.is_some() {
             return Ok(actor);
+        }
+        if let Some(keys) = self
+            .stored_agent_keys
+            .as_ref()
+            .filter(|_| is_agent_key(presented))
+        {
+            if let Some(agent) = keys.verify(presented).await? {
+                return Actor::agent(&agent).map(Some);
+            }
+            return Ok(None);
         }
         if let Some(tokens) = &self.user_tokens {
             if let Some(user) = tokens.user_for(presented).await? {

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use futures::future::join_all;
 
 use super::{
-    AnalyticsFilter, AnalyticsGroup, GroupTotals, Insert, Lease, PlatformCredential, SessionQuery,
-    SessionStore,
+    AgentKey, AgentKeyStore, AnalyticsFilter, AnalyticsGroup, GroupTotals, Insert, Lease,
+    PlatformCredential, SessionQuery, SessionStore,
 };
 use crate::error::ErrorCode;
 use crate::platform::Platform;
@@ -1279,6 +1279,99 @@ pub async fn concurrent_activities_are_all_counted(store: &dyn SessionStore) -> 
         store.recent_activity(&s.id, ActivityKind::Event, 100)
     );
     ensure!(feed.len() == 50, "{} events kept", feed.len());
+    Ok(())
+}
+
+/// A stored agent key record for the agent-key checks (the hash is not checked by stores).
+fn sample_agent_key(prefix: &str, agent_id: &str, created_at: i64) -> AgentKey {
+    AgentKey {
+        prefix: prefix.to_owned(),
+        agent_id: agent_id.to_owned(),
+        hash: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA${prefix}"),
+        label: (created_at % 2 == 0).then(|| format!("label of {prefix}")),
+        created_at,
+        revoked_at: None,
+    }
+}
+
+/// The [`AgentKeyStore`] contract: a prefix is stored once (even when inserts race),
+/// records round-trip, revocation keeps its first time, lists filter by agent and are
+/// oldest first, and a bad prefix is refused naming `keyPrefix`.
+pub async fn agent_keys(store: &dyn AgentKeyStore) -> CheckResult {
+    let a1 = sample_agent_key("ltcg_aaaaaaa", "agent_a", 20);
+    let a2 = sample_agent_key("ltcg_bbbbbbb", "agent_a", 10);
+    let b1 = sample_agent_key("ltcg_ccccccc", "agent_b", 15);
+    for key in [&a1, &a2, &b1] {
+        ensure!(
+            call!("insert_agent_key", store.insert_agent_key(key)),
+            "{} was not stored",
+            key.prefix
+        );
+    }
+    let mut other = a1.clone();
+    other.agent_id = "agent_z".into();
+    ensure!(
+        !call!("insert_agent_key", store.insert_agent_key(&other)),
+        "a second key with a taken prefix was stored"
+    );
+    let got = call!("agent_key", store.agent_key(&a1.prefix));
+    ensure!(
+        got.as_ref() == Some(&a1),
+        "agent_key returned {got:?}, expected {a1:?}"
+    );
+    ensure!(
+        call!("agent_key", store.agent_key("ltcg_zzzzzzz")).is_none(),
+        "an unknown prefix found a key"
+    );
+    let revoked = call!("revoke_agent_key", store.revoke_agent_key(&a2.prefix, 100));
+    ensure!(
+        revoked.as_ref().and_then(|k| k.revoked_at) == Some(100),
+        "revoke_agent_key returned {revoked:?}"
+    );
+    let again = call!("revoke_agent_key", store.revoke_agent_key(&a2.prefix, 200));
+    ensure!(
+        again.as_ref().and_then(|k| k.revoked_at) == Some(100),
+        "a second revocation changed the time: {again:?}"
+    );
+    ensure!(
+        call!(
+            "revoke_agent_key",
+            store.revoke_agent_key("ltcg_zzzzzzz", 100)
+        )
+        .is_none(),
+        "revoking an unknown prefix returned a key"
+    );
+    let all: Vec<String> = call!("list_agent_keys", store.list_agent_keys(None))
+        .into_iter()
+        .map(|k| k.prefix)
+        .collect();
+    ensure!(
+        all == [a2.prefix.clone(), b1.prefix.clone(), a1.prefix.clone()],
+        "list_agent_keys(None) gave {all:?}, expected oldest first"
+    );
+    let of_a = call!("list_agent_keys", store.list_agent_keys(Some("agent_a")));
+    ensure!(
+        of_a.len() == 2 && of_a[0].prefix == a2.prefix && of_a[0].revoked_at == Some(100),
+        "list_agent_keys(agent_a) gave {of_a:?}"
+    );
+    match store
+        .insert_agent_key(&sample_agent_key("nope", "agent_a", 1))
+        .await
+    {
+        Err(e) if e.to_string().contains("keyPrefix") => {}
+        other => {
+            return Err(format!(
+                "a bad prefix gave {other:?}, expected an error naming keyPrefix"
+            ))
+        }
+    }
+    let racers = sample_agent_key("ltcg_ddddddd", "agent_c", 30);
+    let wins = join_all((0..8).map(|_| store.insert_agent_key(&racers))).await;
+    let won = wins.iter().filter(|w| matches!(w, Ok(true))).count();
+    ensure!(
+        won == 1 && wins.iter().all(Result::is_ok),
+        "eight racing inserts of one prefix gave {wins:?}, expected one winner"
+    );
     Ok(())
 }
 

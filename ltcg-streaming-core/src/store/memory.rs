@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use tokio::sync::RwLock;
 
+use super::agent_keys::{check_prefix, AgentKey, AgentKeyStore};
 use super::lease::{check_claim, check_name};
 use super::{Cursor, Insert, Lease, PlatformCredential, SessionPage, SessionQuery, SessionStore};
 use crate::error::{Error, Result};
@@ -29,6 +30,7 @@ struct State {
     events: HashMap<String, i64>,
     credentials: HashMap<Entity, PlatformCredential>,
     leases: HashMap<String, Lease>,
+    agent_keys: BTreeMap<String, AgentKey>,
     games: HashMap<String, StoredGameState>,
     /// Per session: (time, destination id) → viewers.
     samples: HashMap<SessionId, BTreeMap<(i64, String), ViewerSample>>,
@@ -356,9 +358,52 @@ impl SessionStore for MemoryStore {
     }
 }
 
+#[async_trait]
+impl AgentKeyStore for MemoryStore {
+    async fn insert_agent_key(&self, key: &AgentKey) -> Result<bool> {
+        check_prefix(&key.prefix)?;
+        let mut state = self.state.write().await;
+        if state.agent_keys.contains_key(&key.prefix) {
+            return Ok(false);
+        }
+        state.agent_keys.insert(key.prefix.clone(), key.clone());
+        Ok(true)
+    }
+
+    async fn agent_key(&self, prefix: &str) -> Result<Option<AgentKey>> {
+        Ok(self.state.read().await.agent_keys.get(prefix).cloned())
+    }
+
+    async fn revoke_agent_key(&self, prefix: &str, now_ms: i64) -> Result<Option<AgentKey>> {
+        let mut state = self.state.write().await;
+        Ok(state.agent_keys.get_mut(prefix).map(|key| {
+            key.revoked_at.get_or_insert(now_ms);
+            key.clone()
+        }))
+    }
+
+    async fn list_agent_keys(&self, agent_id: Option<&str>) -> Result<Vec<AgentKey>> {
+        let state = self.state.read().await;
+        let mut keys: Vec<AgentKey> = state
+            .agent_keys
+            .values()
+            .filter(|key| agent_id.is_none_or(|agent| key.agent_id == agent))
+            .cloned()
+            .collect();
+        keys.sort_by(|a, b| (a.created_at, &a.prefix).cmp(&(b.created_at, &b.prefix)));
+        Ok(keys)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     crate::session_store_conformance!(async { MemoryStore::new() });
+
+    #[tokio::test]
+    async fn agent_keys_conform() {
+        let result = crate::store::conformance::agent_keys(&MemoryStore::new()).await;
+        assert_eq!(result, Ok(()));
+    }
 }

@@ -17,6 +17,7 @@
 //!   only through [`SessionStore::record_activity`] and [`SessionStore::set_viewer_count`],
 //!   which also bump `version`, so stats frozen by a CAS update are never stale.
 
+pub mod agent_keys;
 pub mod analytics;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
@@ -37,6 +38,7 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use self::agent_keys::{AgentKey, AgentKeyStore};
 pub use self::analytics::{AnalyticsFilter, AnalyticsGroup, GroupTotals};
 pub use self::lease::{Lease, MAX_LEASE_NAME_BYTES};
 pub use self::memory::MemoryStore;

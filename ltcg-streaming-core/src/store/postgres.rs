@@ -23,6 +23,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
 
+use super::agent_keys::{check_prefix, AgentKey, AgentKeyStore};
 use super::sql::{
     self, decode_session, encode, is_unique_violation, overlay, store_error_msg, to_i64,
     SessionRow, FEED_CAPACITY, INSERT_ATTEMPTS,
@@ -868,6 +869,83 @@ where
 /// A [`sql::store_error`] for this backend.
 fn store_error(op: &str, err: sqlx::Error) -> Error {
     sql::store_error("PostgreSQL", op, err)
+}
+
+/// An agent key row (`prefix, agent_id, hash, label, created_at, revoked_at`).
+type AgentKeyRow = (String, String, String, Option<String>, i64, Option<i64>);
+
+fn agent_key_from_row(
+    (prefix, agent_id, hash, label, created_at, revoked_at): AgentKeyRow,
+) -> AgentKey {
+    AgentKey {
+        prefix,
+        agent_id,
+        hash,
+        label,
+        created_at,
+        revoked_at,
+    }
+}
+
+#[async_trait]
+impl AgentKeyStore for PostgresStore {
+    async fn insert_agent_key(&self, key: &AgentKey) -> Result<bool> {
+        check_prefix(&key.prefix)?;
+        let inserted = sqlx::query(
+            "INSERT INTO streaming_agent_keys \
+             (prefix, agent_id, hash, label, created_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (prefix) DO NOTHING",
+        )
+        .bind(&key.prefix)
+        .bind(&key.agent_id)
+        .bind(&key.hash)
+        .bind(&key.label)
+        .bind(key.created_at)
+        .bind(key.revoked_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| store_error("store an agent key", e))?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn agent_key(&self, prefix: &str) -> Result<Option<AgentKey>> {
+        let row: Option<AgentKeyRow> = sqlx::query_as(
+            "SELECT prefix, agent_id, hash, label, created_at, revoked_at \
+             FROM streaming_agent_keys WHERE prefix = $1",
+        )
+        .bind(prefix)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| store_error("read an agent key", e))?;
+        Ok(row.map(agent_key_from_row))
+    }
+
+    async fn revoke_agent_key(&self, prefix: &str, now_ms: i64) -> Result<Option<AgentKey>> {
+        let row: Option<AgentKeyRow> = sqlx::query_as(
+            "UPDATE streaming_agent_keys SET revoked_at = COALESCE(revoked_at, $2) \
+             WHERE prefix = $1 \
+             RETURNING prefix, agent_id, hash, label, created_at, revoked_at",
+        )
+        .bind(prefix)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| store_error("revoke an agent key", e))?;
+        Ok(row.map(agent_key_from_row))
+    }
+
+    async fn list_agent_keys(&self, agent_id: Option<&str>) -> Result<Vec<AgentKey>> {
+        let rows: Vec<AgentKeyRow> = sqlx::query_as(
+            "SELECT prefix, agent_id, hash, label, created_at, revoked_at \
+             FROM streaming_agent_keys WHERE $1::TEXT IS NULL OR agent_id = $1 \
+             ORDER BY created_at, prefix",
+        )
+        .bind(agent_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| store_error("list agent keys", e))?;
+        Ok(rows.into_iter().map(agent_key_from_row).collect())
+    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ use async_trait::async_trait;
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Row};
 
+use super::agent_keys::{check_prefix, AgentKey, AgentKeyStore};
 use super::sql::{
     self, decode_session, encode, overlay, store_error_msg, to_i64, SessionRow, FEED_CAPACITY,
 };
@@ -55,6 +56,8 @@ const UPGRADES: &[&str] = &[
     include_str!("../../migrations/sqlite/20261204000000_ltcg_streaming_analytics_columns.sql"),
     // 6: leases.
     include_str!("../../migrations/sqlite/20261205000000_ltcg_streaming_leases.sql"),
+    // 7: agent API keys (hashed).
+    include_str!("../../migrations/sqlite/20261206000000_ltcg_streaming_agent_keys.sql"),
 ];
 /// The schema version this library writes (`PRAGMA user_version`).
 const SCHEMA_VERSION: i64 = UPGRADES.len() as i64 + 1;
@@ -1054,6 +1057,80 @@ impl SessionStore for SqliteStore {
             })
             .await?;
         Ok(sql::analytics_groups(filter.group, rows))
+    }
+}
+
+/// Reads an agent key row (`prefix, agent_id, hash, label, created_at, revoked_at`).
+fn agent_key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgentKey> {
+    Ok(AgentKey {
+        prefix: r.get(0)?,
+        agent_id: r.get(1)?,
+        hash: r.get(2)?,
+        label: r.get(3)?,
+        created_at: r.get(4)?,
+        revoked_at: r.get(5)?,
+    })
+}
+
+const AGENT_KEY_COLUMNS: &str = "prefix, agent_id, hash, label, created_at, revoked_at";
+
+#[async_trait]
+impl AgentKeyStore for SqliteStore {
+    async fn insert_agent_key(&self, key: &AgentKey) -> Result<bool> {
+        check_prefix(&key.prefix)?;
+        let inserted = self
+            .run("store an agent key", |conn| {
+                conn.prepare_cached(
+                    "INSERT INTO streaming_agent_keys \
+                     (prefix, agent_id, hash, label, created_at, revoked_at) \
+                     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (prefix) DO NOTHING",
+                )?
+                .execute(params![
+                    key.prefix,
+                    key.agent_id,
+                    key.hash,
+                    key.label,
+                    key.created_at,
+                    key.revoked_at
+                ])
+            })
+            .await?;
+        Ok(inserted == 1)
+    }
+
+    async fn agent_key(&self, prefix: &str) -> Result<Option<AgentKey>> {
+        self.run("read an agent key", |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {AGENT_KEY_COLUMNS} FROM streaming_agent_keys WHERE prefix = ?"
+            ))?
+            .query_row([prefix], agent_key_row)
+            .optional()
+        })
+        .await
+    }
+
+    async fn revoke_agent_key(&self, prefix: &str, now_ms: i64) -> Result<Option<AgentKey>> {
+        self.run("revoke an agent key", |conn| {
+            conn.prepare_cached(&format!(
+                "UPDATE streaming_agent_keys SET revoked_at = COALESCE(revoked_at, ?) \
+                 WHERE prefix = ? RETURNING {AGENT_KEY_COLUMNS}"
+            ))?
+            .query_row(params![now_ms, prefix], agent_key_row)
+            .optional()
+        })
+        .await
+    }
+
+    async fn list_agent_keys(&self, agent_id: Option<&str>) -> Result<Vec<AgentKey>> {
+        self.run("list agent keys", |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {AGENT_KEY_COLUMNS} FROM streaming_agent_keys \
+                 WHERE ?1 IS NULL OR agent_id = ?1 ORDER BY created_at, prefix"
+            ))?
+            .query_map([agent_id], agent_key_row)?
+            .collect()
+        })
+        .await
     }
 }
 
