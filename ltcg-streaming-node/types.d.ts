@@ -74,6 +74,12 @@ export interface SessionStore {
   getCredential(entity: Entity): MaybePromise<PlatformCredential | null | undefined>
   /** `true` if there were credentials to delete. */
   deleteCredential(entity: Entity): MaybePromise<boolean>
+  /**
+   * At most `limit` credentials in (`streamType`, `entityId`) byte order, those strictly after
+   * `after` (from the start when `null`). Optional at run time (stored keys cannot be rotated
+   * without it), required by the conformance suite.
+   */
+  listCredentials?(after: Entity | null, limit: number): MaybePromise<PlatformCredential[]>
   /** Creates or replaces the game state of `gameState.state.lobbyId`. */
   putGameState(gameState: StoredGameState): MaybePromise<unknown>
   /** The game state of a lobby. */

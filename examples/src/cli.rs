@@ -8,12 +8,15 @@
 //! ltcg-streaming sessions show ses_…
 //! ltcg-streaming sessions stop ses_… --reason maintenance
 //! ltcg-streaming reconcile
+//! ltcg-streaming rotate-keys --dry-run
+//! ltcg-streaming rotate-keys
 //! ltcg-streaming agent-keys create agent_7 --label laptop
 //! ltcg-streaming agent-keys list
 //! ltcg-streaming agent-keys revoke ltcg_abc1234
 //! ltcg-streaming doctor
 //! ```
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -27,7 +30,11 @@ use ltcg_streaming_core::{
     Actor, KeyVault, MemoryEgress, ReplicaOptions, ServiceOptions, SessionId, StreamingService,
 };
 
+use indicatif::{ProgressBar, ProgressStyle};
 use ltcg_streaming_core::agent_keys::AgentKeys;
+use ltcg_streaming_core::vault::rotation::{
+    rotate_stored_keys, RotationCheckpoint, RotationOptions,
+};
 use ltcg_streaming_core::{Clock, SystemClock};
 
 use crate::server::{self, env, BoxError};
@@ -52,6 +59,24 @@ enum Command {
     },
     /// Runs one reconciler pass (LiveKit egress only) and prints its report as JSON.
     Reconcile,
+    /// Re-encrypts every stored stream key and destination under the current key
+    /// (`STREAM_KEY_ENCRYPTION_KEY`; the old one must be in
+    /// `STREAM_KEY_ENCRYPTION_PREVIOUS_KEYS`). Resumable: run it again to continue.
+    RotateKeys {
+        /// Count what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The checkpoint: read to resume, written as the rotation goes, removed when it
+        /// finishes.
+        #[arg(long, default_value = "ltcg-streaming.rotate-keys.json")]
+        checkpoint: PathBuf,
+        /// Stop after this many credentials and sessions (run again to continue).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        max_items: Option<u64>,
+        /// The report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Makes, lists and revokes agents' API keys (the database keeps only their hashes).
     AgentKeys {
         #[command(subcommand)]
@@ -130,6 +155,12 @@ pub async fn main_with(cli: Cli) -> ExitCode {
         Command::Sessions { command } => sessions(command).await,
         Command::Reconcile => reconcile().await,
         Command::AgentKeys { command } => agent_keys(command).await,
+        Command::RotateKeys {
+            dry_run,
+            checkpoint,
+            max_items,
+            json,
+        } => rotate_keys(&checkpoint, RotationOptions { dry_run, max_items }, json).await,
         Command::Doctor => return doctor().await,
     };
     match result {
@@ -327,6 +358,129 @@ async fn agent_keys(command: AgentKeysCommand) -> Result<(), BoxError> {
             );
         }
     }
+    Ok(())
+}
+
+/// Checkpoints are saved every this many items (and at the end); a rerun redoes at most
+/// these, without writing (values already rotated are left alone).
+const CHECKPOINT_EVERY: u64 = 50;
+
+async fn rotate_keys(
+    checkpoint_path: &Path,
+    options: RotationOptions,
+    json: bool,
+) -> Result<(), BoxError> {
+    let database = server::database_path();
+    let store = server::open_store(&database).await?;
+    let dev_mode = server::api_auth_for(&store).await?.is_dev_mode();
+    let vault = server::config_from_env(dev_mode, &database)?.vault()?;
+    let checkpoint = match std::fs::read_to_string(checkpoint_path) {
+        Ok(text) => {
+            eprintln!("resuming from {}", checkpoint_path.display());
+            RotationCheckpoint::from_json(&text)?
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => RotationCheckpoint::default(),
+        Err(e) => return Err(format!("cannot read {}: {e}", checkpoint_path.display()).into()),
+    };
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .map_err(|e| format!("progress bar: {e}"))?,
+    );
+    let mut save_error = None;
+    let mut saved_at = 0;
+    let report = rotate_stored_keys(
+        store.sessions.as_ref(),
+        &vault,
+        checkpoint,
+        &options,
+        |report| {
+            let done = report.credentials_seen + report.sessions_seen;
+            bar.set_message(format!(
+                "{} credentials, {} sessions; {} values re-encrypted",
+                report.credentials_seen,
+                report.sessions_seen,
+                report.stream_keys.rotated
+                    + report.destination_urls.rotated
+                    + report.access_tokens.rotated
+            ));
+            bar.tick();
+            if !options.dry_run && done >= saved_at + CHECKPOINT_EVERY {
+                saved_at = done;
+                if let Err(e) = save_checkpoint(checkpoint_path, &report.checkpoint) {
+                    save_error.get_or_insert(e);
+                }
+            }
+        },
+    )
+    .await?;
+    bar.finish_and_clear();
+    if let Some(e) = save_error {
+        return Err(e);
+    }
+    if !options.dry_run {
+        if report.finished {
+            match std::fs::remove_file(checkpoint_path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            save_checkpoint(checkpoint_path, &report.checkpoint)?;
+        }
+    }
+    if json {
+        print_json(&report)?;
+    } else {
+        let verb = if options.dry_run {
+            "to re-encrypt"
+        } else {
+            "re-encrypted"
+        };
+        println!(
+            "read {} credentials and {} sessions",
+            report.credentials_seen, report.sessions_seen
+        );
+        for (what, counts) in [
+            ("stream keys", report.stream_keys),
+            ("destination URLs", report.destination_urls),
+            ("access tokens", report.access_tokens),
+        ] {
+            println!(
+                "{what}: {} {verb}, {} already current, {} failed",
+                counts.rotated, counts.current, counts.failed
+            );
+        }
+        for failure in &report.failures {
+            println!("failed: {failure}");
+        }
+        println!(
+            "{}",
+            match (report.finished, options.dry_run) {
+                (true, true) => "dry run: nothing was written".to_owned(),
+                (true, false) => "finished: every value is under the current key".to_owned(),
+                (false, _) => format!(
+                    "stopped; run again to continue (checkpoint {})",
+                    checkpoint_path.display()
+                ),
+            }
+        );
+    }
+    if report.has_failures() {
+        return Err(
+            "some values could not be re-encrypted (see above): is the key that \
+            encrypted them in STREAM_KEY_ENCRYPTION_PREVIOUS_KEYS?"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Writes the checkpoint whole (a temporary file renamed over it).
+fn save_checkpoint(path: &Path, checkpoint: &RotationCheckpoint) -> Result<(), BoxError> {
+    let temporary = path.with_extension("json.tmp");
+    std::fs::write(&temporary, serde_json::to_vec_pretty(checkpoint)?)?;
+    std::fs::rename(&temporary, path)?;
     Ok(())
 }
 

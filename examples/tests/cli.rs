@@ -1,10 +1,19 @@
 //! The operator CLI as a process, against the store a running reference server uses (SQLite
 //! and PostgreSQL): listing, showing and stopping sessions, a reconciler pass against LiveKit
-//! (the Twirp fake), the doctor, and clear refusals with a non-zero exit.
+//! (the Twirp fake), key rotation, agent keys, the doctor, and clear refusals with a non-zero
+//! exit.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
+use std::sync::Arc;
 
+use ltcg_streaming_core::platform::Platform;
+use ltcg_streaming_core::session::Entity;
+use ltcg_streaming_core::store::{
+    PlatformCredential, PostgresStore, SessionQuery, SessionStore, SqliteStore,
+};
+use ltcg_streaming_core::vault::{generate_key_hex, AesGcmVault};
 use ltcg_streaming_core::SessionId;
 use ltcg_streaming_test_support::livekit_twirp::{FakeLiveKit, ProtoEgressStatus};
 use ltcg_streaming_test_support::nginx_rtmp::free_port;
@@ -267,6 +276,247 @@ fn agent_keys_are_made_used_and_revoked_on_postgres() {
     );
 }
 
+/// The store a CLI with `extra` uses (`db`, or PostgreSQL when `extra` names it).
+async fn open_store(db: &Path, extra: &[(&str, &str)]) -> Arc<dyn SessionStore> {
+    let var = |name: &str| extra.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+    match (var("LTCG_DATABASE_URL"), var("LTCG_DATABASE_SCHEMA")) {
+        (Some(url), Some(schema)) => Arc::new(
+            PostgresStore::connect_with_schema(url, schema)
+                .await
+                .unwrap(),
+        ),
+        _ => Arc::new(SqliteStore::open(db).await.unwrap()),
+    }
+}
+
+/// Every stored stream key and destination URL, decrypted by `vault` (`None` where it
+/// cannot), by entity or session id.
+async fn decrypted(
+    store: &dyn SessionStore,
+    vault: &AesGcmVault,
+) -> BTreeMap<String, Option<String>> {
+    let mut values = BTreeMap::new();
+    let mut after = None;
+    loop {
+        let page = store.list_credentials(after.as_ref(), 100).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.entity.clone());
+        for credential in &page {
+            let value = vault.decrypt_key(credential.encrypted_key.as_deref().unwrap());
+            values.insert(
+                format!("credential {}", credential.entity.entity_id),
+                value.ok().map(|v| v.expose_secret().to_owned()),
+            );
+        }
+    }
+    let sessions = store
+        .list_sessions(&SessionQuery {
+            limit: 500,
+            ..SessionQuery::default()
+        })
+        .await
+        .unwrap();
+    for session in sessions.sessions {
+        for destination in &session.destinations {
+            let value = vault.decrypt_key(&destination.encrypted_url);
+            values.insert(
+                format!("session {} {}", session.id, destination.id),
+                value.ok().map(|v| v.expose_secret().to_owned()),
+            );
+        }
+    }
+    values
+}
+
+/// Stores 240 credentials and six sessions under the old key, then rotates to a new key:
+/// a dry run, a run stopped half way, a rerun from its checkpoint, a run with nothing left,
+/// and a value no key opens.
+fn rotation_round_trip(dir: &Path, extra: &[(&str, &str)]) {
+    let db = dir.join("rotate.db");
+    let port = free_port();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let old = AesGcmVault::from_hex(ENC_KEY).unwrap();
+    let new_hex = generate_key_hex();
+    let new = AesGcmVault::from_hex(&new_hex).unwrap();
+
+    let mut env = vec![("LTCG_EGRESS", "memory")];
+    env.extend_from_slice(extra);
+    let server = Server::start_with(SERVER, &db, port, &env);
+    let mut sessions = Vec::new();
+    for n in 0..6 {
+        let (status, body) = server.request(
+            "POST",
+            "/api/streaming/start",
+            Some(INTERNAL_KEY),
+            Some(json!({"agentId": format!("agent_rot_{n}"), "platform": "twitch", "streamKey": format!("live_rotation_key_{n:04}_abcdefgh")})),
+        );
+        assert_eq!(status, 200, "{body}");
+        sessions.push(body["sessionId"].as_str().unwrap().to_owned());
+    }
+    for sid in &sessions[..2] {
+        let (status, body) = server.request(
+            "POST",
+            "/api/streaming/stop",
+            Some(INTERNAL_KEY),
+            Some(json!({"sessionId": sid})),
+        );
+        assert_eq!(status, 200, "ended sessions are rotated too: {body}");
+    }
+    drop(server);
+    let store = runtime.block_on(open_store(&db, extra));
+    for n in 0..240 {
+        let credential = PlatformCredential {
+            entity: Entity::agent(&format!("agent_cred_{n:03}")).unwrap(),
+            platform: Platform::Twitch,
+            encrypted_key: Some(
+                old.encrypt_key(&format!("live_stored_{n:03}_secret"))
+                    .unwrap(),
+            ),
+            custom_rtmp_url: None,
+            auto_start: false,
+            enabled: true,
+            keep_alive: true,
+            overlay: Default::default(),
+            channel: None,
+            updated_at: 1,
+        };
+        runtime.block_on(store.put_credential(&credential)).unwrap();
+    }
+    let before = runtime.block_on(decrypted(store.as_ref(), &old));
+    assert_eq!(
+        before.len(),
+        246,
+        "240 stream keys and six destination URLs"
+    );
+    assert!(before.values().all(Option::is_some));
+
+    let checkpoint = dir.join("rotation.json");
+    let checkpoint_arg = checkpoint.to_str().unwrap();
+    let mut keys = vec![
+        ("STREAM_KEY_ENCRYPTION_KEY", new_hex.as_str()),
+        ("STREAM_KEY_ENCRYPTION_PREVIOUS_KEYS", ENC_KEY),
+    ];
+    keys.extend_from_slice(extra);
+    let rotate = |args: &[&str]| {
+        let mut all = vec!["rotate-keys", "--checkpoint", checkpoint_arg, "--json"];
+        all.extend_from_slice(args);
+        cli(&db, port, &keys, &all)
+    };
+
+    let dry = json_of(&rotate(&["--dry-run"]));
+    assert_eq!(dry["finished"], true, "{dry}");
+    assert_eq!(dry["streamKeys"]["rotated"], 240, "{dry}");
+    assert_eq!(dry["destinationUrls"]["rotated"], 6, "{dry}");
+    assert!(!checkpoint.exists(), "a dry run saves no checkpoint");
+    assert_eq!(
+        runtime.block_on(decrypted(store.as_ref(), &old)),
+        before,
+        "a dry run writes nothing"
+    );
+
+    let half = json_of(&rotate(&["--max-items", "120"]));
+    assert_eq!(half["finished"], false, "{half}");
+    assert_eq!(half["credentialsSeen"], 120, "{half}");
+    assert_eq!(half["streamKeys"]["rotated"], 120, "{half}");
+    assert!(
+        checkpoint.exists(),
+        "an unfinished run leaves its checkpoint"
+    );
+    let midway = runtime.block_on(decrypted(store.as_ref(), &new));
+    assert_eq!(
+        midway.values().filter(|v| v.is_some()).count(),
+        120,
+        "half the values moved to the new key"
+    );
+
+    let rest = rotate(&[]);
+    assert!(stderr(&rest).contains("resuming from"), "{}", stderr(&rest));
+    let rest = json_of(&rest);
+    assert_eq!(rest["finished"], true, "{rest}");
+    assert_eq!(rest["credentialsSeen"], 120, "{rest}");
+    assert_eq!(rest["sessionsSeen"], 6, "{rest}");
+    assert_eq!(rest["streamKeys"]["rotated"], 120, "{rest}");
+    assert_eq!(rest["destinationUrls"]["rotated"], 6, "{rest}");
+    assert!(
+        !checkpoint.exists(),
+        "a finished rotation removes its checkpoint"
+    );
+
+    let after = runtime.block_on(decrypted(store.as_ref(), &new));
+    assert_eq!(
+        after, before,
+        "every value decrypts under the new key to what it was"
+    );
+    let under_old = runtime.block_on(decrypted(store.as_ref(), &old));
+    assert!(
+        under_old.values().all(Option::is_none),
+        "no value still needs the old key"
+    );
+
+    let again = json_of(&rotate(&[]));
+    assert_eq!(again["streamKeys"]["rotated"], 0, "{again}");
+    assert_eq!(again["streamKeys"]["current"], 240, "{again}");
+    assert_eq!(again["destinationUrls"]["current"], 6, "{again}");
+
+    let stranger = AesGcmVault::from_hex(&generate_key_hex()).unwrap();
+    let mut lost = runtime
+        .block_on(store.get_credential(&Entity::agent("agent_cred_000").unwrap()))
+        .unwrap()
+        .unwrap();
+    lost.encrypted_key = Some(stranger.encrypt_key("live_unknown_key_secret").unwrap());
+    runtime.block_on(store.put_credential(&lost)).unwrap();
+    let mut text_keys = keys.clone();
+    text_keys.push(("RUST_LOG", "warn"));
+    let failed = cli(
+        &db,
+        port,
+        &text_keys,
+        &["rotate-keys", "--checkpoint", checkpoint_arg],
+    );
+    assert_eq!(failed.status.code(), Some(1), "{}", stdout(&failed));
+    assert!(
+        stdout(&failed).contains("failed: credential agent:agent_cred_000"),
+        "{}",
+        stdout(&failed)
+    );
+    assert!(
+        stdout(&failed).contains("stream keys: 0 re-encrypted, 239 already current, 1 failed"),
+        "{}",
+        stdout(&failed)
+    );
+    assert!(
+        stderr(&failed).contains("STREAM_KEY_ENCRYPTION_PREVIOUS_KEYS"),
+        "{}",
+        stderr(&failed)
+    );
+    let output = format!("{}{}", stdout(&failed), stderr(&failed));
+    assert!(!output.contains("live_unknown_key_secret") && !output.contains(&new_hex));
+}
+
+#[test]
+fn rotate_keys_resumes_and_leaves_every_value_under_the_new_key_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    rotation_round_trip(dir.path(), &[]);
+}
+
+#[test]
+fn rotate_keys_resumes_and_leaves_every_value_under_the_new_key_on_postgres() {
+    let Some(url) =
+        test_url("rotate_keys_resumes_and_leaves_every_value_under_the_new_key_on_postgres")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let schema = fresh_schema();
+    rotation_round_trip(
+        dir.path(),
+        &[
+            ("LTCG_DATABASE_URL", &url),
+            ("LTCG_DATABASE_SCHEMA", &schema),
+        ],
+    );
+}
+
 #[test]
 fn bad_arguments_get_a_message_and_a_non_zero_exit() {
     let dir = tempfile::tempdir().unwrap();
@@ -278,6 +528,7 @@ fn bad_arguments_get_a_message_and_a_non_zero_exit() {
         &["sessions", "stop"],
         &["agent-keys", "create"],
         &["agent-keys", "revoke"],
+        &["rotate-keys", "--max-items", "0"],
         &["launch"],
     ] {
         let out = cli(&db, 3999, &[], args);
@@ -289,7 +540,14 @@ fn bad_arguments_get_a_message_and_a_non_zero_exit() {
         );
     }
     let help = cli(&db, 3999, &[], &["--help"]);
-    for command in ["serve", "sessions", "reconcile", "agent-keys", "doctor"] {
+    for command in [
+        "serve",
+        "sessions",
+        "reconcile",
+        "rotate-keys",
+        "agent-keys",
+        "doctor",
+    ] {
         assert!(stdout(&help).contains(command), "{}", stdout(&help));
     }
 }

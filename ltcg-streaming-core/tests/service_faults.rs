@@ -1,6 +1,6 @@
 //! Fault injection (mockall): failed, uncertain and slow egress starts; a store that fails
 //! after the egress started; a webhook that arrives before the egress id is saved; a crash
-//! and restart over the same database.
+//! and restart over the same database; a key rotation whose session update loses a race.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -8,14 +8,21 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::executor::block_on;
 use ltcg_streaming_core::egress::{EgressBackend, EgressRequest, EgressSummary};
+use ltcg_streaming_core::platform::Platform;
 use ltcg_streaming_core::service::{RateLimitConfig, StopStreamRequest};
 use ltcg_streaming_core::session::{
     Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession, TimelineEntry,
     ViewerSample,
 };
+use ltcg_streaming_core::session::{Destination, DestinationStatus};
+use ltcg_streaming_core::store::conformance::sample_session;
 use ltcg_streaming_core::store::{
     Insert, Lease, PlatformCredential, SessionPage, SessionQuery, SessionStore, SqliteStore,
 };
+use ltcg_streaming_core::vault::rotation::{
+    rotate_stored_keys, RotationCheckpoint, RotationOptions,
+};
+use ltcg_streaming_core::vault::{generate_key_hex, AesGcmVault};
 use ltcg_streaming_core::{
     Actor, EgressStatus, Error, ErrorCode, MemoryEgress, MemoryStore, Result, SecretString,
     SessionStatus, StreamingService,
@@ -494,4 +501,98 @@ async fn after_a_restart_stopping_an_old_session_spares_the_new_sessions_egress(
         .unwrap()
         .status;
     assert_eq!(status, SessionStatus::Pending);
+}
+
+#[tokio::test]
+async fn key_rotation_rereads_a_session_changed_under_it_and_keeps_the_change() {
+    let old_hex = generate_key_hex();
+    let old = AesGcmVault::from_hex(&old_hex).unwrap();
+    let new_hex = generate_key_hex();
+    let both = AesGcmVault::with_previous_hex(&new_hex, &[old_hex.as_str()]).unwrap();
+    let mut session = sample_session(&Entity::agent("rotating").unwrap(), 1_000);
+    session.version = 1;
+    session.destinations.push(Destination {
+        id: "dst_0011223344556677".into(),
+        platform: Platform::Custom,
+        redacted_url: "rtmp://127.0.0.1/live/{abc...xyz}".into(),
+        encrypted_url: old.encrypt_key("rtmp://127.0.0.1/live/secret_one").unwrap(),
+        status: DestinationStatus::Active,
+        primary: true,
+        added_at: 1_000,
+        removed_at: None,
+        error_message: None,
+        channel: None,
+        warning: None,
+        preview_url: None,
+        encrypted_access_token: Some(old.encrypt_key("token_secret_two").unwrap()),
+    });
+    // Meanwhile the service counted decisions: the stored session is at version 2.
+    let mut changed = session.clone();
+    changed.version = 2;
+    changed.decisions_logged = 5;
+
+    let mut store = MockStore::new();
+    let listed = session.clone();
+    store.expect_list_sessions().times(1).returning(move |_| {
+        Ok(SessionPage {
+            sessions: vec![listed.clone()],
+            next_cursor: None,
+        })
+    });
+    let fresh = changed.clone();
+    store
+        .expect_get_session()
+        .times(1)
+        .returning(move |_| Ok(Some(fresh.clone())));
+    let written = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = written.clone();
+    store.expect_update_session().times(2).returning(move |s| {
+        log.lock().unwrap().push(s.clone());
+        if s.version == 1 {
+            Err(Error::conflict("session was changed concurrently"))
+        } else {
+            Ok(s.clone())
+        }
+    });
+
+    // Credentials are done (this mock has none to list); the sessions are next.
+    let report = rotate_stored_keys(
+        &store,
+        &both,
+        RotationCheckpoint {
+            credentials_done: true,
+            ..RotationCheckpoint::default()
+        },
+        &RotationOptions::default(),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert!(report.finished, "{report:?}");
+    assert_eq!(report.destination_urls.rotated, 1, "{report:?}");
+    assert_eq!(report.access_tokens.rotated, 1, "{report:?}");
+    assert!(!report.has_failures(), "{report:?}");
+    let written = written.lock().unwrap();
+    let last = written.last().unwrap();
+    assert_eq!(
+        last.version, 2,
+        "the second write is based on the re-read session"
+    );
+    assert_eq!(last.decisions_logged, 5, "the concurrent change is kept");
+    let new_only = AesGcmVault::from_hex(&new_hex).unwrap();
+    let destination = &last.destinations[0];
+    assert_eq!(
+        new_only
+            .decrypt_key(&destination.encrypted_url)
+            .unwrap()
+            .expose_secret(),
+        "rtmp://127.0.0.1/live/secret_one"
+    );
+    assert_eq!(
+        new_only
+            .decrypt_key(destination.encrypted_access_token.as_deref().unwrap())
+            .unwrap()
+            .expose_secret(),
+        "token_secret_two"
+    );
 }

@@ -11,6 +11,11 @@ function storeError(code, message, field) {
 }
 
 const entityKey = ({ streamType, entityId }) => `${streamType}:${entityId}`
+// Credentials are paged in (streamType, entityId) order, compared as the stores compare.
+const compareEntities = (a, b) =>
+  a.streamType === b.streamType
+    ? a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : 0
+    : a.streamType < b.streamType ? -1 : 1
 const copy = (value) => structuredClone(value)
 
 export class MapStore {
@@ -177,6 +182,14 @@ export class MapStore {
 
   deleteCredential(entity) {
     return this.credentials.delete(entityKey(entity))
+  }
+
+  listCredentials(after, limit) {
+    return [...this.credentials.values()]
+      .filter((c) => !after || compareEntities(c, after) > 0)
+      .sort(compareEntities)
+      .slice(0, limit)
+      .map(copy)
   }
 
   putGameState(gameState) {

@@ -208,6 +208,13 @@ class DictStore:
     async def delete_credential(self, entity: Entity) -> bool:
         return self.credentials.pop(key(entity), None) is not None
 
+    async def list_credentials(
+        self, after: Optional[Entity], limit: int
+    ) -> List[PlatformCredential]:
+        start = None if after is None else key(after)
+        keys = sorted(k for k in self.credentials if start is None or k > start)
+        return [copy.deepcopy(self.credentials[k]) for k in keys[:limit]]
+
     async def put_game_state(self, game_state: StoredGameState) -> None:
         self.games[game_state["state"]["lobbyId"]] = copy.deepcopy(game_state)
 

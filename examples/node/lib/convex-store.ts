@@ -41,6 +41,11 @@ function storeError(code: ErrorCode, message: string): Error {
 }
 
 const key = (entity: Entity): string => `${entity.streamType}:${entity.entityId}`
+// Credentials are paged in (streamType, entityId) order, compared as the stores compare.
+const compareEntities = (a: Entity, b: Entity): number =>
+  a.streamType === b.streamType
+    ? a.entityId < b.entityId ? -1 : a.entityId > b.entityId ? 1 : 0
+    : a.streamType < b.streamType ? -1 : 1
 const copy = <T>(value: T): T => structuredClone(value)
 
 /** Newest first: by `createdAt`, then by id. */
@@ -207,6 +212,14 @@ export class ConvexSessionStore implements SessionStore {
 
   async deleteCredential(entity: Entity): Promise<boolean> {
     return this.db.streamingPlatforms.delete(key(entity))
+  }
+
+  async listCredentials(after: Entity | null, limit: number): Promise<PlatformCredential[]> {
+    return [...this.db.streamingPlatforms.values()]
+      .filter((c) => !after || compareEntities(c, after) > 0)
+      .sort(compareEntities)
+      .slice(0, limit)
+      .map(copy)
   }
 
   async putGameState(gameState: StoredGameState): Promise<void> {

@@ -1282,6 +1282,75 @@ pub async fn concurrent_activities_are_all_counted(store: &dyn SessionStore) -> 
     Ok(())
 }
 
+/// Every credential comes back once, in (`streamType`, `entityId`) byte order, in pages of
+/// the size asked for, each strictly after the `after` given.
+pub async fn credentials_are_listed_in_pages(store: &dyn SessionStore) -> CheckResult {
+    // Ids chosen so byte order differs from case-insensitive or locale order.
+    let ids = ["B-2", "a_1", "a-1", "Z9", "a1", "b", "_x", "-y"];
+    let mut expected = Vec::new();
+    for (n, id) in ids.iter().enumerate() {
+        for entity in [agent(id), user(id)] {
+            let credential = PlatformCredential {
+                entity: entity.clone(),
+                platform: Platform::Twitch,
+                encrypted_key: Some(format!("aa:bb:{n:02x}")),
+                custom_rtmp_url: None,
+                auto_start: false,
+                enabled: true,
+                keep_alive: true,
+                channel: None,
+                overlay: OverlayConfigPatch::default(),
+                updated_at: n as i64,
+            };
+            call!("put_credential", store.put_credential(&credential));
+            expected.push(credential);
+        }
+    }
+    expected.sort_by(|a, b| {
+        (a.entity.stream_type.as_str(), a.entity.entity_id.as_bytes())
+            .cmp(&(b.entity.stream_type.as_str(), b.entity.entity_id.as_bytes()))
+    });
+    let mut listed = Vec::new();
+    let mut after: Option<Entity> = None;
+    for _ in 0..=expected.len() {
+        let page = call!(
+            "list_credentials",
+            store.list_credentials(after.as_ref(), 3)
+        );
+        ensure!(page.len() <= 3, "a page of 3 held {}", page.len());
+        let Some(last) = page.last() else { break };
+        after = Some(last.entity.clone());
+        listed.extend(page);
+    }
+    let order = |list: &[PlatformCredential]| -> Vec<String> {
+        list.iter()
+            .map(|c| format!("{}:{}", c.entity.stream_type.as_str(), c.entity.entity_id))
+            .collect()
+    };
+    ensure!(
+        listed == expected,
+        "paging gave {:?}, expected {:?}",
+        order(&listed),
+        order(&expected)
+    );
+    let all = call!("list_credentials", store.list_credentials(None, 0));
+    ensure!(
+        all == expected,
+        "limit 0 (the default page of 50) gave {:?}",
+        order(&all)
+    );
+    let past = call!(
+        "list_credentials",
+        store.list_credentials(Some(&user("zzzz")), 10)
+    );
+    ensure!(
+        past.is_empty(),
+        "a page after the last one held {}",
+        past.len()
+    );
+    Ok(())
+}
+
 /// A stored agent key record for the agent-key checks (the hash is not checked by stores).
 fn sample_agent_key(prefix: &str, agent_id: &str, created_at: i64) -> AgentKey {
     AgentKey {
@@ -1426,6 +1495,7 @@ macro_rules! session_store_conformance {
             event_ids_are_pruned,
             leases,
             credentials,
+            credentials_are_listed_in_pages,
             game_states,
             viewer_samples,
             timelines,

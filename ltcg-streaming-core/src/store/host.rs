@@ -25,6 +25,7 @@
 //! | `put_credential` / `putCredential` | `credential` | anything |
 //! | `get_credential` / `getCredential` | `entity` | `credential \| null` |
 //! | `delete_credential` / `deleteCredential` | `entity` | `boolean` |
+//! | `list_credentials` / `listCredentials` (optional: key rotation needs it) | `after` (`entity \| null`), `limit` | `credential[]` in (`streamType`, `entityId`) order, byte-wise, strictly after `after` |
 //! | `put_game_state` / `putGameState` | `gameState` (`state`, `updatedAt`) | anything |
 //! | `get_game_state` / `getGameState` | `lobbyId` | `gameState \| null` |
 //! | `record_viewer_samples` / `recordViewerSamples` | `samples` (`viewerSample[]`) | anything |
@@ -49,7 +50,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::lease::{check_claim, check_name};
-use super::{Insert, Lease, PlatformCredential, SessionPage, SessionQuery, SessionStore};
+use super::{
+    page_size, Insert, Lease, PlatformCredential, SessionPage, SessionQuery, SessionStore,
+};
 use crate::error::{Error, ErrorCode, Result};
 use crate::json;
 use crate::platform::Platform;
@@ -104,6 +107,9 @@ pub enum StoreMethod {
     GetCredential,
     /// [`SessionStore::delete_credential`]
     DeleteCredential,
+    /// [`SessionStore::list_credentials`] (optional: without it, stored keys cannot be
+    /// rotated)
+    ListCredentials,
     /// [`SessionStore::put_game_state`]
     PutGameState,
     /// [`SessionStore::get_game_state`]
@@ -120,7 +126,7 @@ pub enum StoreMethod {
 
 impl StoreMethod {
     /// Every method, in declaration order.
-    pub const ALL: [StoreMethod; 23] = [
+    pub const ALL: [StoreMethod; 24] = [
         StoreMethod::InsertSession,
         StoreMethod::GetSession,
         StoreMethod::FindByEgress,
@@ -138,6 +144,7 @@ impl StoreMethod {
         StoreMethod::PutCredential,
         StoreMethod::GetCredential,
         StoreMethod::DeleteCredential,
+        StoreMethod::ListCredentials,
         StoreMethod::PutGameState,
         StoreMethod::GetGameState,
         StoreMethod::RecordViewerSamples,
@@ -156,9 +163,13 @@ impl StoreMethod {
         self.names().1
     }
 
-    /// Whether a host store must have it (only `prune_events` is optional).
+    /// Whether a host store must have it (`prune_events` and `list_credentials` are
+    /// optional).
     pub const fn required(self) -> bool {
-        !matches!(self, StoreMethod::PruneEvents)
+        !matches!(
+            self,
+            StoreMethod::PruneEvents | StoreMethod::ListCredentials
+        )
     }
 
     const fn names(self) -> (&'static str, &'static str) {
@@ -180,6 +191,7 @@ impl StoreMethod {
             StoreMethod::PutCredential => ("put_credential", "putCredential"),
             StoreMethod::GetCredential => ("get_credential", "getCredential"),
             StoreMethod::DeleteCredential => ("delete_credential", "deleteCredential"),
+            StoreMethod::ListCredentials => ("list_credentials", "listCredentials"),
             StoreMethod::PutGameState => ("put_game_state", "putGameState"),
             StoreMethod::GetGameState => ("get_game_state", "getGameState"),
             StoreMethod::RecordViewerSamples => ("record_viewer_samples", "recordViewerSamples"),
@@ -205,6 +217,7 @@ pub struct HostStore {
     name: String,
     method_name: fn(StoreMethod) -> &'static str,
     prunes: bool,
+    lists_credentials: bool,
 }
 
 impl fmt::Debug for HostStore {
@@ -274,6 +287,7 @@ impl HostStore {
         }
         Ok(Self {
             prunes: has(StoreMethod::PruneEvents),
+            lists_credentials: has(StoreMethod::ListCredentials),
             host: Box::new(host),
             name,
             method_name,
@@ -443,6 +457,25 @@ impl SessionStore for HostStore {
             .await
     }
 
+    async fn list_credentials(
+        &self,
+        after: Option<&Entity>,
+        limit: usize,
+    ) -> Result<Vec<PlatformCredential>> {
+        if !self.lists_credentials {
+            return Err(Error::invalid(
+                "store",
+                format!(
+                    "{} lacks {}, which listing credentials (key rotation) needs",
+                    self.name,
+                    (self.method_name)(StoreMethod::ListCredentials)
+                ),
+            ));
+        }
+        let args = vec![arg(&after)?, page_size(limit).into()];
+        self.call(StoreMethod::ListCredentials, args).await
+    }
+
     async fn put_game_state(&self, state: &StoredGameState) -> Result<()> {
         self.call_unit(StoreMethod::PutGameState, vec![arg(state)?])
             .await
@@ -521,7 +554,7 @@ mod tests {
         }
         assert_eq!(snake.len(), StoreMethod::ALL.len());
         assert_eq!(camel.len(), StoreMethod::ALL.len());
-        assert_eq!(StoreMethod::ALL.iter().filter(|m| !m.required()).count(), 1);
+        assert_eq!(StoreMethod::ALL.iter().filter(|m| !m.required()).count(), 2);
     }
 
     struct Nothing;

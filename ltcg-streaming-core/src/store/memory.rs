@@ -7,7 +7,9 @@ use tokio::sync::RwLock;
 
 use super::agent_keys::{check_prefix, AgentKey, AgentKeyStore};
 use super::lease::{check_claim, check_name};
-use super::{Cursor, Insert, Lease, PlatformCredential, SessionPage, SessionQuery, SessionStore};
+use super::{
+    page_size, Cursor, Insert, Lease, PlatformCredential, SessionPage, SessionQuery, SessionStore,
+};
 use crate::error::{Error, Result};
 use crate::session::{
     Activity, ActivityKind, Entity, SessionId, StoredGameState, StreamSession, TimelineEntry,
@@ -282,6 +284,23 @@ impl SessionStore for MemoryStore {
             .credentials
             .remove(entity)
             .is_some())
+    }
+
+    async fn list_credentials(
+        &self,
+        after: Option<&Entity>,
+        limit: usize,
+    ) -> Result<Vec<PlatformCredential>> {
+        let state = self.state.read().await;
+        let order = |e: &Entity| (e.stream_type.as_str(), e.entity_id.clone());
+        let after = after.map(order);
+        let mut page: Vec<&PlatformCredential> = state
+            .credentials
+            .values()
+            .filter(|c| after.as_ref().is_none_or(|a| order(&c.entity) > *a))
+            .collect();
+        page.sort_by_key(|c| order(&c.entity));
+        Ok(page.into_iter().take(page_size(limit)).cloned().collect())
     }
 
     async fn put_game_state(&self, state: &StoredGameState) -> Result<()> {

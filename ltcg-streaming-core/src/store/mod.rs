@@ -59,6 +59,15 @@ pub const DEFAULT_PAGE_SIZE: usize = 50;
 /// Largest page size of [`SessionStore::list_sessions`].
 pub const MAX_PAGE_SIZE: usize = 500;
 
+/// The page size a `limit` asks for: 0 means [`DEFAULT_PAGE_SIZE`]; at most
+/// [`MAX_PAGE_SIZE`].
+pub(crate) fn page_size(limit: usize) -> usize {
+    match limit {
+        0 => DEFAULT_PAGE_SIZE,
+        n => n.min(MAX_PAGE_SIZE),
+    }
+}
+
 /// Outcome of [`SessionStore::insert_session`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Insert {
@@ -93,10 +102,7 @@ pub struct SessionQuery {
 impl SessionQuery {
     /// The effective page size.
     pub fn page_size(&self) -> usize {
-        match self.limit {
-            0 => DEFAULT_PAGE_SIZE,
-            n => n.min(MAX_PAGE_SIZE),
-        }
+        page_size(self.limit)
     }
 
     /// Whether `session` passes the filters (not the cursor).
@@ -285,6 +291,23 @@ pub trait SessionStore: Send + Sync + Debug {
     /// Deletes the entity's credentials; `true` if there were any.
     async fn delete_credential(&self, entity: &Entity) -> Result<bool>;
 
+    /// Stored credentials in (`streamType`, `entityId`) order, byte-wise, those strictly
+    /// after `after` when given; at most `limit` (0 means [`DEFAULT_PAGE_SIZE`], capped at
+    /// [`MAX_PAGE_SIZE`]). Key rotation pages through every credential with it. Every
+    /// store of this crate has it and the conformance suite requires it; the default (for
+    /// stores written before it existed) refuses with [`Error::InvalidInput`] naming `store`.
+    async fn list_credentials(
+        &self,
+        after: Option<&Entity>,
+        limit: usize,
+    ) -> Result<Vec<PlatformCredential>> {
+        let _ = (after, limit);
+        Err(crate::error::Error::invalid(
+            "store",
+            "this store cannot list credentials (SessionStore::list_credentials)",
+        ))
+    }
+
     /// Creates or replaces the game state of `state.state.lobbyId`.
     async fn put_game_state(&self, state: &StoredGameState) -> Result<()>;
 
@@ -341,6 +364,7 @@ macro_rules! delegate_session_store {
             put_credential(credential: &PlatformCredential) -> ();
             get_credential(entity: &Entity) -> Option<PlatformCredential>;
             delete_credential(entity: &Entity) -> bool;
+            list_credentials(after: Option<&Entity>, limit: usize) -> Vec<PlatformCredential>;
             put_game_state(state: &StoredGameState) -> ();
             get_game_state(lobby_id: &str) -> Option<StoredGameState>;
             record_viewer_samples(samples: &[ViewerSample]) -> ();

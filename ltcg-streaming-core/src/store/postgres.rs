@@ -30,8 +30,8 @@ use super::sql::{
 };
 use super::{
     lease::{check_claim, check_name},
-    AnalyticsFilter, AnalyticsGroup, Cursor, GroupTotals, Insert, Lease, PlatformCredential,
-    SessionPage, SessionQuery, SessionStore,
+    page_size, AnalyticsFilter, AnalyticsGroup, Cursor, GroupTotals, Insert, Lease,
+    PlatformCredential, SessionPage, SessionQuery, SessionStore,
 };
 use crate::error::{Error, Result};
 use crate::session::{
@@ -650,6 +650,33 @@ impl SessionStore for PostgresStore {
         .map_err(|e| store_error("delete a credential", e))?
         .rows_affected();
         Ok(deleted > 0)
+    }
+
+    async fn list_credentials(
+        &self,
+        after: Option<&Entity>,
+        limit: usize,
+    ) -> Result<Vec<PlatformCredential>> {
+        // Byte order ("C" collation), as every store pages.
+        let rows = sqlx::query_scalar::<_, String>(
+            "SELECT data::text FROM streaming_credentials \
+             WHERE $1::TEXT IS NULL \
+             OR (stream_type COLLATE \"C\", entity_id COLLATE \"C\") > ($1, $2) \
+             ORDER BY stream_type COLLATE \"C\", entity_id COLLATE \"C\" LIMIT $3",
+        )
+        .bind(after.map(|e| e.stream_type.as_str()))
+        .bind(after.map(|e| e.entity_id.as_str()))
+        .bind(i64::try_from(page_size(limit)).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| store_error("list credentials", e))?;
+        rows.iter()
+            .map(|data| {
+                serde_json::from_str(data).map_err(|e| {
+                    store_error_msg(format!("a stored credential is not valid JSON: {e}"))
+                })
+            })
+            .collect()
     }
 
     async fn put_game_state(&self, state: &StoredGameState) -> Result<()> {

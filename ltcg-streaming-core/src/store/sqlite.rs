@@ -32,8 +32,8 @@ use super::sql::{
 };
 use super::{
     lease::{check_claim, check_name},
-    AnalyticsFilter, AnalyticsGroup, Cursor, GroupTotals, Insert, Lease, PlatformCredential,
-    SessionPage, SessionQuery, SessionStore,
+    page_size, AnalyticsFilter, AnalyticsGroup, Cursor, GroupTotals, Insert, Lease,
+    PlatformCredential, SessionPage, SessionQuery, SessionStore,
 };
 use crate::error::{Error, Result};
 use crate::session::{
@@ -887,6 +887,38 @@ impl SessionStore for SqliteStore {
             })
             .await?;
         Ok(deleted > 0)
+    }
+
+    async fn list_credentials(
+        &self,
+        after: Option<&Entity>,
+        limit: usize,
+    ) -> Result<Vec<PlatformCredential>> {
+        let (after_type, after_id) = match after {
+            Some(e) => (Some(e.stream_type.as_str()), Some(e.entity_id.as_str())),
+            None => (None, None),
+        };
+        let limit = i64::try_from(page_size(limit)).unwrap_or(i64::MAX);
+        let rows = self
+            .run("list credentials", |conn| {
+                conn.prepare_cached(
+                    "SELECT data FROM streaming_credentials \
+                     WHERE ?1 IS NULL OR (stream_type, entity_id) > (?1, ?2) \
+                     ORDER BY stream_type, entity_id LIMIT ?3",
+                )?
+                .query_map(params![after_type, after_id, limit], |r| {
+                    r.get::<_, String>(0)
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .await?;
+        rows.iter()
+            .map(|data| {
+                serde_json::from_str(data).map_err(|e| {
+                    store_error_msg(format!("a stored credential is not valid JSON: {e}"))
+                })
+            })
+            .collect()
     }
 
     async fn put_game_state(&self, state: &StoredGameState) -> Result<()> {

@@ -5,6 +5,7 @@
 //! 16-byte tag, `<iv hex>:<tag hex>:<ciphertext hex>`.
 
 mod aes_gcm;
+pub mod rotation;
 mod secret;
 
 use std::fmt::Debug;

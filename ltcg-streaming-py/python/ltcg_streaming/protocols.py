@@ -131,6 +131,14 @@ class SessionStore(Protocol):
         """Deletes the entity's credentials; ``True`` if there were any."""
         ...
 
+    async def list_credentials(
+        self, after: Optional[Entity], limit: int
+    ) -> List[PlatformCredential]:
+        """At most ``limit`` credentials in (``streamType``, ``entityId``) byte order, those
+        strictly after ``after`` (all from the start when ``None``). Optional at run time
+        (stored keys cannot be rotated without it), required by the conformance suite."""
+        ...
+
     async def put_game_state(self, game_state: StoredGameState) -> None:
         """Creates or replaces the game state of ``game_state["state"]["lobbyId"]``."""
         ...
