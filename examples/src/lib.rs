@@ -2,4 +2,6 @@
 //! share (`ltcg-streaming-server`, `ltcg-streaming`).
 
 pub mod cli;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 pub mod server;

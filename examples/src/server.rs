@@ -26,6 +26,7 @@
 //! | `LTCG_ENCODING` | `H264_1080P_30` | the picture: a preset name (`H264_540P_30`, `H264_720P_30`, `H264_1080P_30`, `H264_1080P_60`, …) |
 //! | `LTCG_MAX_RENDERS` | the number of CPUs | browser renders at once; one more start is refused as at capacity |
 //! | `STREAM_KEY_ENCRYPTION_KEY`, `STREAMING_JWT_SECRET`, `LIVEKIT_*`, `NEXT_PUBLIC_APP_URL` | | as in the core's `StreamingConfig::from_env` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | – | export traces over OTLP/HTTP to this collector (feature `otlp`, on by default; `OTEL_SERVICE_NAME` default `ltcg-streaming`, and the other standard `OTEL_*` variables) |
 //! | `TWITCH_CLIENT_ID` + `TWITCH_CLIENT_SECRET`, `YOUTUBE_API_KEY`, `KICK_CLIENT_ID` + `KICK_CLIENT_SECRET` | – | viewer counts from those platforms, polled every `LTCG_VIEWER_POLL_SECS` (default 60) |
 //!
 //! Agent keys made by `ltcg-streaming agent-keys create` (`ltcg_` and 32 characters) are
@@ -82,16 +83,43 @@ use ltcg_streaming_core::{
 /// Any error, for the server's setup.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// What [`init_logging`] set up that must live as long as the process logs: the OTLP trace
+/// export, when configured (dropping it exports what is left).
+#[derive(Debug)]
+pub struct Telemetry {
+    #[cfg(feature = "otlp")]
+    _otlp: Option<crate::otlp::Otlp>,
+}
+
 /// Logs to standard output at `RUST_LOG` (default `info`), in colour only on a terminal, so
-/// that a log written to a file or a pipe stays plain text.
-pub fn init_logging() {
+/// that a log written to a file or a pipe stays plain text; with the feature `otlp` and
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans are exported too (see [`crate::otlp`]). Call it
+/// before starting the async runtime, and keep the result until the end of `main`.
+pub fn init_logging() -> Telemetry {
     use std::io::IsTerminal as _;
-    tracing_subscriber::fmt()
-        .with_ansi(std::io::stdout().is_terminal())
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let fmt = tracing_subscriber::fmt::layer().with_ansi(std::io::stdout().is_terminal());
+    let registry = tracing_subscriber::registry().with(filter).with(fmt);
+    #[cfg(feature = "otlp")]
+    {
+        let (otlp, problem) = match crate::otlp::Otlp::from_env() {
+            Ok(otlp) => (otlp, None),
+            Err(e) => (None, Some(e)),
+        };
+        registry.with(otlp.as_ref().map(|o| o.layer())).init();
+        if let Some(e) = problem {
+            tracing::warn!(error = %e, "OTLP trace export is off: it could not be set up");
+        }
+        Telemetry { _otlp: otlp }
+    }
+    #[cfg(not(feature = "otlp"))]
+    {
+        registry.init();
+        Telemetry {}
+    }
 }
 
 /// A variable of the environment, trimmed; `None` when unset or blank.
@@ -195,14 +223,22 @@ pub async fn run() -> Result<(), BoxError> {
         .unwrap_or_else(|| "127.0.0.1:3334".into())
         .parse()?;
     let database = database_path();
+    let refusal = || -> BoxError {
+        format!(
+            "refusing to listen on {bind} without API keys: set LTCG_INTERNAL_KEY / LTCG_AGENT_KEYS, create agent keys (ltcg-streaming agent-keys create), or bind 127.0.0.1"
+        )
+        .into()
+    };
+    // Refused before anything is created when no store can hold agent keys yet.
+    let new_sqlite_file = env("LTCG_DATABASE_URL").is_none() && !database.exists();
+    if !bind.ip().is_loopback() && new_sqlite_file && auth_from_env()?.is_dev_mode() {
+        return Err(refusal());
+    }
     let store = open_store(&database).await?;
     let auth = api_auth_for(&store).await?;
     let dev_mode = auth.is_dev_mode();
     if dev_mode && !bind.ip().is_loopback() {
-        return Err(format!(
-            "refusing to listen on {bind} without API keys: set LTCG_INTERNAL_KEY / LTCG_AGENT_KEYS, create agent keys (ltcg-streaming agent-keys create), or bind 127.0.0.1"
-        )
-        .into());
+        return Err(refusal());
     }
 
     let mut config = config_from_env(dev_mode, &database)?;

@@ -111,6 +111,14 @@ impl SessionStore for Counting {
         self.tick();
         self.inner.delete_credential(e).await
     }
+    async fn list_credentials(
+        &self,
+        after: Option<&Entity>,
+        limit: usize,
+    ) -> Result<Vec<PlatformCredential>> {
+        self.tick();
+        self.inner.list_credentials(after, limit).await
+    }
     async fn put_game_state(&self, s: &StoredGameState) -> Result<()> {
         self.tick();
         self.inner.put_game_state(s).await

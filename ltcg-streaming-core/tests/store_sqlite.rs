@@ -105,6 +105,13 @@ impl SessionStore for TempSqlite {
     async fn delete_credential(&self, entity: &Entity) -> Result<bool> {
         self.store.delete_credential(entity).await
     }
+    async fn list_credentials(
+        &self,
+        after: Option<&Entity>,
+        limit: usize,
+    ) -> Result<Vec<PlatformCredential>> {
+        self.store.list_credentials(after, limit).await
+    }
     async fn put_game_state(&self, state: &ltcg_streaming_core::StoredGameState) -> Result<()> {
         self.store.put_game_state(state).await
     }

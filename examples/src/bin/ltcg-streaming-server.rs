@@ -2,8 +2,8 @@
 
 use ltcg_streaming_examples::server::{init_logging, run, BoxError};
 
-#[tokio::main]
-async fn main() -> Result<(), BoxError> {
-    init_logging();
-    run().await
+fn main() -> Result<(), BoxError> {
+    // Before the runtime: the OTLP exporter's client runs on threads of its own.
+    let _telemetry = init_logging();
+    tokio::runtime::Runtime::new()?.block_on(run())
 }
