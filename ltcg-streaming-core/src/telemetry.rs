@@ -182,8 +182,13 @@ pub(crate) fn store_call(operation: &'static str, took: Duration) {
     metrics::histogram!(STORE_DURATION, "operation" => operation).record(took.as_secs_f64());
 }
 
+/// How often recorded histogram samples are folded into their buckets.
+#[cfg(feature = "http")]
+const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Installs the Prometheus recorder for this process (once; later calls return the same
-/// handle) with the latency buckets and gauge timeout above, and describes the metrics.
+/// handle) with the latency buckets and gauge timeout above, describes the metrics and
+/// starts a thread that folds histogram samples every 5 s.
 /// Fails when another recorder was installed first.
 #[cfg(feature = "http")]
 pub fn install_prometheus() -> std::result::Result<
@@ -203,6 +208,18 @@ pub fn install_prometheus() -> std::result::Result<
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)?
         .idle_timeout(MetricKindMask::GAUGE, Some(GAUGE_IDLE_TIMEOUT))
         .install_recorder()?;
+    // Histogram samples wait in the recorder until upkeep folds them into the buckets; a
+    // process nobody scrapes would otherwise keep every sample (about 80 bytes a webhook).
+    let upkeep = handle.clone();
+    let spawned = std::thread::Builder::new()
+        .name("ltcg-metrics-upkeep".into())
+        .spawn(move || loop {
+            std::thread::sleep(UPKEEP_INTERVAL);
+            upkeep.run_upkeep();
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no metrics upkeep thread: histograms are folded only when scraped");
+    }
     describe();
     let _ = HANDLE.set(handle.clone());
     Ok(handle)

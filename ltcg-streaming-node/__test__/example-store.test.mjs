@@ -33,7 +33,7 @@ test('the example ConvexSessionStore conforms and runs a service', async () => {
     './convex-store': store.url,
   })
   const checks = await conformance.checkConvexSessionStore()
-  assert.equal(checks.length, 22)
+  assert.equal(checks.length, 23)
 
   const tables = new ConvexTables()
   const { service } = makeService({ store: new ConvexSessionStore(tables) })

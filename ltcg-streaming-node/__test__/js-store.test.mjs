@@ -14,7 +14,7 @@ const { Actor } = streaming
 
 async function conformance(makeStore) {
   const { checks, failures } = await runSessionStoreConformance(makeStore)
-  assert.equal(checks.length, 22)
+  assert.equal(checks.length, 23)
   assert.ok(checks.includes('event_ids_are_pruned'))
   assert.ok(checks.includes('concurrent_inserts_have_one_winner'))
   assert.ok(checks.includes('concurrent_updates_lose_nothing'))

@@ -83,8 +83,8 @@ test('the README store example passes the suite', () => {
   assert.ok(example.startsWith("import { runSessionStoreConformance } from '@ltcg/streaming/testing'\n"))
   const run = runModule(example)
   assert.equal(run.status, 0, run.stdout + run.stderr)
-  assert.equal(run.stdout, 'MapStore passes all 22 conformance checks\n')
-  assert.ok(read('README.md').includes('it prints\n`MapStore passes all 22 conformance checks`'))
+  assert.equal(run.stdout, 'MapStore passes all 23 conformance checks\n')
+  assert.ok(read('README.md').includes('it prints\n`MapStore passes all 23 conformance checks`'))
 })
 
 test('the README example reports a store that breaks the contract', () => {

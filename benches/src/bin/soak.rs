@@ -38,6 +38,11 @@ struct Sample {
     ok: bool,
 }
 
+/// Latencies from 1 µs to 60 s, to three significant digits.
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
+}
+
 fn now_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -71,11 +76,11 @@ async fn connect(port: u16) -> hyper::client::conn::http1::SendRequest<Full<Byte
     sender
 }
 
-/// POSTs one signed webhook; whether it was answered 200.
+/// POSTs one signed webhook; its status and body (`None` when the connection failed).
 async fn deliver(
     sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
     body: String,
-) -> bool {
+) -> Option<(u16, Bytes)> {
     let auth = sign_webhook(&body, now_secs());
     let request = hyper::Request::post("/api/webhooks/livekit")
         .header("host", "127.0.0.1")
@@ -83,13 +88,11 @@ async fn deliver(
         .header("authorization", auth)
         .body(Full::new(Bytes::from(body)))
         .expect("a valid request");
-    match sender.send_request(request).await {
-        Ok(response) => {
-            let ok = response.status() == 200;
-            ok && response.into_body().collect().await.is_ok()
-        }
-        Err(_) => false,
-    }
+    sender.ready().await.ok()?;
+    let response = sender.send_request(request).await.ok()?;
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.ok()?.to_bytes();
+    Some((status, body))
 }
 
 fn main() {
@@ -151,7 +154,8 @@ fn main() {
                 egress,
                 Some("EGRESS_ACTIVE"),
             );
-            assert!(deliver(&mut sender, body).await, "go live {n}");
+            let answer = deliver(&mut sender, body).await;
+            assert!(matches!(&answer, Some((200, _))), "go live {n}: {answer:?}");
         }
     });
     let live = server.status(ids[SESSIONS - 1].as_str());
@@ -186,8 +190,9 @@ fn main() {
                         &egresses[target],
                         Some("EGRESS_ACTIVE"),
                     );
-                    let ok = deliver(&mut sender, body).await;
-                    if !ok {
+                    let answer = deliver(&mut sender, body).await;
+                    let ok = matches!(answer, Some((200, _)));
+                    if answer.is_none() {
                         sender = connect(port).await;
                     }
                     let minute = due.duration_since(start).as_secs() as usize / 60;
@@ -207,12 +212,12 @@ fn main() {
         }
         drop(samples);
         let mut minutes_seen: Vec<(Histogram<u64>, u64, f64)> = Vec::new();
-        let mut all = Histogram::<u64>::new(3).expect("histogram");
+        let mut all = histogram();
         let mut rss_max = 0.0f64;
         let mut next_rss = Instant::now();
         while let Some(sample) = received.recv().await {
             while minutes_seen.len() <= sample.minute {
-                minutes_seen.push((Histogram::new(3).expect("histogram"), 0, 0.0));
+                minutes_seen.push((histogram(), 0, 0.0));
             }
             let (histogram, errors, rss) = &mut minutes_seen[sample.minute];
             if sample.ok {

@@ -308,9 +308,18 @@ impl StreamingService {
                 }
                 None => (self.load(&id).await?, true),
             };
-            let mut t = transition(&current, event, at_ms.unwrap_or_else(|| self.now()));
+            let at = at_ms.unwrap_or_else(|| self.now());
+            let mut t = transition(&current, event, at);
             if t.changed {
-                match self.inner.store.update_session(&t.session).await {
+                // On the timeline with the change, before anyone is told, so that whoever
+                // reads it on the notice finds the change there.
+                let entry = TimelineEntry::of_event(&id, at, event, t.session.status);
+                match self
+                    .inner
+                    .store
+                    .update_session_noting(&t.session, &[entry])
+                    .await
+                {
                     Ok(saved) => {
                         // Written: the egress stop that follows is not abandoned.
                         commit::mark_committed();
@@ -329,16 +338,6 @@ impl StreamingService {
             outcome.ok_or_else(|| Error::conflict("session changed too often; try again"))?;
         if t.changed {
             crate::telemetry::session_changed(before, &t.session);
-            // On the timeline before anyone is told, so that whoever reads it on the
-            // notice finds the change there.
-            let at = at_ms.unwrap_or_else(|| self.now());
-            self.note(vec![TimelineEntry::of_event(
-                &id,
-                at,
-                event,
-                t.session.status,
-            )])
-            .await;
             self.session_changed(&id);
         }
         if let Some(egress_id) = &t.stop_egress {

@@ -1282,6 +1282,70 @@ pub async fn concurrent_activities_are_all_counted(store: &dyn SessionStore) -> 
     Ok(())
 }
 
+/// `update_session_noting` writes the session and its timeline entries when the
+/// compare-and-swap wins, and neither when it loses.
+pub async fn updates_note_the_timeline_only_when_written(store: &dyn SessionStore) -> CheckResult {
+    let stored = insert_created(store, &sample_session(&agent("noting"), 1_000)).await?;
+    let mut next = stored.clone();
+    next.status = SessionStatus::Pending;
+    next.egress_id = Some("EG_noting".into());
+    let entries = [
+        TimelineEntry::new(
+            &stored.id,
+            1_100,
+            TimelineKind::Started,
+            SessionStatus::Pending,
+            "first",
+        ),
+        TimelineEntry::new(
+            &stored.id,
+            1_100,
+            TimelineKind::Started,
+            SessionStatus::Pending,
+            "second",
+        ),
+    ];
+    let saved = call!(
+        "update_session_noting",
+        store.update_session_noting(&next, &entries)
+    );
+    ensure!(
+        saved.version == stored.version + 1 && saved.status == SessionStatus::Pending,
+        "the update was not written: {saved:?}"
+    );
+    let timeline = call!("timeline", store.timeline(&stored.id, 10));
+    ensure!(
+        timeline == entries,
+        "the timeline holds {timeline:?}, expected both entries in order"
+    );
+    // The same (now stale) version again: a conflict, and nothing more on the timeline.
+    let mut stale = next.clone();
+    stale.status = SessionStatus::Live;
+    let late = [TimelineEntry::new(
+        &stored.id,
+        1_200,
+        TimelineKind::EgressUpdate,
+        SessionStatus::Live,
+        "late",
+    )];
+    match store.update_session_noting(&stale, &late).await {
+        Err(e) if e.code() == ErrorCode::Conflict => {}
+        other => {
+            return Err(format!(
+                "a stale update gave {other:?}, expected a conflict"
+            ))
+        }
+    }
+    let after = call!("timeline", store.timeline(&stored.id, 10));
+    ensure!(after == entries, "a lost update still noted: {after:?}");
+    let current = call!("get_session", store.get_session(&stored.id));
+    ensure!(
+        current.as_ref().map(|s| s.status) == Some(SessionStatus::Pending),
+        "a lost update was written: {current:?}"
+    );
+    Ok(())
+}
+
 /// Every credential comes back once, in (`streamType`, `entityId`) byte order, in pages of
 /// the size asked for, each strictly after the `after` given.
 pub async fn credentials_are_listed_in_pages(store: &dyn SessionStore) -> CheckResult {
@@ -1487,6 +1551,7 @@ macro_rules! session_store_conformance {
             round_trip_all_fields,
             one_active_session_per_entity,
             update_is_compare_and_swap,
+            updates_note_the_timeline_only_when_written,
             find_by_egress,
             list_pages_and_filters,
             activity_feed_and_counters,

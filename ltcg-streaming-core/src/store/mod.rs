@@ -232,6 +232,25 @@ pub trait SessionStore: Send + Sync + Debug {
     /// [`crate::Error::NotFound`] when the session does not exist.
     async fn update_session(&self, session: &StreamSession) -> Result<StreamSession>;
 
+    /// [`Self::update_session`], then, if it was written, [`Self::append_timeline`] of
+    /// `entries`: the service records a lifecycle change this way. Stores that can do both
+    /// in one round trip do (PostgreSQL: one statement, so both happen or neither). The
+    /// default calls the two in turn; the change is already written when its timeline
+    /// append fails, so that failure is logged, not returned.
+    async fn update_session_noting(
+        &self,
+        session: &StreamSession,
+        entries: &[TimelineEntry],
+    ) -> Result<StreamSession> {
+        let saved = self.update_session(session).await?;
+        if !entries.is_empty() {
+            if let Err(e) = self.append_timeline(entries).await {
+                tracing::warn!(session = %session.id, error = %e, "could not append to the session timeline");
+            }
+        }
+        Ok(saved)
+    }
+
     /// Sessions matching `query`, newest first, one page at a time.
     async fn list_sessions(&self, query: &SessionQuery) -> Result<SessionPage>;
 
@@ -352,6 +371,7 @@ macro_rules! delegate_session_store {
             find_by_egress(egress_id: &str) -> Option<StreamSession>;
             active_session(entity: &Entity) -> Option<StreamSession>;
             update_session(session: &StreamSession) -> StreamSession;
+            update_session_noting(session: &StreamSession, entries: &[TimelineEntry]) -> StreamSession;
             list_sessions(query: &SessionQuery) -> SessionPage;
             record_activity(id: &SessionId, activity: &Activity) -> StreamSession;
             recent_activity(id: &SessionId, kind: ActivityKind, limit: usize) -> Vec<Activity>;

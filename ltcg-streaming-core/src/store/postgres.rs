@@ -303,19 +303,37 @@ impl SessionStore for PostgresStore {
     }
 
     async fn update_session(&self, session: &StreamSession) -> Result<StreamSession> {
+        self.update_session_noting(session, &[]).await
+    }
+
+    async fn update_session_noting(
+        &self,
+        session: &StreamSession,
+        entries: &[TimelineEntry],
+    ) -> Result<StreamSession> {
         let data = encode(session)?;
         let columns = sql::AnalyticsColumns::of(session);
         // A version that does not fit never matches: the update reports a conflict.
         let expected = i64::try_from(session.version).unwrap_or(-1);
+        let timeline = TimelineArrays::of(entries);
+        // One statement: the timeline rows are inserted only when the update matched
+        // (joined to its result), so both are written or neither.
         let row = sqlx::query_as::<_, (i64, i64, i64, i64, i64)>(
-            "UPDATE streaming_sessions SET stream_type = $1, entity_id = $2, status = $3, \
-             egress_id = $4, created_at = $5, updated_at = $6, data = $7::json, \
-             platform = $10, dry_run = $11, duration_ms = $12, end_reason = $13, \
-             created_day = $14, \
-             version = version + 1 \
-             WHERE id = $8 AND version = $9 \
-             RETURNING version, viewer_count, peak_viewer_count, decisions_logged, \
-             events_recorded",
+            "WITH updated AS ( \
+               UPDATE streaming_sessions SET stream_type = $1, entity_id = $2, status = $3, \
+               egress_id = $4, created_at = $5, updated_at = $6, data = $7::json, \
+               platform = $10, dry_run = $11, duration_ms = $12, end_reason = $13, \
+               created_day = $14, version = version + 1 \
+               WHERE id = $8 AND version = $9 \
+               RETURNING version, viewer_count, peak_viewer_count, decisions_logged, \
+               events_recorded), \
+             noted AS ( \
+               INSERT INTO streaming_timeline (session_id, at, kind, status, cause) \
+               SELECT s, a, k, st, c FROM updated, UNNEST($15::text[], $16::bigint[], \
+               $17::text[], $18::text[], $19::text[]) WITH ORDINALITY AS t(s, a, k, st, c, n) \
+               ORDER BY n) \
+             SELECT version, viewer_count, peak_viewer_count, decisions_logged, \
+             events_recorded FROM updated",
         )
         .bind(session.entity.stream_type.as_str())
         .bind(&session.entity.entity_id)
@@ -331,6 +349,11 @@ impl SessionStore for PostgresStore {
         .bind(columns.duration_ms)
         .bind(columns.end_reason.as_deref())
         .bind(columns.created_day)
+        .bind(&timeline.sessions)
+        .bind(&timeline.ats)
+        .bind(&timeline.kinds)
+        .bind(&timeline.statuses)
+        .bind(&timeline.causes)
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| {
@@ -798,30 +821,18 @@ impl SessionStore for PostgresStore {
         if entries.is_empty() {
             return Ok(());
         }
-        let rows = sql::timeline_columns(entries);
-        let mut sessions = Vec::with_capacity(rows.len());
-        let mut ats = Vec::with_capacity(rows.len());
-        let mut kinds = Vec::with_capacity(rows.len());
-        let mut statuses = Vec::with_capacity(rows.len());
-        let mut causes = Vec::with_capacity(rows.len());
-        for (session, at, kind, status, cause) in rows {
-            sessions.push(session);
-            ats.push(at);
-            kinds.push(kind);
-            statuses.push(status);
-            causes.push(cause);
-        }
+        let timeline = TimelineArrays::of(entries);
         // One statement; WITH ORDINALITY keeps the entries' order in `seq`.
         sqlx::query(
             "INSERT INTO streaming_timeline (session_id, at, kind, status, cause) \
              SELECT s, a, k, st, c FROM UNNEST($1::text[], $2::bigint[], $3::text[], \
              $4::text[], $5::text[]) WITH ORDINALITY AS t(s, a, k, st, c, n) ORDER BY n",
         )
-        .bind(&sessions)
-        .bind(&ats)
-        .bind(&kinds)
-        .bind(&statuses)
-        .bind(&causes)
+        .bind(&timeline.sessions)
+        .bind(&timeline.ats)
+        .bind(&timeline.kinds)
+        .bind(&timeline.statuses)
+        .bind(&timeline.causes)
         .execute(&self.pool)
         .await
         .map_err(|e| store_error("append to a timeline", e))?;
@@ -896,6 +907,36 @@ where
 /// A [`sql::store_error`] for this backend.
 fn store_error(op: &str, err: sqlx::Error) -> Error {
     sql::store_error("PostgreSQL", op, err)
+}
+
+/// Timeline entries as the column arrays one `UNNEST` inserts, in order.
+struct TimelineArrays {
+    sessions: Vec<String>,
+    ats: Vec<i64>,
+    kinds: Vec<&'static str>,
+    statuses: Vec<&'static str>,
+    causes: Vec<String>,
+}
+
+impl TimelineArrays {
+    fn of(entries: &[TimelineEntry]) -> Self {
+        let rows = sql::timeline_columns(entries);
+        let mut arrays = Self {
+            sessions: Vec::with_capacity(rows.len()),
+            ats: Vec::with_capacity(rows.len()),
+            kinds: Vec::with_capacity(rows.len()),
+            statuses: Vec::with_capacity(rows.len()),
+            causes: Vec::with_capacity(rows.len()),
+        };
+        for (session, at, kind, status, cause) in rows {
+            arrays.sessions.push(session);
+            arrays.ats.push(at);
+            arrays.kinds.push(kind);
+            arrays.statuses.push(status);
+            arrays.causes.push(cause);
+        }
+        arrays
+    }
 }
 
 /// An agent key row (`prefix, agent_id, hash, label, created_at, revoked_at`).
