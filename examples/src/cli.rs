@@ -556,15 +556,24 @@ async fn doctor() -> ExitCode {
             false
         }
     };
-    let config = match server::config_from_env(dev_mode, &database) {
-        Ok(config) => {
+    // The doctor only looks: it does not make the secrets a first start would.
+    let generates = dev_mode && server::would_generate_dev_secrets(&database);
+    let config = match (!generates).then(|| server::config_from_env(dev_mode, &database)) {
+        None => {
+            findings.push(Finding::Note(format!(
+                "development mode: secrets will be generated into {} on the first start",
+                server::dev_secrets_path(&database).display()
+            )));
+            None
+        }
+        Some(Ok(config)) => {
             findings.push(Finding::Good(format!(
                 "configuration is complete (overlay at {})",
                 config.app_url
             )));
             Some(config)
         }
-        Err(e) => {
+        Some(Err(e)) => {
             findings.push(Finding::Missing(format!("configuration: {e}")));
             None
         }

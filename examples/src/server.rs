@@ -474,8 +474,20 @@ fn user_tokens(env: impl Fn(&str) -> Option<String>) -> Result<Option<JwtUserTok
 }
 
 /// Development secrets: made once, kept next to the database (mode 0600).
+/// Where development mode keeps the secrets it generated for `database`.
+pub fn dev_secrets_path(database: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.dev-secrets", database.display()))
+}
+
+/// Whether [`config_from_env`] would generate development secrets (none in the environment,
+/// none kept yet).
+pub fn would_generate_dev_secrets(database: &Path) -> bool {
+    StreamingConfig::from_env_in(ConfigMode::Development).is_err()
+        && !dev_secrets_path(database).exists()
+}
+
 fn dev_config(database: &Path) -> Result<StreamingConfig, BoxError> {
-    let path = PathBuf::from(format!("{}.dev-secrets", database.display()));
+    let path = dev_secrets_path(database);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(_) => {

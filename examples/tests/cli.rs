@@ -603,6 +603,31 @@ fn the_doctor_says_what_is_missing() {
         stdout(&healthy)
     );
 
+    let dev = Command::new(CLI)
+        .env("LTCG_DATABASE", &db)
+        .env("LTCG_EGRESS", "memory")
+        .env("RUST_LOG", "warn")
+        .env_remove("LTCG_INTERNAL_KEY")
+        .env_remove("LTCG_AGENT_KEYS")
+        .env_remove("LTCG_DATABASE_URL")
+        .env_remove("STREAM_KEY_ENCRYPTION_KEY")
+        .env_remove("STREAMING_JWT_SECRET")
+        .env_remove("NEXT_PUBLIC_APP_URL")
+        .env_remove("LIVEKIT_URL")
+        .arg("doctor")
+        .output()
+        .unwrap();
+    assert!(dev.status.success(), "{}{}", stdout(&dev), stderr(&dev));
+    assert!(
+        stdout(&dev).contains("note     development mode: secrets will be generated"),
+        "{}",
+        stdout(&dev)
+    );
+    assert!(
+        !dir.path().join("doctor.db.dev-secrets").exists(),
+        "the doctor only looks: no development secrets were made"
+    );
+
     let broken = cli(
         &db,
         3999,
