@@ -163,13 +163,16 @@ impl AgentKeys {
                 return Ok(Some(record.agent_id.clone()));
             }
         }
-        let hash = match &live {
-            Some(record) => Some(record.hash.clone()),
-            None => DECOY_HASH.clone(),
-        };
-        let presented_owned = presented.to_owned();
-        let matches = match hash.clone() {
-            Some(hash) => blocking(move || Ok(key_matches(&presented_owned, &hash))).await?,
+        // A live record's hash, else the decoy: the same work either way.
+        let hash = live
+            .as_ref()
+            .map(|record| record.hash.clone())
+            .or_else(|| DECOY_HASH.clone());
+        let matches = match hash {
+            Some(hash) => {
+                let presented = presented.to_owned();
+                blocking(move || Ok(key_matches(&presented, &hash))).await?
+            }
             None => false,
         };
         match live {
