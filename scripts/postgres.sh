@@ -5,6 +5,8 @@
 #   trap stop_postgres EXIT   # stops the cluster and deletes its directory (safe to call twice)
 #
 # start_postgres does nothing when LTCG_TEST_POSTGRES_URL is already set (use your own server).
+# LTCG_PG_EXTRA_OPTS adds server options, e.g. for profiling:
+#   LTCG_PG_EXTRA_OPTS='-c shared_preload_libraries=pg_stat_statements'
 # Otherwise it finds the Debian PostgreSQL binaries (/usr/lib/postgresql/*/bin), installing the
 # `postgresql` package when they are missing and this runs as root with apt-get. Without them it
 # warns and returns (the PostgreSQL tests then skip), or exits 1 when CI=true.
@@ -108,7 +110,7 @@ start_postgres() {
   for attempt in 1 2 3; do
     port=$(_ltcg_pg_free_port) || break
     if _ltcg_pg_run "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k '$dir' -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k '$dir' -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off ${LTCG_PG_EXTRA_OPTS:-}" \
       start >/dev/null; then
       started=1
       break
