@@ -1689,6 +1689,127 @@ export declare class BrowserEgress {
 }
 
 /**
+ * The streaming service, embedded or over HTTP: `Client.connect(url, apiKey)` or
+ * `Client.embedded(service, actor)`. Every method returns a Promise. Over HTTP the
+ * methods the API does not serve (`recentActivity`, `overlayUrl`, `reconcile`,
+ * `notifyChanged`, `pollViewerCounts`) reject with `INVALID_INPUT` naming `method`; a
+ * server that cannot be reached rejects with `EXTERNAL`.
+ */
+export declare class Client {
+  /**
+   * A server's API at `baseUrl`, called with `apiKey` (an agent's `ltcg_` key, a user's
+   * JWT or the internal secret) as `Authorization: Bearer`. Throws `INVALID_INPUT` naming
+   * `baseUrl` or `apiKey`; nothing is sent until the first call.
+   */
+  static connect(baseUrl: string, apiKey: string, options?: ClientOptions | undefined | null): Client
+  /** `service` in this process, acting as `actor`. */
+  static embedded(service: StreamingService, actor: Actor): Client
+  /** Whether calls go over HTTP. */
+  get isRemote(): boolean
+  /**
+   * Follows a session's status (see [`StatusWatch`]); embedded, the service's own writes
+   * wake it; otherwise (and over HTTP) it re-reads every `refreshMs` (default 2000).
+   * Throws `INVALID_INPUT` for a malformed session id.
+   */
+  watchStatus(sessionId: string, refreshMs?: number | undefined | null): StatusWatch
+  /** Lets go of the connection pool (or the service); later calls reject with `CONFLICT`. */
+  close(): void
+  /**
+   * Starts a stream, or returns the entity's healthy active session on the same platform
+   * (`reused: true`). The key comes from `streamKey`, the caller's stored credentials
+   * (`useStoredCredentials`) or, for internal callers only, `streamKeyHash`.
+   */
+  startStream(request: StartStreamRequest): Promise<StartStreamResponse>
+  /**
+   * Stops a session (`sessionId`), an agent's sessions (`agentId`) or, with neither, the
+   * caller's own active sessions; stops the egress and freezes the stats.
+   */
+  stopStream(request: StopStreamRequest): Promise<StopStreamResponse>
+  /** The public status of a session (nothing secret). */
+  getStatus(sessionId: string): Promise<SessionStatusView>
+  /** Sessions, newest first, one page at a time; users and agents see only their own. */
+  listSessions(request?: ListSessionsRequest): Promise<SessionList>
+  /**
+   * Adds and removes outputs while the session streams (destinations are named by their
+   * ids, never by URL).
+   */
+  updateDestinations(request: UpdateDestinationsRequest): Promise<UpdateDestinationsResponse>
+  /** Shows `lobbyId` on the session's overlay (`null` clears it). */
+  linkLobby(sessionId: string, lobbyId: string | null): Promise<SessionStatusView>
+  /**
+   * Records an agent decision into its active session (shown on the overlay, counted into
+   * `decisionsLogged`).
+   */
+  recordDecision(input: DecisionInput): Promise<RecordedActivity>
+  /** Records a game event for the overlay's ticker (counted into `eventsRecorded`). */
+  recordEvent(input: EventInput): Promise<RecordedActivity>
+  /** Sets the current viewer count (the peak is kept). */
+  updateViewerCount(sessionId: string, viewers: number): Promise<SessionStatusView>
+  /**
+   * The newest decisions or events of a session (at most `limit`: default 20, maximum
+   * 100), newest first.
+   */
+  recentActivity(sessionId: string, kind: ActivityKind, limit?: number): Promise<Activity[]>
+  /** The overlay page URL of a session with a fresh access token. */
+  overlayUrl(sessionId: string): Promise<string>
+  /**
+   * Creates or replaces stored credentials; the key is stored encrypted and never
+   * returned.
+   */
+  configurePlatform(request: ConfigurePlatformRequest): Promise<PlatformConfigView>
+  /**
+   * The stored credentials (never the key or its ciphertext). Users and agents may omit
+   * `target`.
+   */
+  getPlatformConfig(target?: CredentialTarget): Promise<PlatformConfigView>
+  /** Deletes the stored credentials; resolves to whether there were any. */
+  deletePlatformConfig(target?: CredentialTarget): Promise<boolean>
+  /**
+   * A game started for `agentId` in `lobbyId`: starts its stream from stored credentials
+   * when `autoStart` is on, or links the lobby to its active session.
+   */
+  onGameStarted(agentId: string, lobbyId: string): Promise<AutoStartOutcome>
+  /**
+   * Settles sessions and egresses that disagree (missed webhooks, uncertain starts,
+   * timeouts, the maximum duration); internal callers only. Run it every minute or so.
+   */
+  reconcile(): Promise<ReconcileReport>
+  /** Sets the spectator view of a lobby, shown by every session linked to it. */
+  updateGameState(state: GameState): Promise<GameStateUpdated>
+  /** Records how the session's match ended (the overlay shows the match-over scene). */
+  recordMatchResult(request: MatchResultRequest): Promise<MatchResultRecorded>
+  /** Configures an agent's streaming the product's way, onto its stored credentials. */
+  configureAgent(request: ConfigureAgentRequest): Promise<AgentStreamingConfig>
+  /** Configures a user's stored credentials the product's way. */
+  configureUser(request: ConfigureUserRequest): Promise<PlatformConfigView>
+  /** An agent's recent decisions (from its active or newest session). */
+  agentDecisions(query?: AgentDecisionsQuery): Promise<AgentDecisions>
+  /** An agent's streaming settings (the stored ones, or the defaults). */
+  agentStreamingConfig(agentId: string): Promise<AgentStreamingConfig>
+  /** Announces a change written to the store outside this service, so overlays showing it update (internal callers). */
+  notifyChanged(notice: ChangeNotice): Promise<boolean>
+  /** One reconciliation pass, answered in the product's cleanup shape (internal callers). */
+  cleanup(): Promise<CleanupSummary>
+  /**
+   * Analytics of the sessions created in a range, grouped by UTC day, platform or entity
+   * (users and agents: only their own).
+   */
+  analytics(query: AnalyticsQuery): Promise<AnalyticsReport>
+  /** What happened to a session, oldest first (its owner or internal callers). */
+  sessionTimeline(sessionId: string): Promise<TimelineEntry[]>
+  /**
+   * A session's viewer counts as the platforms reported them, oldest first (its owner
+   * or internal callers).
+   */
+  sessionViewerSamples(sessionId: string): Promise<ViewerSample[]>
+  /**
+   * One viewer-count pass over the live sessions (internal callers); for apps that
+   * schedule it themselves (a cron).
+   */
+  pollViewerCounts(): Promise<ViewerPollReport>
+}
+
+/**
  * LiveKit web egress: LiveKit's headless Chrome renders the overlay page and pushes it to
  * every RTMP(S) output (simulcast from one encode).
  */
@@ -1777,6 +1898,23 @@ export declare class SqliteStore {
 }
 
 /**
+ * A session's status now and after each change, from `client.watchStatus(sessionId)` or
+ * `service.watchStatus(actor, sessionId)`:
+ *
+ * ```js
+ * for (let status; (status = await watch.next()) !== null; ) console.log(status.status)
+ * ```
+ *
+ * `next()` resolves with `null` after a terminal status has been given. A refused first
+ * read (unknown session, not allowed) rejects and ends the watch; a later failed read
+ * rejects and the watch goes on.
+ */
+export declare class StatusWatch {
+  /** The next status view, or `null` once the session has ended. */
+  next(): Promise<SessionStatusView | null>
+}
+
+/**
  * Configuration from the seed's environment variables (`STREAM_KEY_ENCRYPTION_KEY`,
  * `STREAMING_JWT_SECRET`, `LIVEKIT_URL`, `LIVEKIT_API_KEY`, `LIVEKIT_API_SECRET`,
  * `NEXT_PUBLIC_APP_URL`, ...). Holds secrets; none is readable from JavaScript.
@@ -1832,6 +1970,12 @@ export declare class StreamingService {
   stopStream(actor: Actor, request: StopStreamRequest): Promise<StopStreamResponse>
   /** The public status of a session (nothing secret). */
   getStatus(actor: Actor, sessionId: string): Promise<SessionStatusView>
+  /**
+   * Follows a session's status for `actor` (see `StatusWatch`): woken by this service's
+   * writes, re-reading every `refreshMs` (default 2000) for other replicas'. Throws
+   * `INVALID_INPUT` for a malformed session id.
+   */
+  watchStatus(actor: Actor, sessionId: string, refreshMs?: number | undefined | null): StatusWatch
   /** Sessions, newest first, one page at a time; users and agents see only their own. */
   listSessions(actor: Actor, request?: ListSessionsRequest): Promise<SessionList>
   /**
@@ -1982,6 +2126,17 @@ export declare class WebhookVerifier {
  * `customRtmpUrl`; messages never contain the key or the URL.
  */
 export declare function buildRtmpUrl(platform: Platform, streamKey: string, customRtmpUrl?: string | null): string
+
+/** How [`Client::connect`] calls the server. */
+export interface ClientOptions {
+  /** Bound on each whole request, in milliseconds (default 30000). */
+  timeoutMs?: number
+  /**
+   * Allows `http://` to a host that is not this machine (default `false`: a key would
+   * cross the network in clear text).
+   */
+  allowPlainHttp?: boolean
+}
 
 /** The seed's overlay settings for a user or agent stream. */
 export declare function defaultOverlayConfig(streamType: StreamType): OverlayConfig

@@ -339,6 +339,110 @@ impl Error {
     }
 }
 
+/// An [`Error`] as the HTTP API sends it: `{ "error": message, "code": CODE }`, with the
+/// details a caller needs to act on it: `field` (`INVALID_INPUT`), `retryable` (every code),
+/// `retryAfterMs` (`RATE_LIMITED`) and `var` (`CONFIG`). None of them carries a value the
+/// caller sent.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireError {
+    /// The error's message.
+    pub error: String,
+    /// Its stable code.
+    pub code: String,
+    /// The field at fault (`INVALID_INPUT`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Whether repeating the call later may succeed.
+    #[serde(default)]
+    pub retryable: bool,
+    /// How long to wait before the next attempt (`RATE_LIMITED`), in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+    /// The configuration variable(s) at fault (`CONFIG`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub var: Option<String>,
+}
+
+impl Error {
+    /// This error as the HTTP API sends it.
+    pub fn to_wire(&self) -> WireError {
+        WireError {
+            error: self.to_string(),
+            code: self.code().as_str().to_owned(),
+            field: match self {
+                Error::InvalidInput { field, .. } => Some(field.clone()),
+                _ => None,
+            },
+            retryable: self.is_retryable(),
+            retry_after_ms: match self {
+                Error::RateLimited { retry_after, .. } => {
+                    Some(u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX))
+                }
+                _ => None,
+            },
+            var: match self {
+                Error::Config { var, .. } => Some(var.clone()),
+                _ => None,
+            },
+        }
+    }
+
+    /// The error a server reported as `wire` (see [`Error::to_wire`]): the same variant with
+    /// the same message, so a remote caller branches on it as on a local one. `retry_after`
+    /// (the `Retry-After` header) is used when the body gives no `retryAfterMs`; an unknown
+    /// code is [`Error::External`].
+    pub fn from_wire(wire: WireError, retry_after: Option<Duration>) -> Self {
+        let message = wire.error.as_str();
+        let strip = |prefix: &str| message.strip_prefix(prefix).unwrap_or(message).to_owned();
+        match wire.code.as_str() {
+            "RATE_LIMITED" => {
+                let limit = strip("rate limited: ");
+                let limit = match limit.rsplit_once("; retry in ") {
+                    Some((limit, _)) => limit.to_owned(),
+                    None => limit,
+                };
+                let wait = wire
+                    .retry_after_ms
+                    .map(Duration::from_millis)
+                    .or(retry_after)
+                    .unwrap_or(Duration::from_secs(1));
+                Error::RateLimited {
+                    limit,
+                    retry_after: wait,
+                }
+            }
+            "EGRESS" => {
+                if let Some(rest) = message.strip_prefix("egress at capacity: ") {
+                    Error::EgressBusy {
+                        message: rest.to_owned(),
+                    }
+                } else if let Some(rest) = message.strip_prefix("egress unreachable: ") {
+                    Error::EgressUnreachable {
+                        message: rest.to_owned(),
+                    }
+                } else {
+                    Error::Egress {
+                        retryable: wire.retryable,
+                        message: strip("egress error: "),
+                    }
+                }
+            }
+            "CONFIG" => Error::Config {
+                var: wire.var.unwrap_or_default(),
+                problem: strip("configuration error: "),
+            },
+            code => Error::from_code(code, &ErrorCode::ALL, message, wire.field.as_deref())
+                .unwrap_or_else(|| Error::External {
+                    message: message.to_owned(),
+                    source: Arc::new(std::io::Error::other(format!(
+                        "the server reported {code}: {message}"
+                    ))),
+                }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,6 +515,71 @@ mod tests {
             assert_eq!(err.code().as_str(), code);
             assert_eq!(err.code().http_status(), status);
         }
+    }
+
+    #[test]
+    fn errors_cross_the_wire_unchanged() {
+        let cases = [
+            Error::invalid("streamKey", "is required"),
+            Error::unauthorized("bad signature"),
+            Error::forbidden("not yours"),
+            Error::not_found("session"),
+            Error::conflict("active session"),
+            Error::RateLimited {
+                limit: "at most 10 starts per minute per stream entity".into(),
+                retry_after: Duration::from_millis(1500),
+            },
+            Error::crypto("tag mismatch"),
+            Error::Egress {
+                retryable: true,
+                message: "unavailable".into(),
+            },
+            Error::Egress {
+                retryable: false,
+                message: "bad request".into(),
+            },
+            Error::EgressBusy {
+                message: "2 of 2 streams run".into(),
+            },
+            Error::EgressUnreachable {
+                message: "connection refused".into(),
+            },
+            Error::Store {
+                message: "locked".into(),
+            },
+            Error::Config {
+                var: "LIVEKIT_URL".into(),
+                problem: "LIVEKIT_URL is missing".into(),
+            },
+        ];
+        for err in cases {
+            let wire = err.to_wire();
+            let json = serde_json::to_string(&wire).unwrap();
+            let back = Error::from_wire(serde_json::from_str(&json).unwrap(), None);
+            assert_eq!(back.to_string(), err.to_string(), "{json}");
+            assert_eq!(back.code(), err.code());
+            assert_eq!(back.is_retryable(), err.is_retryable(), "{json}");
+            assert_eq!(back.to_wire(), wire);
+        }
+    }
+
+    #[test]
+    fn a_wire_error_without_details_still_has_its_meaning() {
+        let wire: WireError =
+            serde_json::from_str(r#"{"error":"rate limited: calls","code":"RATE_LIMITED"}"#)
+                .unwrap();
+        match Error::from_wire(wire, Some(Duration::from_secs(3))) {
+            Error::RateLimited { retry_after, limit } => {
+                assert_eq!(retry_after, Duration::from_secs(3));
+                assert_eq!(limit, "calls");
+            }
+            other => panic!("{other:?}"),
+        }
+        let wire: WireError =
+            serde_json::from_str(r#"{"error":"teapot","code":"TEAPOT"}"#).unwrap();
+        let err = Error::from_wire(wire, None);
+        assert_eq!(err.code(), ErrorCode::External);
+        assert_eq!(err.to_string(), "teapot");
     }
 
     #[test]

@@ -5,6 +5,9 @@
 )]
 
 pub mod agent_keys;
+pub mod api_paths;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod cost;
@@ -13,9 +16,16 @@ pub mod egress;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
-#[cfg(any(feature = "livekit", feature = "platforms", feature = "http"))]
+#[cfg(any(
+    feature = "livekit",
+    feature = "platforms",
+    feature = "http",
+    feature = "client"
+))]
 mod https_client;
 pub mod json;
+#[cfg(any(feature = "http", feature = "client"))]
+mod loopback;
 pub mod overlay_url;
 pub mod platform;
 pub mod redact;

@@ -1313,7 +1313,7 @@ async fn failed_authentication_is_throttled_per_client() {
     assert!((1..=60).contains(&retry), "{retry}");
     assert_eq!(
         error_text(&last),
-        format!("too many failed authentication attempts; retry in {retry} s")
+        format!("rate limited: too many failed authentication attempts; retry in {retry} s")
     );
     // While throttled, the correct key from that address waits too.
     let blocked = send(&app, from_client(attacker, INTERNAL_KEY)).await;

@@ -29,17 +29,6 @@ fn agent(id: &str) -> Actor {
     Actor::agent(id).unwrap()
 }
 
-fn decision(turn: u32) -> DecisionInput {
-    DecisionInput {
-        game_id: "game_1".into(),
-        turn_number: turn,
-        phase: "main".into(),
-        action: "attack".into(),
-        reasoning: format!("turn {turn}: opponent is open"),
-        ..DecisionInput::default()
-    }
-}
-
 fn event(kind: &str) -> EventInput {
     EventInput {
         game_id: "game_1".into(),

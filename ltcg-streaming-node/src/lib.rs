@@ -9,6 +9,7 @@
 //! [`testing`]).
 
 pub mod actor;
+pub mod client;
 pub mod config;
 pub mod crypto;
 pub mod egress;
@@ -20,3 +21,4 @@ pub mod service;
 pub mod store;
 mod task;
 pub mod testing;
+pub mod watch;

@@ -19,6 +19,7 @@ use crate::host_store::js_store;
 use crate::json::{from_js_numbers, to_js_numbers, to_json};
 use crate::store::{MemoryStore, PostgresStore, SqliteStore};
 use crate::task::spawn;
+use crate::watch::{refresh, StatusWatch};
 
 /// A store argument: one of ours, or a JavaScript object with the store's methods.
 type StoreArg<'env> = Either4<
@@ -79,6 +80,13 @@ fn bad_part(env: &Env, name: &str, expected: &str) -> napi::Error {
 #[napi]
 pub struct StreamingService {
     inner: CoreService,
+}
+
+impl StreamingService {
+    /// The core service.
+    pub(crate) fn core(&self) -> &CoreService {
+        &self.inner
+    }
 }
 
 #[napi]
@@ -193,6 +201,26 @@ impl StreamingService {
             actor,
             [("sessionId", session_id)],
         )
+    }
+
+    /// Follows a session's status for `actor` (see `StatusWatch`): woken by this service's
+    /// writes, re-reading every `refreshMs` (default 2000) for other replicas'. Throws
+    /// `INVALID_INPUT` for a malformed session id.
+    #[napi]
+    pub fn watch_status(
+        &self,
+        env: &Env,
+        actor: &Actor,
+        session_id: String,
+        refresh_ms: Option<f64>,
+    ) -> Result<StatusWatch> {
+        let id = SessionId::parse(&session_id).or_throw(env)?;
+        Ok(StatusWatch::new(
+            match refresh(refresh_ms).or_throw(env)? {
+                None => self.inner.watch_status(&actor.inner, &id),
+                Some(every) => self.inner.watch_status_every(&actor.inner, &id, every),
+            },
+        ))
     }
 
     /// Sessions, newest first, one page at a time; users and agents see only their own.

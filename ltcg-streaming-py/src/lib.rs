@@ -6,6 +6,7 @@
 //! re-exports everything with typing stubs.
 
 mod actor;
+mod client;
 mod config;
 mod convert;
 mod crypto;
@@ -17,6 +18,7 @@ mod runtime;
 mod service;
 mod stores;
 mod testing;
+mod watch;
 
 use pyo3::prelude::*;
 
@@ -38,6 +40,8 @@ fn _ltcg_streaming(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<egress::PyMemoryEgress>()?;
     m.add_class::<egress::PyBrowserEgress>()?;
     m.add_class::<service::PyStreamingService>()?;
+    m.add_class::<client::PyClient>()?;
+    m.add_class::<watch::PyStatusWatch>()?;
     m.add_function(wrap_pyfunction!(functions::build_rtmp_url, m)?)?;
     m.add_function(wrap_pyfunction!(functions::redact_url, m)?)?;
     m.add_function(wrap_pyfunction!(functions::default_overlay_config, m)?)?;

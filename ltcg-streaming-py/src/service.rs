@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use ltcg_streaming_core::service::{ServiceMethod, ServiceSettings};
-use ltcg_streaming_core::{Actor, Error, KeyVault, StreamingService};
+use ltcg_streaming_core::{Actor, Error, KeyVault, SessionId, StreamingService};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::Value;
@@ -21,11 +21,12 @@ use crate::egress::egress_backend;
 use crate::errors::OrRaise;
 use crate::runtime::{self, Failure};
 use crate::stores::session_store;
+use crate::watch::PyStatusWatch;
 
 /// The streaming service: start, observe and stop streams. Every method returns an awaitable.
 #[pyclass(name = "StreamingService", module = "ltcg_streaming", frozen)]
 pub(crate) struct PyStreamingService {
-    service: StreamingService,
+    pub(crate) service: StreamingService,
 }
 
 /// A plain argument as JSON; a value that is not JSON is an `InvalidInputError` naming it,
@@ -41,6 +42,34 @@ fn arg(name: &str, value: Option<&Bound<'_, PyAny>>) -> Result<Value, Error> {
                 "must be a JSON value (str, int, float, bool, None, dict or list)",
             )
         })
+}
+
+/// A refresh period in seconds (positive).
+pub(crate) fn refresh(secs: f64) -> Result<std::time::Duration, Error> {
+    std::time::Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| Error::invalid("refresh_seconds", "must be a positive number of seconds"))
+}
+
+/// One request object from a mapping and keyword arguments, as a method's arguments.
+pub(crate) fn request_args(
+    request: Option<&Bound<'_, PyAny>>,
+    fields: Option<&Bound<'_, PyDict>>,
+) -> Result<Vec<Value>, Failure> {
+    request_object(request, fields)
+        .map(|r| vec![r])
+        .map_err(Failure::Py)
+}
+
+/// Plain arguments with their names (for errors), as a method's arguments.
+pub(crate) fn named_args<'a, 'py: 'a>(
+    args: impl IntoIterator<Item = (&'a str, Option<&'a Bound<'py, PyAny>>)>,
+) -> Result<Vec<Value>, Failure> {
+    args.into_iter()
+        .map(|(name, value)| arg(name, value))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Failure::Core)
 }
 
 impl PyStreamingService {
@@ -67,10 +96,7 @@ impl PyStreamingService {
         request: Option<&Bound<'py, PyAny>>,
         fields: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let args = request_object(request, fields)
-            .map(|r| vec![r])
-            .map_err(Failure::Py);
-        self.call(py, actor, method, args)
+        self.call(py, actor, method, request_args(request, fields))
     }
 
     /// [`Self::call`] with plain positional arguments, named for errors.
@@ -81,12 +107,8 @@ impl PyStreamingService {
         method: ServiceMethod,
         args: &[(&str, Option<&Bound<'py, PyAny>>)],
     ) -> PyResult<Bound<'py, PyAny>> {
-        let args = args
-            .iter()
-            .map(|(name, value)| arg(name, *value))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(Failure::Core);
-        self.call(py, actor, method, args)
+        let args = args.iter().map(|(name, value)| (*name, *value));
+        self.call(py, actor, method, named_args(args))
     }
 }
 
@@ -180,6 +202,24 @@ impl PyStreamingService {
         fields: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         self.call_request(py, &actor, ServiceMethod::ListSessions, request, fields)
+    }
+
+    /// Follows a session's status for `actor` (re-read every `refresh_seconds` without a
+    /// notice; default 2).
+    #[pyo3(signature = (actor, session_id, refresh_seconds=None))]
+    fn watch_status(
+        &self,
+        actor: PyRef<'_, PyActor>,
+        session_id: &str,
+        refresh_seconds: Option<f64>,
+    ) -> PyResult<PyStatusWatch> {
+        let id = SessionId::parse(session_id).or_raise()?;
+        Ok(PyStatusWatch::new(match refresh_seconds {
+            None => self.service.watch_status(&actor.0, &id),
+            Some(secs) => self
+                .service
+                .watch_status_every(&actor.0, &id, refresh(secs).or_raise()?),
+        }))
     }
 
     /// Handles a LiveKit webhook: the raw body (`bytes` or `str`) and its `Authorization`

@@ -266,6 +266,18 @@ pub fn expect_code<T: std::fmt::Debug>(
     err
 }
 
+/// An agent decision of turn `turn` in game `game_1`.
+pub fn decision(turn: u32) -> ltcg_streaming_core::service::DecisionInput {
+    ltcg_streaming_core::service::DecisionInput {
+        game_id: "game_1".into(),
+        turn_number: turn,
+        phase: "main".into(),
+        action: "attack".into(),
+        reasoning: format!("turn {turn}: opponent is open"),
+        ..Default::default()
+    }
+}
+
 /// A start request for agent `agent_id` to Twitch.
 pub fn agent_start(agent_id: &str) -> StartStreamRequest {
     StartStreamRequest {

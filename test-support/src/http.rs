@@ -113,16 +113,33 @@ pub async fn call(
     send(app, req.body(body).unwrap()).await
 }
 
-/// Asserts the error contract: `status`, a body of exactly `{error, code}`, and `code`.
+/// Asserts the error contract: `status`, a body of `{error, code, retryable}` with only the
+/// details [`ltcg_streaming_core::error::WireError`] defines, and `code`.
 pub fn assert_error(reply: &Reply, status: StatusCode, code: &str, ctx: &str) {
     assert_eq!(reply.status, status, "{ctx}: {}", reply.text);
     let obj = reply
         .json
         .as_object()
         .unwrap_or_else(|| panic!("{ctx}: not a JSON object: {}", reply.text));
-    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    assert_eq!(keys, ["code", "error"], "{ctx}: {}", reply.text);
+    for key in obj.keys() {
+        assert!(
+            ["error", "code", "retryable", "field", "retryAfterMs", "var"].contains(&key.as_str()),
+            "{ctx}: unexpected member {key}: {}",
+            reply.text
+        );
+    }
+    assert!(obj["retryable"].is_boolean(), "{ctx}: {}", reply.text);
+    if let Some(field) = obj.get("field") {
+        assert_eq!(code, "INVALID_INPUT", "{ctx}: {}", reply.text);
+        assert!(!field.as_str().unwrap_or_default().is_empty(), "{ctx}");
+    }
+    if code == "RATE_LIMITED" {
+        assert!(
+            obj["retryAfterMs"].as_u64().is_some(),
+            "{ctx}: {}",
+            reply.text
+        );
+    }
     assert_eq!(reply.json["code"], code, "{ctx}");
     assert!(
         !reply.json["error"].as_str().unwrap_or_default().is_empty(),

@@ -1,4 +1,5 @@
-//! Errors as HTTP responses: `{ "error": message, "code": CODE }` with the code's status.
+//! Errors as HTTP responses: [`WireError`] (`{ "error": message, "code": CODE, ... }`) with
+//! the code's status.
 
 use std::time::Duration;
 
@@ -6,7 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode, WireError};
 
 /// An [`Error`] answering an HTTP request.
 #[derive(Debug)]
@@ -26,7 +27,7 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(code = code.as_str(), error = %self.0, "request failed");
         }
-        let response = reply(status, code, self.0.to_string());
+        let response = (status, Json(self.0.to_wire())).into_response();
         match &self.0 {
             Error::RateLimited { retry_after, .. } => with_retry_after(response, *retry_after),
             _ => response,
@@ -36,12 +37,19 @@ impl IntoResponse for ApiError {
 
 /// The error contract with a status of its own (405, 408, 413, 414, 415, 431, …).
 pub(super) fn reply(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Response {
-    let body = serde_json::json!({ "error": message.into(), "code": code.as_str() });
+    let body = WireError {
+        error: message.into(),
+        code: code.as_str().to_owned(),
+        field: None,
+        retryable: false,
+        retry_after_ms: None,
+        var: None,
+    };
     (status, Json(body)).into_response()
 }
 
 /// Whole seconds to wait, at least 1 (the unit of `Retry-After`).
-pub(super) fn retry_secs(wait: Duration) -> u64 {
+fn retry_secs(wait: Duration) -> u64 {
     wait.as_secs_f64().ceil().max(1.0) as u64
 }
 

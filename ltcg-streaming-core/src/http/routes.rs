@@ -16,6 +16,7 @@ use super::auth::presented_key;
 use super::body::{read_json, JsonBody};
 use super::error::{reply, ApiError, ApiResult};
 use super::{AppState, MAX_WEBHOOK_BODY};
+use crate::api_paths as paths;
 use crate::error::{Error, ErrorCode};
 use crate::overlay_url::OverlayUrl;
 use crate::service::{
@@ -30,34 +31,34 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route("/api/streaming/start", post(start))
-        .route("/api/streaming/stop", post(stop))
-        .route("/api/streaming/status", get(status))
-        .route("/api/streaming/sessions", get(sessions))
-        .route("/api/streaming/thumbnail", get(thumbnail))
-        .route("/api/streaming/timeline", get(timeline))
-        .route("/api/streaming/viewers", get(viewers))
-        .route("/api/streaming/analytics", get(analytics))
-        .route("/api/streaming/destinations", post(destinations))
-        .route("/api/streaming/update-destinations", post(destinations))
-        .route("/api/streaming/link-game", post(link_game))
-        .route("/api/streaming/game-state", post(game_state))
-        .route("/api/streaming/match-result", post(match_result))
-        .route("/api/streaming/viewer-count", post(viewer_count))
-        .route("/api/streaming/game-started", post(game_started))
-        .route("/api/streaming/cleanup", post(cleanup))
-        .route("/api/streaming/configure-agent", post(configure_agent))
-        .route("/api/streaming/configure-user", post(configure_user))
-        .route("/api/agents/streaming-config", get(agent_streaming_config))
-        .route("/api/agents/decisions", post(decision).get(agent_decisions))
-        .route("/api/agents/events", post(event))
+        .route(paths::START, post(start))
+        .route(paths::STOP, post(stop))
+        .route(paths::STATUS, get(status))
+        .route(paths::SESSIONS, get(sessions))
+        .route(paths::THUMBNAIL, get(thumbnail))
+        .route(paths::TIMELINE, get(timeline))
+        .route(paths::VIEWERS, get(viewers))
+        .route(paths::ANALYTICS, get(analytics))
+        .route(paths::DESTINATIONS, post(destinations))
+        .route(paths::UPDATE_DESTINATIONS, post(destinations))
+        .route(paths::LINK_GAME, post(link_game))
+        .route(paths::GAME_STATE, post(game_state))
+        .route(paths::MATCH_RESULT, post(match_result))
+        .route(paths::VIEWER_COUNT, post(viewer_count))
+        .route(paths::GAME_STARTED, post(game_started))
+        .route(paths::CLEANUP, post(cleanup))
+        .route(paths::CONFIGURE_AGENT, post(configure_agent))
+        .route(paths::CONFIGURE_USER, post(configure_user))
+        .route(paths::AGENT_STREAMING_CONFIG, get(agent_streaming_config))
+        .route(paths::AGENT_DECISIONS, post(decision).get(agent_decisions))
+        .route(paths::AGENT_EVENTS, post(event))
         .route(
-            "/api/streaming/platforms",
+            paths::PLATFORMS,
             put(configure_platform)
                 .get(platform_config)
                 .delete(delete_platform),
         )
-        .route("/api/webhooks/livekit", post(webhook))
+        .route(paths::LIVEKIT_WEBHOOK, post(webhook))
         .route(OverlayUrl::PATH, get(super::overlay::page))
         .route("/stream/overlay.js", get(super::overlay::script))
         .route("/stream/overlay.css", get(super::overlay::style))

@@ -9,14 +9,13 @@ use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-use super::error::{reply, retry_secs, with_retry_after};
-use crate::error::ErrorCode;
+use super::error::ApiError;
+use crate::error::Error;
 
 /// A client: its IP address, or `None` when the router does not know it (every such request
 /// shares one budget).
@@ -94,14 +93,10 @@ pub(super) struct Throttled(Duration);
 
 impl IntoResponse for Throttled {
     fn into_response(self) -> Response {
-        let response = reply(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::RateLimited,
-            format!(
-                "too many failed authentication attempts; retry in {} s",
-                retry_secs(self.0)
-            ),
-        );
-        with_retry_after(response, self.0)
+        ApiError(Error::RateLimited {
+            limit: "too many failed authentication attempts".into(),
+            retry_after: self.0,
+        })
+        .into_response()
     }
 }

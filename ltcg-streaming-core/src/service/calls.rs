@@ -114,6 +114,14 @@ impl ServiceMethod {
         ServiceMethod::Analytics,
     ];
 
+    /// The method whose Python (`start_stream`) or JavaScript (`startStream`) name is
+    /// `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.snake_name() == name || m.camel_name() == name)
+    }
+
     /// The Python name, e.g. `start_stream`.
     pub const fn snake_name(self) -> &'static str {
         self.names().0

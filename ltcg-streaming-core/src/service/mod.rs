@@ -36,6 +36,7 @@ mod stop;
 mod types;
 #[cfg(feature = "platforms")]
 mod viewer_poll;
+mod watch;
 mod webhooks;
 
 use std::sync::Arc;
@@ -62,6 +63,7 @@ pub use self::settings::{EncodingSetting, RateLimitOverrides, RateLimitSetting, 
 pub use self::types::*;
 #[cfg(feature = "platforms")]
 pub use self::viewer_poll::DEFAULT_VIEWER_POLL_INTERVAL;
+pub use self::watch::{StatusWatch, WATCH_REFRESH};
 use crate::clock::{Clock, SystemClock};
 use crate::config::StreamingConfig;
 use crate::destination_policy::DestinationPolicy;

@@ -16,6 +16,7 @@ from ._ltcg_streaming import (
     OverlayTokens,
     PostgresStore,
     SqliteStore,
+    StatusWatch,
     StreamingConfig,
     StreamingService,
     StreamKeyVault,
@@ -26,6 +27,7 @@ from ._ltcg_streaming import (
     estimate_cost,
     redact_url,
 )
+from .client import Client
 from .exceptions import (
     ConfigError,
     ConflictError,
@@ -45,6 +47,7 @@ from .protocols import SessionStore
 __all__ = [
     "Actor",
     "BrowserEgress",
+    "Client",
     "ConfigError",
     "ConflictError",
     "CryptoError",
@@ -61,6 +64,7 @@ __all__ = [
     "RateLimitedError",
     "SessionStore",
     "SqliteStore",
+    "StatusWatch",
     "StoreError",
     "StreamKeyVault",
     "StreamingConfig",

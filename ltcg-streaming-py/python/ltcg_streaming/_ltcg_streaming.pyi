@@ -73,6 +73,8 @@ __all__ = [
     "BrowserEgress",
     "MemoryEgress",
     "StreamingService",
+    "StatusWatch",
+    "_Client",
     "build_rtmp_url",
     "redact_url",
     "default_overlay_config",
@@ -313,6 +315,11 @@ class StreamingService:
         **fields: Unpack[StopStreamFields],
     ) -> Future[StopStreamResponse]: ...
     def get_status(self, actor: Actor, session_id: str) -> Future[SessionStatusView]: ...
+    def watch_status(
+        self, actor: Actor, session_id: str, refresh_seconds: Optional[float] = None
+    ) -> StatusWatch:
+        """Follows a session's status: its view now, then each time it changes (woken by this
+        service's writes, re-read every ``refresh_seconds``, default 2, for other replicas')."""
     def list_sessions(
         self,
         actor: Actor,
@@ -430,6 +437,34 @@ class StreamingService:
         /,
         **fields: Unpack[ChangeNoticeFields],
     ) -> Future[bool]: ...
+
+@final
+class StatusWatch:
+    """A session's status now and after each change: ``async for status in watch``; the
+    iteration ends after a terminal status. A refused first read (unknown session, not
+    allowed) raises and ends it; a later failed read raises and the watch goes on."""
+
+    def __aiter__(self) -> StatusWatch: ...
+    def __anext__(self) -> Future[SessionStatusView]: ...
+
+@final
+class _Client:
+    """The core's client (see :class:`ltcg_streaming.Client`, which wraps it)."""
+
+    @staticmethod
+    def remote(
+        base_url: str, api_key: str, *, timeout_seconds: float = 30.0, allow_plain_http: bool = False
+    ) -> _Client: ...
+    @staticmethod
+    def embedded(service: StreamingService, actor: Actor) -> _Client: ...
+    @property
+    def is_remote(self) -> bool: ...
+    def call_request(
+        self, method: str, request: Optional[Mapping[str, Any]] = None, /, **fields: Any
+    ) -> Future[Any]: ...
+    def call_args(self, method: str, /, **args: Any) -> Future[Any]: ...
+    def watch_status(self, session_id: str, refresh_seconds: Optional[float] = None) -> StatusWatch: ...
+    def close(self) -> None: ...
 
 # --- The store conformance suite (public as ``ltcg_streaming.testing``) ---------------------------
 

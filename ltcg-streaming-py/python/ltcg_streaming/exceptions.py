@@ -88,6 +88,11 @@ class RateLimitedError(StreamingError):
         super().__init__(message, retryable=retryable)
         self.retry_after_ms = retry_after_ms
 
+    @property
+    def retry_after(self) -> float:
+        """Seconds to wait before the next attempt (for ``asyncio.sleep``)."""
+        return self.retry_after_ms / 1000
+
 
 class CryptoError(StreamingError):
     """``CRYPTO``: wrong key, tampered or malformed ciphertext."""
