@@ -14,6 +14,7 @@ mod egress;
 mod errors;
 mod functions;
 mod host_store;
+mod logging;
 mod runtime;
 mod service;
 mod stores;
@@ -25,6 +26,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _ltcg_streaming(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    logging::install(m.py())?;
     let wait = wrap_pyfunction!(runtime::wait_for_runtime_threads, m)?;
     m.py().import("atexit")?.call_method1("register", (wait,))?;
     errors::register(m)?;

@@ -161,3 +161,14 @@ impl AbortOnCancel {
         Ok(())
     }
 }
+
+/// An awaitable that is already done with `value` (for `__aenter__`).
+pub(crate) fn ready<'py>(value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let py = value.py();
+    let future = py
+        .import(intern!(py, "asyncio"))?
+        .call_method0(intern!(py, "get_running_loop"))?
+        .call_method0(intern!(py, "create_future"))?;
+    future.call_method1(intern!(py, "set_result"), (value,))?;
+    Ok(future)
+}

@@ -27,6 +27,8 @@ use crate::watch::PyStatusWatch;
 #[pyclass(name = "StreamingService", module = "ltcg_streaming", frozen)]
 pub(crate) struct PyStreamingService {
     pub(crate) service: StreamingService,
+    /// The task following a local egress's events, stopped by `close`.
+    follower: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// A plain argument as JSON; a value that is not JSON is an `InvalidInputError` naming it,
@@ -152,8 +154,31 @@ impl PyStreamingService {
         .or_raise()?;
         // Backends that run egresses here (the browser egress) report to the service.
         let _runtime = pyo3_async_runtimes::tokio::get_runtime().enter();
-        service.follow_backend_events();
-        Ok(Self { service })
+        let follower = std::sync::Mutex::new(service.follow_backend_events());
+        Ok(Self { service, follower })
+    }
+
+    /// Stops the service's background work (following a local egress's events). The store
+    /// and the egress are the caller's to close.
+    fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(task) = self.follower.lock().ok().and_then(|mut f| f.take()) {
+            task.abort();
+        }
+        crate::runtime::ready(py.None().into_bound(py))
+    }
+
+    fn __aenter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, PyAny>> {
+        crate::runtime::ready(slf.into_any())
+    }
+
+    /// Closes the service.
+    #[pyo3(signature = (*_exc))]
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _exc: &Bound<'py, pyo3::types::PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.close(py)
     }
 
     /// Starts a stream, or returns the entity's healthy active session (`reused: True`).

@@ -51,6 +51,20 @@ impl PySqliteStore {
         })
     }
 
+    fn __aenter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, PyAny>> {
+        crate::runtime::ready(slf.into_any())
+    }
+
+    /// Closes the store.
+    #[pyo3(signature = (*_exc))]
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _exc: &Bound<'py, pyo3::types::PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.close(py)
+    }
+
     /// Closes the connections (calls made afterwards fail).
     fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let store = self.store.clone();
@@ -92,6 +106,20 @@ impl PyPostgresStore {
                 store: Arc::new(store),
             })
         })
+    }
+
+    fn __aenter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, PyAny>> {
+        crate::runtime::ready(slf.into_any())
+    }
+
+    /// Closes the store.
+    #[pyo3(signature = (*_exc))]
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _exc: &Bound<'py, pyo3::types::PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.close(py)
     }
 
     /// Closes the connections (calls made afterwards fail).

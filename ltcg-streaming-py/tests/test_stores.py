@@ -8,7 +8,15 @@ from typing import Callable
 
 import pytest
 
-from ltcg_streaming import Actor, PostgresStore, SqliteStore, StoreError, StreamingService
+from ltcg_streaming import (
+    Actor,
+    MemoryEgress,
+    PostgresStore,
+    SqliteStore,
+    StoreError,
+    StreamingConfig,
+    StreamingService,
+)
 
 from .conftest import STREAM_KEY
 
@@ -51,3 +59,17 @@ async def test_postgres_store(make_service: Callable[..., StreamingService]) -> 
     stopped = await service.stop_stream(AGENT, session_id=started["sessionId"])
     assert stopped["stoppedSessionIds"] == [started["sessionId"]]
     await store.close()
+
+
+async def test_stores_and_services_close_at_the_end_of_async_with(
+    tmp_path: Path, config: StreamingConfig, egress: MemoryEgress
+) -> None:
+    async with await SqliteStore.open(tmp_path / "streams.db") as store:
+        async with StreamingService(config, store, egress, rate_limits=False) as service:
+            started = await service.start_stream(
+                Actor.internal(), agent_id="agent_cm", platform="twitch", stream_key=STREAM_KEY
+            )
+        # Closing the service leaves the store (the caller's) open.
+        assert (await service.get_status(Actor.internal(), started["sessionId"]))["status"] == "pending"
+    with pytest.raises(StoreError):
+        await service.get_status(Actor.internal(), started["sessionId"])
