@@ -2174,8 +2174,28 @@ export interface LiveKitEgressOptions {
   requestTimeoutMs?: number
 }
 
+/** One log record of the library. */
+export interface LogRecord {
+  /** `error`, `warn`, `info`, `debug` or `trace`. */
+  level: string
+  /** The Rust module that wrote it, e.g. `ltcg_streaming_core::service::start`. */
+  target: string
+  /** The message with its fields (`session created session=ses_… platform=twitch`). */
+  message: string
+}
+
 /**
  * `url` with any stream key redacted the LiveKit way (`rtmps://live.twitch.tv/app/{liv...nop}`),
  * safe to log.
  */
 export declare function redactUrl(url: string): string
+
+/**
+ * Hands the library's log records to `logger` (`null` stops): errors and warnings of every
+ * part, the library's own records from `info` up. The records never contain a secret.
+ *
+ * ```js
+ * setLogger(({ level, target, message }) => console[level === 'trace' ? 'debug' : level](`[${target}] ${message}`))
+ * ```
+ */
+export declare function setLogger(logger: ((record: LogRecord) => void) | null): void

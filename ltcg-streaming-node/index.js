@@ -856,3 +856,4 @@ module.exports.estimateCost = nativeBinding.estimateCost
 module.exports.httpStatus = nativeBinding.httpStatus
 module.exports.isStreamingError = nativeBinding.isStreamingError
 module.exports.redactUrl = nativeBinding.redactUrl
+module.exports.setLogger = nativeBinding.setLogger

@@ -14,6 +14,7 @@ pub mod cost;
 pub mod destination_policy;
 pub mod egress;
 pub mod error;
+pub mod host_logs;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(any(

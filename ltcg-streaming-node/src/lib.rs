@@ -17,6 +17,7 @@ pub mod error;
 pub mod functions;
 pub mod host_store;
 mod json;
+pub mod logging;
 pub mod service;
 pub mod store;
 mod task;
