@@ -14,7 +14,7 @@ use ltcg_streaming_core::session::MatchOutcome;
 use ltcg_streaming_core::store::SessionStore;
 use ltcg_streaming_core::vault::SecretString;
 use ltcg_streaming_core::{Actor, Error, ErrorCode, MemoryStore};
-use ltcg_streaming_test_support::harness::{agent_start, decision, Harness};
+use ltcg_streaming_test_support::harness::{agent_start, decision, Harness, T0};
 use ltcg_streaming_test_support::http::{auth, AGENT_KEY};
 use serde_json::{json, Value};
 
@@ -292,4 +292,106 @@ async fn next_view(
         .unwrap()
         .unwrap()
         .unwrap()
+}
+
+#[tokio::test]
+async fn every_method_the_api_serves_answers_over_http_as_it_does_in_process() {
+    let h = Harness::new();
+    let base = serve(&h).await;
+    let embedded = Client::embedded(h.service.clone(), Actor::Internal);
+    let remote = remote(&base, test_support_internal_key());
+    let agent = Client::embedded(h.service.clone(), Actor::agent("agent_7").unwrap());
+    let started = agent.start_stream(agent_start("agent_7")).await.unwrap();
+    let id = started.session_id.as_str().to_owned();
+    h.go_live(&started.session_id).await;
+    agent.record_decision(decision(1)).await.unwrap();
+
+    // Reads: the same JSON both ways.
+    let reads: Vec<(ServiceMethod, Vec<Value>)> = vec![
+        (ServiceMethod::GetStatus, vec![json!(id)]),
+        (
+            ServiceMethod::ListSessions,
+            vec![json!({"streamType": "agent", "entityId": "agent_7", "active": true, "limit": 3})],
+        ),
+        (ServiceMethod::SessionTimeline, vec![json!(id)]),
+        (ServiceMethod::SessionViewerSamples, vec![json!(id)]),
+        (
+            ServiceMethod::AgentDecisions,
+            vec![json!({"agentId": "agent_7"})],
+        ),
+        (ServiceMethod::AgentStreamingConfig, vec![json!("agent_7")]),
+        (
+            ServiceMethod::Analytics,
+            vec![json!({"since": T0 - 86_400_000, "groupBy": "platform"})],
+        ),
+    ];
+    for (method, args) in reads {
+        let (local, over_http) = both(&embedded, &remote, method, args).await;
+        assert_eq!(local, over_http, "{method:?}");
+    }
+
+    // Writes: each through HTTP, then read back in process.
+    let viewers = remote
+        .call_json(ServiceMethod::UpdateViewerCount, vec![json!(id), json!(17)])
+        .await
+        .unwrap();
+    assert_eq!(viewers["viewerCount"], 17);
+    let added = remote
+        .call_json(
+            ServiceMethod::UpdateDestinations,
+            vec![json!({"sessionId": id, "add": [{"platform": "youtube", "streamKey": "yt-key-0001"}]})],
+        )
+        .await
+        .unwrap();
+    assert_eq!(added["success"], true, "{added}");
+    let configured = remote
+        .call_json(
+            ServiceMethod::ConfigureAgent,
+            vec![json!({"agentId": "agent_8", "enabled": true, "platform": "twitch", "streamKey": "live_987654321_zyxwvutsrqponm", "autoStart": true})],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (&configured["platform"], &configured["autoStart"]),
+        (&json!("twitch"), &json!(true)),
+        "{configured}"
+    );
+    let local_config = embedded
+        .call_json(ServiceMethod::AgentStreamingConfig, vec![json!("agent_8")])
+        .await
+        .unwrap();
+    assert_eq!(configured, local_config);
+    let stored = remote
+        .call_json(
+            ServiceMethod::GetPlatformConfig,
+            vec![json!({"agentId": "agent_8"})],
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored["platform"], "twitch", "{stored}");
+    let auto = remote
+        .call_json(
+            ServiceMethod::OnGameStarted,
+            vec![json!("agent_8"), json!("lobby_9")],
+        )
+        .await
+        .unwrap();
+    assert!(auto.is_object(), "{auto}");
+    let deleted = remote
+        .call_json(
+            ServiceMethod::DeletePlatformConfig,
+            vec![json!({"agentId": "agent_8"})],
+        )
+        .await
+        .unwrap();
+    assert_eq!(deleted, json!(true));
+    let cleanup = remote
+        .call_json(ServiceMethod::Cleanup, vec![])
+        .await
+        .unwrap();
+    assert!(cleanup.is_object(), "{cleanup}");
+}
+
+fn test_support_internal_key() -> &'static str {
+    ltcg_streaming_test_support::http::INTERNAL_KEY
 }
