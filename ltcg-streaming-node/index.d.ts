@@ -1638,6 +1638,18 @@ export interface WebhookOutcome {
 
 // END GENERATED TYPES
 
+/** Who may call an `HttpApi` (at least one credential unless `development`). */
+export interface HttpAuth {
+  /** The internal (server-to-server) key. */
+  internalKey?: string
+  /** Static agent keys. */
+  agentKeys?: { key: string; agentId: string }[]
+  /** Users' JWTs: a shared HS256 `secret`, or the keys at `jwksUrl`; `iss` and `aud` required. */
+  userJwt?: { secret?: string; jwksUrl?: string; issuer: string; audience: string }
+  /** No keys; loopback callers only. */
+  development?: boolean
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -1807,6 +1819,24 @@ export declare class Client {
    * schedule it themselves (a cron).
    */
   pollViewerCounts(): Promise<ViewerPollReport>
+}
+
+/** The library's HTTP API over a service (see the module docs). */
+export declare class HttpApi {
+  /**
+   * The API of `service`, authenticated as `auth` says: `internalKey`, `agentKeys`
+   * (`[{ key, agentId }]`), `userJwt` (`{ secret | jwksUrl, issuer, audience }`),
+   * `development`. Throws `INVALID_INPUT` naming a bad part.
+   */
+  constructor(service: StreamingService, auth: HttpAuth)
+  /** Answers `request`. */
+  handle(request: HttpRequest): Promise<HttpResponse>
+}
+
+/** An event stream's body: `next()` resolves with each chunk, then `null`. */
+export declare class HttpBodyStream {
+  /** The next chunk, or `null` at the end. */
+  next(): Promise<Buffer | null>
 }
 
 /**
@@ -2149,6 +2179,32 @@ export declare function errorCodes(): ErrorCode[]
  * (default 3), with the seed's prices ($0.015 per egress minute, $0.10 per GB).
  */
 export declare function estimateCost(hours: number, streams?: number, bitrateMbps?: number): CostEstimate
+
+/** A request as the host received it. */
+export interface HttpRequest {
+  /** `GET`, `POST`, … */
+  method: string
+  /** The URL (absolute, or the path and query). */
+  url: string
+  /** The headers as `[name, value]` pairs. */
+  headers: Array<Array<string>>
+  /** The raw body (the webhook's signature covers it byte for byte). */
+  body?: Buffer
+  /** The client's IP address, when known (failed authentications are counted per address). */
+  clientAddress?: string
+}
+
+/** The answer to send. */
+export interface HttpResponse {
+  /** The status code. */
+  status: number
+  /** The headers as `[name, value]` pairs. */
+  headers: Array<Array<string>>
+  /** The whole body, unless `stream` is set. */
+  body?: Buffer
+  /** An event stream's body, read with `next()`. */
+  stream?: HttpBodyStream
+}
 
 /**
  * The HTTP status the reference API answers with for `code` (e.g. `NOT_FOUND` → 404).

@@ -1637,3 +1637,15 @@ export interface WebhookOutcome {
 }
 
 // END GENERATED TYPES
+
+/** Who may call an `HttpApi` (at least one credential unless `development`). */
+export interface HttpAuth {
+  /** The internal (server-to-server) key. */
+  internalKey?: string
+  /** Static agent keys. */
+  agentKeys?: { key: string; agentId: string }[]
+  /** Users' JWTs: a shared HS256 `secret`, or the keys at `jwksUrl`; `iss` and `aud` required. */
+  userJwt?: { secret?: string; jwksUrl?: string; issuer: string; audience: string }
+  /** No keys; loopback callers only. */
+  development?: boolean
+}

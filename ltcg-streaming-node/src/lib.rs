@@ -16,6 +16,7 @@ pub mod egress;
 pub mod error;
 pub mod functions;
 pub mod host_store;
+pub mod http;
 mod json;
 pub mod logging;
 pub mod service;

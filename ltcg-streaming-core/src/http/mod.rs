@@ -44,6 +44,7 @@ mod auth;
 mod body;
 mod dashboard;
 mod error;
+mod in_process;
 mod limits;
 mod overlay;
 mod routes;
@@ -68,6 +69,10 @@ pub use self::dashboard::logins::{
     SECURE_COOKIE as DASHBOARD_SECURE_COOKIE,
 };
 pub use self::error::{ApiError, ApiResult};
+pub use self::in_process::{
+    AgentKeySetting, AuthSettings, BodyStream, HostBody, HostRequest, HostResponse, InProcessApi,
+    UserJwtSettings,
+};
 use self::limits::RequestLimits;
 use self::throttle::AuthThrottle;
 pub use self::user_tokens::{
