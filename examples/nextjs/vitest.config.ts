@@ -6,5 +6,7 @@ export default defineConfig({
     environment: 'node',
     server: { deps: { inline: ['convex-test'] } },
     include: ['tests/**/*.test.ts'],
+    // next start is one server for the app test's file; files run one after the other.
+    fileParallelism: false,
   },
 })
