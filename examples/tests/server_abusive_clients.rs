@@ -372,7 +372,7 @@ fn wrong_keys_in_a_row_are_throttled() {
         body["error"]
             .as_str()
             .unwrap()
-            .starts_with("too many failed authentication attempts; retry in "),
+            .starts_with("rate limited: too many failed authentication attempts; retry in "),
         "{body}"
     );
     assert_eq!(server.request("GET", "/healthz", None, None).0, 200);
