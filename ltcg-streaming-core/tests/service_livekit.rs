@@ -273,7 +273,12 @@ async fn an_unreachable_livekit_fails_the_start_at_once_and_a_retry_starts_afres
             .list_sessions(&Default::default())
             .await
             .unwrap();
-        let newest = &page.sessions[0];
+        // The session this start made (two starts may share a millisecond, so not by order).
+        let newest = page
+            .sessions
+            .iter()
+            .find(|s| !ids.contains(&s.id))
+            .expect("this start made a session");
         assert_eq!(newest.status, SessionStatus::Error);
         let message = newest.error_message.as_deref().unwrap_or_default();
         assert!(message.contains("could not connect"), "{message}");
