@@ -1,10 +1,11 @@
 // The Next.js app as its users meet it: `next start` (after `next build`) on 127.0.0.1 with a
 // SQLite store and the in-process egress, driven over HTTP: the seed's walkthrough (start,
 // status, overlay page, a webhook signed the way livekit-server-sdk signs, stop), every way
-// of authenticating, and bad input answered with the library's codes and nothing written.
+// of authenticating, and bad input answered with the library's codes and nothing written;
+// and its overlay page, in headless Chromium, against the reference server's on the same store.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -13,6 +14,9 @@ import { join } from 'node:path'
 import { EgressInfo, EgressStatus, WebhookEvent } from '@livekit/protocol'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { AccessToken } from 'livekit-server-sdk'
+import pixelmatch from 'pixelmatch'
+import { chromium } from 'playwright-core'
+import { PNG } from 'pngjs'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 
 const INTERNAL = 'next-internal-secret-0123456789abcdef'
@@ -22,6 +26,8 @@ const LIVEKIT_SECRET = 'next-livekit-secret-0123456789abcdef'
 const STREAM_KEY = 'live_123456789_abcdefghijklmnop'
 const ISSUER = 'https://auth.ltcg.test'
 const AUDIENCE = 'ltcg-app'
+const ENCRYPTION_KEY = '6457ed47ba47dc9dccb72b09f27843b717aed4fcb909b4a7472fff3c46733e23'
+const OVERLAY_SECRET = 'next-overlay-secret-0123456789abcdef'
 
 let app: ChildProcess
 let base = ''
@@ -53,8 +59,8 @@ beforeAll(async () => {
     cwd: new URL('..', import.meta.url),
     env: {
       ...process.env,
-      STREAM_KEY_ENCRYPTION_KEY: '6457ed47ba47dc9dccb72b09f27843b717aed4fcb909b4a7472fff3c46733e23',
-      STREAMING_JWT_SECRET: 'next-overlay-secret-0123456789abcdef',
+      STREAM_KEY_ENCRYPTION_KEY: ENCRYPTION_KEY,
+      STREAMING_JWT_SECRET: OVERLAY_SECRET,
       NEXT_PUBLIC_APP_URL: base,
       LIVEKIT_URL: 'wss://livekit.ltcg.test',
       LIVEKIT_API_KEY: LIVEKIT_KEY,
@@ -225,4 +231,117 @@ test('a configuration error is logged once at startup, and callers get CONFIG', 
   } finally {
     broken.kill('SIGTERM')
   }
+}, 90_000)
+
+/** The reference server (`ltcg-streaming-server`: $LTCG_SERVER_BIN, else the workspace's debug
+ *  build) on the app's SQLite file with the app's secrets, until `stop()`. */
+async function referenceServer() {
+  const binary = process.env.LTCG_SERVER_BIN ?? new URL('../../../target/debug/ltcg-streaming-server', import.meta.url).pathname
+  if (!existsSync(binary)) throw new Error(`the reference server is not built (${binary})`)
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}`
+  let log = ''
+  const env: NodeJS.ProcessEnv = { ...process.env }
+  for (const name of Object.keys(env)) if (/^(LTCG|LIVEKIT)_/.test(name)) delete env[name]
+  const server = spawn(binary, [], {
+    env: {
+      ...env,
+      LTCG_BIND: `127.0.0.1:${port}`,
+      LTCG_DATABASE: dbPath,
+      LTCG_INTERNAL_KEY: INTERNAL,
+      LTCG_EGRESS: 'memory',
+      LTCG_RECONCILE_SECS: '3600',
+      STREAM_KEY_ENCRYPTION_KEY: ENCRYPTION_KEY,
+      STREAMING_JWT_SECRET: OVERLAY_SECRET,
+      NEXT_PUBLIC_APP_URL: base,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  server.stdout?.on('data', (d) => (log += d))
+  server.stderr?.on('data', (d) => (log += d))
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break
+    } catch {
+      // not listening yet
+    }
+    if (server.exitCode !== null || Date.now() > deadline) throw new Error(`the reference server did not start:\n${log}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return { url, stop: () => server.kill('SIGTERM'), log: () => log }
+}
+
+test("the overlay page Next serves matches the reference server's, pixel for pixel within 0.5%", async () => {
+  const started = await call('POST', '/api/streaming/start', INTERNAL, {
+    agentId: 'agent_pixels', platform: 'twitch', streamKey: STREAM_KEY, streamTitle: 'Pixel parity',
+  })
+  expect(started.status, started.text).toBe(200)
+  const id = started.json.sessionId as string
+  const { body, token } = signed('egress_updated', egressOf(id), 'EGRESS_ACTIVE', `EV_pixels_${id}`)
+  const hook = await fetch(`${base}/api/webhooks/livekit`, {
+    method: 'POST', headers: { authorization: await token.toJwt(), 'content-type': 'application/webhook+json' }, body,
+  })
+  expect(hook.status).toBe(200)
+  expect((await call('POST', '/api/streaming/link-game', INTERNAL, { sessionId: id, lobbyId: 'lobby_px' })).status).toBe(200)
+  const player = (name: string, lifePoints: number) => ({ name, lifePoints, handCount: 4, deckCount: 30, graveyardCount: 1, field: [] })
+  const board = await call('POST', '/api/streaming/game-state', INTERNAL, {
+    lobbyId: 'lobby_px', gameId: 'g_px', turnNumber: 3, phase: 'battle', activePlayer: 'host',
+    host: { playerId: 'agent_pixels', ...player('EmberMind', 6400) }, opponent: player('TidalQueen', 3100),
+  })
+  expect(board.status, board.text).toBe(200)
+  const decision = await call('POST', '/api/agents/decisions', INTERNAL, {
+    agentId: 'agent_pixels', sessionId: id, gameId: 'g_px', turnNumber: 3, phase: 'battle',
+    action: 'attack', reasoning: 'Ember Drake outmatches the face-down card',
+  })
+  expect(decision.status, decision.text).toBe(200)
+  const event = await call('POST', '/api/agents/events', INTERNAL, {
+    sessionId: id, gameId: 'g_px', turnNumber: 3, eventType: 'attack', description: 'Ember Drake attacks for 1800',
+  })
+  expect(event.status, event.text).toBe(200)
+
+  const overlay = new URL(started.json.overlayUrl)
+  const reference = await referenceServer()
+  const artifacts = new URL('../../../test-artifacts/nextjs/', import.meta.url).pathname
+  mkdirSync(artifacts, { recursive: true })
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--font-render-hinting=none'],
+  })
+  try {
+    const shot = async (origin: string, name: string) => {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } })
+      const answer = await page.goto(`${origin}${overlay.pathname}${overlay.search}`)
+      expect(answer?.status(), name).toBe(200)
+      await page.waitForFunction(() => document.body?.dataset.ready === 'true', undefined, { timeout: 20_000 })
+      await page.evaluate(() => document.fonts.ready)
+      const seen = await page.evaluate(() => ({ scene: document.body.dataset.scene, text: document.body.innerText }))
+      const png = await page.screenshot({ animations: 'disabled' })
+      writeFileSync(`${artifacts}overlay-${name}-1280x720.png`, png)
+      await page.close()
+      return { png: PNG.sync.read(png), ...seen }
+    }
+    const next = await shot(base, 'next')
+    const ref = await shot(reference.url, 'reference')
+    // The same scene and content, read from the page.
+    expect(next.scene).toBe(ref.scene)
+    for (const text of ['EmberMind', 'TidalQueen', 'Ember Drake attacks for 1800']) {
+      expect(next.text, text).toContain(text)
+      expect(ref.text, text).toContain(text)
+    }
+    expect([next.png.width, next.png.height]).toEqual([1280, 720])
+    // Not a blank picture: many distinct colours.
+    const colours = new Set<number>()
+    for (let i = 0; i < next.png.data.length; i += 4 * 97) colours.add(next.png.data.readUInt32BE(i))
+    expect(colours.size).toBeGreaterThan(20)
+    const diff = new PNG({ width: 1280, height: 720 })
+    const differing = pixelmatch(next.png.data, ref.png.data, diff.data, 1280, 720, { threshold: 0.1 })
+    writeFileSync(`${artifacts}overlay-diff-1280x720.png`, PNG.sync.write(diff))
+    expect(differing / (1280 * 720)).toBeLessThan(0.005)
+  } finally {
+    await browser.close()
+    reference.stop()
+  }
+  for (const secret of [INTERNAL, STREAM_KEY, OVERLAY_SECRET, ENCRYPTION_KEY]) expect(reference.log()).not.toContain(secret)
 }, 90_000)
