@@ -36,6 +36,16 @@ let dbPath = ''
 let privateKey: CryptoKey
 let output = ''
 
+/** Ends `child` and what it started (`npx` runs Next in a process of its own): it was spawned
+ *  `detached`, so it leads a process group. */
+function stopGroup(child: ChildProcess) {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGTERM')
+  } catch {
+    // already gone
+  }
+}
+
 const freePort = () =>
   new Promise<number>((resolve) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
@@ -74,6 +84,7 @@ beforeAll(async () => {
       AUTH_JWT_AUDIENCE: AUDIENCE,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   })
   app.stdout?.on('data', (d) => (output += d))
   app.stderr?.on('data', (d) => (output += d))
@@ -90,7 +101,7 @@ beforeAll(async () => {
 }, 90_000)
 
 afterAll(async () => {
-  app?.kill('SIGTERM')
+  if (app) stopGroup(app)
   jwks?.close()
   for (const secret of [INTERNAL, AGENT_KEY, LIVEKIT_SECRET, STREAM_KEY]) expect(output).not.toContain(secret)
 })
@@ -212,6 +223,7 @@ test('a configuration error is logged once at startup, and callers get CONFIG', 
     cwd: new URL('..', import.meta.url),
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   })
   broken.stdout?.on('data', (d) => (log += d))
   broken.stderr?.on('data', (d) => (log += d))
@@ -229,7 +241,7 @@ test('a configuration error is logged once at startup, and callers get CONFIG', 
     }
     expect(log.split('ltcg-streaming is not configured').length - 1).toBe(1)
   } finally {
-    broken.kill('SIGTERM')
+    stopGroup(broken)
   }
 }, 90_000)
 
