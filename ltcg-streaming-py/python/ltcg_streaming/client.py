@@ -19,9 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Optional, cast
-
-from typing_extensions import Self, Unpack
+from typing import TYPE_CHECKING, Any, Optional, cast
 
 from ._ltcg_streaming import Actor, StatusWatch, StreamingService, _Client
 from .types import (
@@ -61,6 +59,9 @@ from .types import (
     ViewerPollReport,
     ViewerSample,
 )
+
+if TYPE_CHECKING:  # annotations only: the wheel needs nothing beyond the standard library
+    from typing_extensions import Self, Unpack
 
 __all__ = ["Client"]
 
