@@ -1826,9 +1826,11 @@ export declare class HttpApi {
   /**
    * The API of `service`, authenticated as `auth` says: `internalKey`, `agentKeys`
    * (`[{ key, agentId }]`), `userJwt` (`{ secret | jwksUrl, issuer, audience }`),
-   * `development`. Throws `INVALID_INPUT` naming a bad part.
+   * `development`; and by `agentKeyLookup`, the host's own agent keys: called with every
+   * presented `ltcg_…` value that matched no configured key, it returns (or resolves to)
+   * the key's agent id, or `null` to refuse it. Throws `INVALID_INPUT` naming a bad part.
    */
-  constructor(service: StreamingService, auth: HttpAuth)
+  constructor(service: StreamingService, auth: HttpAuth, agentKeyLookup?: (key: string) => string | null | undefined | Promise<string | null | undefined>)
   /** Answers `request`. */
   handle(request: HttpRequest): Promise<HttpResponse>
 }

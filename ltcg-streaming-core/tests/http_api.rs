@@ -681,6 +681,101 @@ async fn user_tokens_resolve_through_the_hook() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
+/// An app's own agent-key table (keys in its own format), counting what it is asked.
+#[derive(Debug, Default)]
+struct AppKeyTable {
+    asked: std::sync::Mutex<Vec<String>>,
+}
+
+const APP_AGENT_KEY: &str = "ltcg_AppKeyFromItsOwnTable0123456789XYZ";
+
+#[async_trait::async_trait]
+impl ltcg_streaming_core::http::AgentKeyLookup for AppKeyTable {
+    async fn agent_for(&self, key: &str) -> ltcg_streaming_core::Result<Option<String>> {
+        self.asked.lock().unwrap().push(key.to_owned());
+        Ok((key == APP_AGENT_KEY).then(|| "agent_from_app".to_owned()))
+    }
+}
+
+/// User tokens: every token is a user's.
+#[derive(Debug)]
+struct EveryTokenAUser;
+
+#[async_trait::async_trait]
+impl ltcg_streaming_core::http::UserTokens for EveryTokenAUser {
+    async fn user_for(&self, _token: &str) -> ltcg_streaming_core::Result<Option<String>> {
+        Ok(Some("anyone".to_owned()))
+    }
+}
+
+#[tokio::test]
+async fn agent_keys_resolve_through_the_hosts_lookup() {
+    let h = Harness::new();
+    let table = Arc::new(AppKeyTable::default());
+    let app = router(
+        h.service.clone(),
+        auth()
+            .with_agent_key_lookup(table.clone())
+            .with_user_tokens(Arc::new(EveryTokenAUser)),
+    );
+    let body = json!({"platform": "twitch", "streamKey": "live_123456789_abcdefghijklmnop"});
+    let Reply {
+        status,
+        json: started,
+        ..
+    } = call(
+        &app,
+        Method::POST,
+        "/api/streaming/start",
+        Some(APP_AGENT_KEY),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    let sid = started["sessionId"].as_str().unwrap();
+    let Reply { json: st, .. } = call(
+        &app,
+        Method::GET,
+        &format!("/api/streaming/status?sessionId={sid}"),
+        Some(INTERNAL_KEY),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (st["streamType"].as_str(), st["entityId"].as_str()),
+        (Some("agent"), Some("agent_from_app"))
+    );
+    // An `ltcg_` value the table does not know is refused, not tried as a user token.
+    let unknown = "ltcg_NotInTheTable000000000000000000000";
+    let Reply { status, .. } = call(
+        &app,
+        Method::GET,
+        "/api/streaming/sessions",
+        Some(unknown),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Configured keys and user tokens never reach the table.
+    for key in [INTERNAL_KEY, "a-user-session-token"] {
+        let Reply { status, .. } = call(
+            &app,
+            Method::GET,
+            "/api/streaming/sessions",
+            Some(key),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{key}");
+    }
+    assert_eq!(
+        *table.asked.lock().unwrap(),
+        [APP_AGENT_KEY, unknown],
+        "the table is asked only about ltcg_ values"
+    );
+    assert!(!format!("{:?}", auth().with_agent_key_lookup(table.clone())).contains("ltcg_"));
+}
+
 /// How a key is put into a header's value.
 type Present = fn(&str) -> String;
 

@@ -117,3 +117,39 @@ test('a LiveKit webhook signed by livekit-server-sdk moves the session, by its r
   })
   assert.equal(forged.status, 401)
 })
+
+test("the host's own agent keys: a lookup function, sync or async, that may refuse or fail", async () => {
+  const { service } = makeService()
+  const appKey = 'ltcg_KeyFromTheAppsOwnTable0123456789XYZ'
+  const asked = []
+  const lookup = async (key) => {
+    asked.push(key)
+    if (key === 'ltcg_LookupThatThrows000000000000000000') throw new Error('the table is down')
+    return key === appKey ? 'agent_from_table' : null
+  }
+  // The lookup alone is a credential.
+  const http = new HttpApi(service, {}, lookup)
+  const started = await call(http, 'POST', '/api/streaming/start', {
+    key: appKey,
+    body: { platform: 'twitch', streamKey: STREAM_KEY },
+  })
+  assert.equal(started.status, 200, started.text)
+  const status = await call(http, 'GET', `/api/streaming/status?sessionId=${started.json.sessionId}`, { key: appKey })
+  assert.equal(status.json.entityId, 'agent_from_table')
+  const refused = await call(http, 'GET', '/api/streaming/sessions', { key: 'ltcg_NotInTheTable000000000000000000000' })
+  assert.deepEqual([refused.status, refused.json.code], [401, 'UNAUTHORIZED'])
+  const failed = await call(http, 'GET', '/api/streaming/sessions', { key: 'ltcg_LookupThatThrows000000000000000000' })
+  assert.equal(failed.json.code, 'EXTERNAL')
+  assert.match(failed.json.error, /agent-key lookup failed/)
+  assert.ok(!failed.text.includes('ltcg_LookupThatThrows'), failed.text)
+  const other = await call(http, 'GET', '/api/streaming/sessions', { key: 'not-an-agent-key-at-all-000' })
+  assert.equal(other.status, 401)
+  assert.deepEqual(asked, [appKey, appKey, 'ltcg_NotInTheTable000000000000000000000', 'ltcg_LookupThatThrows000000000000000000'])
+
+  // A plain function works as well; something not a function is refused.
+  const sync = new HttpApi(makeService().service, {}, (key) => (key === appKey ? 'agent_sync' : undefined))
+  const mine = await call(sync, 'GET', '/api/streaming/sessions', { key: appKey })
+  assert.equal(mine.status, 200, mine.text)
+  const notAFunction = throwsWith(() => new HttpApi(makeService().service, {}, 'not a function'), 'INVALID_INPUT')
+  assert.equal(notAFunction.field, 'agentKeyLookup')
+})

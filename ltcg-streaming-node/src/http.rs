@@ -5,11 +5,13 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use ltcg_streaming_core::http::{
-    AuthSettings, BodyStream, HostBody, HostRequest, InProcessApi, RouterOptions,
+    AgentKeyLookup, AuthSettings, BodyStream, HostBody, HostRequest, InProcessApi, RouterOptions,
 };
 use ltcg_streaming_core::Error;
 use napi::bindgen_prelude::*;
+use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 use tokio::sync::Mutex;
 
@@ -83,6 +85,64 @@ impl HttpBodyStream {
     }
 }
 
+/// Wraps the host's agent-key lookup so that it always resolves, to an agent id or `null`.
+const LOOKUP_ADAPTER: &str = "(lookup) => async (key) => (await lookup(key)) ?? null";
+
+/// The adapted lookup: called with a key, resolves to its agent or `null`.
+type LookupFn = ThreadsafeFunction<String, Promise<Option<String>>, String, Status, false, true>;
+
+/// The host's agent-key lookup, as the core asks it (a weak threadsafe function: it never
+/// keeps Node alive).
+struct JsAgentKeyLookup(LookupFn);
+
+impl std::fmt::Debug for JsAgentKeyLookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JsAgentKeyLookup")
+    }
+}
+
+#[async_trait]
+impl AgentKeyLookup for JsAgentKeyLookup {
+    async fn agent_for(&self, key: &str) -> ltcg_streaming_core::Result<Option<String>> {
+        match self.0.call_async_catch(key.to_owned()).await {
+            Ok(promise) => promise.await,
+            Err(err) => Err(err),
+        }
+        .map_err(|err| Error::External {
+            message: format!("the agent-key lookup failed: {}", err.reason),
+            source: Arc::new(err),
+        })
+    }
+}
+
+/// The core's view of `lookup`, a JavaScript function of a key (`None` for `null` or
+/// `undefined`; anything else but a function is `INVALID_INPUT` naming `agentKeyLookup`).
+fn js_lookup(env: &Env, lookup: Option<Unknown>) -> Result<Option<Arc<dyn AgentKeyLookup>>> {
+    let Some(lookup) = lookup else {
+        return Ok(None);
+    };
+    match lookup.get_type()? {
+        ValueType::Undefined | ValueType::Null => return Ok(None),
+        ValueType::Function => {}
+        _ => {
+            return Err(Error::invalid(
+                "agentKeyLookup",
+                "must be a function of a key that returns its agent id or null",
+            ))
+            .or_throw(env)
+        }
+    }
+    let adapt: Function<Unknown, Function<String, Promise<Option<String>>>> =
+        env.run_script(LOOKUP_ADAPTER)?;
+    let tsfn = adapt
+        .call(lookup)?
+        .build_threadsafe_function()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build()?;
+    Ok(Some(Arc::new(JsAgentKeyLookup(tsfn))))
+}
+
 /// The library's HTTP API over a service (see the module docs).
 #[napi]
 #[derive(Debug)]
@@ -94,14 +154,22 @@ pub struct HttpApi {
 impl HttpApi {
     /// The API of `service`, authenticated as `auth` says: `internalKey`, `agentKeys`
     /// (`[{ key, agentId }]`), `userJwt` (`{ secret | jwksUrl, issuer, audience }`),
-    /// `development`. Throws `INVALID_INPUT` naming a bad part.
+    /// `development`; and by `agentKeyLookup`, the host's own agent keys: called with every
+    /// presented `ltcg_…` value that matched no configured key, it returns (or resolves to)
+    /// the key's agent id, or `null` to refuse it. Throws `INVALID_INPUT` naming a bad part.
     #[napi(
         constructor,
-        ts_args_type = "service: StreamingService, auth: HttpAuth"
+        ts_args_type = "service: StreamingService, auth: HttpAuth, agentKeyLookup?: (key: string) => string | null | undefined | Promise<string | null | undefined>"
     )]
-    pub fn new(env: &Env, service: &StreamingService, auth: Unknown) -> Result<Self> {
+    pub fn new(
+        env: &Env,
+        service: &StreamingService,
+        auth: Unknown,
+        agent_key_lookup: Option<Unknown>,
+    ) -> Result<Self> {
         let auth = json_arg(env, "auth", auth).or_throw(env)?;
         let auth: AuthSettings = ltcg_streaming_core::json::request("auth", auth).or_throw(env)?;
+        let lookup = js_lookup(env, agent_key_lookup)?;
         let options = RouterOptions {
             // The host process owns the metrics recorder, if any.
             metrics: false,
@@ -109,7 +177,7 @@ impl HttpApi {
         };
         let inner = InProcessApi::new(
             service.core().clone(),
-            auth.into_auth().or_throw(env)?,
+            auth.into_auth(lookup).or_throw(env)?,
             options,
         );
         Ok(Self { inner })

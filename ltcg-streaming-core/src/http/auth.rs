@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use axum::http::{header, HeaderMap};
 use subtle::ConstantTimeEq;
 
-use crate::agent_keys::{is_agent_key, AgentKeys};
+use crate::agent_keys::{AgentKeys, AGENT_KEY_MARK};
 use crate::error::{Error, Result};
 use crate::loopback::{is_loopback_host, is_loopback_origin};
 use crate::service::Actor;
@@ -20,6 +20,21 @@ pub trait UserTokens: Send + Sync + fmt::Debug {
     async fn user_for(&self, token: &str) -> Result<Option<String>>;
 }
 
+/// Finds the agent an agent key (`ltcg_…`) belongs to: the keys a store keeps as hashes
+/// ([`AgentKeys`]), or the host's own lookup (e.g. the key table an app already has).
+#[async_trait]
+pub trait AgentKeyLookup: Send + Sync + fmt::Debug {
+    /// The agent `key` belongs to, or `None` when it is no live key.
+    async fn agent_for(&self, key: &str) -> Result<Option<String>>;
+}
+
+#[async_trait]
+impl AgentKeyLookup for AgentKeys {
+    async fn agent_for(&self, key: &str) -> Result<Option<String>> {
+        self.verify(key).await
+    }
+}
+
 /// The credentials the HTTP API accepts.
 ///
 /// Keys are read from `Authorization: Bearer <key>`, `x-api-key: <key>` or the product's
@@ -28,7 +43,7 @@ pub trait UserTokens: Send + Sync + fmt::Debug {
 pub struct ApiAuth {
     internal_keys: Vec<SecretString>,
     agent_keys: Vec<(SecretString, String)>,
-    stored_agent_keys: Option<Arc<AgentKeys>>,
+    agent_key_lookup: Option<Arc<dyn AgentKeyLookup>>,
     user_tokens: Option<Arc<dyn UserTokens>>,
     dev_mode: bool,
 }
@@ -38,7 +53,7 @@ impl fmt::Debug for ApiAuth {
         f.debug_struct("ApiAuth")
             .field("internal_keys", &self.internal_keys.len())
             .field("agent_keys", &self.agent_keys.len())
-            .field("stored_agent_keys", &self.stored_agent_keys.is_some())
+            .field("agent_key_lookup", &self.agent_key_lookup.is_some())
             .field("user_tokens", &self.user_tokens.is_some())
             .field("dev_mode", &self.dev_mode)
             .finish()
@@ -76,7 +91,7 @@ impl ApiAuth {
     pub fn has_credentials(&self) -> bool {
         !self.internal_keys.is_empty()
             || !self.agent_keys.is_empty()
-            || self.stored_agent_keys.is_some()
+            || self.agent_key_lookup.is_some()
             || self.user_tokens.is_some()
     }
 
@@ -96,8 +111,15 @@ impl ApiAuth {
 
     /// Accepts the agent keys kept in a store (`ltcg_…`, checked against their Argon2id
     /// hashes, see [`AgentKeys`]).
-    pub fn with_stored_agent_keys(mut self, keys: Arc<AgentKeys>) -> Self {
-        self.stored_agent_keys = Some(keys);
+    pub fn with_stored_agent_keys(self, keys: Arc<AgentKeys>) -> Self {
+        self.with_agent_key_lookup(keys)
+    }
+
+    /// Accepts the agent keys `lookup` knows. It is asked about every presented value that
+    /// starts with `ltcg_` and matched no configured key; what it does not know is refused
+    /// (not tried as a user token).
+    pub fn with_agent_key_lookup(mut self, lookup: Arc<dyn AgentKeyLookup>) -> Self {
+        self.agent_key_lookup = Some(lookup);
         self
     }
 
@@ -158,12 +180,12 @@ impl ApiAuth {
         if actor.is_some() {
             return Ok(actor);
         }
-        if let Some(keys) = self
-            .stored_agent_keys
+        if let Some(lookup) = self
+            .agent_key_lookup
             .as_ref()
-            .filter(|_| is_agent_key(presented))
+            .filter(|_| presented.starts_with(AGENT_KEY_MARK))
         {
-            if let Some(agent) = keys.verify(presented).await? {
+            if let Some(agent) = lookup.agent_for(presented).await? {
                 return Actor::agent(&agent).map(Some);
             }
             return Ok(None);

@@ -5,6 +5,7 @@
 //! [`BodyStream`] read chunk by chunk.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
@@ -14,7 +15,7 @@ use futures::StreamExt;
 use serde::Deserialize;
 use tower::ServiceExt;
 
-use super::auth::ApiAuth;
+use super::auth::{AgentKeyLookup, ApiAuth};
 use super::user_tokens::{JwksCaching, JwtRules, JwtUserTokens};
 use super::{router_with, RouterOptions};
 use crate::error::{Error, Result};
@@ -69,9 +70,10 @@ pub struct UserJwtSettings {
 }
 
 impl AuthSettings {
-    /// The authentication these settings describe; a missing or contradictory part is
-    /// `INVALID_INPUT` naming it.
-    pub fn into_auth(self) -> Result<ApiAuth> {
+    /// The authentication these settings describe, with the host's agent-key `lookup` when
+    /// it gives one (see [`ApiAuth::with_agent_key_lookup`]); a missing or contradictory part
+    /// is `INVALID_INPUT` naming it.
+    pub fn into_auth(self, lookup: Option<Arc<dyn AgentKeyLookup>>) -> Result<ApiAuth> {
         let mut auth = if self.development {
             ApiAuth::dev_mode()
         } else {
@@ -95,12 +97,15 @@ impl AuthSettings {
                     ))
                 }
             };
-            auth = auth.with_user_tokens(std::sync::Arc::new(tokens));
+            auth = auth.with_user_tokens(Arc::new(tokens));
+        }
+        if let Some(lookup) = lookup {
+            auth = auth.with_agent_key_lookup(lookup);
         }
         if !self.development && !auth.has_credentials() {
             return Err(Error::invalid(
                 "auth",
-                "names no credential (internalKey, agentKeys or userJwt), and development is off",
+                "names no credential (internalKey, agentKeys, userJwt or an agent-key lookup), and development is off",
             ));
         }
         Ok(auth)

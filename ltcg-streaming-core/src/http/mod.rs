@@ -63,7 +63,7 @@ use tower_http::request_id::{
 };
 use tower_http::trace::TraceLayer;
 
-pub use self::auth::{ApiAuth, UserTokens, MIN_KEY_LEN};
+pub use self::auth::{AgentKeyLookup, ApiAuth, UserTokens, MIN_KEY_LEN};
 pub use self::dashboard::logins::{
     COOKIE as DASHBOARD_COOKIE, CSRF_HEADER, LOGINS_PER_ACTOR, LOGIN_TTL,
     SECURE_COOKIE as DASHBOARD_SECURE_COOKIE,
