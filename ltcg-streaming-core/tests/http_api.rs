@@ -11,8 +11,8 @@ use ltcg_streaming_core::service::RateLimitConfig;
 use ltcg_streaming_core::{Actor, Clock, ErrorCode, MemoryStore};
 use ltcg_streaming_test_support::harness::*;
 use ltcg_streaming_test_support::http::{
-    app, assert_error, auth, call, error_text, send, snapshot, started_session, Reply, AGENT_KEY,
-    INTERNAL_KEY,
+    app, assert_error, auth, call, error_text, send, snapshot, started_session, status_of, Reply,
+    AGENT_KEY, INTERNAL_KEY,
 };
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -719,28 +719,10 @@ async fn agent_keys_resolve_through_the_hosts_lookup() {
             .with_user_tokens(Arc::new(EveryTokenAUser)),
     );
     let body = json!({"platform": "twitch", "streamKey": "live_123456789_abcdefghijklmnop"});
-    let Reply {
-        status,
-        json: started,
-        ..
-    } = call(
-        &app,
-        Method::POST,
-        "/api/streaming/start",
-        Some(APP_AGENT_KEY),
-        Some(body),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{started}");
-    let sid = started["sessionId"].as_str().unwrap();
-    let Reply { json: st, .. } = call(
-        &app,
-        Method::GET,
-        &format!("/api/streaming/status?sessionId={sid}"),
-        Some(INTERNAL_KEY),
-        None,
-    )
-    .await;
+    let start = "/api/streaming/start";
+    let started = call(&app, Method::POST, start, Some(APP_AGENT_KEY), Some(body)).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+    let st = status_of(&app, started.json["sessionId"].as_str().unwrap()).await;
     assert_eq!(
         (st["streamType"].as_str(), st["entityId"].as_str()),
         (Some("agent"), Some("agent_from_app"))

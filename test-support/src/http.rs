@@ -113,6 +113,14 @@ pub async fn call(
     send(app, req.body(body).unwrap()).await
 }
 
+/// A session's status view, read with the internal key.
+pub async fn status_of(app: &Router, session_id: &str) -> Value {
+    let uri = format!("/api/streaming/status?sessionId={session_id}");
+    let reply = call(app, Method::GET, &uri, Some(INTERNAL_KEY), None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    reply.json
+}
+
 /// Asserts the error contract: `status`, a body of `{error, code, retryable}` with only the
 /// details [`ltcg_streaming_core::error::WireError`] defines, and `code`.
 pub fn assert_error(reply: &Reply, status: StatusCode, code: &str, ctx: &str) {
