@@ -77,3 +77,21 @@ async fn a_watch_of_a_session_the_caller_may_not_read_ends_with_the_refusal() {
     assert_eq!(err.code(), ErrorCode::NotFound, "{err}");
     assert!(watch.next().await.is_none());
 }
+
+#[test]
+fn refresh_periods_from_host_numbers_are_at_least_a_millisecond() {
+    use ltcg_streaming_core::service::{watch_refresh, MIN_WATCH_REFRESH};
+    assert_eq!(
+        watch_refresh("refreshMs", 0.25).unwrap(),
+        Duration::from_millis(250)
+    );
+    assert_eq!(
+        watch_refresh("refreshMs", 0.001).unwrap(),
+        MIN_WATCH_REFRESH
+    );
+    for bad in [0.0, 0.0009, -1.0, f64::NAN, f64::INFINITY] {
+        let err = watch_refresh("refresh_seconds", bad).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidInput, "{bad}");
+        assert!(err.to_string().contains("refresh_seconds"), "{err}");
+    }
+}

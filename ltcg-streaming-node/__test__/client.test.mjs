@@ -108,6 +108,9 @@ test('a status watch follows a session to its end, woken by the service', async 
   const direct = service.watchStatus(Actor.internal(), started.sessionId)
   assert.equal((await direct.next()).status, 'ended')
   assert.equal(await direct.next(), null)
+  for (const period of [0, 0.5, -1, Number.NaN]) {
+    assert.equal(throwsWith(() => client.watchStatus(started.sessionId, period), 'INVALID_INPUT').field, 'refreshMs')
+  }
   const err = throwsWith(() => client.watchStatus('not a session id'), 'INVALID_INPUT')
   assert.equal(err.field, 'sessionId')
 })

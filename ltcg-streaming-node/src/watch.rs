@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ltcg_streaming_core::service::StatusWatch as CoreWatch;
+use ltcg_streaming_core::service::{watch_refresh, StatusWatch as CoreWatch};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
@@ -55,16 +55,8 @@ impl StatusWatch {
     }
 }
 
-/// A refresh period from milliseconds (positive), or the default.
+/// A refresh period from milliseconds (the core's rule), or the default.
 pub(crate) fn refresh(ms: Option<f64>) -> ltcg_streaming_core::Result<Option<std::time::Duration>> {
-    match ms {
-        None => Ok(None),
-        Some(ms) if ms.is_finite() && ms >= 1.0 => {
-            Ok(Some(std::time::Duration::from_millis(ms as u64)))
-        }
-        Some(_) => Err(ltcg_streaming_core::Error::invalid(
-            "refreshMs",
-            "must be a number of milliseconds, at least 1",
-        )),
-    }
+    ms.map(|ms| watch_refresh("refreshMs", ms / 1000.0))
+        .transpose()
 }

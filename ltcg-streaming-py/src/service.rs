@@ -46,12 +46,9 @@ fn arg(name: &str, value: Option<&Bound<'_, PyAny>>) -> Result<Value, Error> {
         })
 }
 
-/// A refresh period in seconds (positive).
+/// A refresh period in seconds (the core's rule).
 pub(crate) fn refresh(secs: f64) -> Result<std::time::Duration, Error> {
-    std::time::Duration::try_from_secs_f64(secs)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| Error::invalid("refresh_seconds", "must be a positive number of seconds"))
+    ltcg_streaming_core::service::watch_refresh("refresh_seconds", secs)
 }
 
 /// One request object from a mapping and keyword arguments, as a method's arguments.

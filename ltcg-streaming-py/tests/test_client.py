@@ -178,3 +178,7 @@ async def test_a_remote_status_watch_rereads_until_the_end(reference_server: Ref
         with pytest.raises(InvalidInputError) as bad:
             client.watch_status("not a session id")
         assert bad.value.field == "sessionId"
+        for period in (0, -1.0, float("nan")):
+            with pytest.raises(InvalidInputError) as bad:
+                client.watch_status(started["sessionId"], refresh_seconds=period)
+            assert bad.value.field == "refresh_seconds"

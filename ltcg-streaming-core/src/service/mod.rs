@@ -63,7 +63,7 @@ pub use self::settings::{EncodingSetting, RateLimitOverrides, RateLimitSetting, 
 pub use self::types::*;
 #[cfg(feature = "platforms")]
 pub use self::viewer_poll::DEFAULT_VIEWER_POLL_INTERVAL;
-pub use self::watch::{StatusWatch, WATCH_REFRESH};
+pub use self::watch::{watch_refresh, StatusWatch, MIN_WATCH_REFRESH, WATCH_REFRESH};
 use crate::clock::{Clock, SystemClock};
 use crate::config::StreamingConfig;
 use crate::destination_policy::DestinationPolicy;

@@ -14,11 +14,23 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::time::Instant;
 
 use super::{Actor, Change, SessionStatusView, StreamingService};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::session::SessionId;
 
 /// How often a watch re-reads the session when no notice wakes it.
 pub const WATCH_REFRESH: Duration = Duration::from_secs(2);
+
+/// The shortest refresh period a watch accepts.
+pub const MIN_WATCH_REFRESH: Duration = Duration::from_millis(1);
+
+/// A watch's refresh period from a host language's number of `seconds`: at least
+/// [`MIN_WATCH_REFRESH`] (and finite), else `INVALID_INPUT` naming `field`.
+pub fn watch_refresh(field: &str, seconds: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|period| *period >= MIN_WATCH_REFRESH)
+        .ok_or_else(|| Error::invalid(field, "must be a period of at least 1 ms"))
+}
 
 type Read = Pin<Box<dyn Future<Output = Result<SessionStatusView>> + Send>>;
 type Reload = Box<dyn FnMut() -> Read + Send>;
