@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Actor = nativeBinding.Actor
+module.exports.AgentKeys = nativeBinding.AgentKeys
 module.exports.BrowserEgress = nativeBinding.BrowserEgress
 module.exports.Client = nativeBinding.Client
 module.exports.HttpApi = nativeBinding.HttpApi

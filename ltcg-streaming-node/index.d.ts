@@ -95,6 +95,25 @@ export interface SessionStore {
   appendTimeline(entries: TimelineEntry[]): MaybePromise<unknown>
   /** A session's timeline in the order appended, at most `limit`. */
   timeline(sessionId: string, limit: number): MaybePromise<TimelineEntry[]>
+  /**
+   * Agent keys (optional, all four or none: a store with them keeps `AgentKeys`). Stores
+   * `agentKey` unless its `prefix` is taken; `false` then, and nothing written.
+   */
+  insertAgentKey?(agentKey: AgentKey): MaybePromise<boolean>
+  /** The key with this prefix, revoked or not. */
+  agentKey?(prefix: string): MaybePromise<AgentKey | null | undefined>
+  /** Sets `revokedAt` to `nowMs` unless already set; the record afterwards, `null` if unknown. */
+  revokeAgentKey?(prefix: string, nowMs: number): MaybePromise<AgentKey | null | undefined>
+  /** Every key, or one agent's, oldest first. */
+  listAgentKeys?(agentId: string | null): MaybePromise<AgentKey[]>
+}
+
+/** A key `AgentKeys.create` made: the key itself (shown once) and what is kept of it. */
+export interface NewAgentKey {
+  /** The key, `ltcg_…`: give it to the agent; it cannot be read back. */
+  key: string
+  /** Its record, without the hash. */
+  record: AgentKeyView
 }
 
 /** What a `StreamingService` is built from. */
@@ -147,6 +166,39 @@ export interface AgentDecisionsQuery {
   limit?: number | null
   /** The session to read (default: the agent's active session, else its newest). */
   sessionId?: string | null
+}
+
+/** A stored agent API key: who it belongs to and its Argon2id hash, never the key. */
+export interface AgentKey {
+  /**
+   * The key's first `AGENT_KEY_PREFIX_LEN` characters; names the key in lists and
+   * revocations, and finds its record when it is presented.
+   */
+  prefix: string
+  /** The agent the key acts as. */
+  agentId: string
+  /** The key's Argon2id hash in PHC form (`$argon2id$v=19$...`). */
+  hash: string
+  /** Made at, Unix ms. */
+  createdAt: number
+  /** What the operator called it. */
+  label?: string | null
+  /** Revoked at, Unix ms; a revoked key is never accepted again. */
+  revokedAt?: number | null
+}
+
+/** What an operator is shown of a stored key: everything but its hash. */
+export interface AgentKeyView {
+  /** The key's first `AGENT_KEY_PREFIX_LEN` characters. */
+  prefix: string
+  /** The agent the key acts as. */
+  agentId: string
+  /** What the operator called it. */
+  label: string | null
+  /** Made at, Unix ms. */
+  createdAt: number
+  /** Revoked at, Unix ms. */
+  revokedAt: number | null
 }
 
 /**
@@ -1679,6 +1731,35 @@ export declare class Actor {
 }
 
 /**
+ * Agents' API keys kept in a store: a key is shown once, when made; the store keeps its
+ * Argon2id hash under the key's first 12 characters (its prefix). Pass it to `HttpApi` to
+ * accept the keys; a revoked key is refused at once.
+ */
+export declare class AgentKeys {
+  /**
+   * The keys kept in `store`: a `MemoryStore`, `SqliteStore`, `PostgresStore`, or a store
+   * written in JavaScript with `insertAgentKey`, `agentKey`, `revokeAgentKey` and
+   * `listAgentKeys` (else `INVALID_INPUT` naming `store`).
+   */
+  constructor(store: MemoryStore | SqliteStore | PostgresStore | SessionStore)
+  /**
+   * Makes a key for `agentId` (with an optional `label`): `{ key, record }`, where `key`
+   * is the key itself (give it to the agent; it cannot be read back) and `record` what is
+   * kept, without its hash.
+   */
+  create(agentId: string, label?: string | undefined | null): Promise<NewAgentKey>
+  /** The agent `key` belongs to, or `null` when it is no live key. */
+  verify(key: string): Promise<string | null>
+  /**
+   * Revokes the key with this prefix (or the whole key); its record afterwards.
+   * `NOT_FOUND` when no key has it.
+   */
+  revoke(prefix: string): Promise<AgentKeyView>
+  /** Every key, or `agentId`'s, oldest first (without their hashes). */
+  list(agentId?: string | undefined | null): Promise<AgentKeyView[]>
+}
+
+/**
  * The overlay page rendered on this machine (Chromium on Xvfb with a PulseAudio sink,
  * ffmpeg) and pushed to every output by this process. Its options are the core's
  * `BrowserEgressOptions` (the Python binding takes the same keys in snake_case).
@@ -1826,11 +1907,12 @@ export declare class HttpApi {
   /**
    * The API of `service`, authenticated as `auth` says: `internalKey`, `agentKeys`
    * (`[{ key, agentId }]`), `userJwt` (`{ secret | jwksUrl, issuer, audience }`),
-   * `development`; and by `agentKeyLookup`, the host's own agent keys: called with every
-   * presented `ltcg_…` value that matched no configured key, it returns (or resolves to)
-   * the key's agent id, or `null` to refuse it. Throws `INVALID_INPUT` naming a bad part.
+   * `development`; and by `agentKeyLookup`, the host's own agent keys: an `AgentKeys` (keys
+   * kept in a store), or a function called with every presented `ltcg_…` value that
+   * matched no configured key, which returns (or resolves to) the key's agent id, or
+   * `null` to refuse it. Throws `INVALID_INPUT` naming a bad part.
    */
-  constructor(service: StreamingService, auth: HttpAuth, agentKeyLookup?: (key: string) => string | null | undefined | Promise<string | null | undefined>)
+  constructor(service: StreamingService, auth: HttpAuth, agentKeyLookup?: AgentKeys | ((key: string) => string | null | undefined | Promise<string | null | undefined>))
   /** Answers `request`. */
   handle(request: HttpRequest): Promise<HttpResponse>
 }

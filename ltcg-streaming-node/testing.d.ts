@@ -23,7 +23,8 @@ export interface ConformanceReport {
  * SQLite and PostgreSQL stores pass: one active session per entity, `updateSession` as a
  * compare-and-swap on `version`, counters that survive updates, newest-first pages with
  * cursors, event claims and pruning (`pruneEvents` is required here), credentials, and
- * concurrent calls that lose nothing.
+ * concurrent calls that lose nothing; and, for a store with the agent-key methods
+ * (`insertAgentKey`, `agentKey`, `revokeAgentKey`, `listAgentKeys`), the check `agent_keys`.
  *
  * `makeStore` is called once per check, all before the first check runs, and must return a
  * fresh, empty store written in JavaScript. An error the store throws fails the check it was

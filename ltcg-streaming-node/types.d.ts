@@ -95,6 +95,25 @@ export interface SessionStore {
   appendTimeline(entries: TimelineEntry[]): MaybePromise<unknown>
   /** A session's timeline in the order appended, at most `limit`. */
   timeline(sessionId: string, limit: number): MaybePromise<TimelineEntry[]>
+  /**
+   * Agent keys (optional, all four or none: a store with them keeps `AgentKeys`). Stores
+   * `agentKey` unless its `prefix` is taken; `false` then, and nothing written.
+   */
+  insertAgentKey?(agentKey: AgentKey): MaybePromise<boolean>
+  /** The key with this prefix, revoked or not. */
+  agentKey?(prefix: string): MaybePromise<AgentKey | null | undefined>
+  /** Sets `revokedAt` to `nowMs` unless already set; the record afterwards, `null` if unknown. */
+  revokeAgentKey?(prefix: string, nowMs: number): MaybePromise<AgentKey | null | undefined>
+  /** Every key, or one agent's, oldest first. */
+  listAgentKeys?(agentId: string | null): MaybePromise<AgentKey[]>
+}
+
+/** A key `AgentKeys.create` made: the key itself (shown once) and what is kept of it. */
+export interface NewAgentKey {
+  /** The key, `ltcg_…`: give it to the agent; it cannot be read back. */
+  key: string
+  /** Its record, without the hash. */
+  record: AgentKeyView
 }
 
 /** What a `StreamingService` is built from. */
@@ -147,6 +166,39 @@ export interface AgentDecisionsQuery {
   limit?: number | null
   /** The session to read (default: the agent's active session, else its newest). */
   sessionId?: string | null
+}
+
+/** A stored agent API key: who it belongs to and its Argon2id hash, never the key. */
+export interface AgentKey {
+  /**
+   * The key's first `AGENT_KEY_PREFIX_LEN` characters; names the key in lists and
+   * revocations, and finds its record when it is presented.
+   */
+  prefix: string
+  /** The agent the key acts as. */
+  agentId: string
+  /** The key's Argon2id hash in PHC form (`$argon2id$v=19$...`). */
+  hash: string
+  /** Made at, Unix ms. */
+  createdAt: number
+  /** What the operator called it. */
+  label?: string | null
+  /** Revoked at, Unix ms; a revoked key is never accepted again. */
+  revokedAt?: number | null
+}
+
+/** What an operator is shown of a stored key: everything but its hash. */
+export interface AgentKeyView {
+  /** The key's first `AGENT_KEY_PREFIX_LEN` characters. */
+  prefix: string
+  /** The agent the key acts as. */
+  agentId: string
+  /** What the operator called it. */
+  label: string | null
+  /** Made at, Unix ms. */
+  createdAt: number
+  /** Revoked at, Unix ms. */
+  revokedAt: number | null
 }
 
 /**

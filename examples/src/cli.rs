@@ -32,6 +32,7 @@ use ltcg_streaming_core::{
 
 use indicatif::{ProgressBar, ProgressStyle};
 use ltcg_streaming_core::agent_keys::AgentKeys;
+use ltcg_streaming_core::store::AgentKey;
 use ltcg_streaming_core::vault::rotation::{
     rotate_stored_keys, RotationCheckpoint, RotationOptions,
 };
@@ -320,18 +321,7 @@ async fn agent_keys(command: AgentKeysCommand) -> Result<(), BoxError> {
         AgentKeysCommand::List { agent, json } => {
             let list = keys.list(agent.as_deref()).await?;
             if json {
-                let view: Vec<_> = list
-                    .iter()
-                    .map(|key| {
-                        serde_json::json!({
-                            "prefix": key.prefix,
-                            "agentId": key.agent_id,
-                            "label": key.label,
-                            "createdAt": key.created_at,
-                            "revokedAt": key.revoked_at,
-                        })
-                    })
-                    .collect();
+                let view: Vec<_> = list.iter().map(AgentKey::view).collect();
                 return print_json(&view);
             }
             println!(

@@ -36,7 +36,7 @@ use crate::session::{
     Activity, Entity, GameState, StoredGameState, StreamSession, TimelineEntry, ViewerSample,
 };
 use crate::store::host::{Inserted, ListQuery};
-use crate::store::{Lease, PlatformCredential, SessionPage};
+use crate::store::{AgentKey, AgentKeyView, Lease, PlatformCredential, SessionPage};
 use crate::token::OverlayClaims;
 use crate::webhook::EgressEvent;
 
@@ -96,17 +96,18 @@ const REQUESTS: [Root; 15] = [
 const OPTIONS: Root = root::<ServiceSettings>;
 /// The other shapes the core reads: answers of a store written in the host language, the
 /// browser egress's options.
-const READ: [Root; 7] = [
+const READ: [Root; 8] = [
     root::<SessionPage>,
     root::<Lease>,
     root::<StoredGameState>,
     root::<ViewerSample>,
     root::<TimelineEntry>,
     root::<Inserted>,
+    root::<AgentKey>,
     root::<BrowserEgressSettings>,
 ];
 /// The shapes the core writes: answers, verified tokens and webhooks, values given to stores.
-const WRITTEN: [Root; 27] = [
+const WRITTEN: [Root; 28] = [
     root::<StartStreamResponse>,
     root::<StopStreamResponse>,
     root::<SessionList>,
@@ -125,6 +126,7 @@ const WRITTEN: [Root; 27] = [
     root::<Activity>,
     root::<Entity>,
     root::<PlatformCredential>,
+    root::<AgentKeyView>,
     root::<ListQuery>,
     root::<ErrorCode>,
     root::<GameStateUpdated>,

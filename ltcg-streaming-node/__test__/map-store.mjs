@@ -226,11 +226,46 @@ export class MapStore {
   }
 }
 
+/** A `MapStore` that also keeps agent keys (the four optional agent-key methods). */
+export class KeyedMapStore extends MapStore {
+  constructor() {
+    super()
+    this.agentKeys = new Map()
+  }
+
+  insertAgentKey(agentKey) {
+    if (this.agentKeys.has(agentKey.prefix)) return false
+    this.agentKeys.set(agentKey.prefix, copy(agentKey))
+    return true
+  }
+
+  agentKey(prefix) {
+    const key = this.agentKeys.get(prefix)
+    return key ? copy(key) : null
+  }
+
+  revokeAgentKey(prefix, nowMs) {
+    const key = this.agentKeys.get(prefix)
+    if (!key) return null
+    key.revokedAt ??= nowMs
+    return copy(key)
+  }
+
+  listAgentKeys(agentId) {
+    return [...this.agentKeys.values()]
+      .filter((key) => agentId === null || key.agentId === agentId)
+      .sort((a, b) => a.createdAt - b.createdAt || (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0))
+      .map(copy)
+  }
+}
+
 /** `store` with every method async, as a Convex-backed store has them. */
 export function asyncStore(store) {
   const methods = {}
-  for (const name of Object.getOwnPropertyNames(MapStore.prototype)) {
-    if (name !== 'constructor') methods[name] = async (...args) => store[name](...args)
+  for (let proto = Object.getPrototypeOf(store); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name !== 'constructor' && !(name in methods)) methods[name] = async (...args) => store[name](...args)
+    }
   }
   return methods
 }

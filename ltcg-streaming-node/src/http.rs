@@ -15,6 +15,7 @@ use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 use tokio::sync::Mutex;
 
+use crate::agent_keys::AgentKeys;
 use crate::error::OrThrow;
 use crate::service::{json_arg, StreamingService};
 use crate::task::spawn;
@@ -115,11 +116,16 @@ impl AgentKeyLookup for JsAgentKeyLookup {
     }
 }
 
-/// The core's view of `lookup`, a JavaScript function of a key (`None` for `null` or
-/// `undefined`; anything else but a function is `INVALID_INPUT` naming `agentKeyLookup`).
-fn js_lookup(env: &Env, lookup: Option<Unknown>) -> Result<Option<Arc<dyn AgentKeyLookup>>> {
-    let Some(lookup) = lookup else {
-        return Ok(None);
+/// The host's agent keys: an [`AgentKeys`], or a function of a key.
+type LookupArg<'env> = Either<ClassInstance<'env, AgentKeys>, Unknown<'env>>;
+
+/// The core's view of `lookup`: an [`AgentKeys`], or a JavaScript function of a key (`None`
+/// for `null` or `undefined`; anything else is `INVALID_INPUT` naming `agentKeyLookup`).
+fn js_lookup(env: &Env, lookup: Option<LookupArg>) -> Result<Option<Arc<dyn AgentKeyLookup>>> {
+    let lookup = match lookup {
+        None => return Ok(None),
+        Some(Either::A(keys)) => return Ok(Some(keys.inner.clone())),
+        Some(Either::B(lookup)) => lookup,
     };
     match lookup.get_type()? {
         ValueType::Undefined | ValueType::Null => return Ok(None),
@@ -127,7 +133,7 @@ fn js_lookup(env: &Env, lookup: Option<Unknown>) -> Result<Option<Arc<dyn AgentK
         _ => {
             return Err(Error::invalid(
                 "agentKeyLookup",
-                "must be a function of a key that returns its agent id or null",
+                "must be an AgentKeys, or a function of a key that returns its agent id or null",
             ))
             .or_throw(env)
         }
@@ -154,18 +160,19 @@ pub struct HttpApi {
 impl HttpApi {
     /// The API of `service`, authenticated as `auth` says: `internalKey`, `agentKeys`
     /// (`[{ key, agentId }]`), `userJwt` (`{ secret | jwksUrl, issuer, audience }`),
-    /// `development`; and by `agentKeyLookup`, the host's own agent keys: called with every
-    /// presented `ltcg_…` value that matched no configured key, it returns (or resolves to)
-    /// the key's agent id, or `null` to refuse it. Throws `INVALID_INPUT` naming a bad part.
+    /// `development`; and by `agentKeyLookup`, the host's own agent keys: an `AgentKeys` (keys
+    /// kept in a store), or a function called with every presented `ltcg_…` value that
+    /// matched no configured key, which returns (or resolves to) the key's agent id, or
+    /// `null` to refuse it. Throws `INVALID_INPUT` naming a bad part.
     #[napi(
         constructor,
-        ts_args_type = "service: StreamingService, auth: HttpAuth, agentKeyLookup?: (key: string) => string | null | undefined | Promise<string | null | undefined>"
+        ts_args_type = "service: StreamingService, auth: HttpAuth, agentKeyLookup?: AgentKeys | ((key: string) => string | null | undefined | Promise<string | null | undefined>)"
     )]
     pub fn new(
         env: &Env,
         service: &StreamingService,
         auth: Unknown,
-        agent_key_lookup: Option<Unknown>,
+        agent_key_lookup: Option<LookupArg>,
     ) -> Result<Self> {
         let auth = json_arg(env, "auth", auth).or_throw(env)?;
         let auth: AuthSettings = ltcg_streaming_core::json::request("auth", auth).or_throw(env)?;

@@ -9,6 +9,7 @@
 //! [`testing`]).
 
 pub mod actor;
+pub mod agent_keys;
 pub mod client;
 pub mod config;
 pub mod crypto;

@@ -17,17 +17,9 @@ use crate::egress::{BrowserEgress, LiveKitEgress, MemoryEgress};
 use crate::error::{js_error, OrThrow};
 use crate::host_store::js_store;
 use crate::json::{from_js_numbers, to_js_numbers, to_json};
-use crate::store::{MemoryStore, PostgresStore, SqliteStore};
+use crate::store::StoreArg;
 use crate::task::spawn;
 use crate::watch::{refresh, StatusWatch};
-
-/// A store argument: one of ours, or a JavaScript object with the store's methods.
-type StoreArg<'env> = Either4<
-    ClassInstance<'env, MemoryStore>,
-    ClassInstance<'env, SqliteStore>,
-    ClassInstance<'env, PostgresStore>,
-    Object<'env>,
->;
 
 /// An egress argument.
 type EgressArg<'env> = Either3<

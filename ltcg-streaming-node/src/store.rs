@@ -4,13 +4,38 @@
 use std::sync::Arc;
 
 use ltcg_streaming_core::store::{
-    MemoryStore as CoreMemoryStore, PostgresStore as CorePostgresStore,
+    AgentKeyStore, MemoryStore as CoreMemoryStore, PostgresStore as CorePostgresStore,
     SqliteStore as CoreSqliteStore,
 };
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::error::OrThrow;
+use crate::host_store::js_store;
 use crate::task::spawn;
+
+/// A store argument: one of ours, or a JavaScript object with the store's methods.
+pub(crate) type StoreArg<'env> = Either4<
+    ClassInstance<'env, MemoryStore>,
+    ClassInstance<'env, SqliteStore>,
+    ClassInstance<'env, PostgresStore>,
+    Object<'env>,
+>;
+
+/// Where a store argument keeps agent keys: ours all do; a JavaScript store needs the four
+/// agent-key methods (else `INVALID_INPUT` naming `store`).
+pub(crate) fn agent_key_store(env: &Env, store: StoreArg) -> Result<Arc<dyn AgentKeyStore>> {
+    Ok(match store {
+        Either4::A(store) => store.inner.clone(),
+        Either4::B(store) => store.inner.clone(),
+        Either4::C(store) => store.inner.clone(),
+        Either4::D(object) => {
+            let store = js_store(env, object)?;
+            store.require_agent_keys().or_throw(env)?;
+            Arc::new(store)
+        }
+    })
+}
 
 /// Sessions, activity feeds, credentials and webhook ids in process memory (development,
 /// tests, single-process apps).

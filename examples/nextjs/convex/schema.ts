@@ -41,4 +41,9 @@ export default defineSchema({
     data: v.any(),
   }).index('by_session_at', ['sessionId', 'at', 'destinationId']),
   streamingTimeline: defineTable({ sessionId: v.string(), data: v.any() }).index('by_session', ['sessionId']),
+  /** Agents' API keys: only their Argon2id hashes (made and checked by the library's `AgentKeys`). */
+  streamingAgentKeys: defineTable({ prefix: v.string(), agentId: v.string(), createdAt: v.number(), data: v.any() })
+    .index('by_prefix', ['prefix'])
+    .index('by_created', ['createdAt', 'prefix'])
+    .index('by_agent_created', ['agentId', 'createdAt', 'prefix']),
 })

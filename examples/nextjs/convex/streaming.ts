@@ -445,3 +445,52 @@ export const timeline = query({
         .take(limit)
     ).map((row) => row.data),
 })
+
+async function agentKeyDoc(ctx: QueryCtx, prefix: string) {
+  return ctx.db
+    .query('streamingAgentKeys')
+    .withIndex('by_prefix', (q) => q.eq('prefix', prefix))
+    .unique()
+}
+
+export const insertAgentKey = mutation({
+  args: { agentKey: v.any() },
+  handler: async (ctx, { agentKey }: { agentKey: Json & { prefix: string; agentId: string; createdAt: number } }) => {
+    if (await agentKeyDoc(ctx, agentKey.prefix)) return false
+    const { prefix, agentId, createdAt } = agentKey
+    await ctx.db.insert('streamingAgentKeys', { prefix, agentId, createdAt, data: agentKey })
+    return true
+  },
+})
+
+export const agentKey = query({
+  args: { prefix: v.string() },
+  handler: async (ctx, { prefix }) => (await agentKeyDoc(ctx, prefix))?.data ?? null,
+})
+
+export const revokeAgentKey = mutation({
+  args: { prefix: v.string(), nowMs: v.number() },
+  handler: async (ctx, { prefix, nowMs }) => {
+    const doc = await agentKeyDoc(ctx, prefix)
+    if (!doc) return null
+    // Revoked once: a second revocation keeps the first time.
+    if (doc.data.revokedAt != null) return doc.data
+    const data = { ...doc.data, revokedAt: nowMs }
+    await ctx.db.patch(doc._id, { data })
+    return data
+  },
+})
+
+export const listAgentKeys = query({
+  args: { agentId: v.union(v.string(), v.null()) },
+  handler: async (ctx, { agentId }) => {
+    const rows =
+      agentId === null
+        ? await ctx.db.query('streamingAgentKeys').withIndex('by_created').collect()
+        : await ctx.db
+            .query('streamingAgentKeys')
+            .withIndex('by_agent_created', (q) => q.eq('agentId', agentId))
+            .collect()
+    return rows.map((row) => row.data)
+  },
+})

@@ -4,6 +4,7 @@
 // errors carrying the library's code.
 import type {
   Activity,
+  AgentKey,
   ActivityKind,
   Entity,
   InsertResult,
@@ -132,5 +133,18 @@ export class ConvexSessionStore implements SessionStore {
   }
   async timeline(sessionId: string, limit: number): Promise<TimelineEntry[]> {
     return this.q('timeline', { sessionId, limit })
+  }
+  // Agent keys (the library's `AgentKeys` makes and checks them; only hashes are stored).
+  async insertAgentKey(agentKey: AgentKey): Promise<boolean> {
+    return this.m('insertAgentKey', { agentKey })
+  }
+  async agentKey(prefix: string): Promise<AgentKey | null> {
+    return this.q('agentKey', { prefix })
+  }
+  async revokeAgentKey(prefix: string, nowMs: number): Promise<AgentKey | null> {
+    return this.m('revokeAgentKey', { prefix, nowMs })
+  }
+  async listAgentKeys(agentId: string | null): Promise<AgentKey[]> {
+    return this.q('listAgentKeys', { agentId })
   }
 }

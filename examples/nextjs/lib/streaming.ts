@@ -2,6 +2,7 @@
 // environment once per process. `instrumentation.ts` builds them at startup, so a
 // configuration error is logged once, when the server starts, not first met by a caller.
 import {
+  AgentKeys,
   HttpApi,
   type HttpAuth,
   LiveKitEgress,
@@ -38,8 +39,8 @@ async function storeFrom(env: Env): Promise<SessionStore | MemoryStore | SqliteS
   return new MemoryStore()
 }
 
-/** Who may call: the internal secret, `ltcg_` agent keys (`LTCG_AGENT_KEYS=key=agentId,...`)
- *  and users' JWTs through a JWKS URL (`AUTH_JWKS_URL`, `AUTH_JWT_ISSUER`, `AUTH_JWT_AUDIENCE`). */
+/** Who may call: the internal secret, static `ltcg_` agent keys (`LTCG_AGENT_KEYS=key=agentId,...`;
+ *  the keys kept in the store are accepted too) and users' JWTs through a JWKS URL (`AUTH_JWKS_URL`, `AUTH_JWT_ISSUER`, `AUTH_JWT_AUDIENCE`). */
 export function authFrom(env: Env): HttpAuth {
   const auth: HttpAuth = {}
   if (env.INTERNAL_API_SECRET) auth.internalKey = env.INTERNAL_API_SECRET
@@ -66,7 +67,9 @@ async function build(env: Env): Promise<Streaming> {
   const egress =
     config.livekitUrl && env.LTCG_EGRESS !== 'memory' ? LiveKitEgress.fromConfig(config) : new MemoryEgress()
   const service = new StreamingService(config, { store, egress })
-  return { service, api: new HttpApi(service, authFrom(env)) }
+  // Agent keys made by `AgentKeys` (`scripts/agent-keys.mjs`, or the library's CLI on the
+  // SQLite file) are kept in the store, hashed, and accepted until revoked.
+  return { service, api: new HttpApi(service, authFrom(env), new AgentKeys(store)) }
 }
 
 const cache = globalThis as typeof globalThis & { __ltcgStreaming?: Promise<Streaming> }

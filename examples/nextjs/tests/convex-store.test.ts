@@ -1,6 +1,6 @@
 // The library's store conformance suite against the Convex functions, on convex-test's
 // in-memory Convex backend; and two concurrent starts for one entity through a service.
-import { Actor, MemoryEgress, StreamingConfig, StreamingService } from '@ltcg/streaming'
+import { Actor, AgentKeys, MemoryEgress, StreamingConfig, StreamingService } from '@ltcg/streaming'
 import { runSessionStoreConformance } from '@ltcg/streaming/testing'
 import { convexTest } from 'convex-test'
 import { expect, test } from 'vitest'
@@ -16,7 +16,8 @@ const fresh = () => new ConvexSessionStore(convexTest(schema, modules), SECRET)
 test('the Convex functions pass every check of the store conformance suite', async () => {
   const { checks, failures } = await runSessionStoreConformance(fresh)
   expect(failures).toEqual([])
-  expect(checks.length).toBe(23)
+  expect(checks.length).toBe(24)
+  expect(checks.at(-1)).toBe('agent_keys')
 }, 120_000)
 
 test('two concurrent starts for one entity make one session', async () => {
@@ -46,4 +47,17 @@ test('the functions refuse a caller without the store secret', async () => {
   await expect(stranger.claimEvent('EV_1', 1)).rejects.toThrow(/unauthorized/)
   const owner = new ConvexSessionStore(backend, SECRET)
   expect(await owner.claimEvent('EV_1', 1)).toBe(true)
+})
+
+test('agent keys live in the deployment as hashes: made, accepted, revoked', async () => {
+  const store = fresh()
+  const keys = new AgentKeys(store)
+  const made = await keys.create('agent_convex', 'ci')
+  expect(await keys.verify(made.key)).toBe('agent_convex')
+  const stored = await store.agentKey(made.record.prefix)
+  expect(stored?.hash).toMatch(/^\$argon2id\$/)
+  expect(JSON.stringify(stored)).not.toContain(made.key)
+  await keys.revoke(made.record.prefix)
+  expect(await keys.verify(made.key)).toBeNull()
+  expect((await keys.list('agent_convex')).map((k) => k.agentId)).toEqual(['agent_convex'])
 })

@@ -191,6 +191,33 @@ test('every way in: internal secret, agent key, user JWT from the JWKS; anything
   }
 })
 
+/** Runs the library's operator CLI (`ltcg-streaming`, built beside the reference server) on
+ *  the app's SQLite file; its standard output. */
+function cli(...args: string[]): string {
+  const server = process.env.LTCG_SERVER_BIN ?? new URL('../../../target/debug/ltcg-streaming-server', import.meta.url).pathname
+  const binary = process.env.LTCG_CLI_BIN ?? join(server, '..', 'ltcg-streaming')
+  if (!existsSync(binary)) throw new Error(`the operator CLI is not built (${binary})`)
+  const env: NodeJS.ProcessEnv = { ...process.env, LTCG_DATABASE: dbPath }
+  return execFileSync(binary, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim()
+}
+
+test('agent keys kept in the store: made by the CLI, accepted at once, refused once revoked', async () => {
+  const key = cli('agent-keys', 'create', 'agent_stored', '--label', 'next test')
+  expect(key).toMatch(/^ltcg_[0-9a-z]{32}$/)
+  const started = await call('POST', '/api/streaming/start', key, { platform: 'twitch', streamKey: STREAM_KEY })
+  expect(started.status, started.text).toBe(200)
+  const status = await call('GET', `/api/streaming/status?sessionId=${started.json.sessionId}`, key)
+  expect(status.json.entityId).toBe('agent_stored')
+  cli('agent-keys', 'revoke', key.slice(0, 12))
+  const refused = await call('GET', '/api/streaming/sessions', key)
+  expect([refused.status, refused.json.code]).toEqual([401, 'UNAUTHORIZED'])
+  // The product's own headers carry keys too.
+  const viaHeader = await fetch(`${base}/api/streaming/sessions`, { headers: { 'x-internal-auth': INTERNAL } })
+  expect(viaHeader.status).toBe(200)
+  const viaApiKey = await fetch(`${base}/api/streaming/sessions`, { headers: { 'x-api-key': AGENT_KEY } })
+  expect(viaApiKey.status).toBe(200)
+})
+
 test('bad input gets the library codes and writes nothing', async () => {
   const before = (await call('GET', '/api/streaming/sessions?limit=100', INTERNAL)).json.sessions.length
   const cases: [unknown, string][] = [

@@ -38,6 +38,35 @@ pub struct AgentKey {
     pub revoked_at: Option<i64>,
 }
 
+/// What an operator is shown of a stored key: everything but its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentKeyView {
+    /// The key's first [`AGENT_KEY_PREFIX_LEN`] characters.
+    pub prefix: String,
+    /// The agent the key acts as.
+    pub agent_id: String,
+    /// What the operator called it.
+    pub label: Option<String>,
+    /// Made at, Unix ms.
+    pub created_at: i64,
+    /// Revoked at, Unix ms.
+    pub revoked_at: Option<i64>,
+}
+
+impl AgentKey {
+    /// The key as an operator sees it (no hash).
+    pub fn view(&self) -> AgentKeyView {
+        AgentKeyView {
+            prefix: self.prefix.clone(),
+            agent_id: self.agent_id.clone(),
+            label: self.label.clone(),
+            created_at: self.created_at,
+            revoked_at: self.revoked_at,
+        }
+    }
+}
+
 impl fmt::Debug for AgentKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AgentKey")

@@ -32,6 +32,13 @@
 //! | `viewer_samples` / `viewerSamples` | `sessionId, limit` | `viewerSample[]`, oldest first |
 //! | `append_timeline` / `appendTimeline` | `entries` (`timelineEntry[]`) | anything |
 //! | `timeline` / `timeline` | `sessionId, limit` | `timelineEntry[]`, in the order appended |
+//! | `insert_agent_key` / `insertAgentKey` (optional, with the three below: agent keys) | `agentKey` (`prefix`, `agentId`, `hash`, `label`, `createdAt`, `revokedAt`) | `boolean`: `false` when the prefix is taken (nothing written) |
+//! | `agent_key` / `agentKey` | `prefix` | `agentKey \| null` |
+//! | `revoke_agent_key` / `revokeAgentKey` | `prefix, nowMs` | `agentKey \| null` as stored afterwards (`revokedAt` set once, kept on a second revocation) |
+//! | `list_agent_keys` / `listAgentKeys` | `agentId \| null` | `agentKey[]`, oldest first |
+//!
+//! A store with the four agent-key methods is also an [`AgentKeyStore`]: it keeps the
+//! agents' API keys that [`crate::agent_keys::AgentKeys`] makes and checks (only their hashes).
 //!
 //! A host method reports the contract's outcomes by raising an error whose code is one of
 //! [`HOST_ERROR_CODES`] (`CONFLICT` for a stale `version` or a terminal session,
@@ -49,9 +56,11 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::agent_keys::check_prefix;
 use super::lease::{check_claim, check_name};
 use super::{
-    page_size, Insert, Lease, PlatformCredential, SessionPage, SessionQuery, SessionStore,
+    page_size, AgentKey, AgentKeyStore, Insert, Lease, PlatformCredential, SessionPage,
+    SessionQuery, SessionStore,
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::json;
@@ -122,11 +131,19 @@ pub enum StoreMethod {
     AppendTimeline,
     /// [`SessionStore::timeline`]
     Timeline,
+    /// [`AgentKeyStore::insert_agent_key`] (optional, as are the other agent-key methods)
+    InsertAgentKey,
+    /// [`AgentKeyStore::agent_key`]
+    AgentKey,
+    /// [`AgentKeyStore::revoke_agent_key`]
+    RevokeAgentKey,
+    /// [`AgentKeyStore::list_agent_keys`]
+    ListAgentKeys,
 }
 
 impl StoreMethod {
     /// Every method, in declaration order.
-    pub const ALL: [StoreMethod; 24] = [
+    pub const ALL: [StoreMethod; 28] = [
         StoreMethod::InsertSession,
         StoreMethod::GetSession,
         StoreMethod::FindByEgress,
@@ -151,6 +168,18 @@ impl StoreMethod {
         StoreMethod::ViewerSamples,
         StoreMethod::AppendTimeline,
         StoreMethod::Timeline,
+        StoreMethod::InsertAgentKey,
+        StoreMethod::AgentKey,
+        StoreMethod::RevokeAgentKey,
+        StoreMethod::ListAgentKeys,
+    ];
+
+    /// The methods that make a store an [`AgentKeyStore`] (all or none).
+    pub const AGENT_KEYS: [StoreMethod; 4] = [
+        StoreMethod::InsertAgentKey,
+        StoreMethod::AgentKey,
+        StoreMethod::RevokeAgentKey,
+        StoreMethod::ListAgentKeys,
     ];
 
     /// The Python name, e.g. `insert_session`.
@@ -163,12 +192,17 @@ impl StoreMethod {
         self.names().1
     }
 
-    /// Whether a host store must have it (`prune_events` and `list_credentials` are
-    /// optional).
+    /// Whether a host store must have it (`prune_events`, `list_credentials` and the
+    /// agent-key methods are optional).
     pub const fn required(self) -> bool {
         !matches!(
             self,
-            StoreMethod::PruneEvents | StoreMethod::ListCredentials
+            StoreMethod::PruneEvents
+                | StoreMethod::ListCredentials
+                | StoreMethod::InsertAgentKey
+                | StoreMethod::AgentKey
+                | StoreMethod::RevokeAgentKey
+                | StoreMethod::ListAgentKeys
         )
     }
 
@@ -198,6 +232,10 @@ impl StoreMethod {
             StoreMethod::ViewerSamples => ("viewer_samples", "viewerSamples"),
             StoreMethod::AppendTimeline => ("append_timeline", "appendTimeline"),
             StoreMethod::Timeline => ("timeline", "timeline"),
+            StoreMethod::InsertAgentKey => ("insert_agent_key", "insertAgentKey"),
+            StoreMethod::AgentKey => ("agent_key", "agentKey"),
+            StoreMethod::RevokeAgentKey => ("revoke_agent_key", "revokeAgentKey"),
+            StoreMethod::ListAgentKeys => ("list_agent_keys", "listAgentKeys"),
         }
     }
 }
@@ -218,6 +256,7 @@ pub struct HostStore {
     method_name: fn(StoreMethod) -> &'static str,
     prunes: bool,
     lists_credentials: bool,
+    keeps_agent_keys: bool,
 }
 
 impl fmt::Debug for HostStore {
@@ -263,7 +302,8 @@ pub(crate) struct ListQuery {
 impl HostStore {
     /// A store over `host`, an object called `name` (its class, for messages) whose methods
     /// `has` says exist. [`Error::InvalidInput`] (field `store`) names every required method
-    /// it lacks, by `method_name` (the host language's spelling).
+    /// it lacks, by `method_name` (the host language's spelling), and the agent-key methods
+    /// it lacks when it has some of them but not all.
     pub fn new(
         host: impl HostCall + 'static,
         name: impl Into<String>,
@@ -285,13 +325,54 @@ impl HostStore {
                 ),
             ));
         }
+        let agent_key_methods: Vec<&str> = StoreMethod::AGENT_KEYS
+            .into_iter()
+            .filter(|m| !has(*m))
+            .map(method_name)
+            .collect();
+        if !agent_key_methods.is_empty() && agent_key_methods.len() < StoreMethod::AGENT_KEYS.len()
+        {
+            return Err(Error::invalid(
+                "store",
+                format!(
+                    "{name} has some of the agent-key methods but lacks {}",
+                    agent_key_methods.join(", ")
+                ),
+            ));
+        }
         Ok(Self {
             prunes: has(StoreMethod::PruneEvents),
             lists_credentials: has(StoreMethod::ListCredentials),
+            keeps_agent_keys: agent_key_methods.is_empty(),
             host: Box::new(host),
             name,
             method_name,
         })
+    }
+
+    /// Whether the host object has the agent-key methods (so that this is an
+    /// [`AgentKeyStore`] that works).
+    pub fn keeps_agent_keys(&self) -> bool {
+        self.keeps_agent_keys
+    }
+
+    /// `INVALID_INPUT` (field `store`, naming the methods) unless the host keeps agent keys.
+    pub fn require_agent_keys(&self) -> Result<()> {
+        if self.keeps_agent_keys {
+            return Ok(());
+        }
+        let methods: Vec<&str> = StoreMethod::AGENT_KEYS
+            .into_iter()
+            .map(self.method_name)
+            .collect();
+        Err(Error::invalid(
+            "store",
+            format!(
+                "{} keeps no agent keys: it lacks {}",
+                self.name,
+                methods.join(", ")
+            ),
+        ))
     }
 
     /// `Store.method`, in the host language's spelling.
@@ -531,6 +612,35 @@ impl SessionStore for HostStore {
     }
 }
 
+#[async_trait]
+impl AgentKeyStore for HostStore {
+    async fn insert_agent_key(&self, key: &AgentKey) -> Result<bool> {
+        self.require_agent_keys()?;
+        check_prefix(&key.prefix)?;
+        self.call(StoreMethod::InsertAgentKey, vec![arg(key)?])
+            .await
+    }
+
+    async fn agent_key(&self, prefix: &str) -> Result<Option<AgentKey>> {
+        self.require_agent_keys()?;
+        check_prefix(prefix)?;
+        self.call(StoreMethod::AgentKey, vec![prefix.into()]).await
+    }
+
+    async fn revoke_agent_key(&self, prefix: &str, now_ms: i64) -> Result<Option<AgentKey>> {
+        self.require_agent_keys()?;
+        check_prefix(prefix)?;
+        let args = vec![prefix.into(), now_ms.into()];
+        self.call(StoreMethod::RevokeAgentKey, args).await
+    }
+
+    async fn list_agent_keys(&self, agent_id: Option<&str>) -> Result<Vec<AgentKey>> {
+        self.require_agent_keys()?;
+        self.call(StoreMethod::ListAgentKeys, vec![agent_id.into()])
+            .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -554,7 +664,8 @@ mod tests {
         }
         assert_eq!(snake.len(), StoreMethod::ALL.len());
         assert_eq!(camel.len(), StoreMethod::ALL.len());
-        assert_eq!(StoreMethod::ALL.iter().filter(|m| !m.required()).count(), 2);
+        assert_eq!(StoreMethod::ALL.iter().filter(|m| !m.required()).count(), 6);
+        assert!(StoreMethod::AGENT_KEYS.iter().all(|m| !m.required()));
     }
 
     struct Nothing;
@@ -586,6 +697,42 @@ mod tests {
             StoreMethod::camel_name,
         );
         assert!(without_prune.is_ok());
+    }
+
+    #[tokio::test]
+    async fn agent_key_methods_come_all_together_or_not_at_all() {
+        let partial = HostStore::new(
+            Nothing,
+            "JsStore",
+            |m| m != StoreMethod::RevokeAgentKey && m != StoreMethod::ListAgentKeys,
+            StoreMethod::camel_name,
+        )
+        .unwrap_err();
+        assert_eq!(
+            partial.to_string(),
+            "invalid store: JsStore has some of the agent-key methods but lacks revokeAgentKey, listAgentKeys"
+        );
+        let without = HostStore::new(
+            Nothing,
+            "JsStore",
+            |m| !StoreMethod::AGENT_KEYS.contains(&m),
+            StoreMethod::camel_name,
+        )
+        .unwrap();
+        assert!(!without.keeps_agent_keys());
+        let err = without.agent_key("ltcg_abcdefg").await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidInput);
+        assert!(
+            err.to_string().contains(
+                "JsStore keeps no agent keys: it lacks insertAgentKey, agentKey, revokeAgentKey, listAgentKeys"
+            ),
+            "{err}"
+        );
+        let with = HostStore::new(Nothing, "JsStore", |_| true, StoreMethod::camel_name).unwrap();
+        assert!(with.keeps_agent_keys());
+        assert_eq!(with.agent_key("ltcg_abcdefg").await.unwrap(), None);
+        let bad_prefix = with.agent_key("not a prefix").await.unwrap_err();
+        assert_eq!(bad_prefix.code(), ErrorCode::InvalidInput);
     }
 
     #[tokio::test]

@@ -38,7 +38,7 @@ use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use self::agent_keys::{AgentKey, AgentKeyStore};
+pub use self::agent_keys::{AgentKey, AgentKeyStore, AgentKeyView};
 pub use self::analytics::{AnalyticsFilter, AnalyticsGroup, GroupTotals};
 pub use self::lease::{Lease, MAX_LEASE_NAME_BYTES};
 pub use self::memory::MemoryStore;

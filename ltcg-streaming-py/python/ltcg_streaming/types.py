@@ -235,6 +235,42 @@ class AgentDecisionsQuery(TypedDict, total=False):
     sessionId: Optional[str]
 
 
+class _AgentKey(TypedDict):
+    #: The key's first `AGENT_KEY_PREFIX_LEN` characters; names the key in lists and
+    #: revocations, and finds its record when it is presented.
+    prefix: str
+    #: The agent the key acts as.
+    agentId: str
+    #: The key's Argon2id hash in PHC form (`$argon2id$v=19$...`).
+    hash: str
+    #: Made at, Unix ms.
+    createdAt: int
+
+
+class AgentKey(_AgentKey, total=False):
+    """A stored agent API key: who it belongs to and its Argon2id hash, never the key."""
+
+    #: What the operator called it.
+    label: Optional[str]
+    #: Revoked at, Unix ms; a revoked key is never accepted again.
+    revokedAt: Optional[int]
+
+
+class AgentKeyView(TypedDict):
+    """What an operator is shown of a stored key: everything but its hash."""
+
+    #: The key's first `AGENT_KEY_PREFIX_LEN` characters.
+    prefix: str
+    #: The agent the key acts as.
+    agentId: str
+    #: What the operator called it.
+    label: Optional[str]
+    #: Made at, Unix ms.
+    createdAt: int
+    #: Revoked at, Unix ms.
+    revokedAt: Optional[int]
+
+
 class AgentStreamingConfig(TypedDict):
     """`GET /api/agents/streaming-config`: the product's `AgentStreamingConfig` (never the
     key or its ciphertext).
