@@ -37,7 +37,8 @@ for (const [name, open] of [
     assert.deepEqual([made.record.agentId, made.record.label, made.record.revokedAt], ['agent_keyed', 'laptop', null])
     assert.equal(made.record.prefix, made.key.slice(0, 12))
     assert.equal(await keys.verify(made.key), 'agent_keyed')
-    assert.equal(await keys.verify(`${made.key.slice(0, -1)}x`), null)
+    const forged = made.key.slice(0, -1) + (made.key.endsWith('x') ? 'y' : 'x')
+    assert.equal(await keys.verify(forged), null)
 
     const { service } = makeService({ store })
     const http = new HttpApi(service, {}, keys)
